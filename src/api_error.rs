@@ -1,0 +1,95 @@
+//! Errors from the Instantly API, one variant per documented status, each
+//! carrying the endpoint and the server's message (never the API key).
+
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub method: String,
+    pub path: String,
+    pub kind: ApiErrorKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiErrorKind {
+    /// 400: the API refused the request body or parameters.
+    BadRequest(String),
+    /// 401: the API key was rejected.
+    Unauthorized(String),
+    /// 402: the workspace has no paid plan.
+    PaymentRequired(String),
+    /// 403 with a JSON body: the key lacks a scope.
+    MissingScope(String),
+    /// 403 with a text body: Cloudflare blocked the user agent.
+    UserAgentBlocked(String),
+    NotFound(String),
+    /// 429; `retry_after` in seconds when the server said.
+    RateLimited { retry_after: Option<u64> },
+    /// 5xx.
+    Server { status: u16, message: String },
+    /// Any other status.
+    Unexpected { status: u16, message: String },
+    /// No answer: connection refused or dropped, or the request timed out.
+    Transport { timeout: bool, detail: String },
+    /// An answer that does not follow the contract.
+    Protocol(String),
+    /// Refused before sending anything.
+    Config(String),
+}
+
+impl ApiError {
+    pub fn new(method: &str, path: &str, kind: ApiErrorKind) -> Self {
+        ApiError {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            kind,
+        }
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        use ApiErrorKind::*;
+        Some(match &self.kind {
+            BadRequest(_) => 400,
+            Unauthorized(_) => 401,
+            PaymentRequired(_) => 402,
+            MissingScope(_) | UserAgentBlocked(_) => 403,
+            NotFound(_) => 404,
+            RateLimited { .. } => 429,
+            Server { status, .. } | Unexpected { status, .. } => *status,
+            Transport { .. } | Protocol(_) | Config(_) => return None,
+        })
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use ApiErrorKind::*;
+        write!(f, "{} {}: ", self.method, self.path)?;
+        match &self.kind {
+            BadRequest(m) => write!(f, "400 Bad Request: {m}"),
+            Unauthorized(m) => write!(
+                f,
+                "401 Unauthorized: {m} (check INSTANTLY_API_KEY / --api-key)"
+            ),
+            PaymentRequired(m) => write!(f, "402 Payment Required: {m} (the workspace needs a paid plan)"),
+            MissingScope(m) => write!(f, "403 Forbidden: {m} (the API key lacks a scope this call needs)"),
+            UserAgentBlocked(m) => write!(
+                f,
+                "403 blocked by the API's firewall ({m}); the User-Agent was refused"
+            ),
+            NotFound(m) => write!(f, "404 Not Found: {m}"),
+            RateLimited { retry_after: Some(s) } => {
+                write!(f, "429 Too Many Requests (retry after {s}s)")
+            }
+            RateLimited { retry_after: None } => write!(f, "429 Too Many Requests"),
+            Server { status, message } => write!(f, "{status} server error: {message}"),
+            Unexpected { status, message } => write!(f, "unexpected status {status}: {message}"),
+            Transport { timeout: true, detail } => write!(f, "timed out: {detail}"),
+            Transport { timeout: false, detail } => write!(f, "no answer: {detail}"),
+            Protocol(m) => write!(f, "answer does not follow the API contract: {m}"),
+            Config(m) => write!(f, "{m}"),
+        }
+    }
+}
+
+impl std::error::Error for ApiError {}

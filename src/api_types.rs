@@ -1,0 +1,162 @@
+//! Wire types of the Instantly API v2 (docs/api-contract.md), shared by the
+//! client and the sandbox so that both speak exactly one contract.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_starting_after: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Workspace {
+    pub id: String,
+    pub name: String,
+    /// The owner's user id.
+    pub owner: String,
+    #[serde(default)]
+    pub timestamp_created: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Member {
+    pub id: String,
+    pub email: String,
+    #[serde(default)]
+    pub user_id: Option<String>,
+    pub role: String,
+    #[serde(default)]
+    pub accepted: bool,
+    #[serde(default)]
+    pub permissions: Option<Vec<String>>,
+    #[serde(default)]
+    pub workspace_id: String,
+    #[serde(default)]
+    pub timestamp_created: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ApiKey {
+    pub id: String,
+    pub name: String,
+    pub scopes: Vec<String>,
+    /// Masked (`abcd…wxyz`) in lists; complete only in the create answer.
+    pub key: String,
+    #[serde(default)]
+    pub organization_id: String,
+    #[serde(default)]
+    pub timestamp_created: String,
+    #[serde(default)]
+    pub timestamp_updated: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Tag {
+    pub id: String,
+    pub label: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub organization_id: String,
+    #[serde(default)]
+    pub timestamp_created: String,
+    #[serde(default)]
+    pub timestamp_updated: String,
+}
+
+/// `resource_type` of mappings and toggle-resource.
+pub const RESOURCE_ACCOUNT: u8 = 1;
+pub const RESOURCE_CAMPAIGN: u8 = 2;
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct TagMapping {
+    pub id: String,
+    pub tag_id: String,
+    /// A campaign uuid, or an account's email.
+    pub resource_id: String,
+    pub resource_type: u8,
+    #[serde(default)]
+    pub timestamp_created: String,
+    #[serde(default)]
+    pub organization_id: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Campaign {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub status: i64,
+    #[serde(default)]
+    pub timestamp_created: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Account {
+    pub email: String,
+    #[serde(default)]
+    pub timestamp_created: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<AccountTag>>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct AccountTag {
+    pub id: String,
+    pub label: String,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct InviteMember {
+    pub email: String,
+    pub role: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Vec<String>>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct PatchMember {
+    pub role: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct CreateApiKey {
+    pub name: String,
+    pub scopes: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct CreateTag {
+    pub label: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct PatchTag {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ToggleResource {
+    pub tag_ids: Vec<String>,
+    pub resource_type: u8,
+    pub resource_ids: Vec<String>,
+    pub assign: bool,
+}
+
+/// The error body the API answers with.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorBody {
+    pub status_code: u16,
+    pub error: String,
+    pub message: String,
+}

@@ -1,0 +1,98 @@
+//! The command line, as clap parses it. Converted into `Settings` before
+//! any work starts; nothing past `run` sees these types.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "instantly-rbac", version, about = "Plan and apply the access control of Instantly workspaces from a YAML file")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug)]
+pub struct Global {
+    /// Base URL of the Instantly API v2.
+    #[arg(long, global = true, env = "INSTANTLY_API_URL", default_value = crate::client::DEFAULT_API_URL)]
+    pub api_url: String,
+    /// API key (prefer the environment variable: arguments show in process lists).
+    #[arg(long, global = true, env = "INSTANTLY_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// Run against the built-in sandbox instead of the API: seeded from
+    /// STATE_FILE (created from the demo workspace if missing; changes are
+    /// written back), or from the demo workspace when no file is given.
+    #[arg(long, global = true, value_name = "STATE_FILE", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    pub sandbox: Option<String>,
+    /// More logs on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Seconds before a request to the API is abandoned.
+    #[arg(long, global = true, default_value_t = 30, value_name = "SECONDS")]
+    pub timeout: u64,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check desired-state files offline (no API key needed).
+    Validate {
+        /// Desired-state files.
+        #[arg(short = 'f', long = "file", required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = ValidateFormat::Text)]
+        format: ValidateFormat,
+    },
+    /// Show what apply would change.
+    Plan {
+        #[arg(short = 'f', long = "file")]
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+        format: PlanFormat,
+        /// Also print a unified diff of the live and the desired workspace.
+        #[arg(long)]
+        diff: bool,
+        /// Exit 0 when in sync, 2 when there are changes, 1 on error.
+        #[arg(long)]
+        detailed_exitcode: bool,
+    },
+    /// Plan, confirm, and carry out the changes.
+    Apply {
+        #[arg(short = 'f', long = "file")]
+        file: PathBuf,
+        /// Apply without asking (required when not run from a terminal).
+        #[arg(long)]
+        auto_approve: bool,
+        /// File (created with mode 0600) that receives the secrets of new API keys.
+        #[arg(long, value_name = "FILE")]
+        secrets_out: Option<PathBuf>,
+    },
+    /// Write the live workspace as a desired-state file.
+    Export {
+        /// Output file (default: stdout).
+        #[arg(short = 'o', long = "output")]
+        output: Option<PathBuf>,
+    },
+    /// Serve the API emulator on 127.0.0.1.
+    Sandbox {
+        /// JSON state file; created from the demo workspace if missing.
+        #[arg(long)]
+        state: PathBuf,
+        /// Port (0 picks a free one).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlanFormat {
+    Text,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValidateFormat {
+    Text,
+    Github,
+}

@@ -1,0 +1,530 @@
+//! Turns a YAML document into a validated `Config`, collecting every error.
+
+use crate::config::{
+    ApiKeySpec, At, Config, Ignore, MemberSpec, Mode, Policy, TagSpec, TeamRole, WorkspaceGuard,
+};
+use crate::diagnostic::{Diagnostic, FileErrors};
+use crate::vocab;
+use crate::yaml_node::{self, Key, Loc, Node, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{}", .0.render(false))]
+    Invalid(FileErrors),
+}
+
+/// Reads and validates a desired-state file.
+pub fn load(path: &Path) -> Result<Config, LoadError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+        path: shown.clone(),
+        source,
+    })?;
+    parse(&shown, &text).map_err(LoadError::Invalid)
+}
+
+/// Validates a desired-state document; `path` is only used in messages.
+pub fn parse(path: &str, text: &str) -> Result<Config, FileErrors> {
+    let fail = |errors: Vec<Diagnostic>| FileErrors {
+        path: path.to_owned(),
+        source: text.to_owned(),
+        errors,
+    };
+    let root = yaml_node::parse(text).map_err(|e| fail(vec![syntax_error(&e)]))?;
+    let mut v = Validator::default();
+    let config = v.config(&root);
+    if v.errors.is_empty() {
+        Ok(config)
+    } else {
+        v.errors.sort();
+        Err(fail(v.errors))
+    }
+}
+
+fn syntax_error(e: &serde_saphyr::Error) -> Diagnostic {
+    let loc = e.location().map_or(Loc { line: 1, col: 1 }, |l| Loc {
+        line: l.line() as u32,
+        col: l.column() as u32,
+    });
+    let text = e.without_snippet().to_string();
+    // The parser appends its own position; ours is shown with the snippet.
+    let message = text
+        .split(" at line ")
+        .next()
+        .unwrap_or(&text)
+        .trim()
+        .trim_end_matches(", set DuplicateKeyPolicy in Options if acceptable")
+        .to_owned();
+    let help = if message.contains("duplicate") {
+        "each key may appear once in a mapping; merge the two entries"
+    } else {
+        "the file must be valid YAML"
+    };
+    Diagnostic::new(loc, format!("invalid YAML: {message}")).help(help)
+}
+
+#[derive(Default)]
+struct Validator {
+    errors: Vec<Diagnostic>,
+}
+
+/// The fields of one mapping, looked up by name once unknown ones were reported.
+struct Fields<'a> {
+    loc: Loc,
+    map: HashMap<&'a str, &'a Node>,
+}
+
+impl<'a> Fields<'a> {
+    fn get(&self, name: &str) -> Option<&'a Node> {
+        self.map.get(name).copied().filter(|n| n.value != Value::Null)
+    }
+}
+
+impl Validator {
+    fn err(&mut self, loc: Loc, message: impl Into<String>, help: impl Into<String>) {
+        self.errors.push(Diagnostic::new(loc, message).help(help));
+    }
+
+    fn type_err(&mut self, node: &Node, what: &str, expected: &str) {
+        self.err(
+            node.loc,
+            format!("{what} must be {expected}, found {}", node.value.kind()),
+            format!("write {what} as {expected}"),
+        );
+    }
+
+    /// Checks that `node` is a mapping with only `allowed` keys.
+    fn fields<'a>(&mut self, node: &'a Node, what: &str, allowed: &[&str]) -> Option<Fields<'a>> {
+        let Value::Map(entries) = &node.value else {
+            self.type_err(node, what, "a mapping");
+            return None;
+        };
+        let mut map = HashMap::new();
+        for (Key { name, loc }, value) in entries {
+            if allowed.contains(&name.as_str()) {
+                map.insert(name.as_str(), value);
+            } else {
+                let hint = vocab::closest(name, allowed)
+                    .map(|c| format!("did you mean `{c}`? "))
+                    .unwrap_or_default();
+                self.err(
+                    *loc,
+                    format!("unknown field `{name}` in {what}"),
+                    format!("{hint}expected one of: {}", allowed.join(", ")),
+                );
+            }
+        }
+        Some(Fields { loc: node.loc, map })
+    }
+
+    fn required<'a>(&mut self, f: &Fields<'a>, name: &str, what: &str) -> Option<&'a Node> {
+        let node = f.get(name);
+        if node.is_none() {
+            self.err(
+                f.loc,
+                format!("missing field `{name}` in {what}"),
+                format!("add `{name}:` to this entry"),
+            );
+        }
+        node
+    }
+
+    fn string(&mut self, node: &Node, what: &str) -> Option<At<String>> {
+        match &node.value {
+            Value::Str(s) if s.trim().is_empty() => {
+                self.err(node.loc, format!("{what} is empty"), format!("give {what} a value"));
+                None
+            }
+            Value::Str(s) => Some(At::new(s.clone(), node.loc)),
+            _ => {
+                self.type_err(node, what, "a string");
+                None
+            }
+        }
+    }
+
+    fn list<'a>(&mut self, node: Option<&'a Node>, what: &str) -> &'a [Node] {
+        match node.map(|n| (n, &n.value)) {
+            None => &[],
+            Some((_, Value::Seq(items))) => items,
+            Some((n, _)) => {
+                self.type_err(n, what, "a list");
+                &[]
+            }
+        }
+    }
+
+    fn strings(&mut self, node: Option<&Node>, what: &str) -> Vec<At<String>> {
+        let mut out: Vec<At<String>> = Vec::new();
+        for item in self.list(node, what) {
+            if let Some(s) = self.string(item, &format!("an entry of {what}")) {
+                if let Some(first) = out.iter().find(|o| o.value == s.value) {
+                    let line = first.loc.line;
+                    self.err(
+                        s.loc,
+                        format!("`{}` is listed twice in {what}", s.value),
+                        format!("it is already listed on line {line}; remove one"),
+                    );
+                } else {
+                    out.push(s);
+                }
+            }
+        }
+        out
+    }
+
+    fn config(&mut self, root: &Node) -> Config {
+        const TOP: &[&str] = &[
+            "version",
+            "workspace",
+            "roles",
+            "members",
+            "api_keys",
+            "tags",
+            "policy",
+        ];
+        let Some(f) = self.fields(root, "the file", TOP) else {
+            return Config::default();
+        };
+        let version = match self.required(&f, "version", "the file") {
+            Some(Node {
+                value: Value::Int(1),
+                ..
+            }) => 1,
+            Some(n) => {
+                self.err(
+                    n.loc,
+                    "unsupported `version`",
+                    "this version of instantly-rbac reads `version: 1`",
+                );
+                1
+            }
+            None => 1,
+        };
+        let workspace = f.get("workspace").and_then(|n| self.workspace(n));
+        let roles = f.get("roles").map(|n| self.roles(n)).unwrap_or_default();
+        let policy = f.get("policy").map(|n| self.policy(n)).unwrap_or_default();
+        let members = self.members(f.get("members"), &roles);
+        let api_keys = self.api_keys(f.get("api_keys"));
+        let tags = self.tags(f.get("tags"));
+        let config = Config {
+            version,
+            workspace,
+            roles,
+            members,
+            api_keys,
+            tags,
+            policy,
+        };
+        self.check_ignored(&config);
+        config
+    }
+
+    fn workspace(&mut self, node: &Node) -> Option<WorkspaceGuard> {
+        let f = self.fields(node, "`workspace`", &["id"])?;
+        let id = self.required(&f, "id", "`workspace`")?;
+        let id = self.string(id, "`workspace.id`")?;
+        Some(WorkspaceGuard { id })
+    }
+
+    fn roles(&mut self, node: &Node) -> BTreeMap<String, TeamRole> {
+        let mut out = BTreeMap::new();
+        let Value::Map(entries) = &node.value else {
+            self.type_err(node, "`roles`", "a mapping of team role names");
+            return out;
+        };
+        for (key, value) in entries {
+            if vocab::ALL_ROLES.contains(&key.name.as_str()) {
+                self.err(
+                    key.loc,
+                    format!("team role `{}` has the name of a built-in role", key.name),
+                    "choose another name, e.g. `sdr` or `manager`",
+                );
+                continue;
+            }
+            let what = format!("team role `{}`", key.name);
+            let Some(f) = self.fields(value, &what, &["role", "permissions"]) else {
+                continue;
+            };
+            let role = self.required(&f, "role", &what).and_then(|n| self.string(n, "`role`"));
+            let role = role.and_then(|r| {
+                if vocab::SETTABLE_ROLES.contains(&r.value.as_str()) {
+                    Some(r.value)
+                } else {
+                    self.err(
+                        r.loc,
+                        format!("invalid base role `{}` for {what}", r.value),
+                        format!("expected one of {}", vocab::SETTABLE_ROLES.join(", ")),
+                    );
+                    None
+                }
+            });
+            let permissions = self.permissions(f.get("permissions"));
+            if let Some(role) = role {
+                out.insert(key.name.clone(), TeamRole { role, permissions });
+            }
+        }
+        out
+    }
+
+    fn permissions(&mut self, node: Option<&Node>) -> Vec<String> {
+        let mut out = Vec::new();
+        for p in self.strings(node, "`permissions`") {
+            if vocab::PERMISSIONS.contains(&p.value.as_str()) {
+                out.push(p.value);
+            } else {
+                let hint = vocab::closest(&p.value, vocab::PERMISSIONS)
+                    .map(|c| format!("did you mean `{c}`? "))
+                    .unwrap_or_default();
+                self.err(
+                    p.loc,
+                    format!("unknown permission `{}`", p.value),
+                    format!("{hint}see docs/config.md for the {} permissions", vocab::PERMISSIONS.len()),
+                );
+            }
+        }
+        out
+    }
+
+    fn members(&mut self, node: Option<&Node>, roles: &BTreeMap<String, TeamRole>) -> Vec<MemberSpec> {
+        let mut out: Vec<MemberSpec> = Vec::new();
+        let mut owner_line = None;
+        for item in self.list(node, "`members`") {
+            let Some(f) = self.fields(item, "a member", &["email", "role"]) else {
+                continue;
+            };
+            let email = self.required(&f, "email", "a member").and_then(|n| self.string(n, "`email`"));
+            let role = self.required(&f, "role", "a member").and_then(|n| self.string(n, "`role`"));
+            let (Some(email), Some(role)) = (email, role) else {
+                continue;
+            };
+            if !vocab::is_email(&email.value) {
+                self.err(
+                    email.loc,
+                    format!("`{}` is not an email address", email.value),
+                    "write the member's full address, e.g. alice@acme.com",
+                );
+            }
+            if let Some(first) = out
+                .iter()
+                .find(|m| m.email.value.eq_ignore_ascii_case(&email.value))
+            {
+                let line = first.email.loc.line;
+                self.err(
+                    email.loc,
+                    format!("member `{}` is declared twice", email.value),
+                    format!("emails compare case-insensitively; the first entry is on line {line}"),
+                );
+                continue;
+            }
+            let builtin = ["owner", "admin", "editor", "view"];
+            if !builtin.contains(&role.value.as_str()) && !roles.contains_key(&role.value) {
+                let names: Vec<&str> = roles.keys().map(String::as_str).collect();
+                let candidates: Vec<&str> = builtin.iter().copied().chain(names.iter().copied()).collect();
+                let hint = vocab::closest(&role.value, &candidates)
+                    .map(|c| format!("did you mean `{c}`? "))
+                    .unwrap_or_default();
+                let team = if names.is_empty() {
+                    "no team roles are defined under `roles`".to_owned()
+                } else {
+                    format!("or a team role: {}", names.join(", "))
+                };
+                self.err(
+                    role.loc,
+                    format!("unknown role `{}`", role.value),
+                    format!("{hint}expected one of owner, admin, editor, view, {team}"),
+                );
+            }
+            if role.value == "owner" {
+                if let Some(line) = owner_line {
+                    self.err(
+                        role.loc,
+                        "a workspace has one owner",
+                        format!("the owner is already declared on line {line}"),
+                    );
+                }
+                owner_line = Some(role.loc.line);
+            }
+            out.push(MemberSpec { email, role });
+        }
+        out
+    }
+
+    fn api_keys(&mut self, node: Option<&Node>) -> Vec<ApiKeySpec> {
+        let mut out: Vec<ApiKeySpec> = Vec::new();
+        for item in self.list(node, "`api_keys`") {
+            let Some(f) = self.fields(item, "an API key", &["name", "scopes"]) else {
+                continue;
+            };
+            let name = self.required(&f, "name", "an API key").and_then(|n| self.string(n, "`name`"));
+            let scopes_node = self.required(&f, "scopes", "an API key");
+            let scopes = self.strings(scopes_node, "`scopes`");
+            if let Some(n) = scopes_node.filter(|_| scopes.is_empty()) {
+                if matches!(n.value, Value::Seq(_)) {
+                    self.err(n.loc, "an API key needs at least one scope", "e.g. `scopes: [campaigns:read]`");
+                }
+            }
+            let mut valid = Vec::new();
+            for s in scopes {
+                match vocab::scope_problem(&s.value) {
+                    None => valid.push(s.value),
+                    Some(why) => self.err(s.loc, format!("invalid scope `{}`", s.value), why),
+                }
+            }
+            let Some(name) = name else { continue };
+            if let Some(first) = out.iter().find(|k| k.name.value == name.value) {
+                let line = first.name.loc.line;
+                self.err(
+                    name.loc,
+                    format!("API key `{}` is declared twice", name.value),
+                    format!("key names identify keys; the first entry is on line {line}"),
+                );
+                continue;
+            }
+            out.push(ApiKeySpec { name, scopes: valid });
+        }
+        out
+    }
+
+    fn tags(&mut self, node: Option<&Node>) -> Vec<TagSpec> {
+        let mut out: Vec<TagSpec> = Vec::new();
+        for item in self.list(node, "`tags`") {
+            let allowed = ["label", "description", "campaigns", "accounts"];
+            let Some(f) = self.fields(item, "a tag", &allowed) else {
+                continue;
+            };
+            let label = self.required(&f, "label", "a tag").and_then(|n| self.string(n, "`label`"));
+            let description = match f.get("description") {
+                None => None,
+                Some(Node {
+                    value: Value::Str(s),
+                    ..
+                }) => Some(s.clone()),
+                Some(n) => {
+                    self.type_err(n, "`description`", "a string");
+                    None
+                }
+            };
+            let campaigns = self.strings(f.get("campaigns"), "`campaigns`");
+            let accounts = self.strings(f.get("accounts"), "`accounts`");
+            for a in &accounts {
+                if !vocab::is_email(&a.value) {
+                    self.err(
+                        a.loc,
+                        format!("`{}` is not an email address", a.value),
+                        "sending accounts are named by their email address",
+                    );
+                }
+            }
+            let Some(label) = label else { continue };
+            if let Some(first) = out.iter().find(|t| t.label.value == label.value) {
+                let line = first.label.loc.line;
+                self.err(
+                    label.loc,
+                    format!("tag `{}` is declared twice", label.value),
+                    format!("labels identify tags; the first entry is on line {line}"),
+                );
+                continue;
+            }
+            out.push(TagSpec {
+                label,
+                description,
+                campaigns,
+                accounts,
+            });
+        }
+        out
+    }
+
+    fn policy(&mut self, node: &Node) -> Policy {
+        let allowed = ["members", "api_keys", "tags", "ignore"];
+        let Some(f) = self.fields(node, "`policy`", &allowed) else {
+            return Policy::default();
+        };
+        let mut mode = |name: &str| match f.get(name) {
+            None => Mode::Authoritative,
+            Some(Node {
+                value: Value::Str(s),
+                ..
+            }) if s == "authoritative" => Mode::Authoritative,
+            Some(Node {
+                value: Value::Str(s),
+                ..
+            }) if s == "additive" => Mode::Additive,
+            Some(n) => {
+                self.err(
+                    n.loc,
+                    format!("invalid `policy.{name}`"),
+                    "expected `authoritative` (delete what is not declared) or `additive` (never delete)",
+                );
+                Mode::Authoritative
+            }
+        };
+        let (members, api_keys, tags) = (mode("members"), mode("api_keys"), mode("tags"));
+        let ignore = f.get("ignore").map(|n| self.ignore(n)).unwrap_or_default();
+        Policy {
+            members,
+            api_keys,
+            tags,
+            ignore,
+        }
+    }
+
+    fn ignore(&mut self, node: &Node) -> Ignore {
+        let Some(f) = self.fields(node, "`policy.ignore`", &["members", "api_keys", "tags"]) else {
+            return Ignore::default();
+        };
+        let mut globs = |name: &str| {
+            let mut out = Vec::new();
+            for g in self.strings(f.get(name), &format!("`policy.ignore.{name}`")) {
+                match globset::Glob::new(&g.value) {
+                    Ok(_) => out.push(g.value),
+                    Err(e) => self.err(g.loc, format!("invalid glob `{}`", g.value), e.kind().to_string()),
+                }
+            }
+            out
+        };
+        Ignore {
+            members: globs("members"),
+            api_keys: globs("api_keys"),
+            tags: globs("tags"),
+        }
+    }
+
+    /// A declared object that an ignore pattern also matches is contradictory.
+    fn check_ignored(&mut self, c: &Config) {
+        let ig = crate::ignore::IgnoreSet::new(&c.policy.ignore);
+        let clashes: Vec<(Loc, String, &str)> = c
+            .members
+            .iter()
+            .filter(|m| ig.member(&m.email.value))
+            .map(|m| (m.email.loc, m.email.value.clone(), "members"))
+            .chain(
+                c.api_keys
+                    .iter()
+                    .filter(|k| ig.api_key(&k.name.value))
+                    .map(|k| (k.name.loc, k.name.value.clone(), "api_keys")),
+            )
+            .chain(
+                c.tags
+                    .iter()
+                    .filter(|t| ig.tag(&t.label.value))
+                    .map(|t| (t.label.loc, t.label.value.clone(), "tags")),
+            )
+            .collect();
+        for (loc, name, kind) in clashes {
+            self.err(
+                loc,
+                format!("`{name}` is declared but also matches `policy.ignore.{kind}`"),
+                "an ignored object is never planned; remove the entry or narrow the pattern",
+            );
+        }
+    }
+}

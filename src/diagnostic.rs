@@ -1,0 +1,149 @@
+//! Located errors in a desired-state file, rendered the way rustc and cargo
+//! render theirs: file, line and column, the line itself with a caret, and
+//! what would be valid.
+
+use crate::yaml_node::Loc;
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+use std::fmt::Write as _;
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Diagnostic {
+    pub loc: Loc,
+    pub message: String,
+    /// What would be valid, or how to fix it.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(loc: Loc, message: impl Into<String>) -> Self {
+        Diagnostic {
+            loc,
+            message: message.into(),
+            help: None,
+        }
+    }
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// Every error found in one file.
+#[derive(Clone, Debug)]
+pub struct FileErrors {
+    pub path: String,
+    pub source: String,
+    pub errors: Vec<Diagnostic>,
+}
+
+impl FileErrors {
+    /// Renders every error; `color` adds ANSI styling.
+    pub fn render(&self, color: bool) -> String {
+        let renderer = if color {
+            Renderer::styled()
+        } else {
+            Renderer::plain()
+        };
+        let mut out = String::new();
+        for d in &self.errors {
+            let title = Level::ERROR.primary_title(d.message.as_str());
+            let group = match span_at(&self.source, d.loc) {
+                Some(span) => title.element(
+                    Snippet::source(self.source.as_str())
+                        .path(self.path.as_str())
+                        .annotation(AnnotationKind::Primary.span(span)),
+                ),
+                None => title.element(annotate_snippets::Origin::path(self.path.as_str())),
+            };
+            let mut report = vec![group];
+            if let Some(help) = &d.help {
+                report.push(Group::with_title(Level::HELP.secondary_title(help.as_str())));
+            }
+            let _ = writeln!(out, "{}\n", renderer.render(&report));
+        }
+        let n = self.errors.len();
+        let _ = write!(
+            out,
+            "{}: {n} error{} in {}",
+            if color { "\x1b[1;31merror\x1b[0m" } else { "error" },
+            if n == 1 { "" } else { "s" },
+            self.path
+        );
+        out
+    }
+
+    /// One GitHub Actions annotation per error.
+    pub fn render_github(&self) -> String {
+        self.errors
+            .iter()
+            .map(|d| {
+                let mut msg = d.message.clone();
+                if let Some(h) = &d.help {
+                    msg.push_str(" — ");
+                    msg.push_str(h);
+                }
+                format!(
+                    "::error file={},line={},col={}::{}",
+                    self.path,
+                    d.loc.line,
+                    d.loc.col,
+                    msg.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// The byte range of the token that starts at `loc`: a quoted string up to its
+/// closing quote, otherwise up to the end of the plain scalar or key.
+fn span_at(source: &str, loc: Loc) -> Option<std::ops::Range<usize>> {
+    if loc.line == 0 {
+        return None;
+    }
+    let line_start: usize = source
+        .split_inclusive('\n')
+        .take(loc.line as usize - 1)
+        .map(str::len)
+        .sum();
+    let line = source[line_start..].lines().next().unwrap_or("");
+    let col_byte = line
+        .char_indices()
+        .nth(loc.col.saturating_sub(1) as usize)
+        .map_or(line.len(), |(i, _)| i);
+    let rest = &line[col_byte..];
+    let len = match rest.chars().next() {
+        Some(q @ ('"' | '\'')) => rest[1..].find(q).map_or(rest.len(), |i| i + 2),
+        Some('-') => 1,
+        _ => {
+            let end = rest
+                .char_indices()
+                .find(|&(i, c)| {
+                    matches!(c, ',' | ']' | '}' | '[' | '{')
+                        || (c == ':' && rest[i + 1..].starts_with([' ', '\t']))
+                        || (c == ':' && i + 1 == rest.len())
+                        || (c == '#' && rest[..i].ends_with([' ', '\t']))
+                })
+                .map_or(rest.len(), |(i, _)| i);
+            rest[..end].trim_end().len()
+        }
+    };
+    let start = line_start + col_byte;
+    Some(start..start + len.max(usize::from(!rest.is_empty())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_cover_the_token() {
+        let src = "a: 1\nrole: admn # typo\nlist: [x, \"y z\"]\n";
+        let s = span_at(src, Loc { line: 2, col: 7 }).unwrap();
+        assert_eq!(&src[s], "admn");
+        let s = span_at(src, Loc { line: 2, col: 1 }).unwrap();
+        assert_eq!(&src[s], "role");
+        let s = span_at(src, Loc { line: 3, col: 11 }).unwrap();
+        assert_eq!(&src[s], "\"y z\"");
+    }
+}

@@ -1,0 +1,139 @@
+//! `plan --diff`: the live and the resulting workspace rendered as YAML, and
+//! a unified diff between them. Team roles are flattened into each member's
+//! role and permissions so that the diff shows what people can do.
+
+use crate::api_types::RESOURCE_CAMPAIGN;
+use crate::config::Config;
+use crate::live::Live;
+use crate::plan::Plan;
+use crate::planner::{key_address, member_address, tag_address};
+use serde::Serialize;
+
+#[derive(Serialize, Default)]
+struct View {
+    members: Vec<ViewMember>,
+    api_keys: Vec<ViewKey>,
+    tags: Vec<ViewTag>,
+}
+
+#[derive(Serialize, Clone)]
+struct ViewMember {
+    email: String,
+    role: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    permissions: Vec<String>,
+}
+
+#[derive(Serialize, Clone)]
+struct ViewKey {
+    name: String,
+    scopes: Vec<String>,
+}
+
+#[derive(Serialize, Clone)]
+struct ViewTag {
+    label: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    campaigns: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    accounts: Vec<String>,
+}
+
+fn live_view(live: &Live) -> View {
+    let mut v = View::default();
+    for m in &live.members {
+        let mut permissions = m.permissions.clone().unwrap_or_default();
+        permissions.sort();
+        v.members.push(ViewMember {
+            email: m.email.to_lowercase(),
+            role: m.role.clone(),
+            permissions,
+        });
+    }
+    for k in &live.api_keys {
+        let mut scopes = k.scopes.clone();
+        scopes.sort();
+        v.api_keys.push(ViewKey { name: k.name.clone(), scopes });
+    }
+    for t in &live.tags {
+        let mut tag = ViewTag {
+            label: t.label.clone(),
+            description: t.description.clone().filter(|d| !d.is_empty()),
+            campaigns: Vec::new(),
+            accounts: Vec::new(),
+        };
+        for m in live.mappings.iter().filter(|m| m.tag_id == t.id) {
+            if m.resource_type == RESOURCE_CAMPAIGN {
+                let name = live.campaigns.iter().find(|c| c.id == m.resource_id).map_or(m.resource_id.clone(), |c| c.name.clone());
+                tag.campaigns.push(name);
+            } else {
+                tag.accounts.push(m.resource_id.clone());
+            }
+        }
+        v.tags.push(tag);
+    }
+    v
+}
+
+/// The workspace as it will be: what the file declares, plus the live
+/// objects the plan leaves alone (additive policy, ignored, protected).
+fn desired_view(config: &Config, live_v: &View, plan: &Plan) -> View {
+    let kept = |address: String| plan.unmanaged.iter().any(|u| u.address == address);
+    let mut v = View::default();
+    for m in &config.members {
+        let (role, permissions) = config.resolve_role(&m.role.value);
+        v.members.push(ViewMember {
+            email: m.email.value.to_lowercase(),
+            role,
+            permissions,
+        });
+    }
+    v.members.extend(live_v.members.iter().filter(|m| m.role == "owner" && !v_has_member(config, &m.email)).cloned());
+    v.members.extend(live_v.members.iter().filter(|m| kept(member_address(&m.email))).cloned());
+    for k in &config.api_keys {
+        let mut scopes = k.scopes.clone();
+        scopes.sort();
+        v.api_keys.push(ViewKey { name: k.name.value.clone(), scopes });
+    }
+    v.api_keys.extend(live_v.api_keys.iter().filter(|k| kept(key_address(&k.name))).cloned());
+    for t in &config.tags {
+        let live_desc = live_v.tags.iter().find(|l| l.label == t.label.value).and_then(|l| l.description.clone());
+        v.tags.push(ViewTag {
+            label: t.label.value.clone(),
+            description: t.description.clone().or(live_desc),
+            campaigns: t.campaigns.iter().map(|c| c.value.clone()).collect(),
+            accounts: t.accounts.iter().map(|a| a.value.to_lowercase()).collect(),
+        });
+    }
+    v.tags.extend(live_v.tags.iter().filter(|t| kept(tag_address(&t.label))).cloned());
+    v
+}
+
+fn v_has_member(config: &Config, email: &str) -> bool {
+    config.members.iter().any(|m| m.email.value.eq_ignore_ascii_case(email))
+}
+
+fn normalize(mut v: View) -> String {
+    v.members.sort_by(|a, b| a.email.cmp(&b.email));
+    v.api_keys.sort_by(|a, b| a.name.cmp(&b.name));
+    v.tags.sort_by(|a, b| a.label.cmp(&b.label));
+    for t in &mut v.tags {
+        t.campaigns.sort();
+        t.accounts.sort();
+    }
+    serde_saphyr::to_string(&v).expect("a view serializes")
+}
+
+/// A unified diff from the live workspace to the one the plan leads to.
+pub fn render(config: &Config, live: &Live, plan: &Plan) -> String {
+    let lv = live_view(live);
+    let after = normalize(desired_view(config, &lv, plan));
+    let before = normalize(lv);
+    similar::TextDiff::from_lines(&before, &after)
+        .unified_diff()
+        .context_radius(3)
+        .header("live", "desired")
+        .to_string()
+}

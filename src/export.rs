@@ -1,0 +1,116 @@
+//! `export`: the live workspace as a desired-state file that plans to no changes.
+
+use crate::api_types::RESOURCE_CAMPAIGN;
+use crate::config::{ApiKeySpec, At, Config, MemberSpec, Policy, TagSpec, TeamRole, WorkspaceGuard};
+use crate::live::Live;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The desired state that matches `live`, and warnings about what a file
+/// cannot express (duplicate key names, ambiguous campaign names, `client` members).
+pub fn to_config(live: &Live) -> (Config, Vec<String>) {
+    let mut warnings = Vec::new();
+    let mut policy = Policy::default();
+    // Members with permissions need a team role; one per distinct (role, permissions).
+    let mut teams: BTreeMap<(String, Vec<String>), String> = BTreeMap::new();
+    let mut members: Vec<&crate::api_types::Member> = live.members.iter().collect();
+    members.sort_by_key(|m| (m.role != "owner", m.email.to_lowercase()));
+    let mut specs = Vec::new();
+    for m in members {
+        if m.role == "client" {
+            warnings.push(format!("{} has the `client` role, which the API cannot set; it is listed under policy.ignore.members", m.email));
+            policy.ignore.members.push(m.email.clone());
+            continue;
+        }
+        let mut perms = m.permissions.clone().unwrap_or_default();
+        perms.sort();
+        perms.dedup();
+        let role = if perms.is_empty() || m.role == "owner" {
+            m.role.clone()
+        } else {
+            let n = teams.len() + 1;
+            teams
+                .entry((m.role.clone(), perms))
+                .or_insert_with(|| format!("{}-team-{n}", m.role))
+                .clone()
+        };
+        specs.push(MemberSpec {
+            email: At::bare(m.email.clone()),
+            role: At::bare(role),
+        });
+    }
+    let roles = teams
+        .into_iter()
+        .map(|((role, permissions), name)| (name, TeamRole { role, permissions }))
+        .collect();
+
+    let mut names = BTreeSet::new();
+    let mut api_keys = Vec::new();
+    let mut keys: Vec<_> = live.api_keys.iter().collect();
+    keys.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+    for k in keys {
+        if !names.insert(k.name.clone()) {
+            warnings.push(format!("two API keys are named `{}`; only the older is exported, so a plan would revoke the other", k.name));
+            continue;
+        }
+        let mut scopes = k.scopes.clone();
+        scopes.sort();
+        api_keys.push(ApiKeySpec {
+            name: At::bare(k.name.clone()),
+            scopes,
+        });
+    }
+
+    let mut tags: Vec<TagSpec> = Vec::new();
+    let mut live_tags: Vec<_> = live.tags.iter().collect();
+    live_tags.sort_by(|a, b| a.label.cmp(&b.label));
+    for t in live_tags {
+        let mut campaigns = Vec::new();
+        let mut accounts = Vec::new();
+        for m in live.mappings.iter().filter(|m| m.tag_id == t.id) {
+            if m.resource_type == RESOURCE_CAMPAIGN {
+                let same: Vec<_> = live.campaigns.iter().filter(|c| live.campaigns.iter().any(|x| x.id == m.resource_id && x.name == c.name)).collect();
+                match same.as_slice() {
+                    [c] => campaigns.push(At::bare(c.name.clone())),
+                    [] => warnings.push(format!("tag `{}` is on campaign {} which is not listed; left out", t.label, m.resource_id)),
+                    [c, ..] => {
+                        warnings.push(format!("tag `{}` is on campaign `{}`, a name {} campaigns share; rename them so a file can name it", t.label, c.name, same.len()));
+                        campaigns.push(At::bare(c.name.clone()));
+                    }
+                }
+            } else {
+                accounts.push(At::bare(m.resource_id.clone()));
+            }
+        }
+        campaigns.sort();
+        campaigns.dedup();
+        accounts.sort();
+        tags.push(TagSpec {
+            label: At::bare(t.label.clone()),
+            description: t.description.clone().filter(|d| !d.is_empty()),
+            campaigns,
+            accounts,
+        });
+    }
+
+    let config = Config {
+        version: 1,
+        workspace: Some(WorkspaceGuard {
+            id: At::bare(live.workspace.id.clone()),
+        }),
+        roles,
+        members: specs,
+        api_keys,
+        tags,
+        policy,
+    };
+    (config, warnings)
+}
+
+/// The file text: a header, then the YAML.
+pub fn to_yaml(config: &Config, workspace_name: &str) -> String {
+    let body = serde_saphyr::to_string(config).expect("a config serializes");
+    format!(
+        "# Desired state of the Instantly workspace \"{workspace_name}\", exported by instantly-rbac.\n\
+         # Fields are documented in docs/config.md.\n{body}"
+    )
+}

@@ -1,0 +1,158 @@
+//! A plan: the ordered actions that take the live workspace to the desired
+//! one. Built by `planner` alone; the applier carries it out as it is.
+
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Member,
+    ApiKey,
+    Tag,
+    Assignment,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 4] = [Kind::Member, Kind::ApiKey, Kind::Tag, Kind::Assignment];
+
+    pub fn heading(self) -> &'static str {
+        match self {
+            Kind::Member => "Members",
+            Kind::ApiKey => "API keys",
+            Kind::Tag => "Tags",
+            Kind::Assignment => "Tag assignments",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    Create,
+    Update,
+    Replace,
+    Delete,
+}
+
+/// The managed fields of one object, as shown in plans (`before`/`after`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum State {
+    Member(MemberState),
+    ApiKey(KeyState),
+    Tag(TagState),
+    Assignment(AssignmentState),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MemberState {
+    pub email: String,
+    pub role: String,
+    pub permissions: Vec<String>,
+    /// An invitation not yet accepted.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub pending: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct KeyState {
+    pub name: String,
+    pub scopes: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TagState {
+    pub label: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AssignmentState {
+    pub tag: String,
+    /// `campaign` or `account`.
+    pub resource_type: &'static str,
+    /// The campaign's name or the account's email.
+    pub resource: String,
+    /// The campaign uuid or the account email, as toggle-resource takes it.
+    pub resource_id: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Action {
+    pub address: String,
+    pub kind: Kind,
+    pub op: Op,
+    pub before: Option<State>,
+    pub after: Option<State>,
+    pub reason: Option<String>,
+    /// The id of the live object acted on (update, replace, delete); for an
+    /// assignment, the tag's id when the tag exists already.
+    #[serde(skip)]
+    pub live_id: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WorkspaceRef {
+    pub id: String,
+    pub name: String,
+}
+
+/// A live object the plan leaves alone, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Unmanaged {
+    pub address: String,
+    pub why: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    pub workspace: WorkspaceRef,
+    pub actions: Vec<Action>,
+    pub unmanaged: Vec<Unmanaged>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub create: usize,
+    pub update: usize,
+    pub replace: usize,
+    pub delete: usize,
+}
+
+impl Plan {
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for a in &self.actions {
+            match a.op {
+                Op::Create => s.create += 1,
+                Op::Update => s.update += 1,
+                Op::Replace => s.replace += 1,
+                Op::Delete => s.delete += 1,
+            }
+        }
+        s
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.actions.is_empty()
+    }
+
+    /// Whether applying needs somewhere to put new API key secrets.
+    pub fn creates_keys(&self) -> bool {
+        self.actions
+            .iter()
+            .any(|a| a.kind == Kind::ApiKey && matches!(a.op, Op::Create | Op::Replace))
+    }
+}
+
+impl Summary {
+    /// `Plan: 7 to create, 2 to update, 1 to replace, 4 to delete.`
+    pub fn line(&self) -> String {
+        format!(
+            "Plan: {} to create, {} to update, {} to replace, {} to delete.",
+            self.create, self.update, self.replace, self.delete
+        )
+    }
+}

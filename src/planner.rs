@@ -1,0 +1,432 @@
+//! The planner: desired × live → Plan. Pure and deterministic: no I/O, no
+//! clock, so the same inputs always give the same plan, and every choice the
+//! applier needs (ids, order) is made here.
+
+use crate::api_types::{ApiKey, Member, RESOURCE_ACCOUNT, RESOURCE_CAMPAIGN, Tag};
+use crate::config::{Config, Mode, TagSpec};
+use crate::diagnostic::Diagnostic;
+use crate::ignore::IgnoreSet;
+use crate::live::Live;
+use crate::plan::*;
+use crate::vocab;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What else the planner must know: the mask of the key the tool
+/// authenticates with, which it never revokes or replaces.
+#[derive(Clone, Debug, Default)]
+pub struct Context {
+    pub auth_key_mask: Option<String>,
+}
+
+/// Plans, or returns every error found (each located in the file).
+pub fn plan(desired: &Config, live: &Live, ctx: &Context) -> Result<Plan, Vec<Diagnostic>> {
+    let mut p = Planner {
+        desired,
+        live,
+        ctx,
+        ignore: IgnoreSet::new(&desired.policy.ignore),
+        actions: Vec::new(),
+        unmanaged: Vec::new(),
+        warnings: Vec::new(),
+        errors: Vec::new(),
+    };
+    p.members();
+    p.api_keys();
+    p.tags();
+    if !p.errors.is_empty() {
+        p.errors.sort();
+        return Err(p.errors);
+    }
+    let mut actions = p.actions;
+    actions.sort_by(|a, b| (phase(a), &a.address).cmp(&(phase(b), &b.address)));
+    p.unmanaged.sort_by(|a, b| a.address.cmp(&b.address));
+    Ok(Plan {
+        workspace: WorkspaceRef {
+            id: live.workspace.id.clone(),
+            name: live.workspace.name.clone(),
+        },
+        actions,
+        unmanaged: p.unmanaged,
+        warnings: p.warnings,
+    })
+}
+
+/// The order of execution: every action's prerequisites come first. Tags
+/// exist before assignments use them; access is granted (promotions, invites,
+/// new keys) before it is taken away (demotions, deletions); a tag goes last.
+fn phase(a: &Action) -> u8 {
+    match (a.kind, a.op) {
+        (Kind::Tag, Op::Create | Op::Update) => 0,
+        (Kind::Member, Op::Update) if is_promotion(a) => 1,
+        (Kind::Member, Op::Create) => 2,
+        (Kind::Member, Op::Replace) => 3,
+        (Kind::ApiKey, Op::Create) => 4,
+        (Kind::ApiKey, Op::Replace) => 5,
+        (Kind::Assignment, Op::Delete) => 6,
+        (Kind::Assignment, _) => 7,
+        (Kind::Member, Op::Update) => 8,
+        (Kind::ApiKey, _) => 9,
+        (Kind::Member, _) => 10,
+        (Kind::Tag, _) => 11,
+    }
+}
+
+fn is_promotion(a: &Action) -> bool {
+    match (&a.before, &a.after) {
+        (Some(State::Member(b)), Some(State::Member(n))) => vocab::role_rank(&n.role) > vocab::role_rank(&b.role),
+        _ => false,
+    }
+}
+
+fn sorted(v: &[String]) -> Vec<String> {
+    let set: BTreeSet<&String> = v.iter().collect();
+    set.into_iter().cloned().collect()
+}
+
+pub fn member_address(email: &str) -> String {
+    format!("member[{}]", email.to_lowercase())
+}
+
+pub fn key_address(name: &str) -> String {
+    format!("api_key[{name}]")
+}
+
+pub fn tag_address(label: &str) -> String {
+    format!("tag[{label}]")
+}
+
+pub fn assignment_address(tag: &str, kind: &str, resource: &str) -> String {
+    format!("assignment[{tag} -> {kind}:{resource}]")
+}
+
+fn member_state(m: &Member) -> MemberState {
+    MemberState {
+        email: m.email.clone(),
+        role: m.role.clone(),
+        permissions: sorted(m.permissions.as_deref().unwrap_or_default()),
+        pending: !m.accepted,
+    }
+}
+
+fn key_state(k: &ApiKey) -> KeyState {
+    KeyState {
+        name: k.name.clone(),
+        scopes: sorted(&k.scopes),
+    }
+}
+
+fn tag_state(t: &Tag) -> TagState {
+    TagState {
+        label: t.label.clone(),
+        description: t.description.clone().filter(|d| !d.is_empty()),
+    }
+}
+
+struct Planner<'a> {
+    desired: &'a Config,
+    live: &'a Live,
+    ctx: &'a Context,
+    ignore: IgnoreSet,
+    actions: Vec<Action>,
+    unmanaged: Vec<Unmanaged>,
+    warnings: Vec<String>,
+    errors: Vec<Diagnostic>,
+}
+
+impl Planner<'_> {
+    fn push(&mut self, address: String, kind: Kind, op: Op, before: Option<State>, after: Option<State>) -> &mut Action {
+        self.actions.push(Action {
+            address,
+            kind,
+            op,
+            before,
+            after,
+            reason: None,
+            live_id: None,
+        });
+        self.actions.last_mut().expect("just pushed")
+    }
+
+    fn leave(&mut self, address: String, why: &str) {
+        self.unmanaged.push(Unmanaged {
+            address,
+            why: why.to_owned(),
+        });
+    }
+
+    fn members(&mut self) {
+        let live = self.live;
+        let owner = live.members.iter().find(|m| m.role == "owner");
+        let mut declared = BTreeSet::new();
+        for spec in &self.desired.members {
+            let email = spec.email.value.to_lowercase();
+            declared.insert(email.clone());
+            let found = live.members.iter().find(|m| m.email.to_lowercase() == email);
+            let is_owner = owner.is_some_and(|o| o.email.to_lowercase() == email);
+            if spec.role.value == "owner" {
+                if !is_owner {
+                    let now = owner.map_or("nobody".to_owned(), |o| format!("`{}`", o.email));
+                    self.errors.push(
+                        Diagnostic::new(
+                            spec.role.loc,
+                            format!("`{}` is not the owner of this workspace (the owner is {now})", spec.email.value),
+                        )
+                        .help("ownership is transferred in the Instantly app, never by this tool; declare the current owner with `role: owner`"),
+                    );
+                }
+                continue;
+            }
+            if is_owner {
+                self.errors.push(
+                    Diagnostic::new(
+                        spec.role.loc,
+                        format!("`{}` owns this workspace; the owner's role cannot be changed", spec.email.value),
+                    )
+                    .help("declare the owner with `role: owner`; ownership is transferred in the Instantly app"),
+                );
+                continue;
+            }
+            let (role, permissions) = self.desired.resolve_role(&spec.role.value);
+            let address = member_address(&email);
+            let want = MemberState {
+                email: found.map_or(spec.email.value.clone(), |m| m.email.clone()),
+                role,
+                permissions,
+                pending: found.is_some_and(|m| !m.accepted),
+            };
+            let Some(m) = found else {
+                let want = MemberState { pending: true, ..want };
+                self.push(address, Kind::Member, Op::Create, None, Some(State::Member(want)));
+                continue;
+            };
+            let have = member_state(m);
+            if have.permissions != want.permissions {
+                let a = self.push(address, Kind::Member, Op::Replace, Some(State::Member(have)), Some(State::Member(MemberState { pending: true, ..want })));
+                a.reason = Some("permissions cannot be changed in place (PATCH takes only the role): the member is removed and re-invited, and has no access until they accept".into());
+                a.live_id = Some(m.id.clone());
+            } else if have.role != want.role {
+                let a = self.push(address, Kind::Member, Op::Update, Some(State::Member(have)), Some(State::Member(want)));
+                a.live_id = Some(m.id.clone());
+            }
+        }
+        for m in &live.members {
+            let email = m.email.to_lowercase();
+            if declared.contains(&email) || m.role == "owner" {
+                continue;
+            }
+            let address = member_address(&email);
+            if self.ignore.member(&m.email) {
+                self.leave(address, "ignored by policy.ignore.members");
+            } else if self.desired.policy.members == Mode::Additive {
+                self.leave(address, "not declared; policy.members is additive");
+            } else {
+                let a = self.push(address, Kind::Member, Op::Delete, Some(State::Member(member_state(m))), None);
+                a.live_id = Some(m.id.clone());
+            }
+        }
+    }
+
+    fn is_auth_key(&self, k: &ApiKey) -> bool {
+        self.ctx.auth_key_mask.as_deref() == Some(k.key.as_str())
+    }
+
+    fn api_keys(&mut self) {
+        let live = self.live;
+        let mut used = BTreeSet::new();
+        for spec in &self.desired.api_keys {
+            let name = &spec.name.value;
+            let address = key_address(name);
+            let want = KeyState {
+                name: name.clone(),
+                scopes: sorted(&spec.scopes),
+            };
+            let candidates: Vec<&ApiKey> = live.api_keys.iter().filter(|k| &k.name == name).collect();
+            // Names are not unique in the API: adopt the key that already
+            // matches, else the one this tool authenticates with, else the oldest.
+            let Some(k) = candidates
+                .iter()
+                .find(|k| key_state(k) == want)
+                .or_else(|| candidates.iter().find(|k| self.is_auth_key(k)))
+                .or(candidates.first())
+                .copied()
+            else {
+                self.push(address, Kind::ApiKey, Op::Create, None, Some(State::ApiKey(want)));
+                continue;
+            };
+            used.insert(k.id.clone());
+            let have = key_state(k);
+            if have == want {
+                continue;
+            }
+            if self.is_auth_key(k) {
+                self.warnings.push(format!(
+                    "{address} is the key this tool authenticates with; it is never replaced, so its scopes stay {:?}",
+                    have.scopes
+                ));
+                continue;
+            }
+            let a = self.push(address, Kind::ApiKey, Op::Replace, Some(State::ApiKey(have)), Some(State::ApiKey(want)));
+            a.reason = Some("API keys have no PATCH: a new key with the new scopes is created, then the old one is revoked".into());
+            a.live_id = Some(k.id.clone());
+        }
+        for k in &live.api_keys {
+            if used.contains(&k.id) {
+                continue;
+            }
+            let declared = self.desired.api_keys.iter().any(|s| s.name.value == k.name);
+            let address = if declared {
+                format!("api_key[{} ({})]", k.name, k.id)
+            } else {
+                key_address(&k.name)
+            };
+            if self.is_auth_key(k) {
+                self.warnings.push(format!(
+                    "{address} is the key this tool authenticates with; it is protected and never revoked"
+                ));
+                self.leave(address, "the key this tool authenticates with");
+            } else if self.ignore.api_key(&k.name) {
+                self.leave(address, "ignored by policy.ignore.api_keys");
+            } else if self.desired.policy.api_keys == Mode::Additive && !declared {
+                self.leave(address, "not declared; policy.api_keys is additive");
+            } else {
+                let a = self.push(address, Kind::ApiKey, Op::Delete, Some(State::ApiKey(key_state(k))), None);
+                if declared {
+                    a.reason = Some("a second key with a declared name".into());
+                }
+                a.live_id = Some(k.id.clone());
+            }
+        }
+    }
+
+    fn tags(&mut self) {
+        let live = self.live;
+        for spec in &self.desired.tags {
+            let label = &spec.label.value;
+            let address = tag_address(label);
+            let found = live.tags.iter().find(|t| &t.label == label);
+            let want = TagState {
+                label: label.clone(),
+                description: spec.description.clone().filter(|d| !d.is_empty()),
+            };
+            match found {
+                None => {
+                    self.push(address, Kind::Tag, Op::Create, None, Some(State::Tag(want)));
+                }
+                Some(t) => {
+                    let have = tag_state(t);
+                    // An omitted description is not managed.
+                    if want.description.is_some() && have.description != want.description {
+                        let a = self.push(address, Kind::Tag, Op::Update, Some(State::Tag(have)), Some(State::Tag(want)));
+                        a.live_id = Some(t.id.clone());
+                    }
+                }
+            }
+            self.assignments(spec, found);
+        }
+        for t in &live.tags {
+            if self.desired.tags.iter().any(|s| s.label.value == t.label) {
+                continue;
+            }
+            let address = tag_address(&t.label);
+            if self.ignore.tag(&t.label) {
+                self.leave(address, "ignored by policy.ignore.tags");
+            } else if self.desired.policy.tags == Mode::Additive {
+                self.leave(address, "not declared; policy.tags is additive");
+            } else {
+                let n = live.mappings.iter().filter(|m| m.tag_id == t.id).count();
+                let a = self.push(address, Kind::Tag, Op::Delete, Some(State::Tag(tag_state(t))), None);
+                a.live_id = Some(t.id.clone());
+                a.reason = Some(if live.assignments_read {
+                    format!("its {n} assignment{} go{} with it", if n == 1 { "" } else { "s" }, if n == 1 { "es" } else { "" })
+                } else {
+                    "its assignments go with it".to_owned()
+                });
+            }
+        }
+    }
+
+    /// The assignments of a declared tag are authoritative.
+    fn assignments(&mut self, spec: &TagSpec, tag: Option<&Tag>) {
+        let live = self.live;
+        let label = &spec.label.value;
+        // (resource_type, resource id) -> display name
+        let mut want: BTreeMap<(u8, String), String> = BTreeMap::new();
+        for name in &spec.campaigns {
+            let matches: Vec<_> = live.campaigns.iter().filter(|c| c.name == name.value).collect();
+            match matches.as_slice() {
+                [c] => {
+                    want.insert((RESOURCE_CAMPAIGN, c.id.clone()), c.name.clone());
+                }
+                [] => {
+                    let lower = name.value.to_lowercase();
+                    let near: Vec<String> = live
+                        .campaigns
+                        .iter()
+                        .filter(|c| {
+                            let n = c.name.to_lowercase();
+                            n.contains(&lower) || lower.contains(&n) || vocab::closest(&lower, &[n.as_str()]).is_some()
+                        })
+                        .take(5)
+                        .map(|c| format!("`{}` ({})", c.name, c.id))
+                        .collect();
+                    let help = if near.is_empty() {
+                        "names are matched exactly; check the campaign's name in Instantly".to_owned()
+                    } else {
+                        format!("names are matched exactly; similar: {}", near.join(", "))
+                    };
+                    self.errors.push(Diagnostic::new(name.loc, format!("no campaign is named `{}`", name.value)).help(help));
+                }
+                many => {
+                    let ids: Vec<String> = many.iter().map(|c| c.id.clone()).collect();
+                    self.errors.push(
+                        Diagnostic::new(name.loc, format!("{} campaigns are named `{}`", many.len(), name.value))
+                            .help(format!("rename all but one in Instantly so the name is unique; candidates: {}", ids.join(", "))),
+                    );
+                }
+            }
+        }
+        for email in &spec.accounts {
+            match live.accounts.iter().find(|a| a.email.eq_ignore_ascii_case(&email.value)) {
+                Some(a) => {
+                    want.insert((RESOURCE_ACCOUNT, a.email.clone()), a.email.clone());
+                }
+                None => self.errors.push(
+                    Diagnostic::new(email.loc, format!("no sending account `{}` in this workspace", email.value))
+                        .help("list sending accounts by their email address, as shown under Email Accounts"),
+                ),
+            }
+        }
+        let mut have: BTreeMap<(u8, String), String> = BTreeMap::new();
+        if let Some(t) = tag {
+            for m in live.mappings.iter().filter(|m| m.tag_id == t.id) {
+                let name = if m.resource_type == RESOURCE_CAMPAIGN {
+                    live.campaigns.iter().find(|c| c.id == m.resource_id).map_or(m.resource_id.clone(), |c| c.name.clone())
+                } else {
+                    m.resource_id.clone()
+                };
+                have.insert((m.resource_type, m.resource_id.clone()), name);
+            }
+        }
+        let tag_id = tag.map(|t| t.id.clone());
+        let state = |(rt, id): &(u8, String), name: &String| AssignmentState {
+            tag: label.clone(),
+            resource_type: if *rt == RESOURCE_CAMPAIGN { "campaign" } else { "account" },
+            resource: name.clone(),
+            resource_id: id.clone(),
+        };
+        for (key, name) in &want {
+            if !have.contains_key(key) {
+                let s = state(key, name);
+                let a = self.push(assignment_address(label, s.resource_type, name), Kind::Assignment, Op::Create, None, Some(State::Assignment(s)));
+                a.live_id = tag_id.clone();
+            }
+        }
+        for (key, name) in &have {
+            if !want.contains_key(key) {
+                let s = state(key, name);
+                let a = self.push(assignment_address(label, s.resource_type, name), Kind::Assignment, Op::Delete, Some(State::Assignment(s)), None);
+                a.live_id = tag_id.clone();
+            }
+        }
+    }
+}

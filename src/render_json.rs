@@ -1,0 +1,27 @@
+//! `plan --format json`: one object for machines (format_version 1).
+//! It never contains a secret: plans hold none.
+
+use crate::plan::{Action, Plan, Summary, Unmanaged, WorkspaceRef};
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct JsonPlan<'a> {
+    format_version: &'static str,
+    workspace: &'a WorkspaceRef,
+    summary: Summary,
+    actions: &'a [Action],
+    unmanaged: &'a [Unmanaged],
+    warnings: &'a [String],
+}
+
+pub fn render(plan: &Plan) -> String {
+    let doc = JsonPlan {
+        format_version: "1",
+        workspace: &plan.workspace,
+        summary: plan.summary(),
+        actions: &plan.actions,
+        unmanaged: &plan.unmanaged,
+        warnings: &plan.warnings,
+    };
+    serde_json::to_string_pretty(&doc).expect("a plan serializes")
+}

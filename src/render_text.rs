@@ -1,0 +1,125 @@
+//! The human plan, like Terraform's: the summary line first, then actions
+//! grouped by kind with `+` `~` `-/+` `-` markers and field-level changes.
+
+use crate::plan::{Action, Kind, Op, Plan, State};
+use anstyle::{AnsiColor, Style};
+use std::fmt::Write as _;
+
+pub struct Paint {
+    pub color: bool,
+}
+
+impl Paint {
+    fn paint(&self, style: Style, text: &str) -> String {
+        if self.color {
+            format!("{style}{text}{style:#}")
+        } else {
+            text.to_owned()
+        }
+    }
+    fn op(&self, op: Op) -> String {
+        let (marker, color) = match op {
+            Op::Create => ("+", AnsiColor::Green),
+            Op::Update => ("~", AnsiColor::Yellow),
+            Op::Replace => ("-/+", AnsiColor::Magenta),
+            Op::Delete => ("-", AnsiColor::Red),
+        };
+        self.paint(Style::new().fg_color(Some(color.into())).bold(), marker)
+    }
+    pub fn bold(&self, text: &str) -> String {
+        self.paint(Style::new().bold(), text)
+    }
+    pub fn dim(&self, text: &str) -> String {
+        self.paint(Style::new().dimmed(), text)
+    }
+    pub fn warn(&self, text: &str) -> String {
+        self.paint(Style::new().fg_color(Some(AnsiColor::Yellow.into())).bold(), text)
+    }
+}
+
+/// The managed fields of a state, as `(name, value)` pairs for display.
+fn fields(state: &State) -> Vec<(&'static str, String)> {
+    let list = |v: &[String]| format!("[{}]", v.join(", "));
+    match state {
+        State::Member(m) => {
+            let mut f = vec![("role", m.role.clone())];
+            if !m.permissions.is_empty() {
+                f.push(("permissions", list(&m.permissions)));
+            }
+            if m.pending {
+                f.push(("status", "invited (pending)".into()));
+            }
+            f
+        }
+        State::ApiKey(k) => vec![("scopes", list(&k.scopes))],
+        State::Tag(t) => t
+            .description
+            .iter()
+            .map(|d| ("description", format!("{d:?}")))
+            .collect(),
+        State::Assignment(_) => Vec::new(),
+    }
+}
+
+fn action(out: &mut String, a: &Action, p: &Paint) {
+    let _ = writeln!(out, "  {} {}", p.op(a.op), p.bold(&a.address));
+    if let Some(reason) = &a.reason {
+        let _ = writeln!(out, "      {}", p.dim(&format!("# {reason}")));
+    }
+    match (a.op, &a.before, &a.after) {
+        (Op::Create, _, Some(s)) | (Op::Delete, Some(s), _) => {
+            for (name, value) in fields(s) {
+                let _ = writeln!(out, "      {name}: {value}");
+            }
+        }
+        (_, Some(b), Some(n)) => {
+            let (before, after) = (fields(b), fields(n));
+            for (name, new) in &after {
+                let old = before.iter().find(|(k, _)| k == name).map_or("(none)", |(_, v)| v.as_str());
+                if old != new {
+                    let _ = writeln!(out, "      {name}: {old} -> {new}");
+                }
+            }
+            for (name, old) in &before {
+                if !after.iter().any(|(k, _)| k == name) {
+                    let _ = writeln!(out, "      {name}: {old} -> (none)");
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+pub fn render(plan: &Plan, p: &Paint) -> String {
+    let mut out = String::new();
+    let ws = &plan.workspace;
+    let _ = writeln!(out, "Workspace: {} ({})\n", ws.name, ws.id);
+    if plan.is_empty() {
+        let _ = writeln!(out, "{}", p.bold("No changes. The live workspace matches the file."));
+    } else {
+        let _ = writeln!(out, "{}", p.bold(&plan.summary().line()));
+        for kind in Kind::ALL {
+            let actions: Vec<&Action> = plan.actions.iter().filter(|a| a.kind == kind).collect();
+            if actions.is_empty() {
+                continue;
+            }
+            let _ = writeln!(out, "\n{}:", kind.heading());
+            for a in actions {
+                action(&mut out, a, p);
+            }
+        }
+    }
+    if !plan.warnings.is_empty() {
+        let _ = writeln!(out, "\n{}:", p.warn("Warnings"));
+        for w in &plan.warnings {
+            let _ = writeln!(out, "  ! {w}");
+        }
+    }
+    if !plan.unmanaged.is_empty() {
+        let _ = writeln!(out, "\nLeft alone ({}):", plan.unmanaged.len());
+        for u in &plan.unmanaged {
+            let _ = writeln!(out, "  {} {}", u.address, p.dim(&format!("({})", u.why)));
+        }
+    }
+    out
+}

@@ -1,0 +1,318 @@
+//! The commands: load, connect, read, plan, render, apply. Returns the
+//! process exit code so tests can drive it.
+
+use crate::applier::{self, ApplyReport};
+use crate::cli::{Cli, Command, PlanFormat, ValidateFormat};
+use crate::client::Client;
+use crate::config::{Config, Mode};
+use crate::config_loader::{self, LoadError};
+use crate::diagnostic::FileErrors;
+use crate::live::{self, Live};
+use crate::plan::Plan;
+use crate::planner::{self, Context};
+use crate::sandbox::{Sandbox, demo, state::SandboxState};
+use crate::secrets_out::SecretsOut;
+use crate::settings::{Settings, Target, color_wanted};
+use crate::{diff_view, export, render_json, render_text};
+use anyhow::{Context as _, anyhow, bail};
+use secrecy::SecretString;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_ERROR: i32 = 1;
+pub const EXIT_CHANGES: i32 = 2;
+
+/// Writes to stdout; a closed pipe (`plan | head`) is not an error.
+pub fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+}
+
+fn err(text: &str) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "{text}");
+}
+
+pub fn run(cli: Cli) -> i32 {
+    let settings = Settings::from_args(&cli.global);
+    let result = match cli.command {
+        Command::Validate { files, format } => Ok(validate(&files, format)),
+        Command::Sandbox { state, port } => runtime().and_then(|rt| rt.block_on(serve(&state, port))),
+        command => runtime().and_then(|rt| rt.block_on(online(command, &settings))),
+    };
+    result.unwrap_or_else(|e| {
+        err(&format!("error: {e:#}"));
+        EXIT_ERROR
+    })
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+fn validate(files: &[std::path::PathBuf], format: ValidateFormat) -> i32 {
+    let mut code = EXIT_OK;
+    for f in files {
+        match config_loader::load(f) {
+            Ok(_) => {
+                if format == ValidateFormat::Text {
+                    out(&format!("{}: valid\n", f.display()));
+                }
+            }
+            Err(LoadError::Invalid(e)) => {
+                code = EXIT_ERROR;
+                match format {
+                    ValidateFormat::Github => out(&format!("{}\n", e.render_github())),
+                    ValidateFormat::Text => err(&e.render(color_wanted(std::io::stderr().is_terminal()))),
+                }
+            }
+            Err(e) => {
+                code = EXIT_ERROR;
+                err(&format!("error: {e}"));
+            }
+        }
+    }
+    code
+}
+
+/// A client for the target, and the in-process sandbox behind it, if any.
+async fn connect(settings: &Settings) -> anyhow::Result<(Client, Option<Sandbox>)> {
+    match &settings.target {
+        Target::Api { url, key } => {
+            let key = key.clone().unwrap_or_else(|| SecretString::from(""));
+            Ok((Client::new(url, key, settings.timeout)?, None))
+        }
+        Target::Sandbox { state, key } => {
+            let seed = match state {
+                Some(path) => load_or_seed(path)?,
+                None => demo::demo_state(),
+            };
+            let key = match key {
+                Some(k) => k.clone(),
+                None => SecretString::from(
+                    seed.operator_key()
+                        .ok_or_else(|| anyhow!("the sandbox state has no `all:all` key to authenticate with; pass --api-key"))?
+                        .to_owned(),
+                ),
+            };
+            let sandbox = Sandbox::start(seed, state.clone(), 0).await.context("cannot start the sandbox")?;
+            tracing::info!(url = %sandbox.url, "sandbox started");
+            Ok((Client::new(&sandbox.url, key, settings.timeout)?, Some(sandbox)))
+        }
+    }
+}
+
+fn load_or_seed(path: &Path) -> anyhow::Result<SandboxState> {
+    if path.exists() {
+        return Ok(SandboxState::load(path)?);
+    }
+    let state = demo::demo_state();
+    state.save(path)?;
+    err(&format!("note: created sandbox state {} from the demo workspace", path.display()));
+    Ok(state)
+}
+
+fn load_config(path: &Path) -> anyhow::Result<Result<Config, FileErrors>> {
+    match config_loader::load(path) {
+        Ok(c) => Ok(Ok(c)),
+        Err(LoadError::Invalid(e)) => Ok(Err(e)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn report_file_errors(e: &FileErrors) -> i32 {
+    err(&e.render(color_wanted(std::io::stderr().is_terminal())));
+    EXIT_ERROR
+}
+
+/// Reads the live workspace and plans; `Err(code)` when the file is at fault.
+async fn read_and_plan(path: &Path, config: &Config, client: &Client) -> anyhow::Result<Result<(Live, Plan), i32>> {
+    let current: crate::api_types::Workspace = client.get("/workspaces/current", &[]).await?;
+    if let Some(guard) = &config.workspace {
+        if guard.id.value != current.id {
+            bail!(
+                "{}:{}: the file is for workspace {}, but the API key reaches workspace {} ({}); nothing was changed",
+                path.display(),
+                guard.id.loc.line,
+                guard.id.value,
+                current.id,
+                current.name
+            );
+        }
+    }
+    let with_assignments = !config.tags.is_empty() || config.policy.tags == Mode::Authoritative;
+    let live = live::read(client, with_assignments).await?;
+    let ctx = Context {
+        auth_key_mask: Some(client.key_mask()),
+    };
+    match planner::plan(config, &live, &ctx) {
+        Ok(plan) => Ok(Ok((live, plan))),
+        Err(errors) => {
+            let source = std::fs::read_to_string(path).unwrap_or_default();
+            let fe = FileErrors {
+                path: path.display().to_string(),
+                source,
+                errors,
+            };
+            Ok(Err(report_file_errors(&fe)))
+        }
+    }
+}
+
+async fn online(command: Command, settings: &Settings) -> anyhow::Result<i32> {
+    let (client, sandbox) = connect(settings).await?;
+    let code = match command {
+        Command::Plan {
+            file,
+            format,
+            diff,
+            detailed_exitcode,
+        } => {
+            let config = match load_config(&file)? {
+                Ok(c) => c,
+                Err(e) => return Ok(report_file_errors(&e)),
+            };
+            let (live, plan) = match read_and_plan(&file, &config, &client).await? {
+                Ok(x) => x,
+                Err(code) => return Ok(code),
+            };
+            match format {
+                PlanFormat::Text => out(&render_text::render(&plan, &render_text::Paint { color: settings.color })),
+                PlanFormat::Json => out(&format!("{}\n", render_json::render(&plan))),
+            }
+            if diff {
+                let d = diff_view::render(&config, &live, &plan);
+                out(&format!("\n{}", if d.is_empty() { "(no differences)\n".into() } else { d }));
+            }
+            if detailed_exitcode && !plan.is_empty() { EXIT_CHANGES } else { EXIT_OK }
+        }
+        Command::Apply {
+            file,
+            auto_approve,
+            secrets_out,
+        } => apply(&file, auto_approve, secrets_out.as_deref(), &client, settings).await?,
+        Command::Export { output } => {
+            let live = live::read(&client, true).await?;
+            let (config, warnings) = export::to_config(&live);
+            for w in warnings {
+                err(&format!("warning: {w}"));
+            }
+            let text = export::to_yaml(&config, &live.workspace.name);
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+                    err(&format!("wrote {}", path.display()));
+                }
+                None => out(&text),
+            }
+            EXIT_OK
+        }
+        Command::Validate { .. } | Command::Sandbox { .. } => unreachable!("handled before connecting"),
+    };
+    if let Some(s) = sandbox {
+        s.stop().await;
+    }
+    if let Target::Sandbox { state: None, .. } = settings.target {
+        tracing::info!("the demo sandbox is discarded on exit; pass --sandbox=FILE to keep its state");
+    }
+    Ok(code)
+}
+
+async fn apply(file: &Path, auto_approve: bool, secrets_out: Option<&Path>, client: &Client, settings: &Settings) -> anyhow::Result<i32> {
+    let config = match load_config(file)? {
+        Ok(c) => c,
+        Err(e) => return Ok(report_file_errors(&e)),
+    };
+    let (_, plan) = match read_and_plan(file, &config, client).await? {
+        Ok(x) => x,
+        Err(code) => return Ok(code),
+    };
+    out(&render_text::render(&plan, &render_text::Paint { color: settings.color }));
+    if plan.is_empty() {
+        return Ok(EXIT_OK);
+    }
+    if plan.creates_keys() && secrets_out.is_none() {
+        bail!("this plan creates API keys, whose secrets are shown only once: pass --secrets-out FILE; nothing was changed");
+    }
+    if !auto_approve && !confirm()? {
+        err("Apply cancelled; nothing was changed.");
+        return Ok(EXIT_ERROR);
+    }
+    let mut secrets = match secrets_out {
+        Some(p) => Some(SecretsOut::create(p).with_context(|| format!("cannot create the secrets file {}", p.display()))?),
+        None => None,
+    };
+    let report = applier::apply(client, &plan, secrets.as_mut()).await;
+    out(&render_report(&report, secrets.as_ref().map(SecretsOut::path)));
+    Ok(if report.ok() { EXIT_OK } else { EXIT_ERROR })
+}
+
+/// Asks on the terminal; refuses to guess when nobody is there to answer.
+fn confirm() -> anyhow::Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        bail!("apply is not running in a terminal, so it cannot ask for confirmation: review the plan and pass --auto-approve; nothing was changed");
+    }
+    eprint!("\nDo you want to apply these changes? Only 'yes' is accepted: ");
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim() == "yes")
+}
+
+pub fn render_report(r: &ApplyReport, secrets: Option<&Path>) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    if r.ok() {
+        let _ = writeln!(s, "\nApply complete: {} action{} applied.", r.applied.len(), if r.applied.len() == 1 { "" } else { "s" });
+    } else {
+        let _ = writeln!(
+            s,
+            "\nApply failed: {} applied, {} failed, {} not attempted.",
+            r.applied.len(),
+            r.failed.len(),
+            r.not_attempted.len()
+        );
+    }
+    if !r.keys_created.is_empty() {
+        let path = secrets.map_or("(none)".into(), |p| p.display().to_string());
+        let _ = writeln!(s, "{} new API key secret{} written to {path}.", r.keys_created.len(), if r.keys_created.len() == 1 { "" } else { "s" });
+    }
+    if !r.ok() {
+        let _ = writeln!(s, "\nApplied:");
+        for a in &r.applied {
+            let _ = writeln!(s, "  ✓ {a}");
+        }
+        let _ = writeln!(s, "Failed:");
+        for f in &r.failed {
+            let _ = writeln!(s, "  ✗ {}: {}", f.address, f.error);
+        }
+        let _ = writeln!(s, "Not attempted:");
+        for a in &r.not_attempted {
+            let _ = writeln!(s, "  · {a}");
+        }
+        let _ = writeln!(s, "\nRun plan again: it shows exactly what remains.");
+    }
+    s
+}
+
+async fn serve(state: &Path, port: u16) -> anyhow::Result<i32> {
+    let seed = load_or_seed(state)?;
+    let sandbox = Sandbox::start(seed, Some(state.to_owned()), port)
+        .await
+        .with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
+    out(&format!("{}\n", sandbox.url));
+    err(&format!(
+        "sandbox serving {} on {} (Ctrl-C stops it); authenticate with a key stored in the state file",
+        state.display(),
+        sandbox.url
+    ));
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = sandbox.wait() => {}
+    }
+    Ok(EXIT_OK)
+}

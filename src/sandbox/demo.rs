@@ -1,0 +1,119 @@
+//! The built-in demo workspace that `--sandbox` starts from when no state
+//! file is given. `examples/workspace.yaml` is written against it, so the
+//! README's first command shows a plan with every kind of change.
+
+use super::state::SandboxState;
+use crate::api_types::{Account, ApiKey, Campaign, Member, Tag, TagMapping, Workspace};
+
+pub const WORKSPACE_ID: &str = "01946416-09c9-7bef-bbc9-b8c3ac2cdb2a";
+const ORG: &str = WORKSPACE_ID;
+const T0: &str = "2026-01-05T09:00:00.000Z";
+
+fn member(n: u8, email: &str, role: &str, permissions: Option<&[&str]>, accepted: bool) -> Member {
+    Member {
+        id: format!("01946416-1000-7000-8000-0000000000{n:02}"),
+        email: email.into(),
+        user_id: accepted.then(|| format!("01946416-2000-7000-8000-0000000000{n:02}")),
+        role: role.into(),
+        accepted,
+        permissions: permissions.map(|p| p.iter().map(|s| s.to_string()).collect()),
+        workspace_id: WORKSPACE_ID.into(),
+        timestamp_created: T0.into(),
+    }
+}
+
+fn key(n: u8, name: &str, scopes: &[&str], secret: &str) -> ApiKey {
+    ApiKey {
+        id: format!("01946416-3000-7000-8000-0000000000{n:02}"),
+        name: name.into(),
+        scopes: scopes.iter().map(|s| s.to_string()).collect(),
+        key: secret.into(),
+        organization_id: ORG.into(),
+        timestamp_created: T0.into(),
+        timestamp_updated: T0.into(),
+    }
+}
+
+fn tag(n: u8, label: &str, description: &str) -> Tag {
+    Tag {
+        id: format!("01946416-4000-7000-8000-0000000000{n:02}"),
+        label: label.into(),
+        description: Some(description.into()),
+        organization_id: ORG.into(),
+        timestamp_created: T0.into(),
+        timestamp_updated: T0.into(),
+    }
+}
+
+fn campaign(n: u8, name: &str) -> Campaign {
+    Campaign {
+        id: format!("01946416-5000-7000-8000-0000000000{n:02}"),
+        name: name.into(),
+        status: 1,
+        timestamp_created: T0.into(),
+    }
+}
+
+fn mapping(n: u8, tag: &Tag, resource_type: u8, resource_id: &str) -> TagMapping {
+    TagMapping {
+        id: format!("01946416-6000-7000-8000-0000000000{n:02}"),
+        tag_id: tag.id.clone(),
+        resource_id: resource_id.into(),
+        resource_type,
+        timestamp_created: T0.into(),
+        organization_id: ORG.into(),
+    }
+}
+
+pub fn demo_state() -> SandboxState {
+    let owner = member(1, "owner@acme.com", "owner", None, true);
+    let west = tag(1, "SDR-West", "West coast SDR team");
+    let old = tag(2, "Old-Team", "Disbanded in Q3");
+    let campaigns = vec![
+        campaign(1, "Q4 West Outbound"),
+        campaign(2, "Q4 East Outbound"),
+        campaign(3, "Legacy Promo"),
+        campaign(4, "Partner Webinar"),
+    ];
+    let accounts = ["west1@acme-mail.com", "west2@acme-mail.com", "east1@acme-mail.com"]
+        .iter()
+        .map(|e| Account {
+            email: e.to_string(),
+            timestamp_created: T0.into(),
+            tags: None,
+        })
+        .collect();
+    let mappings = vec![
+        mapping(1, &west, 2, &campaigns[0].id),
+        mapping(2, &west, 2, &campaigns[2].id),
+        mapping(3, &west, 1, "west1@acme-mail.com"),
+        mapping(4, &old, 2, &campaigns[3].id),
+        mapping(5, &old, 1, "west2@acme-mail.com"),
+    ];
+    SandboxState {
+        workspace: Workspace {
+            id: WORKSPACE_ID.into(),
+            name: "Acme Sales".into(),
+            owner: owner.user_id.clone().unwrap_or_default(),
+            timestamp_created: T0.into(),
+        },
+        members: vec![
+            owner,
+            member(2, "alice@acme.com", "admin", None, true),
+            member(3, "bob@acme.com", "view", None, true),
+            member(4, "carol@acme.com", "editor", Some(&["campaigns.view"]), true),
+            member(5, "dave@acme.com", "editor", None, true),
+            member(6, "support@instantly.ai", "admin", None, true),
+            member(7, "erin@acme.com", "view", None, false),
+        ],
+        api_keys: vec![
+            key(1, "instantly-rbac (automation)", &["all:all"], "sbx_demo_operator_0123456789abcdef"),
+            key(2, "Marketing — Analytics Read Only", &["campaigns:read"], "sbx_demo_marketing_fedcba9876543210"),
+            key(3, "Old Zapier", &["all:all"], "sbx_demo_zapier_00112233445566778899"),
+        ],
+        tags: vec![west, old],
+        mappings,
+        campaigns,
+        accounts,
+    }
+}

@@ -1,0 +1,99 @@
+//! The sandbox: an emulator of the API contract (docs/api-contract.md),
+//! served over real HTTP on loopback, so that the tool and its tests run
+//! against the same wire protocol as the live API.
+
+pub mod demo;
+mod routes;
+pub mod state;
+
+use state::SandboxState;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Failures the sandbox injects, for tests of partial failure.
+#[derive(Clone, Debug, Default)]
+pub struct Faults {
+    /// Answer the Nth write (POST, PATCH, DELETE; 1-based, counted from when
+    /// this was set) with a 500 without carrying it out.
+    pub fail_write: Option<usize>,
+}
+
+pub(crate) struct Shared {
+    state: Mutex<SandboxState>,
+    path: Option<PathBuf>,
+    faults: Mutex<Faults>,
+    writes: AtomicUsize,
+    requests: AtomicUsize,
+}
+
+/// A running sandbox; dropped or stopped, it stops serving.
+pub struct Sandbox {
+    pub url: String,
+    shared: Arc<Shared>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Sandbox {
+    /// Serves `state` on 127.0.0.1 (port 0 picks a free one). With `path`,
+    /// every change is written back to that file.
+    pub async fn start(state: SandboxState, path: Option<PathBuf>, port: u16) -> std::io::Result<Sandbox> {
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            state: Mutex::new(state),
+            path,
+            faults: Mutex::new(Faults::default()),
+            writes: AtomicUsize::new(0),
+            requests: AtomicUsize::new(0),
+        });
+        let app = routes::router(shared.clone());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Ok(Sandbox {
+            url: format!("http://{addr}/api/v2"),
+            shared,
+            shutdown: Some(tx),
+            task: Some(task),
+        })
+    }
+
+    /// A copy of the current state.
+    pub fn state(&self) -> SandboxState {
+        self.shared.state.lock().expect("sandbox state lock").clone()
+    }
+
+    pub fn set_faults(&self, faults: Faults) {
+        self.shared.writes.store(0, Ordering::SeqCst);
+        *self.shared.faults.lock().expect("faults lock") = faults;
+    }
+
+    /// Requests served so far (benchmarks and tests count them).
+    pub fn requests(&self) -> usize {
+        self.shared.requests.load(Ordering::SeqCst)
+    }
+
+    /// Serves until the process is stopped.
+    pub async fn wait(mut self) {
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}

@@ -1,0 +1,519 @@
+//! Request handling of the sandbox: one dispatcher, so that the rules the
+//! contract sets for every call (auth, user agent, DELETE without body,
+//! scopes, pagination) are enforced in one place.
+
+use super::Shared;
+use super::state::{SandboxState, new_id, now_iso};
+use crate::api_types::*;
+use crate::client::mask_key;
+use crate::vocab;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+pub(super) fn router(shared: Arc<Shared>) -> Router {
+    Router::new().fallback(handle).with_state(shared)
+}
+
+type Answer = Result<Response, Response>;
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    let body = ErrorBody {
+        status_code: status.as_u16(),
+        error: status.canonical_reason().unwrap_or("Error").to_owned(),
+        message: message.into(),
+    };
+    (status, axum::Json(body)).into_response()
+}
+
+fn bad(message: impl Into<String>) -> Response {
+    error(StatusCode::BAD_REQUEST, message)
+}
+
+fn ok<T: Serialize>(v: &T) -> Answer {
+    Ok(axum::Json(v).into_response())
+}
+
+/// User agents Cloudflare's browser-integrity check refuses (error 1010).
+fn blocked_agent(ua: &str) -> bool {
+    let ua = ua.trim().to_ascii_lowercase();
+    ua.is_empty()
+        || ["python-requests", "python-urllib", "go-http-client", "reqwest", "node-fetch", "axios", "java/"]
+            .iter()
+            .any(|p| ua.starts_with(p))
+}
+
+async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    shared.requests.fetch_add(1, Ordering::SeqCst);
+    let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if blocked_agent(ua) {
+        return (StatusCode::FORBIDDEN, [(header::CONTENT_TYPE, "text/plain")], "error code: 1010").into_response();
+    }
+    let Some(path) = uri.path().strip_prefix("/api/v2/") else {
+        return error(StatusCode::NOT_FOUND, "Route not found");
+    };
+    let segments: Vec<String> = path
+        .trim_end_matches('/')
+        .split('/')
+        .map(|s| percent_decode(s))
+        .collect();
+    let query: HashMap<String, String> = uri
+        .query()
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
+        })
+        .unwrap_or_default();
+    if method == Method::DELETE && (!body.is_empty() || headers.contains_key(header::CONTENT_TYPE)) {
+        return bad("Body cannot be empty when content-type is set to 'application/json'");
+    }
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("")
+        .to_owned();
+    let write = method != Method::GET;
+    if write {
+        let n = shared.writes.fetch_add(1, Ordering::SeqCst) + 1;
+        let faults = shared.faults.lock().expect("faults lock").clone();
+        if faults.fail_write == Some(n) {
+            return error(StatusCode::INTERNAL_SERVER_ERROR, "Injected failure");
+        }
+    }
+    let mut state = shared.state.lock().expect("sandbox state lock");
+    let before = write.then(|| state.clone());
+    let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let req = Req {
+        method: &method,
+        segs: &segs,
+        query: &query,
+        body: &body,
+        token: &token,
+    };
+    let answer = dispatch(&mut state, &req).unwrap_or_else(|e| e);
+    if let (Some(before), Some(path)) = (before, &shared.path) {
+        if *state != before {
+            if let Err(e) = state.save(path) {
+                tracing::error!("{e}");
+                return error(StatusCode::INTERNAL_SERVER_ERROR, "cannot persist the sandbox state");
+            }
+        }
+    }
+    answer
+}
+
+fn percent_decode(s: &str) -> String {
+    url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+struct Req<'a> {
+    method: &'a Method,
+    segs: &'a [&'a str],
+    query: &'a HashMap<String, String>,
+    body: &'a [u8],
+    token: &'a str,
+}
+
+impl Req<'_> {
+    fn json<T: DeserializeOwned>(&self) -> Result<T, Response> {
+        serde_json::from_slice(self.body).map_err(|e| bad(format!("body/{e}")))
+    }
+    fn list_param(&self, name: &str) -> Vec<String> {
+        self.query
+            .get(name)
+            .map(|v| v.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect())
+            .unwrap_or_default()
+    }
+}
+
+fn dispatch(st: &mut SandboxState, r: &Req) -> Answer {
+    let Some(caller) = st.api_keys.iter().find(|k| !r.token.is_empty() && k.key == r.token) else {
+        return Err(error(StatusCode::UNAUTHORIZED, "Invalid API key"));
+    };
+    let caller_scopes = caller.scopes.clone();
+    let caller_id = caller.id.clone();
+    let action = match *r.method {
+        Method::GET => "read",
+        Method::POST => "create",
+        Method::PATCH => "update",
+        Method::DELETE => "delete",
+        _ => return Err(error(StatusCode::NOT_FOUND, "Route not found")),
+    };
+    let need = |resource: &str, action: &str| -> Result<(), Response> {
+        if vocab::scopes_allow(&caller_scopes, resource, action) {
+            Ok(())
+        } else {
+            Err(error(
+                StatusCode::FORBIDDEN,
+                format!("API key does not have the required scope: {resource}:{action}"),
+            ))
+        }
+    };
+    match (r.method.clone(), r.segs) {
+        (Method::GET, ["workspaces", "current"]) => {
+            need("workspaces", "read")?;
+            ok(&st.workspace)
+        }
+        (_, ["workspace-members", rest @ ..]) => {
+            need("workspace_members", action)?;
+            members(st, r, rest)
+        }
+        (_, ["api-keys", rest @ ..]) => {
+            need("api_keys", action)?;
+            api_keys(st, r, rest, &caller_id)
+        }
+        (Method::POST, ["custom-tags", "toggle-resource"]) => {
+            // (our choice) toggling assignments needs custom_tags:update.
+            need("custom_tags", "update")?;
+            toggle(st, r)
+        }
+        (_, ["custom-tags", rest @ ..]) => {
+            need("custom_tags", action)?;
+            tags(st, r, rest)
+        }
+        (Method::GET, ["custom-tag-mappings"]) => {
+            need("custom_tag_mappings", "read")?;
+            let mut items = st.mappings.clone();
+            let ids = r.list_param("resource_ids");
+            if !ids.is_empty() {
+                items.retain(|m| ids.contains(&m.resource_id));
+            }
+            items.sort_by(|a, b| b.id.cmp(&a.id));
+            paginate(r, items, |m| m.id.clone(), true)
+        }
+        (Method::GET, ["campaigns"]) => {
+            need("campaigns", "read")?;
+            let mut items = st.campaigns.clone();
+            let tag_ids = r.list_param("tag_ids");
+            if !tag_ids.is_empty() {
+                items.retain(|c| st.mappings.iter().any(|m| m.resource_type == RESOURCE_CAMPAIGN && m.resource_id == c.id && tag_ids.contains(&m.tag_id)));
+            }
+            if let Some(s) = r.query.get("search") {
+                items.retain(|c| c.name.to_lowercase().contains(&s.to_lowercase()));
+            }
+            items.sort_by(|a, b| a.id.cmp(&b.id));
+            paginate(r, items, |c| c.id.clone(), false)
+        }
+        (Method::GET, ["accounts", rest @ ..]) => {
+            need("accounts", "read")?;
+            accounts(st, r, rest)
+        }
+        _ => Err(error(StatusCode::NOT_FOUND, "Route not found")),
+    }
+}
+
+/// Cursor pagination: `limit` 1..=100, `starting_after` the last key seen.
+/// The cursor is given whenever the page is full, as the live API does.
+fn paginate<T: Serialize>(r: &Req, items: Vec<T>, key: impl Fn(&T) -> String, descending: bool) -> Answer {
+    let limit = match r.query.get("limit") {
+        None => 100,
+        Some(l) => match l.parse::<usize>() {
+            Ok(n @ 1..=100) => n,
+            _ => return Err(bad("querystring/limit must be an integer between 1 and 100")),
+        },
+    };
+    let after = r.query.get("starting_after");
+    let page: Vec<T> = items
+        .into_iter()
+        .filter(|i| match after {
+            None => true,
+            Some(c) if descending => key(i) < *c,
+            Some(c) => key(i) > *c,
+        })
+        .take(limit)
+        .collect();
+    let next = (page.len() == limit).then(|| key(page.last().expect("full page")));
+    ok(&Page {
+        items: page,
+        next_starting_after: next,
+    })
+}
+
+fn members(st: &mut SandboxState, r: &Req, rest: &[&str]) -> Answer {
+    let find = |st: &SandboxState, id: &str| st.members.iter().position(|m| m.id == id);
+    match (r.method.clone(), rest) {
+        (Method::GET, []) => {
+            let mut items = st.members.clone();
+            if let Some(a) = r.query.get("accepted") {
+                let want = a == "true";
+                items.retain(|m| m.accepted == want);
+            }
+            if let Some(s) = r.query.get("search") {
+                items.retain(|m| m.email.to_lowercase().contains(&s.to_lowercase()));
+            }
+            items.sort_by(|a, b| a.id.cmp(&b.id));
+            paginate(r, items, |m| m.id.clone(), false)
+        }
+        (Method::POST, []) => {
+            let inv: InviteMember = r.json()?;
+            if !vocab::SETTABLE_ROLES.contains(&inv.role.as_str()) {
+                return Err(bad(format!("body/role must be one of {}", vocab::SETTABLE_ROLES.join(", "))));
+            }
+            if !vocab::is_email(&inv.email) {
+                return Err(bad("body/email must be a valid email"));
+            }
+            if let Some(p) = inv.permissions.iter().flatten().find(|p| !vocab::PERMISSIONS.contains(&p.as_str())) {
+                return Err(bad(format!("body/permissions: unknown permission {p}")));
+            }
+            if st.members.iter().any(|m| m.email.eq_ignore_ascii_case(&inv.email)) {
+                return Err(bad(format!("{} is already a member of this workspace", inv.email)));
+            }
+            let m = Member {
+                id: new_id(),
+                email: inv.email,
+                user_id: None,
+                role: inv.role,
+                accepted: false,
+                permissions: inv.permissions,
+                workspace_id: st.workspace.id.clone(),
+                timestamp_created: now_iso(),
+            };
+            st.members.push(m.clone());
+            ok(&m)
+        }
+        (Method::GET, [id]) => match find(st, id) {
+            Some(i) => ok(&st.members[i]),
+            None => Err(error(StatusCode::NOT_FOUND, "Resource not found")),
+        },
+        (Method::PATCH, [id]) => {
+            let i = find(st, id).ok_or_else(|| error(StatusCode::NOT_FOUND, "Resource not found"))?;
+            let patch: PatchMember = r.json()?;
+            if st.members[i].role == "owner" {
+                return Err(bad("the owner's role cannot be changed"));
+            }
+            if !vocab::SETTABLE_ROLES.contains(&patch.role.as_str()) {
+                return Err(bad(format!("body/role must be one of {}", vocab::SETTABLE_ROLES.join(", "))));
+            }
+            st.members[i].role = patch.role;
+            ok(&st.members[i])
+        }
+        (Method::DELETE, [id]) => {
+            let i = find(st, id).ok_or_else(|| error(StatusCode::NOT_FOUND, "Resource not found"))?;
+            if st.members[i].role == "owner" {
+                return Err(bad("the owner cannot be removed"));
+            }
+            ok(&st.members.remove(i))
+        }
+        _ => Err(error(StatusCode::NOT_FOUND, "Route not found")),
+    }
+}
+
+fn api_keys(st: &mut SandboxState, r: &Req, rest: &[&str], caller_id: &str) -> Answer {
+    match (r.method.clone(), rest) {
+        (Method::GET, []) => {
+            let mut items: Vec<ApiKey> = st
+                .api_keys
+                .iter()
+                .map(|k| ApiKey {
+                    key: mask_key(&k.key),
+                    ..k.clone()
+                })
+                .collect();
+            items.sort_by(|a, b| a.id.cmp(&b.id));
+            paginate(r, items, |k| k.id.clone(), false)
+        }
+        (Method::POST, []) => {
+            let c: CreateApiKey = r.json()?;
+            if c.name.trim().is_empty() {
+                return Err(bad("body/name must not be empty"));
+            }
+            if c.scopes.is_empty() {
+                return Err(bad("body/scopes must contain at least one scope"));
+            }
+            if let Some(s) = c.scopes.iter().find(|s| vocab::scope_problem(s).is_some()) {
+                return Err(bad(format!("body/scopes: invalid scope {s}")));
+            }
+            let now = now_iso();
+            let k = ApiKey {
+                id: new_id(),
+                name: c.name,
+                scopes: c.scopes,
+                key: format!("sbx_{}", uuid::Uuid::new_v4().simple()),
+                organization_id: st.workspace.id.clone(),
+                timestamp_created: now.clone(),
+                timestamp_updated: now,
+            };
+            st.api_keys.push(k.clone());
+            ok(&k)
+        }
+        (Method::DELETE, [id]) => {
+            let i = st
+                .api_keys
+                .iter()
+                .position(|k| k.id == *id)
+                .ok_or_else(|| error(StatusCode::NOT_FOUND, "Resource not found"))?;
+            if st.api_keys[i].id == caller_id {
+                return Err(bad("an API key cannot revoke itself"));
+            }
+            let k = st.api_keys.remove(i);
+            ok(&ApiKey {
+                key: mask_key(&k.key),
+                ..k
+            })
+        }
+        _ => Err(error(StatusCode::NOT_FOUND, "Route not found")),
+    }
+}
+
+fn tags(st: &mut SandboxState, r: &Req, rest: &[&str]) -> Answer {
+    let find = |st: &SandboxState, id: &str| st.tags.iter().position(|t| t.id == id);
+    match (r.method.clone(), rest) {
+        (Method::GET, []) => {
+            let mut items = st.tags.clone();
+            let tag_ids = r.list_param("tag_ids");
+            if !tag_ids.is_empty() {
+                items.retain(|t| tag_ids.contains(&t.id));
+            }
+            let res = r.list_param("resource_ids");
+            if !res.is_empty() {
+                items.retain(|t| st.mappings.iter().any(|m| m.tag_id == t.id && res.contains(&m.resource_id)));
+            }
+            if let Some(s) = r.query.get("search") {
+                items.retain(|t| t.label.to_lowercase().contains(&s.to_lowercase()));
+            }
+            items.sort_by(|a, b| a.id.cmp(&b.id));
+            paginate(r, items, |t| t.id.clone(), false)
+        }
+        (Method::POST, []) => {
+            let c: CreateTag = r.json()?;
+            if c.label.trim().is_empty() {
+                return Err(bad("body/label must not be empty"));
+            }
+            if st.tags.iter().any(|t| t.label == c.label) {
+                return Err(bad(format!("a tag labelled {} already exists", c.label)));
+            }
+            let now = now_iso();
+            let t = Tag {
+                id: new_id(),
+                label: c.label,
+                description: c.description,
+                organization_id: st.workspace.id.clone(),
+                timestamp_created: now.clone(),
+                timestamp_updated: now,
+            };
+            st.tags.push(t.clone());
+            ok(&t)
+        }
+        (Method::GET, [id]) => match find(st, id) {
+            Some(i) => ok(&st.tags[i]),
+            None => Err(error(StatusCode::NOT_FOUND, "Resource not found")),
+        },
+        (Method::PATCH, [id]) => {
+            let i = find(st, id).ok_or_else(|| error(StatusCode::NOT_FOUND, "Resource not found"))?;
+            let p: PatchTag = r.json()?;
+            if let Some(label) = p.label {
+                if st.tags.iter().any(|t| t.label == label && t.id != *id) {
+                    return Err(bad(format!("a tag labelled {label} already exists")));
+                }
+                st.tags[i].label = label;
+            }
+            if p.description.is_some() {
+                st.tags[i].description = p.description;
+            }
+            st.tags[i].timestamp_updated = now_iso();
+            ok(&st.tags[i])
+        }
+        (Method::DELETE, [id]) => {
+            let i = find(st, id).ok_or_else(|| error(StatusCode::NOT_FOUND, "Resource not found"))?;
+            let t = st.tags.remove(i);
+            st.mappings.retain(|m| m.tag_id != t.id);
+            ok(&t)
+        }
+        _ => Err(error(StatusCode::NOT_FOUND, "Route not found")),
+    }
+}
+
+fn toggle(st: &mut SandboxState, r: &Req) -> Answer {
+    let t: ToggleResource = r.json()?;
+    if t.tag_ids.is_empty() || t.resource_ids.is_empty() {
+        return Err(bad("body/tag_ids and body/resource_ids must not be empty"));
+    }
+    if let Some(id) = t.tag_ids.iter().find(|id| !st.tags.iter().any(|x| &x.id == *id)) {
+        return Err(bad(format!("unknown tag id {id}")));
+    }
+    let known = |id: &String| match t.resource_type {
+        RESOURCE_ACCOUNT => st.accounts.iter().any(|a| a.email.eq_ignore_ascii_case(id)),
+        RESOURCE_CAMPAIGN => st.campaigns.iter().any(|c| &c.id == id),
+        _ => false,
+    };
+    if ![RESOURCE_ACCOUNT, RESOURCE_CAMPAIGN].contains(&t.resource_type) {
+        return Err(bad("body/resource_type must be 1 (account) or 2 (campaign)"));
+    }
+    if let Some(id) = t.resource_ids.iter().find(|id| !known(id)) {
+        return Err(bad(format!("unknown resource id {id}")));
+    }
+    for tag in &t.tag_ids {
+        for res in &t.resource_ids {
+            let exists = |m: &TagMapping| &m.tag_id == tag && m.resource_type == t.resource_type && &m.resource_id == res;
+            if t.assign {
+                if !st.mappings.iter().any(exists) {
+                    st.mappings.push(TagMapping {
+                        id: new_id(),
+                        tag_id: tag.clone(),
+                        resource_id: res.clone(),
+                        resource_type: t.resource_type,
+                        timestamp_created: now_iso(),
+                        organization_id: st.workspace.id.clone(),
+                    });
+                }
+            } else {
+                st.mappings.retain(|m| !exists(m));
+            }
+        }
+    }
+    ok(&serde_json::json!({"success": true}))
+}
+
+fn accounts(st: &mut SandboxState, r: &Req, rest: &[&str]) -> Answer {
+    let with_tags = |st: &SandboxState, a: &Account| {
+        let tags = st
+            .mappings
+            .iter()
+            .filter(|m| m.resource_type == RESOURCE_ACCOUNT && m.resource_id.eq_ignore_ascii_case(&a.email))
+            .filter_map(|m| st.tags.iter().find(|t| t.id == m.tag_id))
+            .map(|t| AccountTag {
+                id: t.id.clone(),
+                label: t.label.clone(),
+                description: t.description.clone(),
+            })
+            .collect();
+        Account {
+            tags: Some(tags),
+            ..a.clone()
+        }
+    };
+    match rest {
+        [] => {
+            let mut items = st.accounts.clone();
+            let tag_ids = r.list_param("tag_ids");
+            if !tag_ids.is_empty() {
+                items.retain(|a| st.mappings.iter().any(|m| m.resource_type == RESOURCE_ACCOUNT && m.resource_id.eq_ignore_ascii_case(&a.email) && tag_ids.contains(&m.tag_id)));
+            }
+            if let Some(s) = r.query.get("search") {
+                items.retain(|a| a.email.to_lowercase().contains(&s.to_lowercase()));
+            }
+            if r.query.get("include_tags").is_some_and(|v| v == "true") {
+                items = items.iter().map(|a| with_tags(st, a)).collect();
+            }
+            items.sort_by(|a, b| a.email.cmp(&b.email));
+            paginate(r, items, |a| a.email.clone(), false)
+        }
+        [email] => match st.accounts.iter().find(|a| a.email.eq_ignore_ascii_case(email)) {
+            Some(a) => ok(&with_tags(st, a)),
+            None => Err(error(StatusCode::NOT_FOUND, "Resource not found")),
+        },
+        _ => Err(error(StatusCode::NOT_FOUND, "Route not found")),
+    }
+}

@@ -1,0 +1,90 @@
+//! What the sandbox holds: one workspace, persisted as JSON.
+
+use crate::api_types::{Account, ApiKey, Campaign, Member, Tag, TagMapping, Workspace};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The whole emulated workspace. API keys are stored with their full secret
+/// (the sandbox must authenticate requests); lists show them masked.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct SandboxState {
+    pub workspace: Workspace,
+    pub members: Vec<Member>,
+    pub api_keys: Vec<ApiKey>,
+    pub tags: Vec<Tag>,
+    #[serde(default)]
+    pub mappings: Vec<TagMapping>,
+    #[serde(default)]
+    pub campaigns: Vec<Campaign>,
+    #[serde(default)]
+    pub accounts: Vec<Account>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("cannot read sandbox state {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("sandbox state {path} is not valid: {source}")]
+    Parse { path: String, source: serde_json::Error },
+    #[error("cannot write sandbox state {path}: {source}")]
+    Write { path: String, source: std::io::Error },
+}
+
+impl SandboxState {
+    pub fn load(path: &Path) -> Result<Self, StateError> {
+        let p = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| StateError::Read { path: p.clone(), source })?;
+        serde_json::from_str(&text).map_err(|source| StateError::Parse { path: p, source })
+    }
+
+    /// Writes through a temporary file and a rename, so a crash never leaves half a state.
+    pub fn save(&self, path: &Path) -> Result<(), StateError> {
+        let err = |source| StateError::Write {
+            path: path.display().to_string(),
+            source,
+        };
+        let text = serde_json::to_string_pretty(self).expect("state serializes");
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, text + "\n").map_err(err)?;
+        std::fs::rename(&tmp, path).map_err(err)
+    }
+
+    /// The first key with `all:all`: what `--sandbox` authenticates with when
+    /// no `--api-key` is given.
+    pub fn operator_key(&self) -> Option<&str> {
+        self.api_keys
+            .iter()
+            .find(|k| k.scopes.iter().any(|s| s == "all:all"))
+            .map(|k| k.key.as_str())
+    }
+}
+
+/// ISO-8601 UTC with milliseconds, as the API writes timestamps.
+pub fn now_iso() -> String {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = d.as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's civil-from-days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        d.subsec_millis()
+    )
+}
+
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

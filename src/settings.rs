@@ -1,0 +1,49 @@
+//! Command-line arguments and environment, turned once into what the
+//! commands need.
+
+use crate::cli::Global;
+use secrecy::SecretString;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where the workspace lives.
+#[derive(Debug)]
+pub enum Target {
+    Api { url: String, key: Option<SecretString> },
+    /// The in-process sandbox; `None` is the built-in demo workspace.
+    Sandbox { state: Option<PathBuf>, key: Option<SecretString> },
+}
+
+#[derive(Debug)]
+pub struct Settings {
+    pub target: Target,
+    pub timeout: Duration,
+    /// Colour on stdout: only on a terminal, never with NO_COLOR.
+    pub color: bool,
+}
+
+impl Settings {
+    pub fn from_args(g: &Global) -> Settings {
+        let key = g.api_key.clone().filter(|k| !k.is_empty()).map(SecretString::from);
+        let target = match &g.sandbox {
+            Some(s) => Target::Sandbox {
+                state: (!s.is_empty()).then(|| PathBuf::from(s)),
+                key,
+            },
+            None => Target::Api {
+                url: g.api_url.clone(),
+                key,
+            },
+        };
+        Settings {
+            target,
+            timeout: Duration::from_secs(g.timeout.max(1)),
+            color: color_wanted(std::io::stdout().is_terminal()),
+        }
+    }
+}
+
+pub fn color_wanted(terminal: bool) -> bool {
+    terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
