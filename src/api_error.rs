@@ -24,13 +24,24 @@ pub enum ApiErrorKind {
     UserAgentBlocked(String),
     NotFound(String),
     /// 429; `retry_after` in seconds when the server said.
-    RateLimited { retry_after: Option<u64> },
+    RateLimited {
+        retry_after: Option<u64>,
+    },
     /// 5xx.
-    Server { status: u16, message: String },
+    Server {
+        status: u16,
+        message: String,
+    },
     /// Any other status.
-    Unexpected { status: u16, message: String },
+    Unexpected {
+        status: u16,
+        message: String,
+    },
     /// No answer: connection refused or dropped, or the request timed out.
-    Transport { timeout: bool, detail: String },
+    Transport {
+        timeout: bool,
+        detail: String,
+    },
     /// An answer that does not follow the contract.
     Protocol(String),
     /// Refused before sending anything.
@@ -71,21 +82,35 @@ impl fmt::Display for ApiError {
                 f,
                 "401 Unauthorized: {m} (check INSTANTLY_API_KEY / --api-key)"
             ),
-            PaymentRequired(m) => write!(f, "402 Payment Required: {m} (the workspace needs a paid plan)"),
-            MissingScope(m) => write!(f, "403 Forbidden: {m} (the API key lacks a scope this call needs)"),
+            PaymentRequired(m) => write!(
+                f,
+                "402 Payment Required: {m} (the workspace needs a paid plan)"
+            ),
+            MissingScope(m) => write!(
+                f,
+                "403 Forbidden: {m} (the API key lacks a scope this call needs)"
+            ),
             UserAgentBlocked(m) => write!(
                 f,
                 "403 blocked by the API's firewall ({m}); the User-Agent was refused"
             ),
             NotFound(m) => write!(f, "404 Not Found: {m}"),
-            RateLimited { retry_after: Some(s) } => {
+            RateLimited {
+                retry_after: Some(s),
+            } => {
                 write!(f, "429 Too Many Requests (retry after {s}s)")
             }
             RateLimited { retry_after: None } => write!(f, "429 Too Many Requests"),
             Server { status, message } => write!(f, "{status} server error: {message}"),
             Unexpected { status, message } => write!(f, "unexpected status {status}: {message}"),
-            Transport { timeout: true, detail } => write!(f, "timed out: {detail}"),
-            Transport { timeout: false, detail } => write!(f, "no answer: {detail}"),
+            Transport {
+                timeout: true,
+                detail,
+            } => write!(f, "timed out: {detail}"),
+            Transport {
+                timeout: false,
+                detail,
+            } => write!(f, "no answer: {detail}"),
             Protocol(m) => write!(f, "answer does not follow the API contract: {m}"),
             Config(m) => write!(f, "{m}"),
         }

@@ -94,10 +94,12 @@ pub async fn apply(client: &Client, plan: &Plan, secrets: Option<&mut SecretsOut
 
 impl Applier<'_> {
     fn rest(&mut self, actions: &[Action]) {
-        self.report.not_attempted.extend(actions.iter().map(|a| a.address.clone()));
+        self.report
+            .not_attempted
+            .extend(actions.iter().map(|a| a.address.clone()));
     }
 
-    fn id<'b>(a: &'b Action) -> Result<&'b str, StepError> {
+    fn id(a: &Action) -> Result<&str, StepError> {
         a.live_id
             .as_deref()
             .ok_or_else(|| StepError::Other(format!("{}: the plan carries no live id", a.address)))
@@ -107,16 +109,25 @@ impl Applier<'_> {
         let c = self.client;
         match (&a.after, a.op) {
             (Some(State::Member(m)), Op::Create) => {
-                c.post::<_, Member>("/workspace-members", &invite(m)).await?;
+                c.post::<_, Member>("/workspace-members", &invite(m))
+                    .await?;
             }
             (Some(State::Member(m)), Op::Update) => {
                 let path = format!("/workspace-members/{}", Self::id(a)?);
-                c.patch::<_, Member>(&path, &PatchMember { role: m.role.clone() }).await?;
+                c.patch::<_, Member>(
+                    &path,
+                    &PatchMember {
+                        role: m.role.clone(),
+                    },
+                )
+                .await?;
             }
             (Some(State::Member(m)), Op::Replace) => {
                 // Same email: the old membership must go before the new invite.
-                c.delete(&format!("/workspace-members/{}", Self::id(a)?)).await?;
-                c.post::<_, Member>("/workspace-members", &invite(m)).await?;
+                c.delete(&format!("/workspace-members/{}", Self::id(a)?))
+                    .await?;
+                c.post::<_, Member>("/workspace-members", &invite(m))
+                    .await?;
             }
             (Some(State::ApiKey(k)), Op::Create) => {
                 self.create_key(a, k).await?;
@@ -139,25 +150,37 @@ impl Applier<'_> {
                     label: None,
                     description: t.description.clone(),
                 };
-                c.patch::<_, Tag>(&format!("/custom-tags/{}", Self::id(a)?), &body).await?;
+                c.patch::<_, Tag>(&format!("/custom-tags/{}", Self::id(a)?), &body)
+                    .await?;
             }
             (None, Op::Delete) => {
                 let collection = match a.kind {
                     Kind::Member => "workspace-members",
                     Kind::ApiKey => "api-keys",
                     Kind::Tag => "custom-tags",
-                    Kind::Assignment => return Err(StepError::Other("assignments are applied in batches".into())),
+                    Kind::Assignment => {
+                        return Err(StepError::Other(
+                            "assignments are applied in batches".into(),
+                        ));
+                    }
                 };
                 c.delete(&format!("/{collection}/{}", Self::id(a)?)).await?;
             }
-            _ => return Err(StepError::Other(format!("{}: not an action this version can apply", a.address))),
+            _ => {
+                return Err(StepError::Other(format!(
+                    "{}: not an action this version can apply",
+                    a.address
+                )));
+            }
         }
         Ok(())
     }
 
     async fn create_key(&mut self, a: &Action, k: &crate::plan::KeyState) -> Result<(), StepError> {
         let Some(secrets) = self.secrets.as_deref_mut() else {
-            return Err(StepError::Other("a new API key needs --secrets-out FILE for its secret".into()));
+            return Err(StepError::Other(
+                "a new API key needs --secrets-out FILE for its secret".into(),
+            ));
         };
         let body = CreateApiKey {
             name: k.name.clone(),
@@ -167,7 +190,12 @@ impl Applier<'_> {
         let id = created.id.clone();
         secrets
             .add(&created.name, &id, SecretString::from(created.key))
-            .map_err(|e| StepError::Other(format!("key {id} was created but its secret could not be written to {}: {e}", secrets.path().display())))?;
+            .map_err(|e| {
+                StepError::Other(format!(
+                    "key {id} was created but its secret could not be written to {}: {e}",
+                    secrets.path().display()
+                ))
+            })?;
         self.report.keys_created.push((a.address.clone(), id));
         Ok(())
     }
@@ -175,12 +203,21 @@ impl Applier<'_> {
     /// Returns false when a call failed (the report says which actions).
     async fn assignments(&mut self, run: &[&Action]) -> bool {
         for (n, batch) in toggle_batch::batches(run).iter().enumerate() {
-            let addresses = |idx: &[usize]| idx.iter().map(|&i| run[i].address.clone()).collect::<Vec<_>>();
+            let addresses = |idx: &[usize]| {
+                idx.iter()
+                    .map(|&i| run[i].address.clone())
+                    .collect::<Vec<_>>()
+            };
             let tag_ids: Result<Vec<String>, String> = batch
                 .tags
                 .iter()
                 .map(|label| {
-                    let from_plan = batch.actions.iter().map(|&i| run[i]).find(|a| tag_of(a) == Some(label)).and_then(|a| a.live_id.clone());
+                    let from_plan = batch
+                        .actions
+                        .iter()
+                        .map(|&i| run[i])
+                        .find(|a| tag_of(a) == Some(label))
+                        .and_then(|a| a.live_id.clone());
                     from_plan
                         .or_else(|| self.created_tags.get(label).cloned())
                         .ok_or_else(|| format!("tag `{label}` has no id (was it created?)"))
@@ -190,11 +227,20 @@ impl Applier<'_> {
                 Ok(tag_ids) => {
                     let body = ToggleResource {
                         tag_ids,
-                        resource_type: if batch.resource_type == "campaign" { RESOURCE_CAMPAIGN } else { RESOURCE_ACCOUNT },
+                        resource_type: if batch.resource_type == "campaign" {
+                            RESOURCE_CAMPAIGN
+                        } else {
+                            RESOURCE_ACCOUNT
+                        },
                         resource_ids: batch.resource_ids.clone(),
                         assign: batch.assign,
                     };
-                    tracing::info!(tags = body.tag_ids.len(), resources = body.resource_ids.len(), assign = body.assign, "toggle-resource");
+                    tracing::info!(
+                        tags = body.tag_ids.len(),
+                        resources = body.resource_ids.len(),
+                        assign = body.assign,
+                        "toggle-resource"
+                    );
                     self.client
                         .post::<_, serde_json::Value>("/custom-tags/toggle-resource", &body)
                         .await
@@ -212,7 +258,10 @@ impl Applier<'_> {
                             error: error.clone(),
                         });
                     }
-                    let later: Vec<usize> = toggle_batch::batches(run)[n + 1..].iter().flat_map(|b| b.actions.clone()).collect();
+                    let later: Vec<usize> = toggle_batch::batches(run)[n + 1..]
+                        .iter()
+                        .flat_map(|b| b.actions.clone())
+                        .collect();
                     self.report.not_attempted.extend(addresses(&later));
                     return false;
                 }

@@ -5,7 +5,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
-#[command(name = "instantly-rbac", version, about = "Plan and apply the access control of Instantly workspaces from a YAML file")]
+#[command(
+    name = "instantly-rbac",
+    version,
+    about = "Plan and apply the access control of Instantly workspaces from a YAML file"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,

@@ -27,7 +27,9 @@ pub struct Client {
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client").field("base", &self.base).finish_non_exhaustive()
+        f.debug_struct("Client")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
     }
 }
 
@@ -74,15 +76,27 @@ impl Client {
         mask_key(self.key.expose_secret())
     }
 
-    pub async fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<T, ApiError> {
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, ApiError> {
         self.call(Method::GET, path, query, None::<&()>).await
     }
 
-    pub async fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T, ApiError> {
+    pub async fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ApiError> {
         self.call(Method::POST, path, &[], Some(body)).await
     }
 
-    pub async fn patch<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T, ApiError> {
+    pub async fn patch<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ApiError> {
         self.call(Method::PATCH, path, &[], Some(body)).await
     }
 
@@ -93,7 +107,11 @@ impl Client {
 
     /// Follows the cursor to the end. A repeated cursor or an oversized page is
     /// an error rather than an endless loop.
-    pub async fn list<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<Vec<T>, ApiError> {
+    pub async fn list<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Vec<T>, ApiError> {
         let mut out = Vec::new();
         let mut cursor: Option<String> = None;
         let mut seen = HashSet::new();
@@ -108,7 +126,10 @@ impl Client {
                 return Err(ApiError::new(
                     "GET",
                     path,
-                    ApiErrorKind::Protocol(format!("a page of {} items, more than the {PAGE_LIMIT} asked for", page.items.len())),
+                    ApiErrorKind::Protocol(format!(
+                        "a page of {} items, more than the {PAGE_LIMIT} asked for",
+                        page.items.len()
+                    )),
                 ));
             }
             let empty = page.items.is_empty();
@@ -136,13 +157,16 @@ impl Client {
         query: &[(&str, String)],
         body: Option<&B>,
     ) -> Result<T, ApiError> {
-        let body = body
-            .map(serde_json::to_vec)
-            .transpose()
-            .map_err(|e| ApiError::new(method.as_str(), path, ApiErrorKind::Config(e.to_string())))?;
+        let body = body.map(serde_json::to_vec).transpose().map_err(|e| {
+            ApiError::new(method.as_str(), path, ApiErrorKind::Config(e.to_string()))
+        })?;
         let bytes = self.send(method.clone(), path, query, body).await?;
         serde_json::from_slice(&bytes).map_err(|e| {
-            ApiError::new(method.as_str(), path, ApiErrorKind::Protocol(format!("malformed JSON: {e}")))
+            ApiError::new(
+                method.as_str(),
+                path,
+                ApiErrorKind::Protocol(format!("malformed JSON: {e}")),
+            )
         })
     }
 
@@ -165,7 +189,9 @@ impl Client {
             req = req.query(query);
         }
         if let Some(b) = body {
-            req = req.header(reqwest::header::CONTENT_TYPE, "application/json").body(b);
+            req = req
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(b);
         }
         let resp = req.send().await.map_err(|e| err(transport(&e)))?;
         let status = resp.status().as_u16();
@@ -180,7 +206,9 @@ impl Client {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.contains("json"));
         if resp.content_length().is_some_and(|l| l as usize > MAX_BODY) {
-            return Err(err(ApiErrorKind::Protocol(format!("an answer larger than {MAX_BODY} bytes"))));
+            return Err(err(ApiErrorKind::Protocol(format!(
+                "an answer larger than {MAX_BODY} bytes"
+            ))));
         }
         let bytes = read_capped(resp).await.map_err(err)?;
         tracing::debug!(status, bytes = bytes.len(), "answer");
@@ -210,7 +238,9 @@ async fn read_capped(mut resp: reqwest::Response) -> Result<Vec<u8>, ApiErrorKin
     while let Some(chunk) = resp.chunk().await.map_err(|e| transport(&e))? {
         out.extend_from_slice(&chunk);
         if out.len() > MAX_BODY {
-            return Err(ApiErrorKind::Protocol(format!("an answer larger than {MAX_BODY} bytes")));
+            return Err(ApiErrorKind::Protocol(format!(
+                "an answer larger than {MAX_BODY} bytes"
+            )));
         }
     }
     Ok(out)

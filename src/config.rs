@@ -23,7 +23,10 @@ impl<T> At<T> {
     }
     /// A value that comes from no file (export, tests).
     pub fn bare(value: T) -> Self {
-        At { value, loc: Loc::default() }
+        At {
+            value,
+            loc: Loc::default(),
+        }
     }
 }
 

@@ -83,7 +83,10 @@ struct Fields<'a> {
 
 impl<'a> Fields<'a> {
     fn get(&self, name: &str) -> Option<&'a Node> {
-        self.map.get(name).copied().filter(|n| n.value != Value::Null)
+        self.map
+            .get(name)
+            .copied()
+            .filter(|n| n.value != Value::Null)
     }
 }
 
@@ -139,7 +142,11 @@ impl Validator {
     fn string(&mut self, node: &Node, what: &str) -> Option<At<String>> {
         match &node.value {
             Value::Str(s) if s.trim().is_empty() => {
-                self.err(node.loc, format!("{what} is empty"), format!("give {what} a value"));
+                self.err(
+                    node.loc,
+                    format!("{what} is empty"),
+                    format!("give {what} a value"),
+                );
                 None
             }
             Value::Str(s) => Some(At::new(s.clone(), node.loc)),
@@ -253,7 +260,9 @@ impl Validator {
             let Some(f) = self.fields(value, &what, &["role", "permissions"]) else {
                 continue;
             };
-            let role = self.required(&f, "role", &what).and_then(|n| self.string(n, "`role`"));
+            let role = self
+                .required(&f, "role", &what)
+                .and_then(|n| self.string(n, "`role`"));
             let role = role.and_then(|r| {
                 if vocab::SETTABLE_ROLES.contains(&r.value.as_str()) {
                     Some(r.value)
@@ -286,22 +295,33 @@ impl Validator {
                 self.err(
                     p.loc,
                     format!("unknown permission `{}`", p.value),
-                    format!("{hint}see docs/config.md for the {} permissions", vocab::PERMISSIONS.len()),
+                    format!(
+                        "{hint}see docs/config.md for the {} permissions",
+                        vocab::PERMISSIONS.len()
+                    ),
                 );
             }
         }
         out
     }
 
-    fn members(&mut self, node: Option<&Node>, roles: &BTreeMap<String, TeamRole>) -> Vec<MemberSpec> {
+    fn members(
+        &mut self,
+        node: Option<&Node>,
+        roles: &BTreeMap<String, TeamRole>,
+    ) -> Vec<MemberSpec> {
         let mut out: Vec<MemberSpec> = Vec::new();
         let mut owner_line = None;
         for item in self.list(node, "`members`") {
             let Some(f) = self.fields(item, "a member", &["email", "role"]) else {
                 continue;
             };
-            let email = self.required(&f, "email", "a member").and_then(|n| self.string(n, "`email`"));
-            let role = self.required(&f, "role", "a member").and_then(|n| self.string(n, "`role`"));
+            let email = self
+                .required(&f, "email", "a member")
+                .and_then(|n| self.string(n, "`email`"));
+            let role = self
+                .required(&f, "role", "a member")
+                .and_then(|n| self.string(n, "`role`"));
             let (Some(email), Some(role)) = (email, role) else {
                 continue;
             };
@@ -327,7 +347,11 @@ impl Validator {
             let builtin = ["owner", "admin", "editor", "view"];
             if !builtin.contains(&role.value.as_str()) && !roles.contains_key(&role.value) {
                 let names: Vec<&str> = roles.keys().map(String::as_str).collect();
-                let candidates: Vec<&str> = builtin.iter().copied().chain(names.iter().copied()).collect();
+                let candidates: Vec<&str> = builtin
+                    .iter()
+                    .copied()
+                    .chain(names.iter().copied())
+                    .collect();
                 let hint = vocab::closest(&role.value, &candidates)
                     .map(|c| format!("did you mean `{c}`? "))
                     .unwrap_or_default();
@@ -363,13 +387,19 @@ impl Validator {
             let Some(f) = self.fields(item, "an API key", &["name", "scopes"]) else {
                 continue;
             };
-            let name = self.required(&f, "name", "an API key").and_then(|n| self.string(n, "`name`"));
+            let name = self
+                .required(&f, "name", "an API key")
+                .and_then(|n| self.string(n, "`name`"));
             let scopes_node = self.required(&f, "scopes", "an API key");
             let scopes = self.strings(scopes_node, "`scopes`");
-            if let Some(n) = scopes_node.filter(|_| scopes.is_empty()) {
-                if matches!(n.value, Value::Seq(_)) {
-                    self.err(n.loc, "an API key needs at least one scope", "e.g. `scopes: [campaigns:read]`");
-                }
+            if let Some(n) =
+                scopes_node.filter(|n| scopes.is_empty() && matches!(n.value, Value::Seq(_)))
+            {
+                self.err(
+                    n.loc,
+                    "an API key needs at least one scope",
+                    "e.g. `scopes: [campaigns:read]`",
+                );
             }
             let mut valid = Vec::new();
             for s in scopes {
@@ -388,7 +418,10 @@ impl Validator {
                 );
                 continue;
             }
-            out.push(ApiKeySpec { name, scopes: valid });
+            out.push(ApiKeySpec {
+                name,
+                scopes: valid,
+            });
         }
         out
     }
@@ -400,7 +433,9 @@ impl Validator {
             let Some(f) = self.fields(item, "a tag", &allowed) else {
                 continue;
             };
-            let label = self.required(&f, "label", "a tag").and_then(|n| self.string(n, "`label`"));
+            let label = self
+                .required(&f, "label", "a tag")
+                .and_then(|n| self.string(n, "`label`"));
             let description = match f.get("description") {
                 None => None,
                 Some(Node {
@@ -486,7 +521,11 @@ impl Validator {
             for g in self.strings(f.get(name), &format!("`policy.ignore.{name}`")) {
                 match globset::Glob::new(&g.value) {
                     Ok(_) => out.push(g.value),
-                    Err(e) => self.err(g.loc, format!("invalid glob `{}`", g.value), e.kind().to_string()),
+                    Err(e) => self.err(
+                        g.loc,
+                        format!("invalid glob `{}`", g.value),
+                        e.kind().to_string(),
+                    ),
                 }
             }
             out

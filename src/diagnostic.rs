@@ -57,7 +57,9 @@ impl FileErrors {
             };
             let mut report = vec![group];
             if let Some(help) = &d.help {
-                report.push(Group::with_title(Level::HELP.secondary_title(help.as_str())));
+                report.push(Group::with_title(
+                    Level::HELP.secondary_title(help.as_str()),
+                ));
             }
             let _ = writeln!(out, "{}\n", renderer.render(&report));
         }
@@ -65,7 +67,11 @@ impl FileErrors {
         let _ = write!(
             out,
             "{}: {n} error{} in {}",
-            if color { "\x1b[1;31merror\x1b[0m" } else { "error" },
+            if color {
+                "\x1b[1;31merror\x1b[0m"
+            } else {
+                "error"
+            },
             if n == 1 { "" } else { "s" },
             self.path
         );
@@ -87,7 +93,9 @@ impl FileErrors {
                     self.path,
                     d.loc.line,
                     d.loc.col,
-                    msg.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+                    msg.replace('%', "%25")
+                        .replace('\r', "%0D")
+                        .replace('\n', "%0A")
                 )
             })
             .collect::<Vec<_>>()

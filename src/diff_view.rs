@@ -55,7 +55,10 @@ fn live_view(live: &Live) -> View {
     for k in &live.api_keys {
         let mut scopes = k.scopes.clone();
         scopes.sort();
-        v.api_keys.push(ViewKey { name: k.name.clone(), scopes });
+        v.api_keys.push(ViewKey {
+            name: k.name.clone(),
+            scopes,
+        });
     }
     for t in &live.tags {
         let mut tag = ViewTag {
@@ -66,7 +69,11 @@ fn live_view(live: &Live) -> View {
         };
         for m in live.mappings.iter().filter(|m| m.tag_id == t.id) {
             if m.resource_type == RESOURCE_CAMPAIGN {
-                let name = live.campaigns.iter().find(|c| c.id == m.resource_id).map_or(m.resource_id.clone(), |c| c.name.clone());
+                let name = live
+                    .campaigns
+                    .iter()
+                    .find(|c| c.id == m.resource_id)
+                    .map_or(m.resource_id.clone(), |c| c.name.clone());
                 tag.campaigns.push(name);
             } else {
                 tag.accounts.push(m.resource_id.clone());
@@ -90,16 +97,41 @@ fn desired_view(config: &Config, live_v: &View, plan: &Plan) -> View {
             permissions,
         });
     }
-    v.members.extend(live_v.members.iter().filter(|m| m.role == "owner" && !v_has_member(config, &m.email)).cloned());
-    v.members.extend(live_v.members.iter().filter(|m| kept(member_address(&m.email))).cloned());
+    v.members.extend(
+        live_v
+            .members
+            .iter()
+            .filter(|m| m.role == "owner" && !v_has_member(config, &m.email))
+            .cloned(),
+    );
+    v.members.extend(
+        live_v
+            .members
+            .iter()
+            .filter(|m| kept(member_address(&m.email)))
+            .cloned(),
+    );
     for k in &config.api_keys {
         let mut scopes = k.scopes.clone();
         scopes.sort();
-        v.api_keys.push(ViewKey { name: k.name.value.clone(), scopes });
+        v.api_keys.push(ViewKey {
+            name: k.name.value.clone(),
+            scopes,
+        });
     }
-    v.api_keys.extend(live_v.api_keys.iter().filter(|k| kept(key_address(&k.name))).cloned());
+    v.api_keys.extend(
+        live_v
+            .api_keys
+            .iter()
+            .filter(|k| kept(key_address(&k.name)))
+            .cloned(),
+    );
     for t in &config.tags {
-        let live_desc = live_v.tags.iter().find(|l| l.label == t.label.value).and_then(|l| l.description.clone());
+        let live_desc = live_v
+            .tags
+            .iter()
+            .find(|l| l.label == t.label.value)
+            .and_then(|l| l.description.clone());
         v.tags.push(ViewTag {
             label: t.label.value.clone(),
             description: t.description.clone().or(live_desc),
@@ -107,12 +139,21 @@ fn desired_view(config: &Config, live_v: &View, plan: &Plan) -> View {
             accounts: t.accounts.iter().map(|a| a.value.to_lowercase()).collect(),
         });
     }
-    v.tags.extend(live_v.tags.iter().filter(|t| kept(tag_address(&t.label))).cloned());
+    v.tags.extend(
+        live_v
+            .tags
+            .iter()
+            .filter(|t| kept(tag_address(&t.label)))
+            .cloned(),
+    );
     v
 }
 
 fn v_has_member(config: &Config, email: &str) -> bool {
-    config.members.iter().any(|m| m.email.value.eq_ignore_ascii_case(email))
+    config
+        .members
+        .iter()
+        .any(|m| m.email.value.eq_ignore_ascii_case(email))
 }
 
 fn normalize(mut v: View) -> String {

@@ -1,7 +1,9 @@
 //! `export`: the live workspace as a desired-state file that plans to no changes.
 
 use crate::api_types::RESOURCE_CAMPAIGN;
-use crate::config::{ApiKeySpec, At, Config, MemberSpec, Policy, TagSpec, TeamRole, WorkspaceGuard};
+use crate::config::{
+    ApiKeySpec, At, Config, MemberSpec, Policy, TagSpec, TeamRole, WorkspaceGuard,
+};
 use crate::live::Live;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -68,10 +70,21 @@ pub fn to_config(live: &Live) -> (Config, Vec<String>) {
         let mut accounts = Vec::new();
         for m in live.mappings.iter().filter(|m| m.tag_id == t.id) {
             if m.resource_type == RESOURCE_CAMPAIGN {
-                let same: Vec<_> = live.campaigns.iter().filter(|c| live.campaigns.iter().any(|x| x.id == m.resource_id && x.name == c.name)).collect();
+                let same: Vec<_> = live
+                    .campaigns
+                    .iter()
+                    .filter(|c| {
+                        live.campaigns
+                            .iter()
+                            .any(|x| x.id == m.resource_id && x.name == c.name)
+                    })
+                    .collect();
                 match same.as_slice() {
                     [c] => campaigns.push(At::bare(c.name.clone())),
-                    [] => warnings.push(format!("tag `{}` is on campaign {} which is not listed; left out", t.label, m.resource_id)),
+                    [] => warnings.push(format!(
+                        "tag `{}` is on campaign {} which is not listed; left out",
+                        t.label, m.resource_id
+                    )),
                     [c, ..] => {
                         warnings.push(format!("tag `{}` is on campaign `{}`, a name {} campaigns share; rename them so a file can name it", t.label, c.name, same.len()));
                         campaigns.push(At::bare(c.name.clone()));

@@ -1,26 +1,26 @@
 //! instantly-rbac: a declarative reconciler for the access control of
 //! Instantly workspaces. See docs/architecture.md for how data flows.
 
+pub mod api_error;
+pub mod api_types;
+pub mod applier;
+pub mod cli;
+pub mod client;
 pub mod config;
 pub mod config_loader;
 pub mod diagnostic;
+pub mod diff_view;
+pub mod export;
 pub mod ignore;
-pub mod vocab;
-pub mod yaml_node;
-pub mod api_error;
-pub mod api_types;
-pub mod client;
-pub mod sandbox;
 pub mod live;
 pub mod plan;
 pub mod planner;
 pub mod render_json;
 pub mod render_text;
-pub mod diff_view;
-pub mod export;
-pub mod secrets_out;
-pub mod toggle_batch;
-pub mod applier;
-pub mod cli;
 pub mod run;
+pub mod sandbox;
+pub mod secrets_out;
 pub mod settings;
+pub mod toggle_batch;
+pub mod vocab;
+pub mod yaml_node;

@@ -73,7 +73,9 @@ fn phase(a: &Action) -> u8 {
 
 fn is_promotion(a: &Action) -> bool {
     match (&a.before, &a.after) {
-        (Some(State::Member(b)), Some(State::Member(n))) => vocab::role_rank(&n.role) > vocab::role_rank(&b.role),
+        (Some(State::Member(b)), Some(State::Member(n))) => {
+            vocab::role_rank(&n.role) > vocab::role_rank(&b.role)
+        }
         _ => false,
     }
 }
@@ -134,7 +136,14 @@ struct Planner<'a> {
 }
 
 impl Planner<'_> {
-    fn push(&mut self, address: String, kind: Kind, op: Op, before: Option<State>, after: Option<State>) -> &mut Action {
+    fn push(
+        &mut self,
+        address: String,
+        kind: Kind,
+        op: Op,
+        before: Option<State>,
+        after: Option<State>,
+    ) -> &mut Action {
         self.actions.push(Action {
             address,
             kind,
@@ -161,7 +170,10 @@ impl Planner<'_> {
         for spec in &self.desired.members {
             let email = spec.email.value.to_lowercase();
             declared.insert(email.clone());
-            let found = live.members.iter().find(|m| m.email.to_lowercase() == email);
+            let found = live
+                .members
+                .iter()
+                .find(|m| m.email.to_lowercase() == email);
             let is_owner = owner.is_some_and(|o| o.email.to_lowercase() == email);
             if spec.role.value == "owner" {
                 if !is_owner {
@@ -195,17 +207,41 @@ impl Planner<'_> {
                 pending: found.is_some_and(|m| !m.accepted),
             };
             let Some(m) = found else {
-                let want = MemberState { pending: true, ..want };
-                self.push(address, Kind::Member, Op::Create, None, Some(State::Member(want)));
+                let want = MemberState {
+                    pending: true,
+                    ..want
+                };
+                self.push(
+                    address,
+                    Kind::Member,
+                    Op::Create,
+                    None,
+                    Some(State::Member(want)),
+                );
                 continue;
             };
             let have = member_state(m);
             if have.permissions != want.permissions {
-                let a = self.push(address, Kind::Member, Op::Replace, Some(State::Member(have)), Some(State::Member(MemberState { pending: true, ..want })));
+                let a = self.push(
+                    address,
+                    Kind::Member,
+                    Op::Replace,
+                    Some(State::Member(have)),
+                    Some(State::Member(MemberState {
+                        pending: true,
+                        ..want
+                    })),
+                );
                 a.reason = Some("permissions cannot be changed in place (PATCH takes only the role): the member is removed and re-invited, and has no access until they accept".into());
                 a.live_id = Some(m.id.clone());
             } else if have.role != want.role {
-                let a = self.push(address, Kind::Member, Op::Update, Some(State::Member(have)), Some(State::Member(want)));
+                let a = self.push(
+                    address,
+                    Kind::Member,
+                    Op::Update,
+                    Some(State::Member(have)),
+                    Some(State::Member(want)),
+                );
                 a.live_id = Some(m.id.clone());
             }
         }
@@ -220,7 +256,13 @@ impl Planner<'_> {
             } else if self.desired.policy.members == Mode::Additive {
                 self.leave(address, "not declared; policy.members is additive");
             } else {
-                let a = self.push(address, Kind::Member, Op::Delete, Some(State::Member(member_state(m))), None);
+                let a = self.push(
+                    address,
+                    Kind::Member,
+                    Op::Delete,
+                    Some(State::Member(member_state(m))),
+                    None,
+                );
                 a.live_id = Some(m.id.clone());
             }
         }
@@ -240,7 +282,8 @@ impl Planner<'_> {
                 name: name.clone(),
                 scopes: sorted(&spec.scopes),
             };
-            let candidates: Vec<&ApiKey> = live.api_keys.iter().filter(|k| &k.name == name).collect();
+            let candidates: Vec<&ApiKey> =
+                live.api_keys.iter().filter(|k| &k.name == name).collect();
             // Names are not unique in the API: adopt the key that already
             // matches, else the one this tool authenticates with, else the oldest.
             let Some(k) = candidates
@@ -250,7 +293,13 @@ impl Planner<'_> {
                 .or(candidates.first())
                 .copied()
             else {
-                self.push(address, Kind::ApiKey, Op::Create, None, Some(State::ApiKey(want)));
+                self.push(
+                    address,
+                    Kind::ApiKey,
+                    Op::Create,
+                    None,
+                    Some(State::ApiKey(want)),
+                );
                 continue;
             };
             used.insert(k.id.clone());
@@ -265,7 +314,13 @@ impl Planner<'_> {
                 ));
                 continue;
             }
-            let a = self.push(address, Kind::ApiKey, Op::Replace, Some(State::ApiKey(have)), Some(State::ApiKey(want)));
+            let a = self.push(
+                address,
+                Kind::ApiKey,
+                Op::Replace,
+                Some(State::ApiKey(have)),
+                Some(State::ApiKey(want)),
+            );
             a.reason = Some("API keys have no PATCH: a new key with the new scopes is created, then the old one is revoked".into());
             a.live_id = Some(k.id.clone());
         }
@@ -289,7 +344,13 @@ impl Planner<'_> {
             } else if self.desired.policy.api_keys == Mode::Additive && !declared {
                 self.leave(address, "not declared; policy.api_keys is additive");
             } else {
-                let a = self.push(address, Kind::ApiKey, Op::Delete, Some(State::ApiKey(key_state(k))), None);
+                let a = self.push(
+                    address,
+                    Kind::ApiKey,
+                    Op::Delete,
+                    Some(State::ApiKey(key_state(k))),
+                    None,
+                );
                 if declared {
                     a.reason = Some("a second key with a declared name".into());
                 }
@@ -316,7 +377,13 @@ impl Planner<'_> {
                     let have = tag_state(t);
                     // An omitted description is not managed.
                     if want.description.is_some() && have.description != want.description {
-                        let a = self.push(address, Kind::Tag, Op::Update, Some(State::Tag(have)), Some(State::Tag(want)));
+                        let a = self.push(
+                            address,
+                            Kind::Tag,
+                            Op::Update,
+                            Some(State::Tag(have)),
+                            Some(State::Tag(want)),
+                        );
                         a.live_id = Some(t.id.clone());
                     }
                 }
@@ -334,10 +401,20 @@ impl Planner<'_> {
                 self.leave(address, "not declared; policy.tags is additive");
             } else {
                 let n = live.mappings.iter().filter(|m| m.tag_id == t.id).count();
-                let a = self.push(address, Kind::Tag, Op::Delete, Some(State::Tag(tag_state(t))), None);
+                let a = self.push(
+                    address,
+                    Kind::Tag,
+                    Op::Delete,
+                    Some(State::Tag(tag_state(t))),
+                    None,
+                );
                 a.live_id = Some(t.id.clone());
                 a.reason = Some(if live.assignments_read {
-                    format!("its {n} assignment{} go{} with it", if n == 1 { "" } else { "s" }, if n == 1 { "es" } else { "" })
+                    format!(
+                        "its {n} assignment{} go{} with it",
+                        if n == 1 { "" } else { "s" },
+                        if n == 1 { "es" } else { "" }
+                    )
                 } else {
                     "its assignments go with it".to_owned()
                 });
@@ -352,7 +429,11 @@ impl Planner<'_> {
         // (resource_type, resource id) -> display name
         let mut want: BTreeMap<(u8, String), String> = BTreeMap::new();
         for name in &spec.campaigns {
-            let matches: Vec<_> = live.campaigns.iter().filter(|c| c.name == name.value).collect();
+            let matches: Vec<_> = live
+                .campaigns
+                .iter()
+                .filter(|c| c.name == name.value)
+                .collect();
             match matches.as_slice() {
                 [c] => {
                     want.insert((RESOURCE_CAMPAIGN, c.id.clone()), c.name.clone());
@@ -364,23 +445,35 @@ impl Planner<'_> {
                         .iter()
                         .filter(|c| {
                             let n = c.name.to_lowercase();
-                            n.contains(&lower) || lower.contains(&n) || vocab::closest(&lower, &[n.as_str()]).is_some()
+                            n.contains(&lower)
+                                || lower.contains(&n)
+                                || vocab::closest(&lower, &[n.as_str()]).is_some()
                         })
                         .take(5)
                         .map(|c| format!("`{}` ({})", c.name, c.id))
                         .collect();
                     let help = if near.is_empty() {
-                        "names are matched exactly; check the campaign's name in Instantly".to_owned()
+                        "names are matched exactly; check the campaign's name in Instantly"
+                            .to_owned()
                     } else {
                         format!("names are matched exactly; similar: {}", near.join(", "))
                     };
-                    self.errors.push(Diagnostic::new(name.loc, format!("no campaign is named `{}`", name.value)).help(help));
+                    self.errors.push(
+                        Diagnostic::new(name.loc, format!("no campaign is named `{}`", name.value))
+                            .help(help),
+                    );
                 }
                 many => {
                     let ids: Vec<String> = many.iter().map(|c| c.id.clone()).collect();
                     self.errors.push(
-                        Diagnostic::new(name.loc, format!("{} campaigns are named `{}`", many.len(), name.value))
-                            .help(format!("rename all but one in Instantly so the name is unique; candidates: {}", ids.join(", "))),
+                        Diagnostic::new(
+                            name.loc,
+                            format!("{} campaigns are named `{}`", many.len(), name.value),
+                        )
+                        .help(format!(
+                            "rename all but one in Instantly so the name is unique; candidates: {}",
+                            ids.join(", ")
+                        )),
                     );
                 }
             }
@@ -400,7 +493,10 @@ impl Planner<'_> {
         if let Some(t) = tag {
             for m in live.mappings.iter().filter(|m| m.tag_id == t.id) {
                 let name = if m.resource_type == RESOURCE_CAMPAIGN {
-                    live.campaigns.iter().find(|c| c.id == m.resource_id).map_or(m.resource_id.clone(), |c| c.name.clone())
+                    live.campaigns
+                        .iter()
+                        .find(|c| c.id == m.resource_id)
+                        .map_or(m.resource_id.clone(), |c| c.name.clone())
                 } else {
                     m.resource_id.clone()
                 };
@@ -410,21 +506,37 @@ impl Planner<'_> {
         let tag_id = tag.map(|t| t.id.clone());
         let state = |(rt, id): &(u8, String), name: &String| AssignmentState {
             tag: label.clone(),
-            resource_type: if *rt == RESOURCE_CAMPAIGN { "campaign" } else { "account" },
+            resource_type: if *rt == RESOURCE_CAMPAIGN {
+                "campaign"
+            } else {
+                "account"
+            },
             resource: name.clone(),
             resource_id: id.clone(),
         };
         for (key, name) in &want {
             if !have.contains_key(key) {
                 let s = state(key, name);
-                let a = self.push(assignment_address(label, s.resource_type, name), Kind::Assignment, Op::Create, None, Some(State::Assignment(s)));
+                let a = self.push(
+                    assignment_address(label, s.resource_type, name),
+                    Kind::Assignment,
+                    Op::Create,
+                    None,
+                    Some(State::Assignment(s)),
+                );
                 a.live_id = tag_id.clone();
             }
         }
         for (key, name) in &have {
             if !want.contains_key(key) {
                 let s = state(key, name);
-                let a = self.push(assignment_address(label, s.resource_type, name), Kind::Assignment, Op::Delete, Some(State::Assignment(s)), None);
+                let a = self.push(
+                    assignment_address(label, s.resource_type, name),
+                    Kind::Assignment,
+                    Op::Delete,
+                    Some(State::Assignment(s)),
+                    None,
+                );
                 a.live_id = tag_id.clone();
             }
         }

@@ -33,7 +33,10 @@ impl Paint {
         self.paint(Style::new().dimmed(), text)
     }
     pub fn warn(&self, text: &str) -> String {
-        self.paint(Style::new().fg_color(Some(AnsiColor::Yellow.into())).bold(), text)
+        self.paint(
+            Style::new().fg_color(Some(AnsiColor::Yellow.into())).bold(),
+            text,
+        )
     }
 }
 
@@ -75,7 +78,10 @@ fn action(out: &mut String, a: &Action, p: &Paint) {
         (_, Some(b), Some(n)) => {
             let (before, after) = (fields(b), fields(n));
             for (name, new) in &after {
-                let old = before.iter().find(|(k, _)| k == name).map_or("(none)", |(_, v)| v.as_str());
+                let old = before
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map_or("(none)", |(_, v)| v.as_str());
                 if old != new {
                     let _ = writeln!(out, "      {name}: {old} -> {new}");
                 }
@@ -95,7 +101,11 @@ pub fn render(plan: &Plan, p: &Paint) -> String {
     let ws = &plan.workspace;
     let _ = writeln!(out, "Workspace: {} ({})\n", ws.name, ws.id);
     if plan.is_empty() {
-        let _ = writeln!(out, "{}", p.bold("No changes. The live workspace matches the file."));
+        let _ = writeln!(
+            out,
+            "{}",
+            p.bold("No changes. The live workspace matches the file.")
+        );
     } else {
         let _ = writeln!(out, "{}", p.bold(&plan.summary().line()));
         for kind in Kind::ALL {

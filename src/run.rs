@@ -26,7 +26,9 @@ pub const EXIT_CHANGES: i32 = 2;
 /// Writes to stdout; a closed pipe (`plan | head`) is not an error.
 pub fn out(text: &str) {
     let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
 }
 
 fn err(text: &str) {
@@ -38,7 +40,9 @@ pub fn run(cli: Cli) -> i32 {
     let settings = Settings::from_args(&cli.global);
     let result = match cli.command {
         Command::Validate { files, format } => Ok(validate(&files, format)),
-        Command::Sandbox { state, port } => runtime().and_then(|rt| rt.block_on(serve(&state, port))),
+        Command::Sandbox { state, port } => {
+            runtime().and_then(|rt| rt.block_on(serve(&state, port)))
+        }
         command => runtime().and_then(|rt| rt.block_on(online(command, &settings))),
     };
     result.unwrap_or_else(|e| {
@@ -68,7 +72,9 @@ fn validate(files: &[std::path::PathBuf], format: ValidateFormat) -> i32 {
                 code = EXIT_ERROR;
                 match format {
                     ValidateFormat::Github => out(&format!("{}\n", e.render_github())),
-                    ValidateFormat::Text => err(&e.render(color_wanted(std::io::stderr().is_terminal()))),
+                    ValidateFormat::Text => {
+                        err(&e.render(color_wanted(std::io::stderr().is_terminal())))
+                    }
                 }
             }
             Err(e) => {
@@ -100,9 +106,14 @@ async fn connect(settings: &Settings) -> anyhow::Result<(Client, Option<Sandbox>
                         .to_owned(),
                 ),
             };
-            let sandbox = Sandbox::start(seed, state.clone(), 0).await.context("cannot start the sandbox")?;
+            let sandbox = Sandbox::start(seed, state.clone(), 0)
+                .await
+                .context("cannot start the sandbox")?;
             tracing::info!(url = %sandbox.url, "sandbox started");
-            Ok((Client::new(&sandbox.url, key, settings.timeout)?, Some(sandbox)))
+            Ok((
+                Client::new(&sandbox.url, key, settings.timeout)?,
+                Some(sandbox),
+            ))
         }
     }
 }
@@ -113,7 +124,10 @@ fn load_or_seed(path: &Path) -> anyhow::Result<SandboxState> {
     }
     let state = demo::demo_state();
     state.save(path)?;
-    err(&format!("note: created sandbox state {} from the demo workspace", path.display()));
+    err(&format!(
+        "note: created sandbox state {} from the demo workspace",
+        path.display()
+    ));
     Ok(state)
 }
 
@@ -131,19 +145,25 @@ fn report_file_errors(e: &FileErrors) -> i32 {
 }
 
 /// Reads the live workspace and plans; `Err(code)` when the file is at fault.
-async fn read_and_plan(path: &Path, config: &Config, client: &Client) -> anyhow::Result<Result<(Live, Plan), i32>> {
+async fn read_and_plan(
+    path: &Path,
+    config: &Config,
+    client: &Client,
+) -> anyhow::Result<Result<(Live, Plan), i32>> {
     let current: crate::api_types::Workspace = client.get("/workspaces/current", &[]).await?;
-    if let Some(guard) = &config.workspace {
-        if guard.id.value != current.id {
-            bail!(
-                "{}:{}: the file is for workspace {}, but the API key reaches workspace {} ({}); nothing was changed",
-                path.display(),
-                guard.id.loc.line,
-                guard.id.value,
-                current.id,
-                current.name
-            );
-        }
+    if let Some(guard) = config
+        .workspace
+        .as_ref()
+        .filter(|g| g.id.value != current.id)
+    {
+        bail!(
+            "{}:{}: the file is for workspace {}, but the API key reaches workspace {} ({}); nothing was changed",
+            path.display(),
+            guard.id.loc.line,
+            guard.id.value,
+            current.id,
+            current.name
+        );
     }
     let with_assignments = !config.tags.is_empty() || config.policy.tags == Mode::Authoritative;
     let live = live::read(client, with_assignments).await?;
@@ -182,20 +202,45 @@ async fn online(command: Command, settings: &Settings) -> anyhow::Result<i32> {
                 Err(code) => return Ok(code),
             };
             match format {
-                PlanFormat::Text => out(&render_text::render(&plan, &render_text::Paint { color: settings.color })),
+                PlanFormat::Text => out(&render_text::render(
+                    &plan,
+                    &render_text::Paint {
+                        color: settings.color,
+                    },
+                )),
                 PlanFormat::Json => out(&format!("{}\n", render_json::render(&plan))),
             }
             if diff {
                 let d = diff_view::render(&config, &live, &plan);
-                out(&format!("\n{}", if d.is_empty() { "(no differences)\n".into() } else { d }));
+                out(&format!(
+                    "\n{}",
+                    if d.is_empty() {
+                        "(no differences)\n".into()
+                    } else {
+                        d
+                    }
+                ));
             }
-            if detailed_exitcode && !plan.is_empty() { EXIT_CHANGES } else { EXIT_OK }
+            if detailed_exitcode && !plan.is_empty() {
+                EXIT_CHANGES
+            } else {
+                EXIT_OK
+            }
         }
         Command::Apply {
             file,
             auto_approve,
             secrets_out,
-        } => apply(&file, auto_approve, secrets_out.as_deref(), &client, settings).await?,
+        } => {
+            apply(
+                &file,
+                auto_approve,
+                secrets_out.as_deref(),
+                &client,
+                settings,
+            )
+            .await?
+        }
         Command::Export { output } => {
             let live = live::read(&client, true).await?;
             let (config, warnings) = export::to_config(&live);
@@ -205,25 +250,36 @@ async fn online(command: Command, settings: &Settings) -> anyhow::Result<i32> {
             let text = export::to_yaml(&config, &live.workspace.name);
             match output {
                 Some(path) => {
-                    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+                    std::fs::write(&path, text)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
                     err(&format!("wrote {}", path.display()));
                 }
                 None => out(&text),
             }
             EXIT_OK
         }
-        Command::Validate { .. } | Command::Sandbox { .. } => unreachable!("handled before connecting"),
+        Command::Validate { .. } | Command::Sandbox { .. } => {
+            unreachable!("handled before connecting")
+        }
     };
     if let Some(s) = sandbox {
         s.stop().await;
     }
     if let Target::Sandbox { state: None, .. } = settings.target {
-        tracing::info!("the demo sandbox is discarded on exit; pass --sandbox=FILE to keep its state");
+        tracing::info!(
+            "the demo sandbox is discarded on exit; pass --sandbox=FILE to keep its state"
+        );
     }
     Ok(code)
 }
 
-async fn apply(file: &Path, auto_approve: bool, secrets_out: Option<&Path>, client: &Client, settings: &Settings) -> anyhow::Result<i32> {
+async fn apply(
+    file: &Path,
+    auto_approve: bool,
+    secrets_out: Option<&Path>,
+    client: &Client,
+    settings: &Settings,
+) -> anyhow::Result<i32> {
     let config = match load_config(file)? {
         Ok(c) => c,
         Err(e) => return Ok(report_file_errors(&e)),
@@ -232,30 +288,45 @@ async fn apply(file: &Path, auto_approve: bool, secrets_out: Option<&Path>, clie
         Ok(x) => x,
         Err(code) => return Ok(code),
     };
-    out(&render_text::render(&plan, &render_text::Paint { color: settings.color }));
+    out(&render_text::render(
+        &plan,
+        &render_text::Paint {
+            color: settings.color,
+        },
+    ));
     if plan.is_empty() {
         return Ok(EXIT_OK);
     }
     if plan.creates_keys() && secrets_out.is_none() {
-        bail!("this plan creates API keys, whose secrets are shown only once: pass --secrets-out FILE; nothing was changed");
+        bail!(
+            "this plan creates API keys, whose secrets are shown only once: pass --secrets-out FILE; nothing was changed"
+        );
     }
     if !auto_approve && !confirm()? {
         err("Apply cancelled; nothing was changed.");
         return Ok(EXIT_ERROR);
     }
     let mut secrets = match secrets_out {
-        Some(p) => Some(SecretsOut::create(p).with_context(|| format!("cannot create the secrets file {}", p.display()))?),
+        Some(p) => Some(
+            SecretsOut::create(p)
+                .with_context(|| format!("cannot create the secrets file {}", p.display()))?,
+        ),
         None => None,
     };
     let report = applier::apply(client, &plan, secrets.as_mut()).await;
-    out(&render_report(&report, secrets.as_ref().map(SecretsOut::path)));
+    out(&render_report(
+        &report,
+        secrets.as_ref().map(SecretsOut::path),
+    ));
     Ok(if report.ok() { EXIT_OK } else { EXIT_ERROR })
 }
 
 /// Asks on the terminal; refuses to guess when nobody is there to answer.
 fn confirm() -> anyhow::Result<bool> {
     if !std::io::stdin().is_terminal() {
-        bail!("apply is not running in a terminal, so it cannot ask for confirmation: review the plan and pass --auto-approve; nothing was changed");
+        bail!(
+            "apply is not running in a terminal, so it cannot ask for confirmation: review the plan and pass --auto-approve; nothing was changed"
+        );
     }
     eprint!("\nDo you want to apply these changes? Only 'yes' is accepted: ");
     let mut line = String::new();
@@ -267,7 +338,12 @@ pub fn render_report(r: &ApplyReport, secrets: Option<&Path>) -> String {
     use std::fmt::Write as _;
     let mut s = String::new();
     if r.ok() {
-        let _ = writeln!(s, "\nApply complete: {} action{} applied.", r.applied.len(), if r.applied.len() == 1 { "" } else { "s" });
+        let _ = writeln!(
+            s,
+            "\nApply complete: {} action{} applied.",
+            r.applied.len(),
+            if r.applied.len() == 1 { "" } else { "s" }
+        );
     } else {
         let _ = writeln!(
             s,
@@ -279,7 +355,12 @@ pub fn render_report(r: &ApplyReport, secrets: Option<&Path>) -> String {
     }
     if !r.keys_created.is_empty() {
         let path = secrets.map_or("(none)".into(), |p| p.display().to_string());
-        let _ = writeln!(s, "{} new API key secret{} written to {path}.", r.keys_created.len(), if r.keys_created.len() == 1 { "" } else { "s" });
+        let _ = writeln!(
+            s,
+            "{} new API key secret{} written to {path}.",
+            r.keys_created.len(),
+            if r.keys_created.len() == 1 { "" } else { "s" }
+        );
     }
     if !r.ok() {
         let _ = writeln!(s, "\nApplied:");

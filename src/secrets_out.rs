@@ -39,7 +39,13 @@ impl SecretsOut {
         }
         let file = opts.open(path).map_err(|e| {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
-                std::io::Error::new(e.kind(), format!("{} already exists; choose a new file so no secret is overwritten", path.display()))
+                std::io::Error::new(
+                    e.kind(),
+                    format!(
+                        "{} already exists; choose a new file so no secret is overwritten",
+                        path.display()
+                    ),
+                )
             } else {
                 e
             }

@@ -10,9 +10,15 @@ use std::time::Duration;
 /// Where the workspace lives.
 #[derive(Debug)]
 pub enum Target {
-    Api { url: String, key: Option<SecretString> },
+    Api {
+        url: String,
+        key: Option<SecretString>,
+    },
     /// The in-process sandbox; `None` is the built-in demo workspace.
-    Sandbox { state: Option<PathBuf>, key: Option<SecretString> },
+    Sandbox {
+        state: Option<PathBuf>,
+        key: Option<SecretString>,
+    },
 }
 
 #[derive(Debug)]
@@ -25,7 +31,11 @@ pub struct Settings {
 
 impl Settings {
     pub fn from_args(g: &Global) -> Settings {
-        let key = g.api_key.clone().filter(|k| !k.is_empty()).map(SecretString::from);
+        let key = g
+            .api_key
+            .clone()
+            .filter(|k| !k.is_empty())
+            .map(SecretString::from);
         let target = match &g.sandbox {
             Some(s) => Target::Sandbox {
                 state: (!s.is_empty()).then(|| PathBuf::from(s)),

@@ -19,13 +19,15 @@ pub struct Batch {
     pub actions: Vec<usize>,
 }
 
+/// tag label -> resource id -> index of the action.
+type ByTag = BTreeMap<String, BTreeMap<String, usize>>;
+
 /// Calls for a run of assignment actions. Every call carries the full
 /// cartesian product of its tags and resources, so only groups whose product
 /// is exactly wanted are merged: tags with identical resource sets, or
 /// resources with identical tag sets, whichever needs fewer calls.
 pub fn batches(actions: &[&Action]) -> Vec<Batch> {
-    // (assign, type) -> tag -> resource -> action index
-    let mut groups: BTreeMap<(bool, &'static str), BTreeMap<String, BTreeMap<String, usize>>> = BTreeMap::new();
+    let mut groups: BTreeMap<(bool, &'static str), ByTag> = BTreeMap::new();
     for (i, a) in actions.iter().enumerate() {
         let s = match (&a.after, &a.before) {
             (Some(State::Assignment(s)), _) | (None, Some(State::Assignment(s))) => s,
@@ -46,11 +48,20 @@ pub fn batches(actions: &[&Action]) -> Vec<Batch> {
         let by_tag = &groups[&key];
         let by_tags = merge_by_tag(by_tag);
         let by_resources = merge_by_resource(by_tag);
-        let count = |v: &Vec<(Vec<String>, Vec<String>)>| -> usize { v.iter().map(|(_, r)| r.len().div_ceil(MAX_RESOURCES)).sum() };
-        let chosen = if count(&by_resources) < count(&by_tags) { by_resources } else { by_tags };
+        let count = |v: &Vec<(Vec<String>, Vec<String>)>| -> usize {
+            v.iter().map(|(_, r)| r.len().div_ceil(MAX_RESOURCES)).sum()
+        };
+        let chosen = if count(&by_resources) < count(&by_tags) {
+            by_resources
+        } else {
+            by_tags
+        };
         for (tags, resources) in chosen {
             for chunk in resources.chunks(MAX_RESOURCES) {
-                let mut idx: Vec<usize> = tags.iter().flat_map(|t| chunk.iter().map(move |r| by_tag[t][r])).collect();
+                let mut idx: Vec<usize> = tags
+                    .iter()
+                    .flat_map(|t| chunk.iter().map(move |r| by_tag[t][r]))
+                    .collect();
                 idx.sort_unstable();
                 out.push(Batch {
                     assign: key.0,
@@ -66,16 +77,18 @@ pub fn batches(actions: &[&Action]) -> Vec<Batch> {
 }
 
 /// Tags that change the same resources share calls.
-fn merge_by_tag(by_tag: &BTreeMap<String, BTreeMap<String, usize>>) -> Vec<(Vec<String>, Vec<String>)> {
+fn merge_by_tag(by_tag: &ByTag) -> Vec<(Vec<String>, Vec<String>)> {
     let mut m: BTreeMap<Vec<String>, Vec<String>> = BTreeMap::new();
     for (tag, res) in by_tag {
-        m.entry(res.keys().cloned().collect()).or_default().push(tag.clone());
+        m.entry(res.keys().cloned().collect())
+            .or_default()
+            .push(tag.clone());
     }
     m.into_iter().map(|(res, tags)| (tags, res)).collect()
 }
 
 /// Resources that change with the same tags share calls.
-fn merge_by_resource(by_tag: &BTreeMap<String, BTreeMap<String, usize>>) -> Vec<(Vec<String>, Vec<String>)> {
+fn merge_by_resource(by_tag: &ByTag) -> Vec<(Vec<String>, Vec<String>)> {
     let mut tags_of: BTreeMap<&String, Vec<String>> = BTreeMap::new();
     for (tag, res) in by_tag {
         for r in res.keys() {
@@ -113,7 +126,10 @@ mod tests {
 
     #[test]
     fn identical_sets_share_one_call() {
-        let a: Vec<Action> = ["t1", "t2"].iter().flat_map(|t| ["c1", "c2", "c3"].iter().map(move |c| assign(t, c))).collect();
+        let a: Vec<Action> = ["t1", "t2"]
+            .iter()
+            .flat_map(|t| ["c1", "c2", "c3"].iter().map(move |c| assign(t, c)))
+            .collect();
         let refs: Vec<&Action> = a.iter().collect();
         let b = batches(&refs);
         assert_eq!(b.len(), 1);
@@ -123,7 +139,9 @@ mod tests {
 
     #[test]
     fn never_assigns_more_than_asked_and_chunks_at_100() {
-        let mut a: Vec<Action> = (0..250).map(|i| assign("t1", &format!("c{i:03}"))).collect();
+        let mut a: Vec<Action> = (0..250)
+            .map(|i| assign("t1", &format!("c{i:03}")))
+            .collect();
         a.push(assign("t2", "c000"));
         let refs: Vec<&Action> = a.iter().collect();
         let b = batches(&refs);

@@ -85,22 +85,32 @@ pub fn scope_problem(scope: &str) -> Option<String> {
         return Some("a scope is `<resource>:<action>`, e.g. `campaigns:read`".into());
     };
     if resource == "all" {
-        return (!SCOPE_ACTIONS.contains(&action))
-            .then(|| format!("unknown action `{action}`; expected one of {}", SCOPE_ACTIONS.join(", ")));
+        return (!SCOPE_ACTIONS.contains(&action)).then(|| {
+            format!(
+                "unknown action `{action}`; expected one of {}",
+                SCOPE_ACTIONS.join(", ")
+            )
+        });
     }
     if !SCOPE_RESOURCES.contains(&resource) {
         let hint = closest(resource, SCOPE_RESOURCES)
             .map(|c| format!(" (did you mean `{c}`?)"))
             .unwrap_or_default();
-        return Some(format!("unknown resource `{resource}`{hint}; see docs/config.md for the list"));
+        return Some(format!(
+            "unknown resource `{resource}`{hint}; see docs/config.md for the list"
+        ));
     }
     if resource == "email_verifications" {
         return (!["all", "create", "read"].contains(&action)).then(|| {
             format!("unknown action `{action}`; email_verifications takes only all, create, read")
         });
     }
-    (!SCOPE_ACTIONS.contains(&action))
-        .then(|| format!("unknown action `{action}`; expected one of {}", SCOPE_ACTIONS.join(", ")))
+    (!SCOPE_ACTIONS.contains(&action)).then(|| {
+        format!(
+            "unknown action `{action}`; expected one of {}",
+            SCOPE_ACTIONS.join(", ")
+        )
+    })
 }
 
 /// Whether a key holding `scopes` may call an endpoint of `resource` with `action`.
@@ -170,7 +180,11 @@ mod tests {
         assert_eq!(scope_problem("campaigns:read"), None);
         assert_eq!(scope_problem("all:all"), None);
         assert_eq!(scope_problem("background-jobs:delete"), None);
-        assert!(scope_problem("campaign:read").unwrap().contains("campaigns"));
+        assert!(
+            scope_problem("campaign:read")
+                .unwrap()
+                .contains("campaigns")
+        );
         assert!(scope_problem("campaigns:write").is_some());
         assert!(scope_problem("email_verifications:delete").is_some());
         assert!(scope_problem("campaigns").is_some());

@@ -68,7 +68,11 @@ pub fn parse(text: &str) -> Result<Node, serde_saphyr::Error> {
         strict_booleans: true,
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
     };
-    if text.trim().is_empty() || text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
+    if text.trim().is_empty()
+        || text
+            .lines()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
         return Ok(Node {
             value: Value::Map(Vec::new()),
             loc: Loc { line: 1, col: 1 },

@@ -75,14 +75,18 @@ pub fn demo_state() -> SandboxState {
         campaign(3, "Legacy Promo"),
         campaign(4, "Partner Webinar"),
     ];
-    let accounts = ["west1@acme-mail.com", "west2@acme-mail.com", "east1@acme-mail.com"]
-        .iter()
-        .map(|e| Account {
-            email: e.to_string(),
-            timestamp_created: T0.into(),
-            tags: None,
-        })
-        .collect();
+    let accounts = [
+        "west1@acme-mail.com",
+        "west2@acme-mail.com",
+        "east1@acme-mail.com",
+    ]
+    .iter()
+    .map(|e| Account {
+        email: e.to_string(),
+        timestamp_created: T0.into(),
+        tags: None,
+    })
+    .collect();
     let mappings = vec![
         mapping(1, &west, 2, &campaigns[0].id),
         mapping(2, &west, 2, &campaigns[2].id),
@@ -101,15 +105,36 @@ pub fn demo_state() -> SandboxState {
             owner,
             member(2, "alice@acme.com", "admin", None, true),
             member(3, "bob@acme.com", "view", None, true),
-            member(4, "carol@acme.com", "editor", Some(&["campaigns.view"]), true),
+            member(
+                4,
+                "carol@acme.com",
+                "editor",
+                Some(&["campaigns.view"]),
+                true,
+            ),
             member(5, "dave@acme.com", "editor", None, true),
             member(6, "support@instantly.ai", "admin", None, true),
             member(7, "erin@acme.com", "view", None, false),
         ],
         api_keys: vec![
-            key(1, "instantly-rbac (automation)", &["all:all"], "sbx_demo_operator_0123456789abcdef"),
-            key(2, "Marketing — Analytics Read Only", &["campaigns:read"], "sbx_demo_marketing_fedcba9876543210"),
-            key(3, "Old Zapier", &["all:all"], "sbx_demo_zapier_00112233445566778899"),
+            key(
+                1,
+                "instantly-rbac (automation)",
+                &["all:all"],
+                "sbx_demo_operator_0123456789abcdef",
+            ),
+            key(
+                2,
+                "Marketing — Analytics Read Only",
+                &["campaigns:read"],
+                "sbx_demo_marketing_fedcba9876543210",
+            ),
+            key(
+                3,
+                "Old Zapier",
+                &["all:all"],
+                "sbx_demo_zapier_00112233445566778899",
+            ),
         ],
         tags: vec![west, old],
         mappings,

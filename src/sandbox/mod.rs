@@ -39,8 +39,13 @@ pub struct Sandbox {
 impl Sandbox {
     /// Serves `state` on 127.0.0.1 (port 0 picks a free one). With `path`,
     /// every change is written back to that file.
-    pub async fn start(state: SandboxState, path: Option<PathBuf>, port: u16) -> std::io::Result<Sandbox> {
-        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await?;
+    pub async fn start(
+        state: SandboxState,
+        path: Option<PathBuf>,
+        port: u16,
+    ) -> std::io::Result<Sandbox> {
+        let listener =
+            tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             state: Mutex::new(state),
@@ -68,7 +73,11 @@ impl Sandbox {
 
     /// A copy of the current state.
     pub fn state(&self) -> SandboxState {
-        self.shared.state.lock().expect("sandbox state lock").clone()
+        self.shared
+            .state
+            .lock()
+            .expect("sandbox state lock")
+            .clone()
     }
 
     pub fn set_faults(&self, faults: Faults) {

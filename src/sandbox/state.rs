@@ -23,17 +23,29 @@ pub struct SandboxState {
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
     #[error("cannot read sandbox state {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("sandbox state {path} is not valid: {source}")]
-    Parse { path: String, source: serde_json::Error },
+    Parse {
+        path: String,
+        source: serde_json::Error,
+    },
     #[error("cannot write sandbox state {path}: {source}")]
-    Write { path: String, source: std::io::Error },
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 impl SandboxState {
     pub fn load(path: &Path) -> Result<Self, StateError> {
         let p = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| StateError::Read { path: p.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| StateError::Read {
+            path: p.clone(),
+            source,
+        })?;
         serde_json::from_str(&text).map_err(|source| StateError::Parse { path: p, source })
     }
 
@@ -87,4 +99,27 @@ pub fn now_iso() -> String {
 
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
+}
+
+impl SandboxState {
+    /// The workspace as the tool would read it through the API (keys masked).
+    pub fn as_live(&self) -> crate::live::Live {
+        crate::live::Live {
+            workspace: self.workspace.clone(),
+            members: self.members.clone(),
+            api_keys: self
+                .api_keys
+                .iter()
+                .map(|k| crate::api_types::ApiKey {
+                    key: crate::client::mask_key(&k.key),
+                    ..k.clone()
+                })
+                .collect(),
+            tags: self.tags.clone(),
+            mappings: self.mappings.clone(),
+            campaigns: self.campaigns.clone(),
+            accounts: self.accounts.clone(),
+            assignments_read: true,
+        }
+    }
 }

@@ -1,0 +1,424 @@
+//! The real binary against the sandbox over loopback HTTP.
+
+use crate::support::{Server, example, run, run_at, write};
+use instantly_rbac::sandbox::Faults;
+use std::collections::BTreeSet;
+
+fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+fn ex() -> String {
+    example().display().to_string()
+}
+
+#[test]
+fn plan_against_the_demo_sandbox() {
+    let d = tmp();
+    let o = run(d.path(), &["plan", "--sandbox", "-f", &ex()], &[]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(!o.stdout.contains('\x1b'), "no colour when piped");
+    insta::assert_snapshot!(o.stdout);
+}
+
+#[test]
+fn detailed_exitcode_and_json() {
+    let d = tmp();
+    let o = run(
+        d.path(),
+        &[
+            "plan",
+            "--sandbox",
+            "-f",
+            &ex(),
+            "--format",
+            "json",
+            "--detailed-exitcode",
+        ],
+        &[],
+    );
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    let v: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
+    assert_eq!(v["format_version"], "1");
+    assert_eq!(v["workspace"]["name"], "Acme Sales");
+    assert_eq!(v["summary"]["replace"], 2);
+    let actions = v["actions"].as_array().unwrap();
+    assert_eq!(actions.len(), 13);
+    let first = &actions[0];
+    for field in ["address", "kind", "op", "before", "after", "reason"] {
+        assert!(first.get(field).is_some(), "field {field} in {first}");
+    }
+    assert!(!o.stdout.contains("sbx_demo"), "no secret in a plan");
+}
+
+#[test]
+fn apply_then_plan_shows_no_changes_and_export_round_trips() {
+    let d = tmp();
+    let p = d.path();
+    let o = run(
+        p,
+        &[
+            "apply",
+            "--sandbox=state.json",
+            "-f",
+            &ex(),
+            "--auto-approve",
+            "--secrets-out",
+            "secrets.json",
+        ],
+        &[],
+    );
+    assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
+    assert!(
+        o.stdout.contains("Apply complete: 13 actions applied."),
+        "{}",
+        o.stdout
+    );
+
+    // The secrets file holds every created key, readable by its owner only.
+    let secrets: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(p.join("secrets.json")).unwrap()).unwrap();
+    let names: BTreeSet<&str> = secrets
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        BTreeSet::from([
+            "Marketing — Analytics Read Only",
+            "SDR — Campaign Management"
+        ])
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(p.join("secrets.json"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    for s in &secrets {
+        let key = s["key"].as_str().unwrap();
+        assert!(key.len() > 20);
+        assert!(
+            !o.stdout.contains(key) && !o.stderr.contains(key),
+            "a secret leaked into the output"
+        );
+    }
+
+    let again = run(
+        p,
+        &[
+            "plan",
+            "--sandbox=state.json",
+            "-f",
+            &ex(),
+            "--detailed-exitcode",
+        ],
+        &[],
+    );
+    assert_eq!(again.code, 0, "{}", again.stdout);
+    assert!(again.stdout.contains("No changes."));
+
+    let e = run(
+        p,
+        &["export", "--sandbox=state.json", "-o", "exported.yaml"],
+        &[],
+    );
+    assert_eq!(e.code, 0, "{}", e.stderr);
+    let round = run(
+        p,
+        &[
+            "plan",
+            "--sandbox=state.json",
+            "-f",
+            "exported.yaml",
+            "--detailed-exitcode",
+        ],
+        &[],
+    );
+    assert_eq!(round.code, 0, "{}", round.stdout);
+    let valid = run(p, &["validate", "-f", "exported.yaml"], &[]);
+    assert_eq!(valid.code, 0, "{}", valid.stderr);
+}
+
+#[test]
+fn export_of_the_demo_plans_nothing() {
+    let d = tmp();
+    let e = run(d.path(), &["export", "--sandbox"], &[]);
+    assert_eq!(e.code, 0, "{}", e.stderr);
+    write(d.path(), "demo.yaml", &e.stdout);
+    let o = run(
+        d.path(),
+        &[
+            "plan",
+            "--sandbox",
+            "-f",
+            "demo.yaml",
+            "--detailed-exitcode",
+        ],
+        &[],
+    );
+    assert_eq!(o.code, 0, "{}", o.stdout);
+}
+
+#[test]
+fn a_failure_midway_leaves_a_plan_of_exactly_the_remainder() {
+    let d = tmp();
+    let server = Server::demo();
+    let before = run_at(
+        &server,
+        d.path(),
+        &["plan", "-f", &ex(), "--format", "json"],
+    );
+    let all: Vec<String> =
+        serde_json::from_str::<serde_json::Value>(&before.stdout).unwrap()["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["address"].as_str().unwrap().to_owned())
+            .collect();
+    server.sandbox.set_faults(Faults {
+        fail_write: Some(5),
+    });
+    let o = run_at(
+        &server,
+        d.path(),
+        &[
+            "apply",
+            "-f",
+            &ex(),
+            "--auto-approve",
+            "--secrets-out",
+            "s.json",
+        ],
+    );
+    assert_eq!(o.code, 1, "{}", o.stdout);
+    assert!(o.stdout.contains("Apply failed:"), "{}", o.stdout);
+    assert!(
+        o.stdout.contains("500 server error: Injected failure"),
+        "{}",
+        o.stdout
+    );
+    let section = |name: &str| -> BTreeSet<String> {
+        let start = o.stdout.find(&format!("{name}:\n")).unwrap() + name.len() + 2;
+        o.stdout[start..]
+            .lines()
+            .take_while(|l| l.starts_with("  "))
+            .map(|l| {
+                l.trim_start()
+                    .split_once(' ')
+                    .unwrap()
+                    .1
+                    .split(": ")
+                    .next()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    };
+    let (applied, failed, skipped) = (
+        section("Applied"),
+        section("Failed"),
+        section("Not attempted"),
+    );
+    assert_eq!(applied.len() + failed.len() + skipped.len(), all.len());
+    assert!(!failed.is_empty() && !applied.is_empty());
+
+    server.sandbox.set_faults(Faults::default());
+    let after = run_at(
+        &server,
+        d.path(),
+        &["plan", "-f", &ex(), "--format", "json"],
+    );
+    let remaining: BTreeSet<String> = serde_json::from_str::<serde_json::Value>(&after.stdout)
+        .unwrap()["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["address"].as_str().unwrap().to_owned())
+        .collect();
+    let expected: BTreeSet<String> = failed.union(&skipped).cloned().collect();
+    assert_eq!(remaining, expected);
+
+    // A second secrets file: the first one is never overwritten.
+    let o = run_at(
+        &server,
+        d.path(),
+        &[
+            "apply",
+            "-f",
+            &ex(),
+            "--auto-approve",
+            "--secrets-out",
+            "s2.json",
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.stdout);
+    let done = run_at(
+        &server,
+        d.path(),
+        &["plan", "-f", &ex(), "--detailed-exitcode"],
+    );
+    assert_eq!(done.code, 0, "{}", done.stdout);
+}
+
+#[test]
+fn apply_refuses_without_approval_or_a_secrets_file_and_changes_nothing() {
+    let d = tmp();
+    let server = Server::demo();
+    let state = server.sandbox.state();
+    let o = run_at(
+        &server,
+        d.path(),
+        &["apply", "-f", &ex(), "--secrets-out", "s.json"],
+    );
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("--auto-approve"), "{}", o.stderr);
+    let o = run_at(&server, d.path(), &["apply", "-f", &ex(), "--auto-approve"]);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("--secrets-out"), "{}", o.stderr);
+    assert_eq!(server.sandbox.state(), state, "nothing was written");
+    assert!(!d.path().join("s.json").exists());
+}
+
+#[test]
+fn an_existing_secrets_file_is_never_overwritten() {
+    let d = tmp();
+    let server = Server::demo();
+    write(d.path(), "s.json", "precious");
+    let o = run_at(
+        &server,
+        d.path(),
+        &[
+            "apply",
+            "-f",
+            &ex(),
+            "--auto-approve",
+            "--secrets-out",
+            "s.json",
+        ],
+    );
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("already exists"), "{}", o.stderr);
+    assert_eq!(
+        std::fs::read_to_string(d.path().join("s.json")).unwrap(),
+        "precious"
+    );
+}
+
+#[test]
+fn the_workspace_guard_refuses_another_workspace() {
+    let d = tmp();
+    let f = write(
+        d.path(),
+        "w.yaml",
+        "version: 1\nworkspace:\n  id: 00000000-0000-7000-8000-000000000000\n",
+    );
+    let o = run(
+        d.path(),
+        &["plan", "--sandbox", "-f", f.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stderr
+            .contains("the file is for workspace 00000000-0000-7000-8000-000000000000"),
+        "{}",
+        o.stderr
+    );
+}
+
+#[test]
+fn plan_errors_point_at_the_line() {
+    let d = tmp();
+    let f = write(
+        d.path(),
+        "w.yaml",
+        "version: 1\ntags:\n  - label: SDR-West\n    campaigns: [Q4 Weast Outbound]\n",
+    );
+    let o = run(d.path(), &["plan", "--sandbox", "-f", "w.yaml"], &[]);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("w.yaml:4:17"), "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("`Q4 West Outbound` (01946416-5000-7000-8000-000000000001)"),
+        "{}",
+        o.stderr
+    );
+    drop(f);
+}
+
+#[test]
+fn validate_offline_and_for_github() {
+    let d = tmp();
+    let o = run(d.path(), &["validate", "-f", &ex()], &[]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    write(
+        d.path(),
+        "bad.yaml",
+        "version: 1\nmembers:\n  - email: a@acme.com\n    role: admn\n",
+    );
+    let o = run(d.path(), &["validate", "-f", "bad.yaml"], &[]);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("bad.yaml:4:11"), "{}", o.stderr);
+    let o = run(
+        d.path(),
+        &["validate", "-f", "bad.yaml", "--format", "github"],
+        &[],
+    );
+    assert_eq!(o.code, 1);
+    insta::assert_snapshot!(o.stdout);
+}
+
+#[test]
+fn plan_diff_shows_the_workspace_before_and_after() {
+    let d = tmp();
+    let o = run(d.path(), &["plan", "--sandbox", "-f", &ex(), "--diff"], &[]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let diff = &o.stdout[o.stdout.find("--- live").expect("a unified diff")..];
+    insta::assert_snapshot!(diff);
+}
+
+#[test]
+fn no_api_key_is_a_clear_error() {
+    let d = tmp();
+    let o = run(d.path(), &["plan", "-f", &ex()], &[]);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("no API key"), "{}", o.stderr);
+}
+
+#[test]
+fn secrets_stay_out_of_trace_logs() {
+    let d = tmp();
+    let o = run(
+        d.path(),
+        &[
+            "apply",
+            "--sandbox=st.json",
+            "-f",
+            &ex(),
+            "--auto-approve",
+            "--secrets-out",
+            "s.json",
+            "-vvv",
+        ],
+        &[("RUST_LOG", "trace")],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stderr.len() > 1000, "trace logs were written");
+    let secrets: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(d.path().join("s.json")).unwrap()).unwrap();
+    let mut keys: Vec<String> = secrets
+        .iter()
+        .map(|s| s["key"].as_str().unwrap().to_owned())
+        .collect();
+    keys.push(crate::support::OPERATOR_KEY.to_owned());
+    for k in keys {
+        assert!(
+            !o.stderr.contains(&k) && !o.stdout.contains(&k),
+            "secret in output"
+        );
+    }
+}

@@ -1,0 +1,9 @@
+//! All integration tests in one binary (one link on a two-core machine).
+
+mod support;
+
+mod client;
+mod config_errors;
+mod e2e;
+mod planner;
+mod properties;

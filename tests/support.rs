@@ -1,0 +1,84 @@
+//! Shared test tools: an in-process sandbox on loopback and a runner for
+//! the real binary.
+
+use instantly_rbac::sandbox::state::SandboxState;
+use instantly_rbac::sandbox::{Sandbox, demo};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+pub const OPERATOR_KEY: &str = "sbx_demo_operator_0123456789abcdef";
+
+/// A sandbox served by its own runtime, so a test thread can block on the binary.
+pub struct Server {
+    pub rt: tokio::runtime::Runtime,
+    pub sandbox: Sandbox,
+}
+
+impl Server {
+    pub fn start(state: SandboxState) -> Server {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let sandbox = rt.block_on(Sandbox::start(state, None, 0)).unwrap();
+        Server { rt, sandbox }
+    }
+
+    pub fn demo() -> Server {
+        Server::start(demo::demo_state())
+    }
+
+    pub fn url(&self) -> &str {
+        &self.sandbox.url
+    }
+}
+
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the real binary with `args` in `dir`, stdin closed, no colour.
+pub fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_instantly-rbac"));
+    cmd.args(args)
+        .current_dir(dir)
+        .env_remove("INSTANTLY_API_KEY")
+        .env_remove("INSTANTLY_API_URL")
+        .env_remove("RUST_LOG")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("the binary runs");
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Runs against a sandbox server with the demo operator key.
+pub fn run_at(server: &Server, dir: &Path, args: &[&str]) -> Output {
+    run(
+        dir,
+        args,
+        &[
+            ("INSTANTLY_API_URL", server.url()),
+            ("INSTANTLY_API_KEY", OPERATOR_KEY),
+        ],
+    )
+}
+
+pub fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/workspace.yaml")
+}
+
+pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
