@@ -133,3 +133,44 @@ pub fn render(plan: &Plan, p: &Paint) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{KeyState, WorkspaceRef};
+
+    fn plan() -> Plan {
+        Plan {
+            workspace: WorkspaceRef {
+                id: "w".into(),
+                name: "W".into(),
+            },
+            actions: vec![Action {
+                address: "api_key[k]".into(),
+                kind: Kind::ApiKey,
+                op: Op::Create,
+                before: None,
+                after: Some(State::ApiKey(KeyState {
+                    name: "k".into(),
+                    scopes: vec!["all:read".into()],
+                })),
+                reason: None,
+                live_id: None,
+            }],
+            unmanaged: vec![],
+            warnings: vec![],
+        }
+    }
+
+    #[test]
+    fn colour_only_when_asked() {
+        assert!(render(&plan(), &Paint { color: true }).contains("\x1b["));
+        let plain = render(&plan(), &Paint { color: false });
+        assert!(!plain.contains('\x1b'));
+        assert!(plain.contains("Plan: 1 to create, 0 to update, 0 to replace, 0 to delete."));
+        assert!(
+            !crate::settings::color_wanted(false),
+            "never colour off a terminal"
+        );
+    }
+}

@@ -422,3 +422,62 @@ fn secrets_stay_out_of_trace_logs() {
         );
     }
 }
+
+#[test]
+fn the_sandbox_command_serves_a_state_file_and_persists_changes() {
+    use std::io::BufRead;
+    let d = tmp();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_instantly-rbac"))
+        .args(["sandbox", "--state", "st.json", "--port", "0"])
+        .current_dir(d.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.trim().to_owned();
+    assert!(
+        url.starts_with("http://127.0.0.1:") && url.ends_with("/api/v2"),
+        "{url}"
+    );
+    let env = [
+        ("INSTANTLY_API_URL", url.as_str()),
+        ("INSTANTLY_API_KEY", crate::support::OPERATOR_KEY),
+    ];
+    let o = run(
+        d.path(),
+        &[
+            "apply",
+            "-f",
+            &ex(),
+            "--auto-approve",
+            "--secrets-out",
+            "s.json",
+        ],
+        &env,
+    );
+    let again = run(
+        d.path(),
+        &["plan", "-f", &ex(), "--detailed-exitcode"],
+        &env,
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(again.code, 0, "{}", again.stdout);
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.path().join("st.json")).unwrap()).unwrap();
+    let emails: Vec<&str> = state["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["email"].as_str().unwrap())
+        .collect();
+    assert!(
+        emails.contains(&"frank@acme.com") && !emails.contains(&"dave@acme.com"),
+        "{emails:?}"
+    );
+}
