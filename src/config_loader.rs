@@ -95,6 +95,23 @@ impl Validator {
         self.errors.push(Diagnostic::new(loc, message).help(help));
     }
 
+    /// Reports `now` when an earlier entry (`first`) has the same identity.
+    fn duplicate(
+        &mut self,
+        first: Option<&At<String>>,
+        now: &At<String>,
+        what: &str,
+        why: &str,
+    ) -> bool {
+        let Some(first) = first else { return false };
+        self.err(
+            now.loc,
+            format!("{what} `{}` is declared twice", now.value),
+            format!("{why}; the first entry is on line {}", first.loc.line),
+        );
+        true
+    }
+
     fn type_err(&mut self, node: &Node, what: &str, expected: &str) {
         self.err(
             node.loc,
@@ -332,16 +349,11 @@ impl Validator {
                     "write the member's full address, e.g. alice@acme.com",
                 );
             }
-            if let Some(first) = out
+            let first = out
                 .iter()
-                .find(|m| m.email.value.eq_ignore_ascii_case(&email.value))
-            {
-                let line = first.email.loc.line;
-                self.err(
-                    email.loc,
-                    format!("member `{}` is declared twice", email.value),
-                    format!("emails compare case-insensitively; the first entry is on line {line}"),
-                );
+                .map(|m| &m.email)
+                .find(|e| e.value.eq_ignore_ascii_case(&email.value));
+            if self.duplicate(first, &email, "member", "emails compare case-insensitively") {
                 continue;
             }
             let builtin = ["owner", "admin", "editor", "view"];
@@ -409,13 +421,8 @@ impl Validator {
                 }
             }
             let Some(name) = name else { continue };
-            if let Some(first) = out.iter().find(|k| k.name.value == name.value) {
-                let line = first.name.loc.line;
-                self.err(
-                    name.loc,
-                    format!("API key `{}` is declared twice", name.value),
-                    format!("key names identify keys; the first entry is on line {line}"),
-                );
+            let first = out.iter().map(|k| &k.name).find(|n| n.value == name.value);
+            if self.duplicate(first, &name, "API key", "key names identify keys") {
                 continue;
             }
             out.push(ApiKeySpec {
@@ -459,13 +466,11 @@ impl Validator {
                 }
             }
             let Some(label) = label else { continue };
-            if let Some(first) = out.iter().find(|t| t.label.value == label.value) {
-                let line = first.label.loc.line;
-                self.err(
-                    label.loc,
-                    format!("tag `{}` is declared twice", label.value),
-                    format!("labels identify tags; the first entry is on line {line}"),
-                );
+            let first = out
+                .iter()
+                .map(|t| &t.label)
+                .find(|l| l.value == label.value);
+            if self.duplicate(first, &label, "tag", "labels identify tags") {
                 continue;
             }
             out.push(TagSpec {

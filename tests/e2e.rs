@@ -12,6 +12,22 @@ fn ex() -> String {
     example().display().to_string()
 }
 
+/// `apply -f EXAMPLE --auto-approve --secrets-out SECRETS` against `server`.
+fn apply_example(server: &Server, dir: &std::path::Path, secrets: &str) -> crate::support::Output {
+    run_at(
+        server,
+        dir,
+        &[
+            "apply",
+            "-f",
+            &ex(),
+            "--auto-approve",
+            "--secrets-out",
+            secrets,
+        ],
+    )
+}
+
 #[test]
 fn plan_against_the_demo_sandbox() {
     let d = tmp();
@@ -182,18 +198,7 @@ fn a_failure_midway_leaves_a_plan_of_exactly_the_remainder() {
     server.sandbox.set_faults(Faults {
         fail_write: Some(5),
     });
-    let o = run_at(
-        &server,
-        d.path(),
-        &[
-            "apply",
-            "-f",
-            &ex(),
-            "--auto-approve",
-            "--secrets-out",
-            "s.json",
-        ],
-    );
+    let o = apply_example(&server, d.path(), "s.json");
     assert_eq!(o.code, 1, "{}", o.stdout);
     assert!(o.stdout.contains("Apply failed:"), "{}", o.stdout);
     assert!(
@@ -243,18 +248,7 @@ fn a_failure_midway_leaves_a_plan_of_exactly_the_remainder() {
     assert_eq!(remaining, expected);
 
     // A second secrets file: the first one is never overwritten.
-    let o = run_at(
-        &server,
-        d.path(),
-        &[
-            "apply",
-            "-f",
-            &ex(),
-            "--auto-approve",
-            "--secrets-out",
-            "s2.json",
-        ],
-    );
+    let o = apply_example(&server, d.path(), "s2.json");
     assert_eq!(o.code, 0, "{}", o.stdout);
     let done = run_at(
         &server,
@@ -288,18 +282,7 @@ fn an_existing_secrets_file_is_never_overwritten() {
     let d = tmp();
     let server = Server::demo();
     write(d.path(), "s.json", "precious");
-    let o = run_at(
-        &server,
-        d.path(),
-        &[
-            "apply",
-            "-f",
-            &ex(),
-            "--auto-approve",
-            "--secrets-out",
-            "s.json",
-        ],
-    );
+    let o = apply_example(&server, d.path(), "s.json");
     assert_eq!(o.code, 1);
     assert!(o.stderr.contains("already exists"), "{}", o.stderr);
     assert_eq!(
