@@ -464,3 +464,57 @@ fn the_sandbox_command_serves_a_state_file_and_persists_changes() {
         "{emails:?}"
     );
 }
+
+/// The confirmation prompt needs a terminal; util-linux `script` provides one.
+#[test]
+fn apply_asks_for_yes_on_a_terminal() {
+    let script = std::path::Path::new("/usr/bin/script");
+    assert!(
+        script.exists(),
+        "util-linux `script` is needed to test the prompt"
+    );
+    let d = tmp();
+    let bin = env!("CARGO_BIN_EXE_instantly-rbac");
+    let attempt = |answer: &str, state: &str| {
+        let cmd = format!(
+            "{bin} apply --sandbox={state} -f {} --secrets-out {state}.secrets",
+            ex()
+        );
+        let mut child = std::process::Command::new(script)
+            .args(["-qec", &cmd, "/dev/null"])
+            .current_dir(d.path())
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{answer}\n").as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let no = attempt("no", "a.json");
+    assert!(
+        no.contains("Only 'yes' is accepted") && no.contains("Apply cancelled"),
+        "{no}"
+    );
+    let yes = attempt("yes", "b.json");
+    assert!(yes.contains("Apply complete: 13 actions applied."), "{yes}");
+    let plan = run(
+        d.path(),
+        &[
+            "plan",
+            "--sandbox=a.json",
+            "-f",
+            &ex(),
+            "--detailed-exitcode",
+        ],
+        &[],
+    );
+    assert_eq!(plan.code, 2, "the cancelled apply changed nothing");
+}
