@@ -217,7 +217,7 @@ impl Validator {
         let Some(f) = self.fields(root, "the file", TOP) else {
             return Config::default();
         };
-        let version = match self.required(&f, "version", "the file") {
+        let version = match f.get("version") {
             Some(Node {
                 value: Value::Int(1),
                 ..
@@ -230,7 +230,14 @@ impl Validator {
                 );
                 1
             }
-            None => 1,
+            None => {
+                self.err(
+                    Loc { line: 1, col: 1 },
+                    "missing field `version` in the file",
+                    "add `version: 1` at the top of the file",
+                );
+                1
+            }
         };
         let workspace = f.get("workspace").and_then(|n| self.workspace(n));
         let roles = f.get("roles").map(|n| self.roles(n)).unwrap_or_default();
