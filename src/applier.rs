@@ -202,7 +202,8 @@ impl Applier<'_> {
 
     /// Returns false when a call failed (the report says which actions).
     async fn assignments(&mut self, run: &[&Action]) -> bool {
-        for (n, batch) in toggle_batch::batches(run).iter().enumerate() {
+        let batches = toggle_batch::batches(run);
+        for (n, batch) in batches.iter().enumerate() {
             let addresses = |idx: &[usize]| {
                 idx.iter()
                     .map(|&i| run[i].address.clone())
@@ -258,7 +259,7 @@ impl Applier<'_> {
                             error: error.clone(),
                         });
                     }
-                    let later: Vec<usize> = toggle_batch::batches(run)[n + 1..]
+                    let later: Vec<usize> = batches[n + 1..]
                         .iter()
                         .flat_map(|b| b.actions.clone())
                         .collect();

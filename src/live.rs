@@ -22,24 +22,40 @@ pub struct Live {
 
 /// Reads the workspace. Assignments and the campaigns and accounts that name
 /// them are read only when `with_assignments` (the file declares tags, or an
-/// export). Independent lists are read concurrently.
+/// export).
 pub async fn read(client: &Client, with_assignments: bool) -> Result<Live, ApiError> {
+    let workspace = client.get::<Workspace>("/workspaces/current", &[]).await?;
+    read_lists(client, workspace, with_assignments).await
+}
+
+/// The rest of `read`, for callers that fetched the workspace already (to
+/// check the file's workspace guard first). Every list is read concurrently.
+pub async fn read_lists(
+    client: &Client,
+    workspace: Workspace,
+    with_assignments: bool,
+) -> Result<Live, ApiError> {
     let none: &[(&str, String)] = &[];
-    let (workspace, members, api_keys, tags) = tokio::try_join!(
-        client.get::<Workspace>("/workspaces/current", none),
-        client.list::<Member>("/workspace-members", none),
-        client.list::<ApiKey>("/api-keys", none),
-        client.list::<Tag>("/custom-tags", none),
-    )?;
-    let (mappings, campaigns, accounts) = if with_assignments {
+    let access = async {
         tokio::try_join!(
-            client.list::<TagMapping>("/custom-tag-mappings", none),
-            client.list::<Campaign>("/campaigns", none),
-            client.list::<Account>("/accounts", none),
-        )?
-    } else {
-        Default::default()
+            client.list::<Member>("/workspace-members", none),
+            client.list::<ApiKey>("/api-keys", none),
+            client.list::<Tag>("/custom-tags", none),
+        )
     };
+    let assignments = async {
+        if with_assignments {
+            tokio::try_join!(
+                client.list::<TagMapping>("/custom-tag-mappings", none),
+                client.list::<Campaign>("/campaigns", none),
+                client.list::<Account>("/accounts", none),
+            )
+        } else {
+            Ok(Default::default())
+        }
+    };
+    let ((members, api_keys, tags), (mappings, campaigns, accounts)) =
+        tokio::try_join!(access, assignments)?;
     tracing::info!(
         members = members.len(),
         api_keys = api_keys.len(),

@@ -166,7 +166,7 @@ async fn read_and_plan(
         );
     }
     let with_assignments = !config.tags.is_empty() || config.policy.tags == Mode::Authoritative;
-    let live = live::read(client, with_assignments).await?;
+    let live = live::read_lists(client, current, with_assignments).await?;
     let ctx = Context {
         auth_key_mask: Some(client.key_mask()),
     };

@@ -175,3 +175,27 @@ fn the_key_never_shows_in_debug() {
     .unwrap();
     assert!(!format!("{c:?}").contains("SECRET"));
 }
+
+#[test]
+fn reading_the_demo_workspace_takes_one_request_per_list() {
+    let server = Server::demo();
+    let c = client(&server, OPERATOR_KEY);
+    let before = server.sandbox.requests();
+    let live = server
+        .rt
+        .block_on(instantly_rbac::live::read(&c, true))
+        .unwrap();
+    // workspace + members, keys, tags + mappings, campaigns, accounts: each fits one page.
+    assert_eq!(server.sandbox.requests() - before, 7);
+    assert_eq!(live.members.len(), 7);
+    let before = server.sandbox.requests();
+    server
+        .rt
+        .block_on(instantly_rbac::live::read(&c, false))
+        .unwrap();
+    assert_eq!(
+        server.sandbox.requests() - before,
+        4,
+        "no assignment reads when none are needed"
+    );
+}
