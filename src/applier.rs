@@ -228,11 +228,7 @@ impl Applier<'_> {
                 Ok(tag_ids) => {
                     let body = ToggleResource {
                         tag_ids,
-                        resource_type: if batch.resource_type == "campaign" {
-                            RESOURCE_CAMPAIGN
-                        } else {
-                            RESOURCE_ACCOUNT
-                        },
+                        resource_type: batch.resource_type.api_code(),
                         resource_ids: batch.resource_ids.clone(),
                         assign: batch.assign,
                     };

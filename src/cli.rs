@@ -93,6 +93,8 @@ pub enum Command {
 pub enum PlanFormat {
     Text,
     Json,
+    /// A pull-request comment or issue body.
+    Markdown,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 //! instantly-rbac: a declarative reconciler for the access control of
 //! Instantly workspaces. See docs/architecture.md for how data flows.
 
+pub mod access_impact;
 pub mod api_error;
 pub mod api_types;
 pub mod applier;
@@ -16,6 +17,7 @@ pub mod live;
 pub mod plan;
 pub mod planner;
 pub mod render_json;
+pub mod render_markdown;
 pub mod render_text;
 pub mod run;
 pub mod sandbox;

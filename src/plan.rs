@@ -1,9 +1,9 @@
 //! A plan: the ordered actions that take the live workspace to the desired
 //! one. Built by `planner` alone; the applier carries it out as it is.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     Member,
@@ -25,7 +25,7 @@ impl Kind {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Op {
     Create,
@@ -35,7 +35,7 @@ pub enum Op {
 }
 
 /// The managed fields of one object, as shown in plans (`before`/`after`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum State {
     Member(MemberState),
@@ -44,41 +44,75 @@ pub enum State {
     Assignment(AssignmentState),
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MemberState {
     pub email: String,
     pub role: String,
     pub permissions: Vec<String>,
     /// An invitation not yet accepted.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub pending: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct KeyState {
     pub name: String,
     pub scopes: Vec<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TagState {
     pub label: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// What a tag is assigned to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResourceKind {
+    Campaign,
+    Account,
+}
+
+impl ResourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceKind::Campaign => "campaign",
+            ResourceKind::Account => "account",
+        }
+    }
+    /// `resource_type` in the API: 1 = account, 2 = campaign.
+    pub fn api_code(self) -> u8 {
+        match self {
+            ResourceKind::Campaign => crate::api_types::RESOURCE_CAMPAIGN,
+            ResourceKind::Account => crate::api_types::RESOURCE_ACCOUNT,
+        }
+    }
+    pub fn from_api_code(code: u8) -> Self {
+        if code == crate::api_types::RESOURCE_CAMPAIGN {
+            ResourceKind::Campaign
+        } else {
+            ResourceKind::Account
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AssignmentState {
     pub tag: String,
-    /// `campaign` or `account`.
-    pub resource_type: &'static str,
+    pub resource_type: ResourceKind,
     /// The campaign's name or the account's email.
     pub resource: String,
     /// The campaign uuid or the account email, as toggle-resource takes it.
     pub resource_id: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Action {
     pub address: String,
     pub kind: Kind,
@@ -88,24 +122,28 @@ pub struct Action {
     pub reason: Option<String>,
     /// The id of the live object acted on (update, replace, delete); for an
     /// assignment, the tag's id when the tag exists already.
-    #[serde(skip)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live_id: Option<String>,
+    /// High for privilege escalations, medium for other escalations,
+    /// deletions and replacements (see `access_impact`).
+    #[serde(default)]
+    pub risk: crate::access_impact::Risk,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkspaceRef {
     pub id: String,
     pub name: String,
 }
 
 /// A live object the plan leaves alone, and why.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Unmanaged {
     pub address: String,
     pub why: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plan {
     pub workspace: WorkspaceRef,
     pub actions: Vec<Action>,

@@ -39,6 +39,9 @@ pub fn plan(desired: &Config, live: &Live, ctx: &Context) -> Result<Plan, Vec<Di
     }
     let mut actions = p.actions;
     actions.sort_by(|a, b| (phase(a), &a.address).cmp(&(phase(b), &b.address)));
+    for a in &mut actions {
+        a.risk = crate::access_impact::risk(a);
+    }
     p.unmanaged.sort_by(|a, b| a.address.cmp(&b.address));
     Ok(Plan {
         workspace: WorkspaceRef {
@@ -152,6 +155,7 @@ impl Planner<'_> {
             after,
             reason: None,
             live_id: None,
+            risk: Default::default(),
         });
         self.actions.last_mut().expect("just pushed")
     }
@@ -506,11 +510,7 @@ impl Planner<'_> {
         let tag_id = tag.map(|t| t.id.clone());
         let state = |(rt, id): &(u8, String), name: &String| AssignmentState {
             tag: label.clone(),
-            resource_type: if *rt == RESOURCE_CAMPAIGN {
-                "campaign"
-            } else {
-                "account"
-            },
+            resource_type: ResourceKind::from_api_code(*rt),
             resource: name.clone(),
             resource_id: id.clone(),
         };
@@ -518,7 +518,7 @@ impl Planner<'_> {
             if !have.contains_key(key) {
                 let s = state(key, name);
                 let a = self.push(
-                    assignment_address(label, s.resource_type, name),
+                    assignment_address(label, s.resource_type.as_str(), name),
                     Kind::Assignment,
                     Op::Create,
                     None,
@@ -531,7 +531,7 @@ impl Planner<'_> {
             if !want.contains_key(key) {
                 let s = state(key, name);
                 let a = self.push(
-                    assignment_address(label, s.resource_type, name),
+                    assignment_address(label, s.resource_type.as_str(), name),
                     Kind::Assignment,
                     Op::Delete,
                     Some(State::Assignment(s)),

@@ -1,6 +1,7 @@
 //! `plan --format json`: one object for machines (format_version 1).
 //! It never contains a secret: plans hold none.
 
+use crate::access_impact::{self, Impact};
 use crate::plan::{Action, Plan, Summary, Unmanaged, WorkspaceRef};
 use serde::Serialize;
 
@@ -10,6 +11,7 @@ struct JsonPlan<'a> {
     workspace: &'a WorkspaceRef,
     summary: Summary,
     actions: &'a [Action],
+    access_impact: Vec<Impact>,
     unmanaged: &'a [Unmanaged],
     warnings: &'a [String],
 }
@@ -20,6 +22,7 @@ pub fn render(plan: &Plan) -> String {
         workspace: &plan.workspace,
         summary: plan.summary(),
         actions: &plan.actions,
+        access_impact: access_impact::impacts(&plan.actions),
         unmanaged: &plan.unmanaged,
         warnings: &plan.warnings,
     };

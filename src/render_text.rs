@@ -1,6 +1,7 @@
 //! The human plan, like Terraform's: the summary line first, then actions
 //! grouped by kind with `+` `~` `-/+` `-` markers and field-level changes.
 
+use crate::access_impact::{self, Change, Privilege, Risk};
 use crate::plan::{Action, Kind, Op, Plan, State};
 use anstyle::{AnsiColor, Style};
 use std::fmt::Write as _;
@@ -64,8 +65,13 @@ fn fields(state: &State) -> Vec<(&'static str, String)> {
     }
 }
 
-fn action(out: &mut String, a: &Action, p: &Paint) {
-    let _ = writeln!(out, "  {} {}", p.op(a.op), p.bold(&a.address));
+pub fn action(out: &mut String, a: &Action, p: &Paint) {
+    let risk = if a.risk == Risk::High {
+        format!("  {}", p.warn("(high risk)"))
+    } else {
+        String::new()
+    };
+    let _ = writeln!(out, "  {} {}{risk}", p.op(a.op), p.bold(&a.address));
     if let Some(reason) = &a.reason {
         let _ = writeln!(out, "      {}", p.dim(&format!("# {reason}")));
     }
@@ -119,6 +125,26 @@ pub fn render(plan: &Plan, p: &Paint) -> String {
             }
         }
     }
+    let impacts = access_impact::impacts(&plan.actions);
+    if !impacts.is_empty() {
+        let _ = writeln!(out, "\nAccess impact:");
+        for i in &impacts {
+            let (mark, word) = match i.change {
+                Change::Escalation => ("▲", "escalation"),
+                Change::Reduction => ("▼", "reduction"),
+                Change::Neutral => ("=", "neutral"),
+            };
+            let label = format!("{mark} {word}{}", if i.risk == Risk::High { ", high risk" } else { "" });
+            let label = if i.risk == Risk::High { p.warn(&label) } else { label };
+            let _ = writeln!(
+                out,
+                "  {label}  {}: {} -> {}",
+                i.address,
+                Privilege::describe(i.before.as_ref()),
+                Privilege::describe(i.after.as_ref())
+            );
+        }
+    }
     if !plan.warnings.is_empty() {
         let _ = writeln!(out, "\n{}:", p.warn("Warnings"));
         for w in &plan.warnings {
@@ -156,6 +182,7 @@ mod tests {
                 })),
                 reason: None,
                 live_id: None,
+                risk: Default::default(),
             }],
             unmanaged: vec![],
             warnings: vec![],

@@ -13,7 +13,7 @@ use crate::planner::{self, Context};
 use crate::sandbox::{Sandbox, demo, state::SandboxState};
 use crate::secrets_out::SecretsOut;
 use crate::settings::{Settings, Target, color_wanted};
-use crate::{diff_view, export, render_json, render_text};
+use crate::{diff_view, export, render_json, render_markdown, render_text};
 use anyhow::{Context as _, anyhow, bail};
 use secrecy::SecretString;
 use std::io::{BufRead, IsTerminal, Write};
@@ -209,6 +209,7 @@ async fn online(command: Command, settings: &Settings) -> anyhow::Result<i32> {
                     },
                 )),
                 PlanFormat::Json => out(&format!("{}\n", render_json::render(&plan))),
+                PlanFormat::Markdown => out(&render_markdown::render(&plan)),
             }
             if diff {
                 let d = diff_view::render(&config, &live, &plan);

@@ -3,7 +3,7 @@
 //! type, at most `MAX_RESOURCES` resources a call. Pure, so the same plan
 //! always gives the same calls.
 
-use crate::plan::{Action, Op, State};
+use crate::plan::{Action, Op, ResourceKind, State};
 use std::collections::BTreeMap;
 
 pub const MAX_RESOURCES: usize = 100;
@@ -11,7 +11,7 @@ pub const MAX_RESOURCES: usize = 100;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Batch {
     pub assign: bool,
-    pub resource_type: &'static str,
+    pub resource_type: ResourceKind,
     /// Tag labels; each either exists (`tag_ids`) or was created earlier in the apply.
     pub tags: Vec<String>,
     pub resource_ids: Vec<String>,
@@ -27,7 +27,7 @@ type ByTag = BTreeMap<String, BTreeMap<String, usize>>;
 /// is exactly wanted are merged: tags with identical resource sets, or
 /// resources with identical tag sets, whichever needs fewer calls.
 pub fn batches(actions: &[&Action]) -> Vec<Batch> {
-    let mut groups: BTreeMap<(bool, &'static str), ByTag> = BTreeMap::new();
+    let mut groups: BTreeMap<(bool, ResourceKind), ByTag> = BTreeMap::new();
     for (i, a) in actions.iter().enumerate() {
         let s = match (&a.after, &a.before) {
             (Some(State::Assignment(s)), _) | (None, Some(State::Assignment(s))) => s,
@@ -115,12 +115,13 @@ mod tests {
             before: None,
             after: Some(State::Assignment(AssignmentState {
                 tag: tag.into(),
-                resource_type: "campaign",
+                resource_type: ResourceKind::Campaign,
                 resource: res.into(),
                 resource_id: res.into(),
             })),
             reason: None,
             live_id: None,
+            risk: Default::default(),
         }
     }
 

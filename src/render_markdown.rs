@@ -1,0 +1,181 @@
+//! `plan --format markdown`: a pull-request comment (or a drift issue) body.
+//! A hidden marker lets a pipeline find and update its previous comment. The
+//! headline, counts and risky actions always come first; the rest sits in
+//! collapsible sections, cut (with a note) to stay under GitHub's limit.
+
+use crate::access_impact::{self, Privilege, Risk};
+use crate::plan::{Action, Kind, Op, Plan};
+use crate::render_text::{self, Paint};
+use std::fmt::Write as _;
+
+/// GitHub refuses comment bodies longer than this many characters.
+pub const GITHUB_LIMIT: usize = 65_536;
+
+pub fn marker(workspace_id: &str) -> String {
+    format!("<!-- instantly-rbac:{workspace_id} -->")
+}
+
+fn code(s: &str) -> String {
+    format!("`{}`", s.replace('`', "'"))
+}
+
+fn op_word(op: Op) -> &'static str {
+    match op {
+        Op::Create => "create",
+        Op::Update => "update",
+        Op::Replace => "replace",
+        Op::Delete => "delete",
+    }
+}
+
+fn is_risky(a: &Action) -> bool {
+    a.risk >= Risk::Medium
+}
+
+/// A section of the body that may be cut: a title and its items.
+struct Section {
+    title: String,
+    open: &'static str,
+    close: &'static str,
+    items: Vec<String>,
+}
+
+pub fn render(plan: &Plan) -> String {
+    render_with_limit(plan, GITHUB_LIMIT)
+}
+
+pub fn render_with_limit(plan: &Plan, limit: usize) -> String {
+    let ws = &plan.workspace;
+    let mut head = String::new();
+    let _ = writeln!(head, "{}", marker(&ws.id));
+    let _ = writeln!(head, "## instantly-rbac plan: {} ({})\n", ws.name, code(&ws.id));
+    if plan.is_empty() {
+        let _ = writeln!(head, "**No changes.** The live workspace matches the file.");
+    } else {
+        let _ = writeln!(head, "**{}**\n", plan.summary().line());
+        let _ = writeln!(head, "| | create | update | replace | delete |\n|---|---:|---:|---:|---:|");
+        for kind in Kind::ALL {
+            let n = |op| plan.actions.iter().filter(|a| a.kind == kind && a.op == op).count();
+            let row = [Op::Create, Op::Update, Op::Replace, Op::Delete].map(n);
+            if row.iter().sum::<usize>() > 0 {
+                let _ = writeln!(head, "| {} | {} | {} | {} | {} |", kind.heading(), row[0], row[1], row[2], row[3]);
+            }
+        }
+    }
+    let mut risky: Vec<&Action> = plan.actions.iter().filter(|a| is_risky(a)).collect();
+    risky.sort_by_key(|a| std::cmp::Reverse(a.risk));
+    let mut sections = Vec::new();
+    if !risky.is_empty() {
+        let items = risky
+            .iter()
+            .map(|a| {
+                let why = access_impact::impact(a)
+                    .map(|i| i.why.join("; "))
+                    .filter(|w| !w.is_empty())
+                    .or_else(|| a.reason.clone())
+                    .unwrap_or_default();
+                let icon = if a.risk == Risk::High { "🔴 high" } else { "🟠 medium" };
+                format!("| {icon} | {} {} | {} |\n", op_word(a.op), code(&a.address), why.replace('|', "\\|"))
+            })
+            .collect();
+        sections.push(Section {
+            title: format!("\n### ⚠️ Risky changes ({})\n\n| risk | action | why |\n|---|---|---|\n", risky.len()),
+            open: "",
+            close: "",
+            items,
+        });
+    }
+    let impacts = access_impact::impacts(&plan.actions);
+    if !impacts.is_empty() {
+        let items = impacts
+            .iter()
+            .map(|i| {
+                format!(
+                    "| {} | {} | {} | {} |\n",
+                    format!("{:?}", i.change).to_lowercase(),
+                    code(&i.address),
+                    Privilege::describe(i.before.as_ref()).replace('|', "\\|"),
+                    Privilege::describe(i.after.as_ref()).replace('|', "\\|")
+                )
+            })
+            .collect();
+        sections.push(Section {
+            title: format!(
+                "\n<details><summary>Access impact ({})</summary>\n\n| change | who | before | after |\n|---|---|---|---|\n",
+                impacts.len()
+            ),
+            open: "",
+            close: "\n</details>\n",
+            items,
+        });
+    }
+    let plain = Paint { color: false };
+    for kind in Kind::ALL {
+        let items: Vec<String> = plan
+            .actions
+            .iter()
+            .filter(|a| a.kind == kind)
+            .map(|a| {
+                let mut s = String::new();
+                render_text::action(&mut s, a, &plain);
+                s.lines().map(|l| format!("{}\n", l.strip_prefix("  ").unwrap_or(l))).collect()
+            })
+            .collect();
+        if !items.is_empty() {
+            sections.push(Section {
+                title: format!("\n<details><summary>{} ({})</summary>\n\n", kind.heading(), items.len()),
+                open: "```diff\n",
+                close: "```\n\n</details>\n",
+                items,
+            });
+        }
+    }
+    let mut tail_items: Vec<String> = plan.warnings.iter().map(|w| format!("- ⚠️ {w}\n")).collect();
+    tail_items.extend(plan.unmanaged.iter().map(|u| format!("- {} ({})\n", code(&u.address), u.why)));
+    if !tail_items.is_empty() {
+        sections.push(Section {
+            title: format!("\n<details><summary>Warnings and objects left alone ({})</summary>\n\n", tail_items.len()),
+            open: "",
+            close: "\n</details>\n",
+            items: tail_items,
+        });
+    }
+    assemble(head, sections, limit)
+}
+
+/// Adds sections in order while they fit; a section that does not fit is
+/// cut with a note of how many entries were left out.
+fn assemble(head: String, sections: Vec<Section>, limit: usize) -> String {
+    const NOTE_ROOM: usize = 200;
+    let mut out = head;
+    let mut left_out = 0;
+    for s in sections {
+        let fixed = s.title.chars().count() + s.open.chars().count() + s.close.chars().count();
+        if out.chars().count() + fixed + NOTE_ROOM * 2 > limit {
+            left_out += s.items.len();
+            continue;
+        }
+        out.push_str(&s.title);
+        out.push_str(s.open);
+        let mut shown = 0;
+        for item in &s.items {
+            if out.chars().count() + item.chars().count() + s.close.chars().count() + NOTE_ROOM * 2 > limit {
+                break;
+            }
+            out.push_str(item);
+            shown += 1;
+        }
+        if shown < s.items.len() {
+            let _ = writeln!(out, "… {} more not shown", s.items.len() - shown);
+            left_out += s.items.len() - shown;
+        }
+        out.push_str(s.close);
+    }
+    if left_out > 0 {
+        let _ = writeln!(
+            out,
+            "\n_{left_out} entries were left out to stay under GitHub's {GITHUB_LIMIT}-character comment limit; run `instantly-rbac plan` for the full plan._"
+        );
+    }
+    out
+}
