@@ -60,14 +60,25 @@ pub enum Command {
         /// Exit 0 when in sync, 2 when there are changes, 1 on error.
         #[arg(long)]
         detailed_exitcode: bool,
+        /// Also save the plan to this file, for `apply PLAN`.
+        #[arg(long, value_name = "PLAN")]
+        out: Option<PathBuf>,
     },
-    /// Plan, confirm, and carry out the changes.
+    /// Plan, confirm, and carry out the changes; or carry out a saved plan.
     Apply {
+        /// A plan saved by `plan --out`: applied exactly, if nothing it
+        /// touches changed since; without a prompt unless --confirm.
+        #[arg(value_name = "PLAN", required_unless_present = "file")]
+        plan: Option<PathBuf>,
+        /// The desired-state file (with PLAN: checked to be the one planned).
         #[arg(short = 'f', long = "file")]
-        file: PathBuf,
-        /// Apply without asking (required when not run from a terminal).
-        #[arg(long)]
+        file: Option<PathBuf>,
+        /// Apply a fresh plan without asking (required when not run from a terminal).
+        #[arg(long, conflicts_with = "plan")]
         auto_approve: bool,
+        /// Ask before applying a saved plan too.
+        #[arg(long, requires = "plan")]
+        confirm: bool,
         /// File (created with mode 0600) that receives the secrets of new API keys.
         #[arg(long, value_name = "FILE")]
         secrets_out: Option<PathBuf>,

@@ -20,6 +20,7 @@ pub mod render_json;
 pub mod render_markdown;
 pub mod render_text;
 pub mod run;
+pub mod saved_plan;
 pub mod sandbox;
 pub mod secrets_out;
 pub mod settings;

@@ -20,42 +20,53 @@ pub struct Live {
     pub assignments_read: bool,
 }
 
+/// Which lists a command needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Needs {
+    pub members: bool,
+    pub api_keys: bool,
+    pub tags: bool,
+    pub mappings: bool,
+    /// Campaigns and accounts, to resolve names.
+    pub resources: bool,
+}
+
+impl Needs {
+    /// Everything; assignments only when `with_assignments`.
+    pub fn all(with_assignments: bool) -> Needs {
+        Needs {
+            members: true,
+            api_keys: true,
+            tags: true,
+            mappings: with_assignments,
+            resources: with_assignments,
+        }
+    }
+}
+
 /// Reads the workspace. Assignments and the campaigns and accounts that name
 /// them are read only when `with_assignments` (the file declares tags, or an
 /// export).
 pub async fn read(client: &Client, with_assignments: bool) -> Result<Live, ApiError> {
     let workspace = client.get::<Workspace>("/workspaces/current", &[]).await?;
-    read_lists(client, workspace, with_assignments).await
+    read_lists(client, workspace, Needs::all(with_assignments)).await
+}
+
+async fn list_if<T: serde::de::DeserializeOwned>(client: &Client, wanted: bool, path: &str) -> Result<Vec<T>, ApiError> {
+    if wanted { client.list(path, &[]).await } else { Ok(Vec::new()) }
 }
 
 /// The rest of `read`, for callers that fetched the workspace already (to
-/// check the file's workspace guard first). Every list is read concurrently.
-pub async fn read_lists(
-    client: &Client,
-    workspace: Workspace,
-    with_assignments: bool,
-) -> Result<Live, ApiError> {
-    let none: &[(&str, String)] = &[];
-    let access = async {
-        tokio::try_join!(
-            client.list::<Member>("/workspace-members", none),
-            client.list::<ApiKey>("/api-keys", none),
-            client.list::<Tag>("/custom-tags", none),
-        )
-    };
-    let assignments = async {
-        if with_assignments {
-            tokio::try_join!(
-                client.list::<TagMapping>("/custom-tag-mappings", none),
-                client.list::<Campaign>("/campaigns", none),
-                client.list::<Account>("/accounts", none),
-            )
-        } else {
-            Ok(Default::default())
-        }
-    };
-    let ((members, api_keys, tags), (mappings, campaigns, accounts)) =
-        tokio::try_join!(access, assignments)?;
+/// check a guard first). The lists asked for are read concurrently.
+pub async fn read_lists(client: &Client, workspace: Workspace, needs: Needs) -> Result<Live, ApiError> {
+    let (members, api_keys, tags, mappings, campaigns, accounts) = tokio::try_join!(
+        list_if::<Member>(client, needs.members, "/workspace-members"),
+        list_if::<ApiKey>(client, needs.api_keys, "/api-keys"),
+        list_if::<Tag>(client, needs.tags, "/custom-tags"),
+        list_if::<TagMapping>(client, needs.mappings, "/custom-tag-mappings"),
+        list_if::<Campaign>(client, needs.resources, "/campaigns"),
+        list_if::<Account>(client, needs.resources, "/accounts"),
+    )?;
     tracing::info!(
         members = members.len(),
         api_keys = api_keys.len(),
@@ -71,6 +82,6 @@ pub async fn read_lists(
         mappings,
         campaigns,
         accounts,
-        assignments_read: with_assignments,
+        assignments_read: needs.mappings,
     })
 }

@@ -104,7 +104,7 @@ pub fn assignment_address(tag: &str, kind: &str, resource: &str) -> String {
     format!("assignment[{tag} -> {kind}:{resource}]")
 }
 
-fn member_state(m: &Member) -> MemberState {
+pub fn member_state(m: &Member) -> MemberState {
     MemberState {
         email: m.email.clone(),
         role: m.role.clone(),
@@ -113,14 +113,14 @@ fn member_state(m: &Member) -> MemberState {
     }
 }
 
-fn key_state(k: &ApiKey) -> KeyState {
+pub fn key_state(k: &ApiKey) -> KeyState {
     KeyState {
         name: k.name.clone(),
         scopes: sorted(&k.scopes),
     }
 }
 
-fn tag_state(t: &Tag) -> TagState {
+pub fn tag_state(t: &Tag) -> TagState {
     TagState {
         label: t.label.clone(),
         description: t.description.clone().filter(|d| !d.is_empty()),

@@ -42,7 +42,7 @@ impl Paint {
 }
 
 /// The managed fields of a state, as `(name, value)` pairs for display.
-fn fields(state: &State) -> Vec<(&'static str, String)> {
+pub fn fields(state: &State) -> Vec<(&'static str, String)> {
     let list = |v: &[String]| format!("[{}]", v.join(", "));
     match state {
         State::Member(m) => {
@@ -100,6 +100,39 @@ pub fn action(out: &mut String, a: &Action, p: &Paint) {
         }
         _ => {}
     }
+}
+
+/// One line for a state: its fields, or `assigned`, or `(absent)`.
+pub fn one_line(state: Option<&State>) -> String {
+    match state {
+        None => "(absent)".into(),
+        Some(State::Assignment(_)) => "assigned".into(),
+        Some(s) => {
+            let f: Vec<String> = fields(s).into_iter().map(|(k, v)| format!("{k}: {v}")).collect();
+            if f.is_empty() { "present".into() } else { f.join(", ") }
+        }
+    }
+}
+
+/// What changed since a saved plan was made, per touched object.
+pub fn render_changed(changed: &[crate::saved_plan::Changed]) -> String {
+    let mut out = format!(
+        "error: {} object{} the saved plan touches changed since it was made; nothing was changed.\n",
+        changed.len(),
+        if changed.len() == 1 { "" } else { "s" }
+    );
+    for c in changed {
+        let (planned, now) = (one_line(c.planned.as_ref()), one_line(c.now.as_ref()));
+        let _ = writeln!(out, "  {}", c.address);
+        if planned == now {
+            let _ = writeln!(out, "      changed by someone else since the plan (same fields, newer version): {now}");
+        } else {
+            let _ = writeln!(out, "      planned against: {planned}");
+            let _ = writeln!(out, "      now:             {now}");
+        }
+    }
+    out.push_str("Run `instantly-rbac plan` again, review the new plan, and apply that.");
+    out
 }
 
 pub fn render(plan: &Plan, p: &Paint) -> String {

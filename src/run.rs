@@ -11,6 +11,7 @@ use crate::live::{self, Live};
 use crate::plan::Plan;
 use crate::planner::{self, Context};
 use crate::sandbox::{Sandbox, demo, state::SandboxState};
+use crate::saved_plan::{self, SavedPlan, SavedPlanError};
 use crate::secrets_out::SecretsOut;
 use crate::settings::{Settings, Target, color_wanted};
 use crate::{diff_view, export, render_json, render_markdown, render_text};
@@ -166,7 +167,7 @@ async fn read_and_plan(
         );
     }
     let with_assignments = !config.tags.is_empty() || config.policy.tags == Mode::Authoritative;
-    let live = live::read_lists(client, current, with_assignments).await?;
+    let live = live::read_lists(client, current, live::Needs::all(with_assignments)).await?;
     let ctx = Context {
         auth_key_mask: Some(client.key_mask()),
     };
@@ -192,6 +193,7 @@ async fn online(command: Command, settings: &Settings) -> anyhow::Result<i32> {
             format,
             diff,
             detailed_exitcode,
+            out: plan_out,
         } => {
             let config = match load_config(&file)? {
                 Ok(c) => c,
@@ -211,6 +213,17 @@ async fn online(command: Command, settings: &Settings) -> anyhow::Result<i32> {
                 PlanFormat::Json => out(&format!("{}\n", render_json::render(&plan))),
                 PlanFormat::Markdown => out(&render_markdown::render(&plan)),
             }
+            if let Some(path) = plan_out {
+                let bytes = std::fs::read(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?;
+                let saved = SavedPlan::new(&plan, &live, &file.display().to_string(), &bytes);
+                std::fs::write(&path, saved.to_json())
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                err(&format!(
+                    "Saved the plan to {0}; apply exactly it with `instantly-rbac apply {0}`.",
+                    path.display()
+                ));
+            }
             if diff {
                 let d = diff_view::render(&config, &live, &plan);
                 out(&format!(
@@ -229,19 +242,22 @@ async fn online(command: Command, settings: &Settings) -> anyhow::Result<i32> {
             }
         }
         Command::Apply {
+            plan: Some(plan),
             file,
+            confirm,
+            secrets_out,
+            ..
+        } => {
+            let (f, s) = (file.as_deref(), secrets_out.as_deref());
+            apply_saved(&plan, f, confirm, s, &client, settings).await?
+        }
+        Command::Apply {
+            file: Some(file),
             auto_approve,
             secrets_out,
-        } => {
-            apply(
-                &file,
-                auto_approve,
-                secrets_out.as_deref(),
-                &client,
-                settings,
-            )
-            .await?
-        }
+            ..
+        } => apply(&file, auto_approve, secrets_out.as_deref(), &client, settings).await?,
+        Command::Apply { .. } => bail!("apply needs a saved PLAN or -f FILE"),
         Command::Export { output } => {
             let live = live::read(&client, true).await?;
             let (config, warnings) = export::to_config(&live);
@@ -289,12 +305,59 @@ async fn apply(
         Ok(x) => x,
         Err(code) => return Ok(code),
     };
-    out(&render_text::render(
-        &plan,
-        &render_text::Paint {
-            color: settings.color,
-        },
-    ));
+    execute(&plan, !auto_approve, secrets_out, client, settings).await
+}
+
+/// Applies a saved plan exactly, after checking that nothing it touches
+/// changed since it was made.
+async fn apply_saved(
+    path: &Path,
+    file: Option<&Path>,
+    confirm: bool,
+    secrets_out: Option<&Path>,
+    client: &Client,
+    settings: &Settings,
+) -> anyhow::Result<i32> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the plan {shown}"))?;
+    let saved = SavedPlan::parse(&shown, &text)?;
+    if let Some(f) = file {
+        let bytes = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
+        if saved_plan::sha256_hex(&bytes) != saved.desired.sha256 {
+            return Err(SavedPlanError::OtherFile {
+                plan: shown,
+                file: f.display().to_string(),
+            }
+            .into());
+        }
+    }
+    let current: crate::api_types::Workspace = client.get("/workspaces/current", &[]).await?;
+    if current.id != saved.plan.workspace.id {
+        return Err(SavedPlanError::OtherWorkspace {
+            plan: shown,
+            planned: saved.plan.workspace.id.clone(),
+            now: current.id,
+        }
+        .into());
+    }
+    let live = live::read_lists(client, current, saved.needs()).await?;
+    let changed = saved.changed(&live);
+    if !changed.is_empty() {
+        err(&render_text::render_changed(&changed));
+        return Ok(EXIT_ERROR);
+    }
+    execute(&saved.plan, confirm, secrets_out, client, settings).await
+}
+
+/// Shows the plan, then asks (when `ask`) and applies it as it is.
+async fn execute(
+    plan: &Plan,
+    ask: bool,
+    secrets_out: Option<&Path>,
+    client: &Client,
+    settings: &Settings,
+) -> anyhow::Result<i32> {
+    out(&render_text::render(plan, &render_text::Paint { color: settings.color }));
     if plan.is_empty() {
         return Ok(EXIT_OK);
     }
@@ -303,7 +366,7 @@ async fn apply(
             "this plan creates API keys, whose secrets are shown only once: pass --secrets-out FILE; nothing was changed"
         );
     }
-    if !auto_approve && !confirm()? {
+    if ask && !confirm()? {
         err("Apply cancelled; nothing was changed.");
         return Ok(EXIT_ERROR);
     }
@@ -314,11 +377,8 @@ async fn apply(
         ),
         None => None,
     };
-    let report = applier::apply(client, &plan, secrets.as_mut()).await;
-    out(&render_report(
-        &report,
-        secrets.as_ref().map(SecretsOut::path),
-    ));
+    let report = applier::apply(client, plan, secrets.as_mut()).await;
+    out(&render_report(&report, secrets.as_ref().map(SecretsOut::path)));
     Ok(if report.ok() { EXIT_OK } else { EXIT_ERROR })
 }
 

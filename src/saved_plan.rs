@@ -1,0 +1,187 @@
+//! Saved plans: `plan --out PLAN` records the actions together with a
+//! version token of every live object they touch and a digest of the desired
+//! file; `apply PLAN` checks those tokens against a fresh read of only the
+//! touched collections and carries out exactly the saved actions.
+
+use crate::live::{Live, Needs};
+use crate::plan::{Action, AssignmentState, Kind, Op, Plan, State};
+use crate::planner::{key_state, member_state, tag_state};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub const FORMAT_VERSION: &str = "1";
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SavedPlan {
+    pub format_version: String,
+    /// The instantly-rbac version that wrote it (informational).
+    pub tool_version: String,
+    pub desired: DesiredRef,
+    pub plan: Plan,
+    /// One per action: the version of the touched live object when planned.
+    pub tokens: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DesiredRef {
+    pub path: String,
+    pub sha256: String,
+}
+
+/// An object a saved plan touches that changed since the plan was made.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Changed {
+    pub address: String,
+    /// As planned against (None: it did not exist).
+    pub planned: Option<State>,
+    /// As it is now (None: it does not exist).
+    pub now: Option<State>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SavedPlanError {
+    #[error("{path} is not a plan file written by `instantly-rbac plan --out`: {detail}")]
+    Corrupt { path: String, detail: String },
+    #[error("{path} has plan format_version {found:?}; this instantly-rbac reads version {FORMAT_VERSION}: re-run `plan --out` with this version")]
+    Version { path: String, found: String },
+    #[error("{plan} was made from a different desired file than {file} (its content changed since the plan): re-run `plan --out`")]
+    OtherFile { plan: String, file: String },
+    #[error("{plan} is for workspace {planned}, but the API key reaches workspace {now}; nothing was changed")]
+    OtherWorkspace { plan: String, planned: String, now: String },
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl SavedPlan {
+    pub fn new(plan: &Plan, live: &Live, desired_path: &str, desired_bytes: &[u8]) -> SavedPlan {
+        SavedPlan {
+            format_version: FORMAT_VERSION.into(),
+            tool_version: env!("CARGO_PKG_VERSION").into(),
+            desired: DesiredRef {
+                path: desired_path.into(),
+                sha256: sha256_hex(desired_bytes),
+            },
+            tokens: plan.actions.iter().map(|a| token(a, live)).collect(),
+            plan: plan.clone(),
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a saved plan serializes") + "\n"
+    }
+
+    pub fn parse(path: &str, text: &str) -> Result<SavedPlan, SavedPlanError> {
+        let corrupt = |detail: String| SavedPlanError::Corrupt {
+            path: path.into(),
+            detail,
+        };
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| corrupt(e.to_string()))?;
+        match value.get("format_version").and_then(|v| v.as_str()) {
+            Some(FORMAT_VERSION) => {}
+            Some(other) => {
+                return Err(SavedPlanError::Version {
+                    path: path.into(),
+                    found: other.into(),
+                });
+            }
+            None => return Err(corrupt("no `format_version`".into())),
+        }
+        let saved: SavedPlan = serde_json::from_value(value).map_err(|e| corrupt(e.to_string()))?;
+        if saved.tokens.len() != saved.plan.actions.len() {
+            return Err(corrupt("one version token per action is expected".into()));
+        }
+        Ok(saved)
+    }
+
+    /// The collections to read again to check the touched objects.
+    pub fn needs(&self) -> Needs {
+        let has = |k: Kind| self.plan.actions.iter().any(|a| a.kind == k);
+        Needs {
+            members: has(Kind::Member),
+            api_keys: has(Kind::ApiKey),
+            tags: has(Kind::Tag) || has(Kind::Assignment),
+            mappings: has(Kind::Assignment),
+            resources: false,
+        }
+    }
+
+    /// The touched objects whose version differs from the planned one.
+    pub fn changed(&self, live: &Live) -> Vec<Changed> {
+        self.plan
+            .actions
+            .iter()
+            .zip(&self.tokens)
+            .filter(|(a, t)| token(a, live) != **t)
+            .map(|(a, _)| Changed {
+                address: a.address.clone(),
+                planned: if a.op == Op::Create { None } else { a.before.clone() },
+                now: current(a, live).map(|(s, _)| s),
+            })
+            .collect()
+    }
+}
+
+fn email_of(a: &Action) -> Option<&str> {
+    match a.after.as_ref().or(a.before.as_ref())? {
+        State::Member(m) => Some(&m.email),
+        _ => None,
+    }
+}
+
+fn assignment_of(a: &Action) -> Option<&AssignmentState> {
+    match a.after.as_ref().or(a.before.as_ref())? {
+        State::Assignment(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// The touched object as it is now, with what identifies its version
+/// beyond its state (id, update time).
+fn current(a: &Action, live: &Live) -> Option<(State, String)> {
+    match a.kind {
+        Kind::Member => {
+            let email = email_of(a)?.to_lowercase();
+            let m = live.members.iter().find(|m| m.email.to_lowercase() == email)?;
+            Some((State::Member(member_state(m)), m.id.clone()))
+        }
+        Kind::ApiKey => {
+            let k = match (&a.live_id, a.after.as_ref().or(a.before.as_ref())) {
+                (Some(id), _) => live.api_keys.iter().find(|k| &k.id == id),
+                (None, Some(State::ApiKey(s))) => live.api_keys.iter().find(|k| k.name == s.name),
+                _ => None,
+            }?;
+            Some((State::ApiKey(key_state(k)), format!("{}@{}", k.id, k.timestamp_updated)))
+        }
+        Kind::Tag => {
+            let label = match a.after.as_ref().or(a.before.as_ref())? {
+                State::Tag(t) => &t.label,
+                _ => return None,
+            };
+            let t = live.tags.iter().find(|t| &t.label == label)?;
+            Some((State::Tag(tag_state(t)), format!("{}@{}", t.id, t.timestamp_updated)))
+        }
+        Kind::Assignment => {
+            let s = assignment_of(a)?;
+            let tag = live.tags.iter().find(|t| t.label == s.tag)?;
+            let present = live.mappings.iter().any(|m| {
+                m.tag_id == tag.id && m.resource_type == s.resource_type.api_code() && m.resource_id == s.resource_id
+            });
+            present.then(|| (State::Assignment(s.clone()), tag.id.clone()))
+        }
+    }
+}
+
+/// The version of the object an action touches: a digest of its state and
+/// identity (including `timestamp_updated` where the API has one), or
+/// `absent`.
+pub fn token(a: &Action, live: &Live) -> String {
+    match current(a, live) {
+        None => "absent".into(),
+        Some((state, identity)) => {
+            let text = serde_json::to_string(&(state, identity)).expect("state serializes");
+            sha256_hex(text.as_bytes())[..16].to_owned()
+        }
+    }
+}
