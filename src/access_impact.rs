@@ -7,7 +7,9 @@ use crate::vocab;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Risk {
     #[default]
@@ -28,8 +30,13 @@ pub enum Change {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Privilege {
-    Member { role: String, permissions: Vec<String> },
-    Key { scopes: Vec<String> },
+    Member {
+        role: String,
+        permissions: Vec<String>,
+    },
+    Key {
+        scopes: Vec<String>,
+    },
 }
 
 impl Privilege {
@@ -37,7 +44,9 @@ impl Privilege {
         match p {
             None => "no access".into(),
             Some(Privilege::Member { role, permissions }) if permissions.is_empty() => role.clone(),
-            Some(Privilege::Member { role, permissions }) => format!("{role} + [{}]", permissions.join(", ")),
+            Some(Privilege::Member { role, permissions }) => {
+                format!("{role} + [{}]", permissions.join(", "))
+            }
             Some(Privilege::Key { scopes }) => format!("[{}]", scopes.join(", ")),
         }
     }
@@ -60,7 +69,9 @@ fn privilege(state: Option<&State>) -> Option<Privilege> {
             role: m.role.clone(),
             permissions: m.permissions.clone(),
         }),
-        State::ApiKey(k) => Some(Privilege::Key { scopes: k.scopes.clone() }),
+        State::ApiKey(k) => Some(Privilege::Key {
+            scopes: k.scopes.clone(),
+        }),
         _ => None,
     }
 }
@@ -88,14 +99,24 @@ pub fn impact(a: &Action) -> Option<Impact> {
     if !matches!(a.kind, Kind::Member | Kind::ApiKey) {
         return None;
     }
-    let before = if a.op == Op::Create { None } else { privilege(a.before.as_ref()) };
-    let after = if a.op == Op::Delete { None } else { privilege(a.after.as_ref()) };
+    let before = if a.op == Op::Create {
+        None
+    } else {
+        privilege(a.before.as_ref())
+    };
+    let after = if a.op == Op::Delete {
+        None
+    } else {
+        privilege(a.after.as_ref())
+    };
     let mut why = Vec::new();
     let mut high = false;
     let (up, down) = match (&before, &after) {
         (_, Some(Privilege::Member { role, permissions })) => {
             let (r0, p0) = match &before {
-                Some(Privilege::Member { role, permissions }) => (role.as_str(), permissions.clone()),
+                Some(Privilege::Member { role, permissions }) => {
+                    (role.as_str(), permissions.clone())
+                }
                 _ => ("", Vec::new()),
             };
             let (rank0, rank1) = (vocab::role_rank(r0), vocab::role_rank(role));
@@ -123,15 +144,26 @@ pub fn impact(a: &Action) -> Option<Impact> {
             if !removed.is_empty() {
                 why.push(format!("permissions removed: {}", removed.join(", ")));
             }
-            (rank1 > rank0 || !added.is_empty(), rank1 < rank0 || !removed.is_empty())
+            (
+                rank1 > rank0 || !added.is_empty(),
+                rank1 < rank0 || !removed.is_empty(),
+            )
         }
         (_, Some(Privilege::Key { scopes })) => {
             let old = match &before {
                 Some(Privilege::Key { scopes }) => scopes.clone(),
                 _ => Vec::new(),
             };
-            let added: Vec<&str> = scopes.iter().filter(|s| !covered(&old, s)).map(String::as_str).collect();
-            let lost: Vec<&str> = old.iter().filter(|s| !covered(scopes, s)).map(String::as_str).collect();
+            let added: Vec<&str> = scopes
+                .iter()
+                .filter(|s| !covered(&old, s))
+                .map(String::as_str)
+                .collect();
+            let lost: Vec<&str> = old
+                .iter()
+                .filter(|s| !covered(scopes, s))
+                .map(String::as_str)
+                .collect();
             if added.iter().any(|s| is_write(s)) {
                 high = true;
             }
@@ -146,7 +178,11 @@ pub fn impact(a: &Action) -> Option<Impact> {
             (!added.is_empty(), !lost.is_empty())
         }
         (Some(_), None) => {
-            why.push(if a.kind == Kind::Member { "removed from the workspace".into() } else { "revoked".into() });
+            why.push(if a.kind == Kind::Member {
+                "removed from the workspace".into()
+            } else {
+                "revoked".into()
+            });
             (false, true)
         }
         (None, None) => (false, false),
@@ -192,7 +228,17 @@ pub fn risk(a: &Action) -> Risk {
 
 /// Every access change of a plan, escalations first.
 pub fn impacts(actions: &[Action]) -> Vec<Impact> {
-    let mut out: Vec<Impact> = actions.iter().filter_map(impact).filter(|i| i.change != Change::Neutral || i.before != i.after).collect();
-    out.sort_by_key(|i| (std::cmp::Reverse(i.risk), i.change != Change::Escalation, i.address.clone()));
+    let mut out: Vec<Impact> = actions
+        .iter()
+        .filter_map(impact)
+        .filter(|i| i.change != Change::Neutral || i.before != i.after)
+        .collect();
+    out.sort_by_key(|i| {
+        (
+            std::cmp::Reverse(i.risk),
+            i.change != Change::Escalation,
+            i.address.clone(),
+        )
+    });
     out
 }

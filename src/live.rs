@@ -52,13 +52,25 @@ pub async fn read(client: &Client, with_assignments: bool) -> Result<Live, ApiEr
     read_lists(client, workspace, Needs::all(with_assignments)).await
 }
 
-async fn list_if<T: serde::de::DeserializeOwned>(client: &Client, wanted: bool, path: &str) -> Result<Vec<T>, ApiError> {
-    if wanted { client.list(path, &[]).await } else { Ok(Vec::new()) }
+async fn list_if<T: serde::de::DeserializeOwned>(
+    client: &Client,
+    wanted: bool,
+    path: &str,
+) -> Result<Vec<T>, ApiError> {
+    if wanted {
+        client.list(path, &[]).await
+    } else {
+        Ok(Vec::new())
+    }
 }
 
 /// The rest of `read`, for callers that fetched the workspace already (to
 /// check a guard first). The lists asked for are read concurrently.
-pub async fn read_lists(client: &Client, workspace: Workspace, needs: Needs) -> Result<Live, ApiError> {
+pub async fn read_lists(
+    client: &Client,
+    workspace: Workspace,
+    needs: Needs,
+) -> Result<Live, ApiError> {
     let (members, api_keys, tags, mappings, campaigns, accounts) = tokio::try_join!(
         list_if::<Member>(client, needs.members, "/workspace-members"),
         list_if::<ApiKey>(client, needs.api_keys, "/api-keys"),

@@ -48,17 +48,38 @@ pub fn render_with_limit(plan: &Plan, limit: usize) -> String {
     let ws = &plan.workspace;
     let mut head = String::new();
     let _ = writeln!(head, "{}", marker(&ws.id));
-    let _ = writeln!(head, "## instantly-rbac plan: {} ({})\n", ws.name, code(&ws.id));
+    let _ = writeln!(
+        head,
+        "## instantly-rbac plan: {} ({})\n",
+        ws.name,
+        code(&ws.id)
+    );
     if plan.is_empty() {
         let _ = writeln!(head, "**No changes.** The live workspace matches the file.");
     } else {
         let _ = writeln!(head, "**{}**\n", plan.summary().line());
-        let _ = writeln!(head, "| | create | update | replace | delete |\n|---|---:|---:|---:|---:|");
+        let _ = writeln!(
+            head,
+            "| | create | update | replace | delete |\n|---|---:|---:|---:|---:|"
+        );
         for kind in Kind::ALL {
-            let n = |op| plan.actions.iter().filter(|a| a.kind == kind && a.op == op).count();
+            let n = |op| {
+                plan.actions
+                    .iter()
+                    .filter(|a| a.kind == kind && a.op == op)
+                    .count()
+            };
             let row = [Op::Create, Op::Update, Op::Replace, Op::Delete].map(n);
             if row.iter().sum::<usize>() > 0 {
-                let _ = writeln!(head, "| {} | {} | {} | {} | {} |", kind.heading(), row[0], row[1], row[2], row[3]);
+                let _ = writeln!(
+                    head,
+                    "| {} | {} | {} | {} | {} |",
+                    kind.heading(),
+                    row[0],
+                    row[1],
+                    row[2],
+                    row[3]
+                );
             }
         }
     }
@@ -74,12 +95,24 @@ pub fn render_with_limit(plan: &Plan, limit: usize) -> String {
                     .filter(|w| !w.is_empty())
                     .or_else(|| a.reason.clone())
                     .unwrap_or_default();
-                let icon = if a.risk == Risk::High { "🔴 high" } else { "🟠 medium" };
-                format!("| {icon} | {} {} | {} |\n", op_word(a.op), code(&a.address), why.replace('|', "\\|"))
+                let icon = if a.risk == Risk::High {
+                    "🔴 high"
+                } else {
+                    "🟠 medium"
+                };
+                format!(
+                    "| {icon} | {} {} | {} |\n",
+                    op_word(a.op),
+                    code(&a.address),
+                    why.replace('|', "\\|")
+                )
             })
             .collect();
         sections.push(Section {
-            title: format!("\n### ⚠️ Risky changes ({})\n\n| risk | action | why |\n|---|---|---|\n", risky.len()),
+            title: format!(
+                "\n### ⚠️ Risky changes ({})\n\n| risk | action | why |\n|---|---|---|\n",
+                risky.len()
+            ),
             open: "",
             close: "",
             items,
@@ -118,23 +151,40 @@ pub fn render_with_limit(plan: &Plan, limit: usize) -> String {
             .map(|a| {
                 let mut s = String::new();
                 render_text::action(&mut s, a, &plain);
-                s.lines().map(|l| format!("{}\n", l.strip_prefix("  ").unwrap_or(l))).collect()
+                s.lines()
+                    .map(|l| format!("{}\n", l.strip_prefix("  ").unwrap_or(l)))
+                    .collect()
             })
             .collect();
         if !items.is_empty() {
             sections.push(Section {
-                title: format!("\n<details><summary>{} ({})</summary>\n\n", kind.heading(), items.len()),
+                title: format!(
+                    "\n<details><summary>{} ({})</summary>\n\n",
+                    kind.heading(),
+                    items.len()
+                ),
                 open: "```diff\n",
                 close: "```\n\n</details>\n",
                 items,
             });
         }
     }
-    let mut tail_items: Vec<String> = plan.warnings.iter().map(|w| format!("- ⚠️ {w}\n")).collect();
-    tail_items.extend(plan.unmanaged.iter().map(|u| format!("- {} ({})\n", code(&u.address), u.why)));
+    let mut tail_items: Vec<String> = plan
+        .warnings
+        .iter()
+        .map(|w| format!("- ⚠️ {w}\n"))
+        .collect();
+    tail_items.extend(
+        plan.unmanaged
+            .iter()
+            .map(|u| format!("- {} ({})\n", code(&u.address), u.why)),
+    );
     if !tail_items.is_empty() {
         sections.push(Section {
-            title: format!("\n<details><summary>Warnings and objects left alone ({})</summary>\n\n", tail_items.len()),
+            title: format!(
+                "\n<details><summary>Warnings and objects left alone ({})</summary>\n\n",
+                tail_items.len()
+            ),
             open: "",
             close: "\n</details>\n",
             items: tail_items,
@@ -159,7 +209,9 @@ fn assemble(head: String, sections: Vec<Section>, limit: usize) -> String {
         out.push_str(s.open);
         let mut shown = 0;
         for item in &s.items {
-            if out.chars().count() + item.chars().count() + s.close.chars().count() + NOTE_ROOM * 2 > limit {
+            if out.chars().count() + item.chars().count() + s.close.chars().count() + NOTE_ROOM * 2
+                > limit
+            {
                 break;
             }
             out.push_str(item);

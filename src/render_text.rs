@@ -108,8 +108,15 @@ pub fn one_line(state: Option<&State>) -> String {
         None => "(absent)".into(),
         Some(State::Assignment(_)) => "assigned".into(),
         Some(s) => {
-            let f: Vec<String> = fields(s).into_iter().map(|(k, v)| format!("{k}: {v}")).collect();
-            if f.is_empty() { "present".into() } else { f.join(", ") }
+            let f: Vec<String> = fields(s)
+                .into_iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect();
+            if f.is_empty() {
+                "present".into()
+            } else {
+                f.join(", ")
+            }
         }
     }
 }
@@ -125,7 +132,10 @@ pub fn render_changed(changed: &[crate::saved_plan::Changed]) -> String {
         let (planned, now) = (one_line(c.planned.as_ref()), one_line(c.now.as_ref()));
         let _ = writeln!(out, "  {}", c.address);
         if planned == now {
-            let _ = writeln!(out, "      changed by someone else since the plan (same fields, newer version): {now}");
+            let _ = writeln!(
+                out,
+                "      changed by someone else since the plan (same fields, newer version): {now}"
+            );
         } else {
             let _ = writeln!(out, "      planned against: {planned}");
             let _ = writeln!(out, "      now:             {now}");
@@ -167,8 +177,19 @@ pub fn render(plan: &Plan, p: &Paint) -> String {
                 Change::Reduction => ("▼", "reduction"),
                 Change::Neutral => ("=", "neutral"),
             };
-            let label = format!("{mark} {word}{}", if i.risk == Risk::High { ", high risk" } else { "" });
-            let label = if i.risk == Risk::High { p.warn(&label) } else { label };
+            let label = format!(
+                "{mark} {word}{}",
+                if i.risk == Risk::High {
+                    ", high risk"
+                } else {
+                    ""
+                }
+            );
+            let label = if i.risk == Risk::High {
+                p.warn(&label)
+            } else {
+                label
+            };
             let _ = writeln!(
                 out,
                 "  {label}  {}: {} -> {}",

@@ -256,7 +256,16 @@ async fn online(command: Command, settings: &Settings) -> anyhow::Result<i32> {
             auto_approve,
             secrets_out,
             ..
-        } => apply(&file, auto_approve, secrets_out.as_deref(), &client, settings).await?,
+        } => {
+            apply(
+                &file,
+                auto_approve,
+                secrets_out.as_deref(),
+                &client,
+                settings,
+            )
+            .await?
+        }
         Command::Apply { .. } => bail!("apply needs a saved PLAN or -f FILE"),
         Command::Export { output } => {
             let live = live::read(&client, true).await?;
@@ -319,7 +328,8 @@ async fn apply_saved(
     settings: &Settings,
 ) -> anyhow::Result<i32> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the plan {shown}"))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read the plan {shown}"))?;
     let saved = SavedPlan::parse(&shown, &text)?;
     if let Some(f) = file {
         let bytes = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
@@ -357,7 +367,12 @@ async fn execute(
     client: &Client,
     settings: &Settings,
 ) -> anyhow::Result<i32> {
-    out(&render_text::render(plan, &render_text::Paint { color: settings.color }));
+    out(&render_text::render(
+        plan,
+        &render_text::Paint {
+            color: settings.color,
+        },
+    ));
     if plan.is_empty() {
         return Ok(EXIT_OK);
     }
@@ -378,7 +393,10 @@ async fn execute(
         None => None,
     };
     let report = applier::apply(client, plan, secrets.as_mut()).await;
-    out(&render_report(&report, secrets.as_ref().map(SecretsOut::path)));
+    out(&render_report(
+        &report,
+        secrets.as_ref().map(SecretsOut::path),
+    ));
     Ok(if report.ok() { EXIT_OK } else { EXIT_ERROR })
 }
 

@@ -42,16 +42,29 @@ pub struct Changed {
 pub enum SavedPlanError {
     #[error("{path} is not a plan file written by `instantly-rbac plan --out`: {detail}")]
     Corrupt { path: String, detail: String },
-    #[error("{path} has plan format_version {found:?}; this instantly-rbac reads version {FORMAT_VERSION}: re-run `plan --out` with this version")]
+    #[error(
+        "{path} has plan format_version {found:?}; this instantly-rbac reads version {FORMAT_VERSION}: re-run `plan --out` with this version"
+    )]
     Version { path: String, found: String },
-    #[error("{plan} was made from a different desired file than {file} (its content changed since the plan): re-run `plan --out`")]
+    #[error(
+        "{plan} was made from a different desired file than {file} (its content changed since the plan): re-run `plan --out`"
+    )]
     OtherFile { plan: String, file: String },
-    #[error("{plan} is for workspace {planned}, but the API key reaches workspace {now}; nothing was changed")]
-    OtherWorkspace { plan: String, planned: String, now: String },
+    #[error(
+        "{plan} is for workspace {planned}, but the API key reaches workspace {now}; nothing was changed"
+    )]
+    OtherWorkspace {
+        plan: String,
+        planned: String,
+        now: String,
+    },
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl SavedPlan {
@@ -77,7 +90,8 @@ impl SavedPlan {
             path: path.into(),
             detail,
         };
-        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| corrupt(e.to_string()))?;
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| corrupt(e.to_string()))?;
         match value.get("format_version").and_then(|v| v.as_str()) {
             Some(FORMAT_VERSION) => {}
             Some(other) => {
@@ -116,7 +130,11 @@ impl SavedPlan {
             .filter(|(a, t)| token(a, live) != **t)
             .map(|(a, _)| Changed {
                 address: a.address.clone(),
-                planned: if a.op == Op::Create { None } else { a.before.clone() },
+                planned: if a.op == Op::Create {
+                    None
+                } else {
+                    a.before.clone()
+                },
                 now: current(a, live).map(|(s, _)| s),
             })
             .collect()
@@ -143,7 +161,10 @@ fn current(a: &Action, live: &Live) -> Option<(State, String)> {
     match a.kind {
         Kind::Member => {
             let email = email_of(a)?.to_lowercase();
-            let m = live.members.iter().find(|m| m.email.to_lowercase() == email)?;
+            let m = live
+                .members
+                .iter()
+                .find(|m| m.email.to_lowercase() == email)?;
             Some((State::Member(member_state(m)), m.id.clone()))
         }
         Kind::ApiKey => {
@@ -152,7 +173,10 @@ fn current(a: &Action, live: &Live) -> Option<(State, String)> {
                 (None, Some(State::ApiKey(s))) => live.api_keys.iter().find(|k| k.name == s.name),
                 _ => None,
             }?;
-            Some((State::ApiKey(key_state(k)), format!("{}@{}", k.id, k.timestamp_updated)))
+            Some((
+                State::ApiKey(key_state(k)),
+                format!("{}@{}", k.id, k.timestamp_updated),
+            ))
         }
         Kind::Tag => {
             let label = match a.after.as_ref().or(a.before.as_ref())? {
@@ -160,13 +184,18 @@ fn current(a: &Action, live: &Live) -> Option<(State, String)> {
                 _ => return None,
             };
             let t = live.tags.iter().find(|t| &t.label == label)?;
-            Some((State::Tag(tag_state(t)), format!("{}@{}", t.id, t.timestamp_updated)))
+            Some((
+                State::Tag(tag_state(t)),
+                format!("{}@{}", t.id, t.timestamp_updated),
+            ))
         }
         Kind::Assignment => {
             let s = assignment_of(a)?;
             let tag = live.tags.iter().find(|t| t.label == s.tag)?;
             let present = live.mappings.iter().any(|m| {
-                m.tag_id == tag.id && m.resource_type == s.resource_type.api_code() && m.resource_id == s.resource_id
+                m.tag_id == tag.id
+                    && m.resource_type == s.resource_type.api_code()
+                    && m.resource_id == s.resource_id
             });
             present.then(|| (State::Assignment(s.clone()), tag.id.clone()))
         }

@@ -5,5 +5,7 @@ mod support;
 mod client;
 mod config_errors;
 mod e2e;
+mod pipelines;
 mod planner;
 mod properties;
+mod render;
