@@ -194,8 +194,14 @@ pub fn impact(a: &Action) -> Option<Impact> {
     } else {
         Change::Neutral
     };
+    // A re-invite removes all access until the member accepts again.
+    if a.kind == Kind::Member && a.op == Op::Replace {
+        high = true;
+        why.push("re-invited: no access until they accept".into());
+    }
     let risk = match change {
         Change::Escalation if high => Risk::High,
+        _ if high && a.op == Op::Replace => Risk::High,
         Change::Escalation => Risk::Medium,
         _ => op_risk(a.op),
     };

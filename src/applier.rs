@@ -7,11 +7,13 @@ use crate::api_error::ApiError;
 use crate::api_types::*;
 use crate::client::Client;
 use crate::plan::{Action, Kind, Op, Plan, State};
-use crate::secrets_out::SecretsOut;
+use crate::secret_sink::{NewKey, SecretSink};
 use crate::toggle_batch;
 use secrecy::SecretString;
 use serde::Serialize;
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 #[derive(Debug, Default, Serialize, PartialEq, Eq)]
 pub struct ApplyReport {
@@ -20,6 +22,8 @@ pub struct ApplyReport {
     pub not_attempted: Vec<String>,
     /// New API keys whose secret went to the secrets file: (address, key id).
     pub keys_created: Vec<(String, String)>,
+    /// Stopped by Ctrl-C before the end.
+    pub interrupted: bool,
 }
 
 #[derive(Debug, Serialize, PartialEq, Eq)]
@@ -44,22 +48,36 @@ enum StepError {
 
 struct Applier<'a> {
     client: &'a Client,
-    secrets: Option<&'a mut SecretsOut>,
+    secrets: Option<&'a mut SecretSink>,
+    stop: Option<Arc<AtomicBool>>,
     /// Tags created during this apply: label -> id.
     created_tags: HashMap<String, String>,
     report: ApplyReport,
 }
 
-pub async fn apply(client: &Client, plan: &Plan, secrets: Option<&mut SecretsOut>) -> ApplyReport {
+/// Carries out `plan`. When `stop` is set (Ctrl-C), the action in flight
+/// finishes and no new one starts.
+pub async fn apply(
+    client: &Client,
+    plan: &Plan,
+    secrets: Option<&mut SecretSink>,
+    stop: Option<Arc<AtomicBool>>,
+) -> ApplyReport {
     let mut ap = Applier {
         client,
         secrets,
+        stop,
         created_tags: HashMap::new(),
         report: ApplyReport::default(),
     };
     let actions = &plan.actions;
     let mut i = 0;
     while i < actions.len() {
+        if ap.stop.as_ref().is_some_and(|s| s.load(Ordering::SeqCst)) {
+            ap.report.interrupted = true;
+            ap.rest(&actions[i..]);
+            break;
+        }
         if actions[i].kind == Kind::Assignment {
             // A run of assignment actions with one op goes out as batches.
             let end = actions[i..]
@@ -179,7 +197,7 @@ impl Applier<'_> {
     async fn create_key(&mut self, a: &Action, k: &crate::plan::KeyState) -> Result<(), StepError> {
         let Some(secrets) = self.secrets.as_deref_mut() else {
             return Err(StepError::Other(
-                "a new API key needs --secrets-out FILE for its secret".into(),
+                "a new API key needs --secrets-out FILE or --secrets-cmd CMD for its secret".into(),
             ));
         };
         let body = CreateApiKey {
@@ -188,14 +206,15 @@ impl Applier<'_> {
         };
         let created: ApiKey = self.client.post("/api-keys", &body).await?;
         let id = created.id.clone();
+        let new = NewKey {
+            name: created.name.clone(),
+            id: id.clone(),
+            scopes: created.scopes.clone(),
+            key: SecretString::from(created.key),
+        };
         secrets
-            .add(&created.name, &id, SecretString::from(created.key))
-            .map_err(|e| {
-                StepError::Other(format!(
-                    "key {id} was created but its secret could not be written to {}: {e}",
-                    secrets.path().display()
-                ))
-            })?;
+            .deliver(new)
+            .map_err(|e| StepError::Other(format!("key {id} was created, but {e}")))?;
         self.report.keys_created.push((a.address.clone(), id));
         Ok(())
     }

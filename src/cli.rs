@@ -82,6 +82,21 @@ pub enum Command {
         /// File (created with mode 0600) that receives the secrets of new API keys.
         #[arg(long, value_name = "FILE")]
         secrets_out: Option<PathBuf>,
+        /// Add to an existing --secrets-out file instead of refusing it.
+        #[arg(long, requires = "secrets_out")]
+        secrets_append: bool,
+        /// Command run once per new API key with {name, id, key, scopes} as
+        /// JSON on its standard input (e.g. to store it in a secrets manager).
+        #[arg(long, value_name = "CMD", conflicts_with = "secrets_out")]
+        secrets_cmd: Option<String>,
+        /// Acknowledge a blocked deletion count after review (KIND=N, KIND one
+        /// of member, api_key, tag, assignment; N exactly as planned). Repeatable.
+        #[arg(long, value_name = "KIND=N", value_parser = crate::safety::parse_ack)]
+        ack_deletes: Vec<(crate::plan::Kind, usize)>,
+        /// Allow re-inviting members (a permission change removes their
+        /// access until they accept again).
+        #[arg(long)]
+        allow_reinvite: bool,
     },
     /// Write the live workspace as a desired-state file.
     Export {

@@ -66,6 +66,9 @@ pub struct MemberSpec {
 pub struct ApiKeySpec {
     pub name: At<String>,
     pub scopes: Vec<String>,
+    /// Replace the key when it is older than this many days.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotate_after_days: Option<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -79,13 +82,72 @@ pub struct TagSpec {
     pub accounts: Vec<At<String>>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Policy {
     pub members: Mode,
     pub api_keys: Mode,
     pub tags: Mode,
     #[serde(skip_serializing_if = "Ignore::is_empty")]
     pub ignore: Ignore,
+    #[serde(skip_serializing_if = "Protect::is_empty")]
+    pub protect: Protect,
+    /// Block a plan deleting more than this share of a collection of 10+.
+    #[serde(skip_serializing_if = "is_default_percent")]
+    pub max_delete_percent: u32,
+    /// Block a plan deleting more than this many objects of one kind.
+    #[serde(skip_serializing_if = "is_default_deletes")]
+    pub max_deletes: u32,
+    /// Block a plan leaving fewer admins (the owner counts).
+    #[serde(skip_serializing_if = "is_default_admins")]
+    pub min_admins: u32,
+}
+
+pub const DEFAULT_MAX_DELETE_PERCENT: u32 = 30;
+pub const DEFAULT_MAX_DELETES: u32 = 25;
+pub const DEFAULT_MIN_ADMINS: u32 = 1;
+
+fn is_default_percent(v: &u32) -> bool {
+    *v == DEFAULT_MAX_DELETE_PERCENT
+}
+fn is_default_deletes(v: &u32) -> bool {
+    *v == DEFAULT_MAX_DELETES
+}
+fn is_default_admins(v: &u32) -> bool {
+    *v == DEFAULT_MIN_ADMINS
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            members: Mode::default(),
+            api_keys: Mode::default(),
+            tags: Mode::default(),
+            ignore: Ignore::default(),
+            protect: Protect::default(),
+            max_delete_percent: DEFAULT_MAX_DELETE_PERCENT,
+            max_deletes: DEFAULT_MAX_DELETES,
+            min_admins: DEFAULT_MIN_ADMINS,
+        }
+    }
+}
+
+/// Members and keys that are never deleted or downgraded.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Protect {
+    pub members: Vec<String>,
+    pub api_keys: Vec<String>,
+}
+
+impl Protect {
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty() && self.api_keys.is_empty()
+    }
+    pub fn member(&self, email: &str) -> bool {
+        self.members.iter().any(|m| m.eq_ignore_ascii_case(email))
+    }
+    pub fn api_key(&self, name: &str) -> bool {
+        self.api_keys.iter().any(|k| k == name)
+    }
 }
 
 /// Whether live objects that the file does not declare are deleted.

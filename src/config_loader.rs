@@ -1,7 +1,8 @@
 //! Turns a YAML document into a validated `Config`, collecting every error.
 
 use crate::config::{
-    ApiKeySpec, At, Config, Ignore, MemberSpec, Mode, Policy, TagSpec, TeamRole, WorkspaceGuard,
+    ApiKeySpec, At, Config, DEFAULT_MAX_DELETE_PERCENT, DEFAULT_MAX_DELETES, DEFAULT_MIN_ADMINS,
+    Ignore, MemberSpec, Mode, Policy, Protect, TagSpec, TeamRole, WorkspaceGuard,
 };
 use crate::diagnostic::{Diagnostic, FileErrors};
 use crate::vocab;
@@ -403,7 +404,8 @@ impl Validator {
     fn api_keys(&mut self, node: Option<&Node>) -> Vec<ApiKeySpec> {
         let mut out: Vec<ApiKeySpec> = Vec::new();
         for item in self.list(node, "`api_keys`") {
-            let Some(f) = self.fields(item, "an API key", &["name", "scopes"]) else {
+            let Some(f) = self.fields(item, "an API key", &["name", "scopes", "rotate_after_days"])
+            else {
                 continue;
             };
             let name = self
@@ -432,9 +434,13 @@ impl Validator {
             if self.duplicate(first, &name, "API key", "key names identify keys") {
                 continue;
             }
+            let rotate_after_days = f
+                .get("rotate_after_days")
+                .map(|n| self.number(Some(n), "`rotate_after_days`", 1..=36_500, 1));
             out.push(ApiKeySpec {
                 name,
                 scopes: valid,
+                rotate_after_days,
             });
         }
         out
@@ -490,8 +496,73 @@ impl Validator {
         out
     }
 
+    /// A whole number in `range`, or the default when absent.
+    fn number(
+        &mut self,
+        node: Option<&Node>,
+        what: &str,
+        range: std::ops::RangeInclusive<u32>,
+        default: u32,
+    ) -> u32 {
+        match node.map(|n| (n, &n.value)) {
+            None => default,
+            Some((_, Value::Int(i))) if u32::try_from(*i).is_ok_and(|v| range.contains(&v)) => {
+                *i as u32
+            }
+            Some((n, _)) => {
+                self.err(
+                    n.loc,
+                    format!("invalid {what}"),
+                    format!(
+                        "expected a whole number from {} to {}",
+                        range.start(),
+                        range.end()
+                    ),
+                );
+                default
+            }
+        }
+    }
+
+    fn protect(&mut self, node: &Node) -> Protect {
+        let Some(f) = self.fields(node, "`policy.protect`", &["members", "api_keys"]) else {
+            return Protect::default();
+        };
+        let members: Vec<String> = self
+            .strings(f.get("members"), "`policy.protect.members`")
+            .into_iter()
+            .filter(|e| {
+                let ok = vocab::is_email(&e.value);
+                if !ok {
+                    self.err(
+                        e.loc,
+                        format!("`{}` is not an email address", e.value),
+                        "protect members by their email address",
+                    );
+                }
+                ok
+            })
+            .map(|e| e.value)
+            .collect();
+        let api_keys = self
+            .strings(f.get("api_keys"), "`policy.protect.api_keys`")
+            .into_iter()
+            .map(|k| k.value)
+            .collect();
+        Protect { members, api_keys }
+    }
+
     fn policy(&mut self, node: &Node) -> Policy {
-        let allowed = ["members", "api_keys", "tags", "ignore"];
+        let allowed = [
+            "members",
+            "api_keys",
+            "tags",
+            "ignore",
+            "protect",
+            "max_delete_percent",
+            "max_deletes",
+            "min_admins",
+        ];
         let Some(f) = self.fields(node, "`policy`", &allowed) else {
             return Policy::default();
         };
@@ -516,11 +587,37 @@ impl Validator {
         };
         let (members, api_keys, tags) = (mode("members"), mode("api_keys"), mode("tags"));
         let ignore = f.get("ignore").map(|n| self.ignore(n)).unwrap_or_default();
+        let protect = f
+            .get("protect")
+            .map(|n| self.protect(n))
+            .unwrap_or_default();
+        let max_delete_percent = self.number(
+            f.get("max_delete_percent"),
+            "`policy.max_delete_percent`",
+            0..=100,
+            DEFAULT_MAX_DELETE_PERCENT,
+        );
+        let max_deletes = self.number(
+            f.get("max_deletes"),
+            "`policy.max_deletes`",
+            0..=1_000_000,
+            DEFAULT_MAX_DELETES,
+        );
+        let min_admins = self.number(
+            f.get("min_admins"),
+            "`policy.min_admins`",
+            0..=1000,
+            DEFAULT_MIN_ADMINS,
+        );
         Policy {
             members,
             api_keys,
             tags,
             ignore,
+            protect,
+            max_delete_percent,
+            max_deletes,
+            min_admins,
         }
     }
 

@@ -12,6 +12,8 @@ pub struct Diagnostic {
     pub message: String,
     /// What would be valid, or how to fix it.
     pub help: Option<String>,
+    /// A warning (a lint) rather than an error.
+    pub warning: bool,
 }
 
 impl Diagnostic {
@@ -20,6 +22,13 @@ impl Diagnostic {
             loc,
             message: message.into(),
             help: None,
+            warning: false,
+        }
+    }
+    pub fn warning(loc: Loc, message: impl Into<String>) -> Self {
+        Diagnostic {
+            warning: true,
+            ..Diagnostic::new(loc, message)
         }
     }
     pub fn help(mut self, help: impl Into<String>) -> Self {
@@ -46,7 +55,12 @@ impl FileErrors {
         };
         let mut out = String::new();
         for d in &self.errors {
-            let title = Level::ERROR.primary_title(d.message.as_str());
+            let level = if d.warning {
+                Level::WARNING
+            } else {
+                Level::ERROR
+            };
+            let title = level.primary_title(d.message.as_str());
             let group = match span_at(&self.source, d.loc) {
                 Some(span) => title.element(
                     Snippet::source(self.source.as_str())
@@ -63,18 +77,23 @@ impl FileErrors {
             }
             let _ = writeln!(out, "{}\n", renderer.render(&report));
         }
-        let n = self.errors.len();
-        let _ = write!(
-            out,
-            "{}: {n} error{} in {}",
-            if color {
-                "\x1b[1;31merror\x1b[0m"
-            } else {
-                "error"
-            },
-            if n == 1 { "" } else { "s" },
-            self.path
-        );
+        let warnings = self.errors.iter().filter(|d| d.warning).count();
+        let errors = self.errors.len() - warnings;
+        let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+        let (label, counts) = match (errors, warnings) {
+            (0, w) => ("warning", plural(w, "warning")),
+            (e, 0) => ("error", plural(e, "error")),
+            (e, w) => (
+                "error",
+                format!("{} and {}", plural(e, "error"), plural(w, "warning")),
+            ),
+        };
+        let label = match (color, label) {
+            (true, "error") => "\x1b[1;31merror\x1b[0m".to_owned(),
+            (true, _) => "\x1b[1;33mwarning\x1b[0m".to_owned(),
+            (false, l) => l.to_owned(),
+        };
+        let _ = write!(out, "{label}: {counts} in {}", self.path);
         out
     }
 
@@ -89,7 +108,8 @@ impl FileErrors {
                     msg.push_str(h);
                 }
                 format!(
-                    "::error file={},line={},col={}::{}",
+                    "::{} file={},line={},col={}::{}",
+                    if d.warning { "warning" } else { "error" },
                     self.path,
                     d.loc.line,
                     d.loc.col,

@@ -59,6 +59,7 @@ pub fn to_config(live: &Live) -> (Config, Vec<String>) {
         api_keys.push(ApiKeySpec {
             name: At::bare(k.name.clone()),
             scopes,
+            rotate_after_days: None,
         });
     }
 

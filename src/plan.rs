@@ -147,6 +147,9 @@ pub struct Unmanaged {
 pub struct Plan {
     pub workspace: WorkspaceRef,
     pub actions: Vec<Action>,
+    /// Limits the plan exceeds; apply refuses until they are acknowledged.
+    #[serde(default)]
+    pub blocks: Vec<crate::safety::Block>,
     pub unmanaged: Vec<Unmanaged>,
     pub warnings: Vec<String>,
 }

@@ -16,6 +16,9 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Clone, Debug, Default)]
 pub struct Context {
     pub auth_key_mask: Option<String>,
+    /// Now, in seconds since the epoch, for `rotate_after_days`; the planner
+    /// reads no clock itself. `None` plans no rotation.
+    pub now: Option<i64>,
 }
 
 /// Plans, or returns every error found (each located in the file).
@@ -43,7 +46,9 @@ pub fn plan(desired: &Config, live: &Live, ctx: &Context) -> Result<Plan, Vec<Di
         a.risk = crate::access_impact::risk(a);
     }
     p.unmanaged.sort_by(|a, b| a.address.cmp(&b.address));
+    let blocks = crate::safety::blocks(&actions, live, &desired.policy);
     Ok(Plan {
+        blocks,
         workspace: WorkspaceRef {
             id: live.workspace.id.clone(),
             name: live.workspace.name.clone(),
@@ -160,6 +165,14 @@ impl Planner<'_> {
         self.actions.last_mut().expect("just pushed")
     }
 
+    /// A change `policy.protect` forbids: left alone, with a warning.
+    fn protected(&mut self, address: String, would: &str) {
+        self.warnings.push(format!(
+            "{address} is protected by policy.protect: it would be {would}, so it is left as it is"
+        ));
+        self.leave(address, "protected by policy.protect");
+    }
+
     fn leave(&mut self, address: String, why: &str) {
         self.unmanaged.push(Unmanaged {
             address,
@@ -225,7 +238,15 @@ impl Planner<'_> {
                 continue;
             };
             let have = member_state(m);
-            if have.permissions != want.permissions {
+            let protect = self.desired.policy.protect.member(&email);
+            if protect && have.permissions != want.permissions {
+                self.protected(address, "re-invited, losing access until they accept");
+            } else if protect && vocab::role_rank(&want.role) < vocab::role_rank(&have.role) {
+                self.protected(
+                    address,
+                    &format!("demoted from {} to {}", have.role, want.role),
+                );
+            } else if have.permissions != want.permissions {
                 let a = self.push(
                     address,
                     Kind::Member,
@@ -259,6 +280,8 @@ impl Planner<'_> {
                 self.leave(address, "ignored by policy.ignore.members");
             } else if self.desired.policy.members == Mode::Additive {
                 self.leave(address, "not declared; policy.members is additive");
+            } else if self.desired.policy.protect.member(&m.email) {
+                self.protected(address, "removed");
             } else {
                 let a = self.push(
                     address,
@@ -270,6 +293,19 @@ impl Planner<'_> {
                 a.live_id = Some(m.id.clone());
             }
         }
+    }
+
+    /// "rotation due: …" when the key is older than `rotate_after_days`.
+    fn rotation_due(&self, days: Option<u32>, k: &ApiKey) -> Option<String> {
+        let (days, now) = (days?, self.ctx.now?);
+        let created = crate::timestamp::parse(&k.timestamp_created)?;
+        let age = (now - created) / 86_400;
+        (age > i64::from(days)).then(|| {
+            format!(
+                "rotation due: created {}, {age} days ago (rotate_after_days: {days}); a new key is created, then the old one is revoked",
+                crate::timestamp::date(created)
+            )
+        })
     }
 
     fn is_auth_key(&self, k: &ApiKey) -> bool {
@@ -308,7 +344,25 @@ impl Planner<'_> {
             };
             used.insert(k.id.clone());
             let have = key_state(k);
-            if have == want {
+            let rotation = self.rotation_due(spec.rotate_after_days, k);
+            if have == want && rotation.is_none() {
+                continue;
+            }
+            if self.desired.policy.protect.api_key(name) {
+                self.protected(
+                    address,
+                    if have == want {
+                        "rotated (its old key revoked)"
+                    } else {
+                        "replaced (its old key revoked)"
+                    },
+                );
+                continue;
+            }
+            if have == want && self.is_auth_key(k) {
+                self.warnings.push(format!(
+                    "{address} is due for rotation, but it is the key this tool authenticates with: rotate it by hand, then give the tool the new key"
+                ));
                 continue;
             }
             if self.is_auth_key(k) {
@@ -325,7 +379,10 @@ impl Planner<'_> {
                 Some(State::ApiKey(have)),
                 Some(State::ApiKey(want)),
             );
-            a.reason = Some("API keys have no PATCH: a new key with the new scopes is created, then the old one is revoked".into());
+            a.reason = Some(match rotation {
+                Some(why) if a.before == a.after => why,
+                _ => "API keys have no PATCH: a new key with the new scopes is created, then the old one is revoked".into(),
+            });
             a.live_id = Some(k.id.clone());
         }
         for k in &live.api_keys {
@@ -347,6 +404,8 @@ impl Planner<'_> {
                 self.leave(address, "ignored by policy.ignore.api_keys");
             } else if self.desired.policy.api_keys == Mode::Additive && !declared {
                 self.leave(address, "not declared; policy.api_keys is additive");
+            } else if self.desired.policy.protect.api_key(&k.name) {
+                self.protected(address, "revoked");
             } else {
                 let a = self.push(
                     address,

@@ -83,6 +83,20 @@ pub fn render_with_limit(plan: &Plan, limit: usize) -> String {
             }
         }
     }
+    if !plan.blocks.is_empty() {
+        let _ = writeln!(
+            head,
+            "\n> [!CAUTION]\n> **Blocked**: apply refuses this plan until each limit is dealt with."
+        );
+        for b in &plan.blocks {
+            let ack = b
+                .ack
+                .as_ref()
+                .map(|a| format!(" — acknowledge with `--ack-deletes {a}`"))
+                .unwrap_or_default();
+            let _ = writeln!(head, "> - `{}`: {}{ack}", b.limit, b.message);
+        }
+    }
     let mut risky: Vec<&Action> = plan.actions.iter().filter(|a| is_risky(a)).collect();
     risky.sort_by_key(|a| std::cmp::Reverse(a.risk));
     let mut sections = Vec::new();

@@ -157,6 +157,22 @@ pub fn render(plan: &Plan, p: &Paint) -> String {
         );
     } else {
         let _ = writeln!(out, "{}", p.bold(&plan.summary().line()));
+        if !plan.blocks.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n{}",
+                p.warn("Blocked: apply refuses this plan until each limit below is dealt with.")
+            );
+            for b in &plan.blocks {
+                let _ = writeln!(out, "  ⛔ {}: {}", b.limit, b.message);
+                if let Some(ack) = &b.ack {
+                    let _ = writeln!(
+                        out,
+                        "     after review, acknowledge with: --ack-deletes {ack}"
+                    );
+                }
+            }
+        }
         for kind in Kind::ALL {
             let actions: Vec<&Action> = plan.actions.iter().filter(|a| a.kind == kind).collect();
             if actions.is_empty() {
@@ -238,6 +254,7 @@ mod tests {
                 live_id: None,
                 risk: Default::default(),
             }],
+            blocks: vec![],
             unmanaged: vec![],
             warnings: vec![],
         }

@@ -9,9 +9,12 @@ use crate::config_loader::{self, LoadError};
 use crate::diagnostic::FileErrors;
 use crate::live::{self, Live};
 use crate::plan::Plan;
+use crate::plan::{Kind, Op};
 use crate::planner::{self, Context};
+use crate::safety;
 use crate::sandbox::{Sandbox, demo, state::SandboxState};
 use crate::saved_plan::{self, SavedPlan, SavedPlanError};
+use crate::secret_sink::{SecretSink, SecretsCmd};
 use crate::secrets_out::SecretsOut;
 use crate::settings::{Settings, Target, color_wanted};
 use crate::{diff_view, export, render_json, render_markdown, render_text};
@@ -19,10 +22,15 @@ use anyhow::{Context as _, anyhow, bail};
 use secrecy::SecretString;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_ERROR: i32 = 1;
 pub const EXIT_CHANGES: i32 = 2;
+/// Stopped by Ctrl-C (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: i32 = 130;
 
 /// Writes to stdout; a closed pipe (`plan | head`) is not an error.
 pub fn out(text: &str) {
@@ -64,9 +72,29 @@ fn validate(files: &[std::path::PathBuf], format: ValidateFormat) -> i32 {
     let mut code = EXIT_OK;
     for f in files {
         match config_loader::load(f) {
-            Ok(_) => {
+            Ok(config) => {
+                let warnings = crate::lints::lint(&config);
+                let n = warnings.len();
+                if n > 0 {
+                    let fe = FileErrors {
+                        path: f.display().to_string(),
+                        source: std::fs::read_to_string(f).unwrap_or_default(),
+                        errors: warnings,
+                    };
+                    match format {
+                        ValidateFormat::Github => out(&format!("{}\n", fe.render_github())),
+                        ValidateFormat::Text => {
+                            err(&fe.render(color_wanted(std::io::stderr().is_terminal())))
+                        }
+                    }
+                }
                 if format == ValidateFormat::Text {
-                    out(&format!("{}: valid\n", f.display()));
+                    let note = if n == 0 {
+                        String::new()
+                    } else {
+                        format!(" ({n} warning{})", if n == 1 { "" } else { "s" })
+                    };
+                    out(&format!("{}: valid{note}\n", f.display()));
                 }
             }
             Err(LoadError::Invalid(e)) => {
@@ -170,6 +198,7 @@ async fn read_and_plan(
     let live = live::read_lists(client, current, live::Needs::all(with_assignments)).await?;
     let ctx = Context {
         auth_key_mask: Some(client.key_mask()),
+        now: Some(crate::timestamp::now()),
     };
     match planner::plan(config, &live, &ctx) {
         Ok(plan) => Ok(Ok((live, plan))),
@@ -242,31 +271,36 @@ async fn online(command: Command, settings: &Settings) -> anyhow::Result<i32> {
             }
         }
         Command::Apply {
-            plan: Some(plan),
+            plan,
             file,
+            auto_approve,
             confirm,
             secrets_out,
-            ..
+            secrets_append,
+            secrets_cmd,
+            ack_deletes,
+            allow_reinvite,
         } => {
-            let (f, s) = (file.as_deref(), secrets_out.as_deref());
-            apply_saved(&plan, f, confirm, s, &client, settings).await?
+            let opts = ApplyOptions {
+                ask: if plan.is_some() {
+                    confirm
+                } else {
+                    !auto_approve
+                },
+                secrets_out,
+                secrets_append,
+                secrets_cmd,
+                acks: ack_deletes,
+                allow_reinvite,
+            };
+            match (plan, file) {
+                (Some(plan), file) => {
+                    apply_saved(&plan, file.as_deref(), &opts, &client, settings).await?
+                }
+                (None, Some(file)) => apply(&file, &opts, &client, settings).await?,
+                (None, None) => bail!("apply needs a saved PLAN or -f FILE"),
+            }
         }
-        Command::Apply {
-            file: Some(file),
-            auto_approve,
-            secrets_out,
-            ..
-        } => {
-            apply(
-                &file,
-                auto_approve,
-                secrets_out.as_deref(),
-                &client,
-                settings,
-            )
-            .await?
-        }
-        Command::Apply { .. } => bail!("apply needs a saved PLAN or -f FILE"),
         Command::Export { output } => {
             let live = live::read(&client, true).await?;
             let (config, warnings) = export::to_config(&live);
@@ -301,8 +335,7 @@ async fn online(command: Command, settings: &Settings) -> anyhow::Result<i32> {
 
 async fn apply(
     file: &Path,
-    auto_approve: bool,
-    secrets_out: Option<&Path>,
+    opts: &ApplyOptions,
     client: &Client,
     settings: &Settings,
 ) -> anyhow::Result<i32> {
@@ -314,7 +347,7 @@ async fn apply(
         Ok(x) => x,
         Err(code) => return Ok(code),
     };
-    execute(&plan, !auto_approve, secrets_out, client, settings).await
+    execute(&plan, opts, client, settings).await
 }
 
 /// Applies a saved plan exactly, after checking that nothing it touches
@@ -322,8 +355,7 @@ async fn apply(
 async fn apply_saved(
     path: &Path,
     file: Option<&Path>,
-    confirm: bool,
-    secrets_out: Option<&Path>,
+    opts: &ApplyOptions,
     client: &Client,
     settings: &Settings,
 ) -> anyhow::Result<i32> {
@@ -356,14 +388,68 @@ async fn apply_saved(
         err(&render_text::render_changed(&changed));
         return Ok(EXIT_ERROR);
     }
-    execute(&saved.plan, confirm, secrets_out, client, settings).await
+    execute(&saved.plan, opts, client, settings).await
 }
 
-/// Shows the plan, then asks (when `ask`) and applies it as it is.
+/// How `apply` may proceed, from its flags.
+struct ApplyOptions {
+    ask: bool,
+    secrets_out: Option<PathBuf>,
+    secrets_append: bool,
+    secrets_cmd: Option<String>,
+    acks: Vec<(Kind, usize)>,
+    allow_reinvite: bool,
+}
+
+impl ApplyOptions {
+    /// Everything that would stop the apply, checked before any write.
+    fn refusal(&self, plan: &Plan) -> Option<String> {
+        if let Err(e) = safety::check_acks(&plan.actions, &plan.blocks, &self.acks) {
+            return Some(e);
+        }
+        let reinvites: Vec<&str> = plan
+            .actions
+            .iter()
+            .filter(|a| a.kind == Kind::Member && a.op == Op::Replace)
+            .map(|a| a.address.as_str())
+            .collect();
+        if !reinvites.is_empty() && !self.allow_reinvite {
+            return Some(format!(
+                "the plan re-invites {} (a permission change), which removes their access until they accept again: review it, then pass --allow-reinvite",
+                reinvites.join(", ")
+            ));
+        }
+        if plan.creates_keys() && self.secrets_out.is_none() && self.secrets_cmd.is_none() {
+            return Some("this plan creates API keys, whose secrets are shown only once: pass --secrets-out FILE or --secrets-cmd CMD".into());
+        }
+        None
+    }
+
+    fn sink(&self) -> anyhow::Result<Option<SecretSink>> {
+        if let Some(cmd) = &self.secrets_cmd {
+            return Ok(Some(SecretSink::Command(SecretsCmd {
+                command: cmd.clone(),
+                recovery_dir: std::env::current_dir()?,
+            })));
+        }
+        let Some(p) = &self.secrets_out else {
+            return Ok(None);
+        };
+        let file = if self.secrets_append {
+            SecretsOut::append(p)
+        } else {
+            SecretsOut::create(p)
+        };
+        let file = file.with_context(|| format!("cannot open the secrets file {}", p.display()))?;
+        Ok(Some(SecretSink::File(file)))
+    }
+}
+
+/// Shows the plan, checks every limit, asks (when `opts.ask`), and applies
+/// it as it is. Ctrl-C lets the action in flight finish and starts no other.
 async fn execute(
     plan: &Plan,
-    ask: bool,
-    secrets_out: Option<&Path>,
+    opts: &ApplyOptions,
     client: &Client,
     settings: &Settings,
 ) -> anyhow::Result<i32> {
@@ -376,28 +462,35 @@ async fn execute(
     if plan.is_empty() {
         return Ok(EXIT_OK);
     }
-    if plan.creates_keys() && secrets_out.is_none() {
-        bail!(
-            "this plan creates API keys, whose secrets are shown only once: pass --secrets-out FILE; nothing was changed"
-        );
+    if let Some(why) = opts.refusal(plan) {
+        bail!("{why}; nothing was changed");
     }
-    if ask && !confirm()? {
+    if opts.ask && !confirm()? {
         err("Apply cancelled; nothing was changed.");
         return Ok(EXIT_ERROR);
     }
-    let mut secrets = match secrets_out {
-        Some(p) => Some(
-            SecretsOut::create(p)
-                .with_context(|| format!("cannot create the secrets file {}", p.display()))?,
-        ),
-        None => None,
-    };
-    let report = applier::apply(client, plan, secrets.as_mut()).await;
+    let mut sink = opts.sink()?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let watcher = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            flag.store(true, Ordering::SeqCst);
+            err("Interrupted: finishing the request in flight, starting no new ones…");
+        }
+    });
+    let report = applier::apply(client, plan, sink.as_mut(), Some(stop)).await;
+    watcher.abort();
     out(&render_report(
         &report,
-        secrets.as_ref().map(SecretsOut::path),
+        sink.as_ref().map(SecretSink::describe),
     ));
-    Ok(if report.ok() { EXIT_OK } else { EXIT_ERROR })
+    Ok(if report.interrupted {
+        EXIT_INTERRUPTED
+    } else if report.ok() {
+        EXIT_OK
+    } else {
+        EXIT_ERROR
+    })
 }
 
 /// Asks on the terminal; refuses to guess when nobody is there to answer.
@@ -413,7 +506,7 @@ fn confirm() -> anyhow::Result<bool> {
     Ok(line.trim() == "yes")
 }
 
-pub fn render_report(r: &ApplyReport, secrets: Option<&Path>) -> String {
+pub fn render_report(r: &ApplyReport, secrets: Option<String>) -> String {
     use std::fmt::Write as _;
     let mut s = String::new();
     if r.ok() {
@@ -426,17 +519,22 @@ pub fn render_report(r: &ApplyReport, secrets: Option<&Path>) -> String {
     } else {
         let _ = writeln!(
             s,
-            "\nApply failed: {} applied, {} failed, {} not attempted.",
+            "\nApply {}: {} applied, {} failed, {} not attempted.",
+            if r.interrupted {
+                "interrupted"
+            } else {
+                "failed"
+            },
             r.applied.len(),
             r.failed.len(),
             r.not_attempted.len()
         );
     }
     if !r.keys_created.is_empty() {
-        let path = secrets.map_or("(none)".into(), |p| p.display().to_string());
+        let sink = secrets.unwrap_or_else(|| "(nowhere)".into());
         let _ = writeln!(
             s,
-            "{} new API key secret{} written to {path}.",
+            "{} new API key secret{} {sink}.",
             r.keys_created.len(),
             if r.keys_created.len() == 1 { "" } else { "s" }
         );

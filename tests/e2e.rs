@@ -19,6 +19,7 @@ fn apply_example(server: &Server, dir: &std::path::Path, secrets: &str) -> crate
         dir,
         &[
             "apply",
+            "--allow-reinvite",
             "-f",
             &ex(),
             "--auto-approve",
@@ -75,6 +76,7 @@ fn apply_then_plan_shows_no_changes_and_export_round_trips() {
         p,
         &[
             "apply",
+            "--allow-reinvite",
             "--sandbox=state.json",
             "-f",
             &ex(),
@@ -266,11 +268,22 @@ fn apply_refuses_without_approval_or_a_secrets_file_and_changes_nothing() {
     let o = run_at(
         &server,
         d.path(),
-        &["apply", "-f", &ex(), "--secrets-out", "s.json"],
+        &[
+            "apply",
+            "--allow-reinvite",
+            "-f",
+            &ex(),
+            "--secrets-out",
+            "s.json",
+        ],
     );
     assert_eq!(o.code, 1);
     assert!(o.stderr.contains("--auto-approve"), "{}", o.stderr);
-    let o = run_at(&server, d.path(), &["apply", "-f", &ex(), "--auto-approve"]);
+    let o = run_at(
+        &server,
+        d.path(),
+        &["apply", "--allow-reinvite", "-f", &ex(), "--auto-approve"],
+    );
     assert_eq!(o.code, 1);
     assert!(o.stderr.contains("--secrets-out"), "{}", o.stderr);
     assert_eq!(server.sandbox.state(), state, "nothing was written");
@@ -379,6 +392,7 @@ fn secrets_stay_out_of_trace_logs() {
         d.path(),
         &[
             "apply",
+            "--allow-reinvite",
             "--sandbox=st.json",
             "-f",
             &ex(),
@@ -434,6 +448,7 @@ fn the_sandbox_command_serves_a_state_file_and_persists_changes() {
         d.path(),
         &[
             "apply",
+            "--allow-reinvite",
             "-f",
             &ex(),
             "--auto-approve",
@@ -477,7 +492,7 @@ fn apply_asks_for_yes_on_a_terminal() {
     let bin = env!("CARGO_BIN_EXE_instantly-rbac");
     let attempt = |answer: &str, state: &str| {
         let cmd = format!(
-            "{bin} apply --sandbox={state} -f {} --secrets-out {state}.secrets",
+            "{bin} apply --allow-reinvite --sandbox={state} -f {} --secrets-out {state}.secrets",
             ex()
         );
         let mut child = std::process::Command::new(script)

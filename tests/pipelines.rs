@@ -46,7 +46,15 @@ fn apply_saved(server: &Server, dir: &Path, secrets: &str) -> crate::support::Ou
     run_at(
         server,
         dir,
-        &["apply", "plan.json", "-f", &ex(), "--secrets-out", secrets],
+        &[
+            "apply",
+            "--allow-reinvite",
+            "plan.json",
+            "-f",
+            &ex(),
+            "--secrets-out",
+            secrets,
+        ],
     )
 }
 
@@ -150,7 +158,13 @@ fn bad_plan_files_are_refused_before_any_write() {
     let o = run_at(
         &server,
         p,
-        &["apply", "plan.json", "-f", other.to_str().unwrap()],
+        &[
+            "apply",
+            "--allow-reinvite",
+            "plan.json",
+            "-f",
+            other.to_str().unwrap(),
+        ],
     );
     assert_eq!(o.code, 1);
     assert!(o.stderr.contains("different desired file"), "{}", o.stderr);
@@ -161,7 +175,13 @@ fn bad_plan_files_are_refused_before_any_write() {
     let o = run_at(
         &second,
         p,
-        &["apply", "plan.json", "--secrets-out", "x.json"],
+        &[
+            "apply",
+            "--allow-reinvite",
+            "plan.json",
+            "--secrets-out",
+            "x.json",
+        ],
     );
     assert_eq!(o.code, 1);
     assert!(
@@ -174,7 +194,14 @@ fn bad_plan_files_are_refused_before_any_write() {
     let o = run_at(
         &server,
         p,
-        &["apply", "plan.json", "--confirm", "--secrets-out", "y.json"],
+        &[
+            "apply",
+            "--allow-reinvite",
+            "plan.json",
+            "--confirm",
+            "--secrets-out",
+            "y.json",
+        ],
     );
     assert_eq!(o.code, 1, "--confirm needs a terminal to ask");
     assert_eq!(server.sandbox.state(), state, "no bad input wrote anything");

@@ -10,6 +10,7 @@ use instantly_rbac::sandbox::demo::demo_state;
 fn ctx() -> Context {
     Context {
         auth_key_mask: Some("sbx_…cdef".into()),
+        now: None,
     }
 }
 

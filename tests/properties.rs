@@ -190,6 +190,7 @@ fn desired(w: &World, modes: (bool, bool, bool)) -> Config {
         c.api_keys.push(ApiKeySpec {
             name: At::bare(KEYS[*k].into()),
             scopes: scopes.iter().map(|&s| SCOPES[s].to_owned()).collect(),
+            rotate_after_days: None,
         });
     }
     for (t, cs, accs) in &w.tags {
@@ -206,6 +207,7 @@ fn desired(w: &World, modes: (bool, bool, bool)) -> Config {
 fn ctx() -> Context {
     Context {
         auth_key_mask: Some(instantly_rbac::client::mask_key(OPERATOR_KEY)),
+        now: None,
     }
 }
 
@@ -234,8 +236,8 @@ proptest! {
             let live = instantly_rbac::live::read(&client, true).await.unwrap();
             let first = plan(&config, &live, &ctx()).unwrap();
             let dir = tempfile::tempdir().unwrap();
-            let mut secrets = instantly_rbac::secrets_out::SecretsOut::create(&dir.path().join("s.json")).unwrap();
-            let report = instantly_rbac::applier::apply(&client, &first, Some(&mut secrets)).await;
+            let mut secrets = instantly_rbac::secret_sink::SecretSink::File(instantly_rbac::secrets_out::SecretsOut::create(&dir.path().join("s.json")).unwrap());
+            let report = instantly_rbac::applier::apply(&client, &first, Some(&mut secrets), None).await;
             assert!(report.ok(), "{report:?}");
             let again = instantly_rbac::live::read(&client, true).await.unwrap();
             let second = plan(&config, &again, &ctx()).unwrap();

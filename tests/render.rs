@@ -16,6 +16,7 @@ fn plan_of(text: &str, live: &Live) -> Plan {
         live,
         &Context {
             auth_key_mask: Some("sbx_…cdef".into()),
+            now: None,
         },
     )
     .unwrap()

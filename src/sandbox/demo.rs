@@ -22,6 +22,13 @@ fn member(n: u8, email: &str, role: &str, permissions: Option<&[&str]>, accepted
     }
 }
 
+/// Keys are a month old whenever the demo starts, so that rotation policies
+/// in examples behave the same on any day.
+fn month_ago() -> String {
+    let t = crate::timestamp::now() - 30 * 86_400;
+    format!("{}T09:00:00.000Z", crate::timestamp::date(t))
+}
+
 fn key(n: u8, name: &str, scopes: &[&str], secret: &str) -> ApiKey {
     ApiKey {
         id: format!("01946416-3000-7000-8000-0000000000{n:02}"),
@@ -29,8 +36,8 @@ fn key(n: u8, name: &str, scopes: &[&str], secret: &str) -> ApiKey {
         scopes: scopes.iter().map(|s| s.to_string()).collect(),
         key: secret.into(),
         organization_id: ORG.into(),
-        timestamp_created: T0.into(),
-        timestamp_updated: T0.into(),
+        timestamp_created: month_ago(),
+        timestamp_updated: month_ago(),
     }
 }
 

@@ -1,0 +1,168 @@
+//! Change thresholds: a plan that deletes too much at once, or leaves too
+//! few admins, is blocked until a person acknowledges the exact count.
+//! Pure: computed from the plan, the live workspace and the policy.
+
+use crate::config::Policy;
+use crate::live::Live;
+use crate::plan::{Action, Kind, Op, State};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Block {
+    /// `max_delete_percent`, `max_deletes` or `min_admins`.
+    pub limit: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<Kind>,
+    pub count: usize,
+    pub message: String,
+    /// What `apply --ack-deletes` must be given, when a person can accept it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ack: Option<String>,
+}
+
+pub fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Member => "member",
+        Kind::ApiKey => "api_key",
+        Kind::Tag => "tag",
+        Kind::Assignment => "assignment",
+    }
+}
+
+pub fn kind_from_name(name: &str) -> Option<Kind> {
+    Kind::ALL.into_iter().find(|k| kind_name(*k) == name)
+}
+
+fn deletes(actions: &[Action], kind: Kind) -> usize {
+    actions
+        .iter()
+        .filter(|a| a.kind == kind && a.op == Op::Delete)
+        .count()
+}
+
+fn is_admin(s: Option<&State>) -> bool {
+    matches!(s, Some(State::Member(m)) if !m.pending && (m.role == "admin" || m.role == "owner"))
+}
+
+/// Accepted admins (the owner included) once the plan is applied; invites
+/// and re-invites count only once accepted.
+pub fn admins_after(actions: &[Action], live: &Live) -> usize {
+    let now = live
+        .members
+        .iter()
+        .filter(|m| m.accepted && (m.role == "admin" || m.role == "owner"))
+        .count() as i64;
+    let delta: i64 = actions
+        .iter()
+        .filter(|a| a.kind == Kind::Member)
+        .map(|a| i64::from(is_admin(a.after.as_ref())) - i64::from(is_admin(a.before.as_ref())))
+        .sum();
+    (now + delta).max(0) as usize
+}
+
+pub fn blocks(actions: &[Action], live: &Live, policy: &Policy) -> Vec<Block> {
+    let mut out = Vec::new();
+    let totals = [
+        (Kind::Member, live.members.len()),
+        (Kind::ApiKey, live.api_keys.len()),
+        (Kind::Tag, live.tags.len()),
+        (Kind::Assignment, live.mappings.len()),
+    ];
+    for (kind, total) in totals {
+        let n = deletes(actions, kind);
+        if n == 0 {
+            continue;
+        }
+        let name = kind_name(kind);
+        let ack = Some(format!("{name}={n}"));
+        let pct = policy.max_delete_percent as usize;
+        if total >= 10 && n * 100 > pct * total {
+            out.push(Block {
+                limit: "max_delete_percent".into(),
+                kind: Some(kind),
+                count: n,
+                message: format!(
+                    "deletes {n} of {total} {name}s ({}%), more than policy.max_delete_percent ({pct}%)",
+                    n * 100 / total
+                ),
+                ack: ack.clone(),
+            });
+        } else if n > policy.max_deletes as usize {
+            out.push(Block {
+                limit: "max_deletes".into(),
+                kind: Some(kind),
+                count: n,
+                message: format!(
+                    "deletes {n} {name}s, more than policy.max_deletes ({})",
+                    policy.max_deletes
+                ),
+                ack,
+            });
+        }
+    }
+    let admins = admins_after(actions, live);
+    if admins < policy.min_admins as usize {
+        out.push(Block {
+            limit: "min_admins".into(),
+            kind: None,
+            count: admins,
+            message: format!(
+                "would leave {admins} admin{} (the owner counts), fewer than policy.min_admins ({}); declare more admins or lower the policy",
+                if admins == 1 { "" } else { "s" },
+                policy.min_admins
+            ),
+            ack: None,
+        });
+    }
+    out
+}
+
+/// Checks `--ack-deletes` against the plan: every acknowledgeable block
+/// needs its exact count, and an acknowledged count that differs from the
+/// plan means the plan changed since review.
+pub fn check_acks(
+    actions: &[Action],
+    blocks: &[Block],
+    acks: &[(Kind, usize)],
+) -> Result<(), String> {
+    for (kind, n) in acks {
+        let planned = deletes(actions, *kind);
+        if planned != *n {
+            return Err(format!(
+                "--ack-deletes {}={n} does not match the plan, which deletes {planned}: the plan changed since it was reviewed; review it again",
+                kind_name(*kind)
+            ));
+        }
+    }
+    let mut missing = Vec::new();
+    for b in blocks {
+        match (&b.ack, b.kind) {
+            (None, _) => return Err(format!("the plan is blocked: it {}", b.message)),
+            (Some(ack), Some(kind)) if !acks.contains(&(kind, b.count)) => {
+                missing.push(format!("{} (--ack-deletes {ack})", b.message))
+            }
+            _ => {}
+        }
+    }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "the plan is blocked by the deletion limits; after reviewing it, acknowledge each with the exact count:\n  {}",
+            missing.join("\n  ")
+        ))
+    }
+}
+
+/// Parses `KIND=N` for `--ack-deletes`.
+pub fn parse_ack(s: &str) -> Result<(Kind, usize), String> {
+    let (k, n) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}`: expected KIND=N, e.g. member=12"))?;
+    let kind = kind_from_name(k)
+        .ok_or_else(|| format!("`{k}`: KIND is one of member, api_key, tag, assignment"))?;
+    let n = n
+        .parse()
+        .map_err(|_| format!("`{n}`: N must be a whole number"))?;
+    Ok((kind, n))
+}
