@@ -98,12 +98,11 @@ fn run(command: &str, input: &str) -> Result<(), String> {
         .map(|mut s| s.write_all(input.as_bytes()))
         .unwrap_or(Ok(()));
     let status = child.wait().map_err(|e| e.to_string())?;
-    write.map_err(|e| format!("it did not read the secret: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("it exited with {status}"))
+    // The exit status says more than a broken pipe from a command that quit early.
+    if !status.success() {
+        return Err(format!("it exited with {status}"));
     }
+    write.map_err(|e| format!("it did not read the secret: {e}"))
 }
 
 fn write_recovery(path: &Path, doc: &str) -> std::io::Result<()> {

@@ -199,6 +199,7 @@ fn a_failure_midway_leaves_a_plan_of_exactly_the_remainder() {
             .collect();
     server.sandbox.set_faults(Faults {
         fail_write: Some(5),
+        ..Faults::default()
     });
     let o = apply_example(&server, d.path(), "s.json");
     assert_eq!(o.code, 1, "{}", o.stdout);

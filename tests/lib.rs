@@ -9,3 +9,4 @@ mod pipelines;
 mod planner;
 mod properties;
 mod render;
+mod safety;

@@ -18,6 +18,8 @@ pub struct Faults {
     /// Answer the Nth write (POST, PATCH, DELETE; 1-based, counted from when
     /// this was set) with a 500 without carrying it out.
     pub fail_write: Option<usize>,
+    /// Wait this long before answering each request.
+    pub latency_ms: u64,
 }
 
 pub(crate) struct Shared {
