@@ -25,7 +25,10 @@ fn plan_at(text: &str, state: &SandboxState, now: Option<i64>) -> Plan {
 }
 
 fn addresses(p: &Plan) -> Vec<String> {
-    p.actions.iter().map(|a| format!("{:?} {}", a.op, a.address)).collect()
+    p.actions
+        .iter()
+        .map(|a| format!("{:?} {}", a.op, a.address))
+        .collect()
 }
 
 /// The demo workspace plus `n` accepted editors.
@@ -98,13 +101,28 @@ fn deletion_limits_block_and_name_the_exact_acknowledgement() {
     assert_eq!(p.blocks.len(), 1);
     assert_eq!(p.blocks[0].limit, "max_delete_percent");
     assert_eq!(p.blocks[0].ack.as_deref(), Some("member=16"));
-    assert!(check_acks(&p.actions, &p.blocks, &[]).unwrap_err().contains("--ack-deletes member=16"));
-    assert!(check_acks(&p.actions, &p.blocks, &[(Kind::Member, 15)]).unwrap_err().contains("which deletes 16"));
+    assert!(
+        check_acks(&p.actions, &p.blocks, &[])
+            .unwrap_err()
+            .contains("--ack-deletes member=16")
+    );
+    assert!(
+        check_acks(&p.actions, &p.blocks, &[(Kind::Member, 15)])
+            .unwrap_err()
+            .contains("which deletes 16")
+    );
     assert!(check_acks(&p.actions, &p.blocks, &[(Kind::Member, 16)]).is_ok());
-    assert!(check_acks(&p.actions, &p.blocks, &[(Kind::Member, 16), (Kind::Tag, 1)]).is_err(), "an ack for a count not planned");
+    assert!(
+        check_acks(&p.actions, &p.blocks, &[(Kind::Member, 16), (Kind::Tag, 1)]).is_err(),
+        "an ack for a count not planned"
+    );
 
     // Under 10 objects the share is not counted; the absolute limit still is.
-    let p = plan_at("version: 1\npolicy: {members: additive, api_keys: additive, max_deletes: 1}\n", &demo_state(), None);
+    let p = plan_at(
+        "version: 1\npolicy: {members: additive, api_keys: additive, max_deletes: 1}\n",
+        &demo_state(),
+        None,
+    );
     assert_eq!(p.blocks.len(), 1, "{:?}", p.blocks);
     assert_eq!(p.blocks[0].limit, "max_deletes");
     assert_eq!(p.blocks[0].ack.as_deref(), Some("tag=2"));
@@ -117,7 +135,11 @@ fn deletion_limits_block_and_name_the_exact_acknowledgement() {
     );
     assert_eq!(p.blocks[0].limit, "min_admins");
     assert_eq!(p.blocks[0].count, 2, "the owner and support@ remain");
-    assert!(check_acks(&p.actions, &p.blocks, &[]).unwrap_err().contains("fewer than policy.min_admins (3)"));
+    assert!(
+        check_acks(&p.actions, &p.blocks, &[])
+            .unwrap_err()
+            .contains("fewer than policy.min_admins (3)")
+    );
 }
 
 #[test]
@@ -131,23 +153,52 @@ policy: {members: additive, tags: additive}
 ";
     let now = instantly_rbac::timestamp::now();
     let p = plan_at(text, &demo_state(), Some(now));
-    assert_eq!(addresses(&p), vec!["Replace api_key[Marketing — Analytics Read Only]"]);
+    assert_eq!(
+        addresses(&p),
+        vec!["Replace api_key[Marketing — Analytics Read Only]"]
+    );
     let reason = p.actions[0].reason.as_deref().unwrap();
-    assert!(reason.starts_with("rotation due: created ") && reason.contains("30 days ago (rotate_after_days: 20)"), "{reason}");
-    assert!(p.warnings.iter().any(|w| w.contains("due for rotation") && w.contains("automation")), "{:?}", p.warnings);
-    assert!(plan_at(text, &demo_state(), None).is_empty(), "no clock, no rotation");
+    assert!(
+        reason.starts_with("rotation due: created ")
+            && reason.contains("30 days ago (rotate_after_days: 20)"),
+        "{reason}"
+    );
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.contains("due for rotation") && w.contains("automation")),
+        "{:?}",
+        p.warnings
+    );
+    assert!(
+        plan_at(text, &demo_state(), None).is_empty(),
+        "no clock, no rotation"
+    );
 }
 
 #[test]
 fn validate_warns_about_wildcard_keys_without_rotation() {
     let d = tempfile::tempdir().unwrap();
-    write(d.path(), "w.yaml", "version: 1\napi_keys:\n  - name: ci\n    scopes: [\"all:all\"]\n  - name: ok\n    scopes: [\"all:read\"]\n    rotate_after_days: 30\n");
+    write(
+        d.path(),
+        "w.yaml",
+        "version: 1\napi_keys:\n  - name: ci\n    scopes: [\"all:all\"]\n  - name: ok\n    scopes: [\"all:read\"]\n    rotate_after_days: 30\n",
+    );
     let o = run(d.path(), &["validate", "-f", "w.yaml"], &[]);
     assert_eq!(o.code, 0);
     assert_eq!(o.stdout, "w.yaml: valid (1 warning)\n");
     insta::assert_snapshot!(o.stderr);
-    let o = run(d.path(), &["validate", "-f", "w.yaml", "--format", "github"], &[]);
-    assert!(o.stdout.starts_with("::warning file=w.yaml,line=3,col=11::API key `ci`"), "{}", o.stdout);
+    let o = run(
+        d.path(),
+        &["validate", "-f", "w.yaml", "--format", "github"],
+        &[],
+    );
+    assert!(
+        o.stdout
+            .starts_with("::warning file=w.yaml,line=3,col=11::API key `ci`"),
+        "{}",
+        o.stdout
+    );
 }
 
 #[test]
@@ -160,18 +211,68 @@ fn apply_refuses_blocked_plans_until_acknowledged_exactly() {
         "version: 1\nmembers:\n  - {email: owner@acme.com, role: owner}\n  - {email: alice@acme.com, role: admin}\npolicy: {api_keys: additive, tags: additive, ignore: {members: ['*@instantly.ai']}}\n",
     );
     let o = run_at(&server, d.path(), &["plan", "-f", "w.yaml"]);
-    assert!(o.stdout.contains("after review, acknowledge with: --ack-deletes member=16"), "{}", o.stdout);
+    assert!(
+        o.stdout
+            .contains("after review, acknowledge with: --ack-deletes member=16"),
+        "{}",
+        o.stdout
+    );
     let state = server.sandbox.state();
-    let o = run_at(&server, d.path(), &["apply", "-f", "w.yaml", "--auto-approve"]);
+    let o = run_at(
+        &server,
+        d.path(),
+        &["apply", "-f", "w.yaml", "--auto-approve"],
+    );
     assert_eq!(o.code, 1);
-    assert!(o.stderr.contains("(--ack-deletes member=16)"), "{}", o.stderr);
-    let o = run_at(&server, d.path(), &["apply", "-f", "w.yaml", "--auto-approve", "--ack-deletes", "member=15"]);
+    assert!(
+        o.stderr.contains("(--ack-deletes member=16)"),
+        "{}",
+        o.stderr
+    );
+    let o = run_at(
+        &server,
+        d.path(),
+        &[
+            "apply",
+            "-f",
+            "w.yaml",
+            "--auto-approve",
+            "--ack-deletes",
+            "member=15",
+        ],
+    );
     assert_eq!(o.code, 1);
-    assert!(o.stderr.contains("the plan changed since it was reviewed"), "{}", o.stderr);
-    let o = run_at(&server, d.path(), &["apply", "-f", "w.yaml", "--auto-approve", "--ack-deletes", "members=16"]);
+    assert!(
+        o.stderr.contains("the plan changed since it was reviewed"),
+        "{}",
+        o.stderr
+    );
+    let o = run_at(
+        &server,
+        d.path(),
+        &[
+            "apply",
+            "-f",
+            "w.yaml",
+            "--auto-approve",
+            "--ack-deletes",
+            "members=16",
+        ],
+    );
     assert_eq!(o.code, 2, "clap rejects an unknown kind: {}", o.stderr);
     assert_eq!(server.sandbox.state(), state, "nothing was written");
-    let o = run_at(&server, d.path(), &["apply", "-f", "w.yaml", "--auto-approve", "--ack-deletes", "member=16"]);
+    let o = run_at(
+        &server,
+        d.path(),
+        &[
+            "apply",
+            "-f",
+            "w.yaml",
+            "--auto-approve",
+            "--ack-deletes",
+            "member=16",
+        ],
+    );
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert_eq!(server.sandbox.state().members.len(), 3);
 }
@@ -181,9 +282,25 @@ fn reinvites_need_allow_reinvite() {
     let d = tempfile::tempdir().unwrap();
     let server = Server::demo();
     let state = server.sandbox.state();
-    let o = run_at(&server, d.path(), &["apply", "-f", &ex(), "--auto-approve", "--secrets-out", "s.json"]);
+    let o = run_at(
+        &server,
+        d.path(),
+        &[
+            "apply",
+            "-f",
+            &ex(),
+            "--auto-approve",
+            "--secrets-out",
+            "s.json",
+        ],
+    );
     assert_eq!(o.code, 1);
-    assert!(o.stderr.contains("re-invites member[carol@acme.com]") && o.stderr.contains("--allow-reinvite"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("re-invites member[carol@acme.com]")
+            && o.stderr.contains("--allow-reinvite"),
+        "{}",
+        o.stderr
+    );
     assert_eq!(server.sandbox.state(), state);
 }
 
@@ -196,43 +313,116 @@ fn secrets_cmd_receives_each_new_key_and_a_failure_keeps_the_secret_safe() {
     let d = tempfile::tempdir().unwrap();
     let p = d.path();
     let server = Server::demo();
-    let apply = |cmd: &str| run_at(&server, p, &["apply", "--allow-reinvite", "-f", &ex(), "--auto-approve", "--secrets-cmd", cmd]);
+    let apply = |cmd: &str| {
+        run_at(
+            &server,
+            p,
+            &[
+                "apply",
+                "--allow-reinvite",
+                "-f",
+                &ex(),
+                "--auto-approve",
+                "--secrets-cmd",
+                cmd,
+            ],
+        )
+    };
 
     let o = apply("exit 3");
     assert_eq!(o.code, 1);
-    assert!(o.stdout.contains("--secrets-cmd failed (it exited with exit status: 3)"), "{}", o.stdout);
-    let recovered: Vec<_> = std::fs::read_dir(p).unwrap().map(|e| e.unwrap().path()).filter(|f| f.to_string_lossy().contains("instantly-rbac-recovered-")).collect();
+    assert!(
+        o.stdout
+            .contains("--secrets-cmd failed (it exited with exit status: 3)"),
+        "{}",
+        o.stdout
+    );
+    let recovered: Vec<_> = std::fs::read_dir(p)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|f| f.to_string_lossy().contains("instantly-rbac-recovered-"))
+        .collect();
     assert_eq!(recovered.len(), 1);
-    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&recovered[0]).unwrap()).unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&recovered[0]).unwrap()).unwrap();
     assert_eq!(doc["name"], "SDR — Campaign Management");
     let key = doc["key"].as_str().unwrap().to_owned();
     assert!(!o.stdout.contains(&key) && !o.stderr.contains(&key));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&recovered[0]).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&recovered[0])
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777,
+            0o600
+        );
     }
 
     let o = apply("cat >> got.jsonl; echo >> got.jsonl");
     assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
-    assert!(o.stdout.contains("1 new API key secret handed to --secrets-cmd."), "{}", o.stdout);
-    let got: Vec<serde_json::Value> = std::fs::read_to_string(p.join("got.jsonl")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(
+        o.stdout
+            .contains("1 new API key secret handed to --secrets-cmd."),
+        "{}",
+        o.stdout
+    );
+    let got: Vec<serde_json::Value> = std::fs::read_to_string(p.join("got.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(got.len(), 1);
     assert_eq!(got[0]["name"], "Marketing — Analytics Read Only");
-    assert_eq!(got[0]["scopes"], serde_json::json!(["accounts:read", "campaigns:read"]));
+    assert_eq!(
+        got[0]["scopes"],
+        serde_json::json!(["accounts:read", "campaigns:read"])
+    );
     assert!(!o.stdout.contains(got[0]["key"].as_str().unwrap()));
     let again = run_at(&server, p, &["plan", "-f", &ex(), "--detailed-exitcode"]);
     assert_eq!(again.code, 0, "converged: {}", again.stdout);
-    let names: Vec<String> = server.sandbox.state().api_keys.iter().map(|k| k.name.clone()).collect();
-    assert_eq!(names.iter().filter(|n| n.as_str() == "SDR — Campaign Management").count(), 1, "{names:?}");
+    let names: Vec<String> = server
+        .sandbox
+        .state()
+        .api_keys
+        .iter()
+        .map(|k| k.name.clone())
+        .collect();
+    assert_eq!(
+        names
+            .iter()
+            .filter(|n| n.as_str() == "SDR — Campaign Management")
+            .count(),
+        1,
+        "{names:?}"
+    );
 }
 
 #[test]
 fn secrets_append_keeps_earlier_secrets() {
     let d = tempfile::tempdir().unwrap();
     let server = Server::demo();
-    write(d.path(), "s.json", "[{\"name\": \"earlier\", \"id\": \"x\", \"key\": \"k\"}]\n");
-    let o = run_at(&server, d.path(), &["apply", "--allow-reinvite", "-f", &ex(), "--auto-approve", "--secrets-out", "s.json", "--secrets-append"]);
+    write(
+        d.path(),
+        "s.json",
+        "[{\"name\": \"earlier\", \"id\": \"x\", \"key\": \"k\"}]\n",
+    );
+    let o = run_at(
+        &server,
+        d.path(),
+        &[
+            "apply",
+            "--allow-reinvite",
+            "-f",
+            &ex(),
+            "--auto-approve",
+            "--secrets-out",
+            "s.json",
+            "--secrets-append",
+        ],
+    );
     assert_eq!(o.code, 0, "{}", o.stderr);
     let all = secrets_in(d.path(), "s.json");
     assert_eq!(all.len(), 3);
@@ -240,7 +430,14 @@ fn secrets_append_keeps_earlier_secrets() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(d.path().join("s.json")).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(d.path().join("s.json"))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777,
+            0o600
+        );
     }
 }
 
@@ -248,9 +445,20 @@ fn secrets_append_keeps_earlier_secrets() {
 fn ctrl_c_finishes_the_action_in_flight_and_a_rerun_converges() {
     let d = tempfile::tempdir().unwrap();
     let server = Server::demo();
-    server.sandbox.set_faults(Faults { latency_ms: 150, ..Faults::default() });
+    server.sandbox.set_faults(Faults {
+        latency_ms: 150,
+        ..Faults::default()
+    });
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_instantly-rbac"))
-        .args(["apply", "--allow-reinvite", "-f", &ex(), "--auto-approve", "--secrets-out", "s1.json"])
+        .args([
+            "apply",
+            "--allow-reinvite",
+            "-f",
+            &ex(),
+            "--auto-approve",
+            "--secrets-out",
+            "s1.json",
+        ])
         .current_dir(d.path())
         .env("INSTANTLY_API_URL", server.url())
         .env("INSTANTLY_API_KEY", crate::support::OPERATOR_KEY)
@@ -263,31 +471,108 @@ fn ctrl_c_finishes_the_action_in_flight_and_a_rerun_converges() {
     let before = server.sandbox.state();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while server.sandbox.state() == before {
-        assert!(std::time::Instant::now() < deadline, "the apply never wrote");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the apply never wrote"
+        );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     // SAFETY: sending a signal to our own child process.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(130), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("Apply interrupted:"), "{stdout}");
     assert!(stdout.contains("Not attempted:\n  · "), "{stdout}");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("Interrupted: finishing the request in flight"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("Interrupted: finishing the request in flight")
+    );
 
     server.sandbox.set_faults(Faults::default());
-    let o = run_at(&server, d.path(), &["apply", "--allow-reinvite", "-f", &ex(), "--auto-approve", "--secrets-out", "s2.json"]);
+    let o = run_at(
+        &server,
+        d.path(),
+        &[
+            "apply",
+            "--allow-reinvite",
+            "-f",
+            &ex(),
+            "--auto-approve",
+            "--secrets-out",
+            "s2.json",
+        ],
+    );
     assert_eq!(o.code, 0, "{}", o.stdout);
-    let done = run_at(&server, d.path(), &["plan", "-f", &ex(), "--detailed-exitcode"]);
+    let done = run_at(
+        &server,
+        d.path(),
+        &["plan", "-f", &ex(), "--detailed-exitcode"],
+    );
     assert_eq!(done.code, 0, "{}", done.stdout);
     let delivered = secrets_in(d.path(), "s1.json").len() + secrets_in(d.path(), "s2.json").len();
-    assert_eq!(delivered, 2, "every new key's secret delivered exactly once");
+    assert_eq!(
+        delivered, 2,
+        "every new key's secret delivered exactly once"
+    );
 }
 
 #[test]
 fn plan_ops_for_protected_owner_and_key_stay_empty_under_authoritative_policies() {
     // The owner and the authenticating key are protected without being listed.
-    let p = plan_at("version: 1\npolicy: {max_delete_percent: 100, max_deletes: 100, min_admins: 0}\n", &demo_state(), None);
-    assert!(p.actions.iter().all(|a| !a.address.contains("owner@") && !a.address.contains("automation")));
-    assert!(p.actions.iter().any(|a| a.op == Op::Delete && a.kind == Kind::Member));
+    let p = plan_at(
+        "version: 1\npolicy: {max_delete_percent: 100, max_deletes: 100, min_admins: 0}\n",
+        &demo_state(),
+        None,
+    );
+    assert!(
+        p.actions
+            .iter()
+            .all(|a| !a.address.contains("owner@") && !a.address.contains("automation"))
+    );
+    assert!(
+        p.actions
+            .iter()
+            .any(|a| a.op == Op::Delete && a.kind == Kind::Member)
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_secrets_file_behind_a_symlink_is_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let server = Server::demo();
+    write(d.path(), "elsewhere.json", "[]\n");
+    std::os::unix::fs::symlink(d.path().join("elsewhere.json"), d.path().join("s.json")).unwrap();
+    let state = server.sandbox.state();
+    let example = ex();
+    for extra in [None, Some("--secrets-append")] {
+        let mut args = vec![
+            "apply",
+            "--allow-reinvite",
+            "-f",
+            &example,
+            "--auto-approve",
+            "--secrets-out",
+            "s.json",
+        ];
+        args.extend(extra);
+        let o = run_at(&server, d.path(), &args);
+        assert_eq!(o.code, 1, "{extra:?}: {}", o.stdout);
+        assert!(
+            o.stderr.contains("cannot open the secrets file s.json"),
+            "{}",
+            o.stderr
+        );
+    }
+    assert_eq!(server.sandbox.state(), state);
+    assert_eq!(
+        std::fs::read_to_string(d.path().join("elsewhere.json")).unwrap(),
+        "[]\n"
+    );
 }
