@@ -1,6 +1,7 @@
 //! Errors from the Instantly API, one variant per documented status, each
 //! carrying the endpoint and the server's message (never the API key).
 
+use crate::client::Retry;
 use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,8 +39,10 @@ pub enum ApiErrorKind {
         message: String,
     },
     /// No answer: connection refused or dropped, or the request timed out.
+    /// `connect`: no connection was made, so nothing was sent.
     Transport {
         timeout: bool,
+        connect: bool,
         detail: String,
     },
     /// An answer that does not follow the contract.
@@ -70,13 +73,32 @@ impl ApiError {
             Transport { .. } | Protocol(_) | Config(_) => return None,
         })
     }
+
+    /// Whether a request that failed so may have been carried out anyway: a
+    /// create answered so is checked by reading back, never blindly repeated.
+    pub fn is_ambiguous(&self) -> bool {
+        match &self.kind {
+            ApiErrorKind::Server { .. } | ApiErrorKind::Protocol(_) => true,
+            ApiErrorKind::Transport { connect, .. } => !connect,
+            _ => false,
+        }
+    }
+
+    /// Whether a retry may succeed, for a request of `mode`.
+    pub fn is_transient(&self, mode: Retry) -> bool {
+        match &self.kind {
+            ApiErrorKind::RateLimited { .. } | ApiErrorKind::Transport { connect: true, .. } => {
+                true
+            }
+            _ => mode == Retry::Idempotent && self.is_ambiguous(),
+        }
+    }
 }
 
-impl fmt::Display for ApiError {
+impl fmt::Display for ApiErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use ApiErrorKind::*;
-        write!(f, "{} {}: ", self.method, self.path)?;
-        match &self.kind {
+        match self {
             BadRequest(m) => write!(f, "400 Bad Request: {m}"),
             Unauthorized(m) => write!(
                 f,
@@ -97,23 +119,25 @@ impl fmt::Display for ApiError {
             NotFound(m) => write!(f, "404 Not Found: {m}"),
             RateLimited {
                 retry_after: Some(s),
-            } => {
-                write!(f, "429 Too Many Requests (retry after {s}s)")
-            }
+            } => write!(f, "429 Too Many Requests (retry after {s}s)"),
             RateLimited { retry_after: None } => write!(f, "429 Too Many Requests"),
             Server { status, message } => write!(f, "{status} server error: {message}"),
             Unexpected { status, message } => write!(f, "unexpected status {status}: {message}"),
             Transport {
                 timeout: true,
                 detail,
+                ..
             } => write!(f, "timed out: {detail}"),
-            Transport {
-                timeout: false,
-                detail,
-            } => write!(f, "no answer: {detail}"),
+            Transport { detail, .. } => write!(f, "no answer: {detail}"),
             Protocol(m) => write!(f, "answer does not follow the API contract: {m}"),
             Config(m) => write!(f, "{m}"),
         }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: {}", self.method, self.path, self.kind)
     }
 }
 

@@ -6,12 +6,13 @@
 use crate::api_error::ApiError;
 use crate::api_types::*;
 use crate::client::Client;
+use crate::create::{self, Outcome};
 use crate::plan::{Action, Kind, Op, Plan, State};
 use crate::secret_sink::{NewKey, SecretSink};
 use crate::toggle_batch;
 use secrecy::SecretString;
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -24,6 +25,8 @@ pub struct ApplyReport {
     pub keys_created: Vec<(String, String)>,
     /// Stopped by Ctrl-C before the end.
     pub interrupted: bool,
+    /// What recovered from a lost answer, per action.
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Serialize, PartialEq, Eq)]
@@ -52,6 +55,8 @@ struct Applier<'a> {
     stop: Option<Arc<AtomicBool>>,
     /// Tags created during this apply: label -> id.
     created_tags: HashMap<String, String>,
+    /// Keys that existed when planned or were created here: never orphans.
+    known_keys: HashSet<String>,
     report: ApplyReport,
 }
 
@@ -68,6 +73,7 @@ pub async fn apply(
         secrets,
         stop,
         created_tags: HashMap::new(),
+        known_keys: plan.live_key_ids.iter().cloned().collect(),
         report: ApplyReport::default(),
     };
     let actions = &plan.actions;
@@ -127,8 +133,7 @@ impl Applier<'_> {
         let c = self.client;
         match (&a.after, a.op) {
             (Some(State::Member(m)), Op::Create) => {
-                c.post::<_, Member>("/workspace-members", &invite(m))
-                    .await?;
+                self.invite(a, m).await?;
             }
             (Some(State::Member(m)), Op::Update) => {
                 let path = format!("/workspace-members/{}", Self::id(a)?);
@@ -144,8 +149,7 @@ impl Applier<'_> {
                 // Same email: the old membership must go before the new invite.
                 c.delete(&format!("/workspace-members/{}", Self::id(a)?))
                     .await?;
-                c.post::<_, Member>("/workspace-members", &invite(m))
-                    .await?;
+                self.invite(a, m).await?;
             }
             (Some(State::ApiKey(k)), Op::Create) => {
                 self.create_key(a, k).await?;
@@ -156,12 +160,20 @@ impl Applier<'_> {
                 c.delete(&format!("/api-keys/{}", Self::id(a)?)).await?;
             }
             (Some(State::Tag(t)), Op::Create) => {
-                let body = CreateTag {
-                    label: t.label.clone(),
-                    description: t.description.clone(),
+                let id = match create::tag(c, t)
+                    .await
+                    .map_err(|e| StepError::Other(e.to_string()))?
+                {
+                    Outcome::Created(id) => id,
+                    Outcome::Adopted(id) => {
+                        self.note(
+                            a,
+                            "the create answer was lost; the tag exists and was adopted",
+                        );
+                        id
+                    }
                 };
-                let tag: Tag = c.post("/custom-tags", &body).await?;
-                self.created_tags.insert(t.label.clone(), tag.id);
+                self.created_tags.insert(t.label.clone(), id);
             }
             (Some(State::Tag(t)), Op::Update) => {
                 let body = PatchTag {
@@ -194,24 +206,44 @@ impl Applier<'_> {
         Ok(())
     }
 
+    fn note(&mut self, a: &Action, what: &str) {
+        self.report.notes.push(format!("{}: {what}", a.address));
+    }
+
+    async fn invite(&mut self, a: &Action, m: &crate::plan::MemberState) -> Result<(), StepError> {
+        let outcome = create::invite(self.client, m)
+            .await
+            .map_err(|e| StepError::Other(e.to_string()))?;
+        if outcome == Outcome::Adopted(()) {
+            self.note(
+                a,
+                "the invite's answer was lost; the invitation exists and was adopted",
+            );
+        }
+        Ok(())
+    }
+
     async fn create_key(&mut self, a: &Action, k: &crate::plan::KeyState) -> Result<(), StepError> {
-        let Some(secrets) = self.secrets.as_deref_mut() else {
+        if self.secrets.is_none() {
             return Err(StepError::Other(
                 "a new API key needs --secrets-out FILE or --secrets-cmd CMD for its secret".into(),
             ));
-        };
-        let body = CreateApiKey {
-            name: k.name.clone(),
-            scopes: k.scopes.clone(),
-        };
-        let created: ApiKey = self.client.post("/api-keys", &body).await?;
+        }
+        let (created, revoked) = create::api_key(self.client, k, &self.known_keys)
+            .await
+            .map_err(|e| StepError::Other(e.to_string()))?;
+        for id in revoked {
+            self.note(a, &format!("key {id} was created but the answer carrying its secret was lost, so it was revoked and created again"));
+        }
         let id = created.id.clone();
+        self.known_keys.insert(id.clone());
         let new = NewKey {
             name: created.name.clone(),
             id: id.clone(),
             scopes: created.scopes.clone(),
             key: SecretString::from(created.key),
         };
+        let secrets = self.secrets.as_deref_mut().expect("checked above");
         secrets
             .deliver(new)
             .map_err(|e| StepError::Other(format!("key {id} was created, but {e}")))?;
@@ -258,7 +290,10 @@ impl Applier<'_> {
                         "toggle-resource"
                     );
                     self.client
-                        .post::<_, serde_json::Value>("/custom-tags/toggle-resource", &body)
+                        .post_idempotent::<_, serde_json::Value>(
+                            "/custom-tags/toggle-resource",
+                            &body,
+                        )
                         .await
                         .map(drop)
                         .map_err(|e| e.to_string())
@@ -291,13 +326,5 @@ fn tag_of(a: &Action) -> Option<&String> {
     match (&a.after, &a.before) {
         (Some(State::Assignment(s)), _) | (None, Some(State::Assignment(s))) => Some(&s.tag),
         _ => None,
-    }
-}
-
-fn invite(m: &crate::plan::MemberState) -> InviteMember {
-    InviteMember {
-        email: m.email.clone(),
-        role: m.role.clone(),
-        permissions: (!m.permissions.is_empty()).then(|| m.permissions.clone()),
     }
 }

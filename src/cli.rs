@@ -36,6 +36,18 @@ pub struct Global {
     /// Seconds before a request to the API is abandoned.
     #[arg(long, global = true, default_value_t = 30, value_name = "SECONDS")]
     pub timeout: u64,
+    /// Requests per second to a workspace (the API allows 100 and 6,000 a
+    /// minute, shared by all its keys: lower it when other integrations use
+    /// the workspace). For `sandbox`: the limit the sandbox enforces.
+    #[arg(long, global = true, value_name = "N")]
+    pub rate_limit: Option<f64>,
+    /// Attempts of one request before giving up (429, 5xx, timeouts and
+    /// dropped connections are retried with backoff).
+    #[arg(long, global = true, default_value_t = 6, value_name = "N")]
+    pub max_attempts: u32,
+    /// Seconds after which no further retry of a request starts.
+    #[arg(long, global = true, default_value_t = 120, value_name = "SECONDS")]
+    pub retry_budget: u64,
 }
 
 #[derive(Subcommand, Debug)]

@@ -1,14 +1,17 @@
-//! The one place the tool talks HTTP to the Instantly API. Authentication,
-//! pagination, error mapping and timeouts live here, so that retries and
-//! rate limiting can later be added in `send` alone.
+//! The one place the tool talks HTTP to the Instantly API: authentication,
+//! the user agent, pagination, error mapping, timeouts, the per-workspace
+//! rate limit, and retries.
 
 use crate::api_error::{ApiError, ApiErrorKind};
 use crate::api_types::{ErrorBody, Page};
+use crate::rate_limiter::{DEFAULT_PER_SECOND, RateLimiter};
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 pub const USER_AGENT: &str = concat!("instantly-rbac/", env!("CARGO_PKG_VERSION"));
@@ -18,24 +21,92 @@ pub const PAGE_LIMIT: usize = 100;
 /// Answers larger than this are refused rather than buffered.
 const MAX_BODY: usize = 32 * 1024 * 1024;
 
+#[derive(Clone, Debug)]
+pub struct ClientOptions {
+    pub timeout: Duration,
+    /// Attempts of one request, the first included.
+    pub max_attempts: u32,
+    /// No retry starts after this long since the first attempt.
+    pub retry_budget: Duration,
+    /// Requests per second to this workspace (the API allows 100).
+    pub rate_limit: f64,
+    /// Act on this sub-workspace of an agency workspace (`x-as-workspace`).
+    pub as_workspace: Option<String>,
+    /// Backoff: the first retry waits up to `backoff_base`, doubling up to `backoff_cap`.
+    pub backoff_base: Duration,
+    pub backoff_cap: Duration,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            timeout: Duration::from_secs(30),
+            max_attempts: 6,
+            retry_budget: Duration::from_secs(120),
+            rate_limit: DEFAULT_PER_SECOND,
+            as_workspace: None,
+            backoff_base: Duration::from_millis(200),
+            backoff_cap: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Counters of what a client did, for reports and benchmarks.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub requests: AtomicUsize,
+    pub retries: AtomicUsize,
+    pub rate_limited: AtomicUsize,
+}
+
+/// Which failures a request may be retried after.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Retry {
+    /// Reads, PATCH, DELETE, toggle-resource: any transient failure.
+    Idempotent,
+    /// Creates: only failures where the request surely was not processed
+    /// (429, no connection); the caller resolves the ambiguous ones.
+    Unprocessed,
+}
+
 #[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
     base: String,
     key: SecretString,
+    opts: ClientOptions,
+    limiter: Arc<RateLimiter>,
+    stats: Arc<Stats>,
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
             .field("base", &self.base)
+            .field("as_workspace", &self.opts.as_workspace)
             .finish_non_exhaustive()
     }
 }
 
 impl Client {
-    /// Refuses plain http except on loopback, so a key never crosses a network in clear.
+    /// A client with default options and `timeout`.
     pub fn new(base: &str, key: SecretString, timeout: Duration) -> Result<Self, ApiError> {
+        Self::with_options(
+            base,
+            key,
+            ClientOptions {
+                timeout,
+                ..ClientOptions::default()
+            },
+        )
+    }
+
+    /// Refuses plain http except on loopback, so a key never crosses a network in clear.
+    pub fn with_options(
+        base: &str,
+        key: SecretString,
+        opts: ClientOptions,
+    ) -> Result<Self, ApiError> {
         let refuse = |m: String| ApiError::new("-", base, ApiErrorKind::Config(m));
         let url = reqwest::Url::parse(base).map_err(|e| refuse(format!("invalid API URL: {e}")))?;
         let loopback = match url.host() {
@@ -60,7 +131,7 @@ impl Client {
         }
         let http = reqwest::Client::builder()
             .user_agent(USER_AGENT)
-            .timeout(timeout)
+            .timeout(opts.timeout)
             .connect_timeout(Duration::from_secs(10))
             .build()
             .map_err(|e| refuse(format!("cannot build the HTTP client: {e}")))?;
@@ -68,6 +139,9 @@ impl Client {
             http,
             base: base.trim_end_matches('/').to_owned(),
             key,
+            limiter: Arc::new(RateLimiter::new(opts.rate_limit)),
+            opts,
+            stats: Arc::new(Stats::default()),
         })
     }
 
@@ -76,20 +150,37 @@ impl Client {
         mask_key(self.key.expose_secret())
     }
 
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
     pub async fn get<T: DeserializeOwned>(
         &self,
         path: &str,
         query: &[(&str, String)],
     ) -> Result<T, ApiError> {
-        self.call(Method::GET, path, query, None::<&()>).await
+        self.request(Method::GET, path, query, None::<&()>, Retry::Idempotent)
+            .await
     }
 
+    /// A POST that creates: not retried once it may have been processed.
     pub async fn post<B: Serialize, T: DeserializeOwned>(
         &self,
         path: &str,
         body: &B,
     ) -> Result<T, ApiError> {
-        self.call(Method::POST, path, &[], Some(body)).await
+        self.request(Method::POST, path, &[], Some(body), Retry::Unprocessed)
+            .await
+    }
+
+    /// A POST that can safely be repeated (toggle-resource).
+    pub async fn post_idempotent<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ApiError> {
+        self.request(Method::POST, path, &[], Some(body), Retry::Idempotent)
+            .await
     }
 
     pub async fn patch<B: Serialize, T: DeserializeOwned>(
@@ -97,17 +188,56 @@ impl Client {
         path: &str,
         body: &B,
     ) -> Result<T, ApiError> {
-        self.call(Method::PATCH, path, &[], Some(body)).await
+        self.request(Method::PATCH, path, &[], Some(body), Retry::Idempotent)
+            .await
     }
 
-    /// DELETE carries no body and no Content-Type: the live API rejects either.
+    /// DELETE carries no body and no Content-Type: the live API rejects
+    /// either. An object already gone (404) counts as deleted.
     pub async fn delete(&self, path: &str) -> Result<(), ApiError> {
-        self.send(Method::DELETE, path, &[], None).await.map(drop)
+        match self
+            .request::<(), serde::de::IgnoredAny>(
+                Method::DELETE,
+                path,
+                &[],
+                None,
+                Retry::Idempotent,
+            )
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.status() == Some(404) => {
+                tracing::info!(path, "already gone");
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
     }
 
-    /// Follows the cursor to the end. A repeated cursor or an oversized page is
-    /// an error rather than an endless loop.
+    /// Follows the cursor to the end. A repeated cursor or an oversized page
+    /// restarts the walk (within the attempt budget), never loops forever.
     pub async fn list<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Vec<T>, ApiError> {
+        let mut walk = 1;
+        loop {
+            match self.walk(path, query).await {
+                Err(e)
+                    if matches!(e.kind, ApiErrorKind::Protocol(_))
+                        && walk < self.opts.max_attempts =>
+                {
+                    tracing::warn!(method = "GET", path, cause = %e, "reading the list again from its start");
+                    self.stats.retries.fetch_add(1, Ordering::SeqCst);
+                    walk += 1;
+                }
+                r => return r,
+            }
+        }
+    }
+
+    async fn walk<T: DeserializeOwned>(
         &self,
         path: &str,
         query: &[(&str, String)],
@@ -122,26 +252,19 @@ impl Client {
                 q.push(("starting_after", c.clone()));
             }
             let page: Page<T> = self.get(path, &q).await?;
+            let protocol = |m: String| ApiError::new("GET", path, ApiErrorKind::Protocol(m));
             if page.items.len() > PAGE_LIMIT {
-                return Err(ApiError::new(
-                    "GET",
-                    path,
-                    ApiErrorKind::Protocol(format!(
-                        "a page of {} items, more than the {PAGE_LIMIT} asked for",
-                        page.items.len()
-                    )),
-                ));
+                return Err(protocol(format!(
+                    "a page of {} items, more than the {PAGE_LIMIT} asked for",
+                    page.items.len()
+                )));
             }
             let empty = page.items.is_empty();
             out.extend(page.items);
             match page.next_starting_after {
                 Some(next) if !empty => {
                     if !seen.insert(next.clone()) {
-                        return Err(ApiError::new(
-                            "GET",
-                            path,
-                            ApiErrorKind::Protocol(format!("the cursor `{next}` repeated")),
-                        ));
+                        return Err(protocol(format!("the cursor `{next}` repeated")));
                     }
                     cursor = Some(next);
                 }
@@ -150,27 +273,74 @@ impl Client {
         }
     }
 
-    async fn call<B: Serialize, T: DeserializeOwned>(
+    /// One request with retries: exponential backoff with full jitter,
+    /// `Retry-After` honoured, bounded in attempts and total time.
+    async fn request<B: Serialize, T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,
         query: &[(&str, String)],
         body: Option<&B>,
+        mode: Retry,
     ) -> Result<T, ApiError> {
         let body = body.map(serde_json::to_vec).transpose().map_err(|e| {
             ApiError::new(method.as_str(), path, ApiErrorKind::Config(e.to_string()))
         })?;
-        let bytes = self.send(method.clone(), path, query, body).await?;
-        serde_json::from_slice(&bytes).map_err(|e| {
-            ApiError::new(
-                method.as_str(),
-                path,
-                ApiErrorKind::Protocol(format!("malformed JSON: {e}")),
-            )
-        })
+        let start = tokio::time::Instant::now();
+        let mut attempt = 1;
+        loop {
+            let result = self
+                .send(method.clone(), path, query, body.clone())
+                .await
+                .and_then(|bytes| {
+                    serde_json::from_slice::<T>(&bytes).map_err(|e| {
+                        ApiError::new(
+                            method.as_str(),
+                            path,
+                            ApiErrorKind::Protocol(format!("malformed JSON: {e}")),
+                        )
+                    })
+                });
+            let err = match result {
+                Ok(v) => return Ok(v),
+                Err(e) => e,
+            };
+            if let ApiErrorKind::RateLimited { .. } = err.kind {
+                self.stats.rate_limited.fetch_add(1, Ordering::SeqCst);
+            }
+            let delay = self.backoff(attempt, &err);
+            let retry = err.is_transient(mode)
+                && attempt < self.opts.max_attempts
+                && start.elapsed() + delay <= self.opts.retry_budget;
+            if !retry {
+                return Err(err);
+            }
+            tracing::warn!(method = %method, path, attempt, cause = %err.kind, delay_ms = delay.as_millis() as u64, "retrying");
+            self.stats.retries.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
     }
 
-    /// Sends one request and maps every non-200 answer to a typed error.
+    /// `Retry-After` when the server said; else full jitter over an
+    /// exponentially growing window.
+    fn backoff(&self, attempt: u32, err: &ApiError) -> Duration {
+        if let ApiErrorKind::RateLimited {
+            retry_after: Some(s),
+        } = err.kind
+        {
+            return Duration::from_secs(s);
+        }
+        let window = self
+            .opts
+            .backoff_base
+            .saturating_mul(1 << (attempt - 1).min(16))
+            .min(self.opts.backoff_cap);
+        window.mul_f64(fastrand::f64())
+    }
+
+    /// Sends one request (after the rate limiter) and maps every non-200
+    /// answer to a typed error.
     async fn send(
         &self,
         method: Method,
@@ -180,11 +350,16 @@ impl Client {
     ) -> Result<Vec<u8>, ApiError> {
         let m = method.as_str().to_owned();
         let err = |kind| ApiError::new(&m, path, kind);
+        self.limiter.acquire().await;
+        self.stats.requests.fetch_add(1, Ordering::SeqCst);
         tracing::debug!(method = %m, path, "request");
         let mut req = self
             .http
             .request(method, format!("{}{}", self.base, path))
             .bearer_auth(self.key.expose_secret());
+        if let Some(ws) = &self.opts.as_workspace {
+            req = req.header("x-as-workspace", ws);
+        }
         if !query.is_empty() {
             req = req.query(query);
         }
@@ -247,31 +422,21 @@ async fn read_capped(mut resp: reqwest::Response) -> Result<Vec<u8>, ApiErrorKin
 }
 
 fn transport(e: &reqwest::Error) -> ApiErrorKind {
-    let mut detail = e.without_url_ref();
+    // reqwest puts the URL in its message; the endpoint is already named.
+    let s = e.to_string();
+    let mut detail = s
+        .find(" for url (")
+        .map_or(s.clone(), |i| s[..i].to_owned());
     let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
+    while let Some(cause) = source {
         detail.push_str(": ");
-        detail.push_str(&s.to_string());
-        source = s.source();
+        detail.push_str(&cause.to_string());
+        source = cause.source();
     }
     ApiErrorKind::Transport {
         timeout: e.is_timeout(),
+        connect: e.is_connect(),
         detail,
-    }
-}
-
-trait WithoutUrl {
-    fn without_url_ref(&self) -> String;
-}
-
-impl WithoutUrl for reqwest::Error {
-    /// reqwest puts the URL in its message; the endpoint is already named.
-    fn without_url_ref(&self) -> String {
-        let s = self.to_string();
-        match s.find(" for url (") {
-            Some(i) => s[..i].to_owned(),
-            None => s,
-        }
     }
 }
 

@@ -152,6 +152,10 @@ pub struct Plan {
     pub blocks: Vec<crate::safety::Block>,
     pub unmanaged: Vec<Unmanaged>,
     pub warnings: Vec<String>,
+    /// Ids of the API keys that existed when planned: a key with a planned
+    /// name but another id found after a lost create answer is an orphan.
+    #[serde(default)]
+    pub live_key_ids: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]

@@ -49,6 +49,11 @@ pub fn plan(desired: &Config, live: &Live, ctx: &Context) -> Result<Plan, Vec<Di
     let blocks = crate::safety::blocks(&actions, live, &desired.policy);
     Ok(Plan {
         blocks,
+        live_key_ids: {
+            let mut ids: Vec<String> = live.api_keys.iter().map(|k| k.id.clone()).collect();
+            ids.sort();
+            ids
+        },
         workspace: WorkspaceRef {
             id: live.workspace.id.clone(),
             name: live.workspace.name.clone(),

@@ -257,6 +257,7 @@ mod tests {
             blocks: vec![],
             unmanaged: vec![],
             warnings: vec![],
+            live_key_ids: vec![],
         }
     }
 

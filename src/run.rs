@@ -120,7 +120,10 @@ async fn connect(settings: &Settings) -> anyhow::Result<(Client, Option<Sandbox>
     match &settings.target {
         Target::Api { url, key } => {
             let key = key.clone().unwrap_or_else(|| SecretString::from(""));
-            Ok((Client::new(url, key, settings.timeout)?, None))
+            Ok((
+                Client::with_options(url, key, settings.client.clone())?,
+                None,
+            ))
         }
         Target::Sandbox { state, key } => {
             let seed = match state {
@@ -140,7 +143,7 @@ async fn connect(settings: &Settings) -> anyhow::Result<(Client, Option<Sandbox>
                 .context("cannot start the sandbox")?;
             tracing::info!(url = %sandbox.url, "sandbox started");
             Ok((
-                Client::new(&sandbox.url, key, settings.timeout)?,
+                Client::with_options(&sandbox.url, key, settings.client.clone())?,
                 Some(sandbox),
             ))
         }
@@ -538,6 +541,9 @@ pub fn render_report(r: &ApplyReport, secrets: Option<String>) -> String {
             r.keys_created.len(),
             if r.keys_created.len() == 1 { "" } else { "s" }
         );
+    }
+    for n in &r.notes {
+        let _ = writeln!(s, "note: {n}");
     }
     if !r.ok() {
         let _ = writeln!(s, "\nApplied:");

@@ -2,6 +2,8 @@
 //! commands need.
 
 use crate::cli::Global;
+use crate::client::ClientOptions;
+use crate::rate_limiter::DEFAULT_PER_SECOND;
 use secrecy::SecretString;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -24,7 +26,7 @@ pub enum Target {
 #[derive(Debug)]
 pub struct Settings {
     pub target: Target,
-    pub timeout: Duration,
+    pub client: ClientOptions,
     /// Colour on stdout: only on a terminal, never with NO_COLOR.
     pub color: bool,
 }
@@ -48,7 +50,16 @@ impl Settings {
         };
         Settings {
             target,
-            timeout: Duration::from_secs(g.timeout.max(1)),
+            client: ClientOptions {
+                timeout: Duration::from_secs(g.timeout.max(1)),
+                max_attempts: g.max_attempts.max(1),
+                retry_budget: Duration::from_secs(g.retry_budget),
+                rate_limit: g
+                    .rate_limit
+                    .filter(|r| *r > 0.0)
+                    .unwrap_or(DEFAULT_PER_SECOND),
+                ..ClientOptions::default()
+            },
             color: color_wanted(std::io::stdout().is_terminal()),
         }
     }

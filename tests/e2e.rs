@@ -205,7 +205,7 @@ fn a_failure_midway_leaves_a_plan_of_exactly_the_remainder() {
     assert_eq!(o.code, 1, "{}", o.stdout);
     assert!(o.stdout.contains("Apply failed:"), "{}", o.stdout);
     assert!(
-        o.stdout.contains("500 server error: Injected failure"),
+        o.stdout.contains("400 Bad Request: Injected failure"),
         "{}",
         o.stdout
     );

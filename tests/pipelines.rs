@@ -268,7 +268,14 @@ fn drift_exit_codes_and_report() {
     assert_eq!(o.code, 1);
     let o = run(
         p,
-        &["plan", "-f", "live.yaml", "--detailed-exitcode"],
+        &[
+            "plan",
+            "-f",
+            "live.yaml",
+            "--detailed-exitcode",
+            "--max-attempts",
+            "1",
+        ],
         &[
             ("INSTANTLY_API_URL", "http://127.0.0.1:9/api/v2"),
             ("INSTANTLY_API_KEY", OPERATOR_KEY),

@@ -232,7 +232,8 @@ proptest! {
         let config = desired(&want_w, modes);
         rt.block_on(async {
             let sandbox = Sandbox::start(live_state(&live_w), None, 0).await.unwrap();
-            let client = instantly_rbac::client::Client::new(&sandbox.url, SecretString::from(OPERATOR_KEY.to_owned()), std::time::Duration::from_secs(5)).unwrap();
+            let opts = instantly_rbac::client::ClientOptions { rate_limit: 10_000.0, ..Default::default() };
+            let client = instantly_rbac::client::Client::with_options(&sandbox.url, SecretString::from(OPERATOR_KEY.to_owned()), opts).unwrap();
             let live = instantly_rbac::live::read(&client, true).await.unwrap();
             let first = plan(&config, &live, &ctx()).unwrap();
             let dir = tempfile::tempdir().unwrap();
@@ -242,6 +243,7 @@ proptest! {
             let again = instantly_rbac::live::read(&client, true).await.unwrap();
             let second = plan(&config, &again, &ctx()).unwrap();
             assert!(second.is_empty(), "after {:?}\nstill {:?}", first.actions, second.actions);
+            drop(client);
             sandbox.stop().await;
         });
     }

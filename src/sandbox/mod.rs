@@ -15,8 +15,9 @@ use std::sync::{Arc, Mutex};
 /// Failures the sandbox injects, for tests of partial failure.
 #[derive(Clone, Debug, Default)]
 pub struct Faults {
-    /// Answer the Nth write (POST, PATCH, DELETE; 1-based, counted from when
-    /// this was set) with a 500 without carrying it out.
+    /// Refuse the Nth write (POST, PATCH, DELETE; 1-based, counted from when
+    /// this was set) with a 400 without carrying it out: a failure that no
+    /// retry gets past.
     pub fail_write: Option<usize>,
     /// Wait this long before answering each request.
     pub latency_ms: u64,

@@ -115,7 +115,7 @@ async fn handle(
         let n = shared.writes.fetch_add(1, Ordering::SeqCst) + 1;
         let faults = shared.faults.lock().expect("faults lock").clone();
         if faults.fail_write == Some(n) {
-            return error(StatusCode::INTERNAL_SERVER_ERROR, "Injected failure");
+            return bad("Injected failure");
         }
     }
     let mut state = shared.state.lock().expect("sandbox state lock");

@@ -1,0 +1,142 @@
+//! Creates without duplicates. The API has no idempotency keys, so a POST
+//! whose answer was lost (timeout, dropped connection, 5xx, garbled answer)
+//! may or may not have happened. Instead of repeating it blindly, read back
+//! by natural key (email, label, key name): adopt the object when it is
+//! there, create it again when it is not.
+
+use crate::api_error::ApiError;
+use crate::api_types::{ApiKey, CreateApiKey, CreateTag, InviteMember, Member, Tag};
+use crate::client::Client;
+use crate::plan::{KeyState, MemberState, TagState};
+use std::collections::HashSet;
+
+/// Rounds of create-then-read-back before giving up.
+const ROUNDS: usize = 3;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    #[error("{0}")]
+    Api(#[from] ApiError),
+    #[error("{0}")]
+    Conflict(String),
+}
+
+/// How a create ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome<T> {
+    Created(T),
+    /// The object was found after an ambiguous answer, and matches.
+    Adopted(T),
+}
+
+fn is_already_exists(e: &ApiError) -> bool {
+    e.status() == Some(400)
+}
+
+pub async fn invite(client: &Client, m: &MemberState) -> Result<Outcome<()>, CreateError> {
+    let body = InviteMember {
+        email: m.email.clone(),
+        role: m.role.clone(),
+        permissions: (!m.permissions.is_empty()).then(|| m.permissions.clone()),
+    };
+    let mut last = None;
+    for _ in 0..ROUNDS {
+        let e = match client.post::<_, Member>("/workspace-members", &body).await {
+            Ok(_) => return Ok(Outcome::Created(())),
+            Err(e) if e.is_ambiguous() || is_already_exists(&e) => e,
+            Err(e) => return Err(e.into()),
+        };
+        let found: Vec<Member> = client
+            .list("/workspace-members", &[("search", m.email.clone())])
+            .await?;
+        match found
+            .iter()
+            .find(|x| x.email.eq_ignore_ascii_case(&m.email))
+        {
+            Some(x) => {
+                let mut perms = x.permissions.clone().unwrap_or_default();
+                perms.sort();
+                if x.role == m.role && perms == m.permissions {
+                    return Ok(Outcome::Adopted(()));
+                }
+                return Err(CreateError::Conflict(format!(
+                    "{} is already a member with role {} and other permissions ({e})",
+                    m.email, x.role
+                )));
+            }
+            None if is_already_exists(&e) => return Err(e.into()),
+            None => last = Some(e),
+        }
+    }
+    Err(last.map_or_else(
+        || CreateError::Conflict("no answer".into()),
+        CreateError::Api,
+    ))
+}
+
+/// Creates a tag, or adopts the one with its label; returns its id.
+pub async fn tag(client: &Client, t: &TagState) -> Result<Outcome<String>, CreateError> {
+    let body = CreateTag {
+        label: t.label.clone(),
+        description: t.description.clone(),
+    };
+    let mut last = None;
+    for _ in 0..ROUNDS {
+        let e = match client.post::<_, Tag>("/custom-tags", &body).await {
+            Ok(tag) => return Ok(Outcome::Created(tag.id)),
+            Err(e) if e.is_ambiguous() || is_already_exists(&e) => e,
+            Err(e) => return Err(e.into()),
+        };
+        let found: Vec<Tag> = client
+            .list("/custom-tags", &[("search", t.label.clone())])
+            .await?;
+        match found.into_iter().find(|x| x.label == t.label) {
+            // A description that differs is fixed by the next plan; the tag is the identity.
+            Some(x) => return Ok(Outcome::Adopted(x.id)),
+            None if is_already_exists(&e) => return Err(e.into()),
+            None => last = Some(e),
+        }
+    }
+    Err(last.map_or_else(
+        || CreateError::Conflict("no answer".into()),
+        CreateError::Api,
+    ))
+}
+
+/// A new key with its secret. A key whose create answer was lost cannot be
+/// adopted (its secret is gone): it is revoked, and the key created again.
+/// `known` holds the ids of keys that existed before (never revoked here).
+/// Returns the key and the ids of revoked orphans.
+pub async fn api_key(
+    client: &Client,
+    k: &KeyState,
+    known: &HashSet<String>,
+) -> Result<(ApiKey, Vec<String>), CreateError> {
+    let body = CreateApiKey {
+        name: k.name.clone(),
+        scopes: k.scopes.clone(),
+    };
+    let mut revoked = Vec::new();
+    let mut last = None;
+    for _ in 0..ROUNDS {
+        let e = match client.post::<_, ApiKey>("/api-keys", &body).await {
+            Ok(key) => return Ok((key, revoked)),
+            Err(e) if e.is_ambiguous() => e,
+            Err(e) => return Err(e.into()),
+        };
+        let keys: Vec<ApiKey> = client.list("/api-keys", &[]).await?;
+        for orphan in keys
+            .iter()
+            .filter(|x| x.name == k.name && !known.contains(&x.id))
+        {
+            tracing::warn!(id = %orphan.id, "revoking a key whose secret was lost with its create answer");
+            client.delete(&format!("/api-keys/{}", orphan.id)).await?;
+            revoked.push(orphan.id.clone());
+        }
+        last = Some(e);
+    }
+    Err(last.map_or_else(
+        || CreateError::Conflict("no answer".into()),
+        CreateError::Api,
+    ))
+}
