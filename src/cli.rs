@@ -124,6 +124,16 @@ pub enum Command {
         /// Port (0 picks a free one).
         #[arg(long, default_value_t = 0)]
         port: u16,
+        /// Share of requests (0 to 1) answered with an injected fault: 429s,
+        /// 5xx, dropped connections, garbled answers, a repeating cursor.
+        #[arg(long, default_value_t = 0.0, value_name = "RATE", value_parser = parse_rate)]
+        fault_rate: f64,
+        /// Seed of the fault sequence (same seed, same requests, same faults).
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Milliseconds to wait before answering each request.
+        #[arg(long, default_value_t = 0, value_name = "MS")]
+        latency_ms: u64,
     },
 }
 
@@ -139,4 +149,11 @@ pub enum PlanFormat {
 pub enum ValidateFormat {
     Text,
     Github,
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
+        _ => Err("a share from 0 to 1, e.g. 0.2".into()),
+    }
 }

@@ -11,7 +11,7 @@ use crate::plan::{KeyState, MemberState, TagState};
 use std::collections::HashSet;
 
 /// Rounds of create-then-read-back before giving up.
-const ROUNDS: usize = 3;
+const ROUNDS: usize = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CreateError {

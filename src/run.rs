@@ -12,7 +12,7 @@ use crate::plan::Plan;
 use crate::plan::{Kind, Op};
 use crate::planner::{self, Context};
 use crate::safety;
-use crate::sandbox::{Sandbox, demo, state::SandboxState};
+use crate::sandbox::{Faults, Sandbox, demo, state::SandboxState};
 use crate::saved_plan::{self, SavedPlan, SavedPlanError};
 use crate::secret_sink::{SecretSink, SecretsCmd};
 use crate::secrets_out::SecretsOut;
@@ -49,8 +49,21 @@ pub fn run(cli: Cli) -> i32 {
     let settings = Settings::from_args(&cli.global);
     let result = match cli.command {
         Command::Validate { files, format } => Ok(validate(&files, format)),
-        Command::Sandbox { state, port } => {
-            runtime().and_then(|rt| rt.block_on(serve(&state, port)))
+        Command::Sandbox {
+            state,
+            port,
+            fault_rate,
+            seed,
+            latency_ms,
+        } => {
+            let faults = Faults {
+                fault_rate,
+                seed,
+                latency_ms,
+                rate_limit: cli.global.rate_limit,
+                ..Faults::default()
+            };
+            runtime().and_then(|rt| rt.block_on(serve(&state, port, faults)))
         }
         command => runtime().and_then(|rt| rt.block_on(online(command, &settings))),
     };
@@ -563,11 +576,19 @@ pub fn render_report(r: &ApplyReport, secrets: Option<String>) -> String {
     s
 }
 
-async fn serve(state: &Path, port: u16) -> anyhow::Result<i32> {
+async fn serve(state: &Path, port: u16, faults: Faults) -> anyhow::Result<i32> {
     let seed = load_or_seed(state)?;
     let sandbox = Sandbox::start(seed, Some(state.to_owned()), port)
         .await
         .with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
+    if faults.fault_rate > 0.0 {
+        err(&format!(
+            "injecting faults into {:.0}% of requests (seed {})",
+            faults.fault_rate * 100.0,
+            faults.seed
+        ));
+    }
+    sandbox.set_faults(faults);
     out(&format!("{}\n", sandbox.url));
     err(&format!(
         "sandbox serving {} on {} (Ctrl-C stops it); authenticate with a key stored in the state file",

@@ -2,9 +2,11 @@
 
 mod support;
 
+mod chaos;
 mod client;
 mod config_errors;
 mod e2e;
+mod hostile;
 mod pipelines;
 mod planner;
 mod properties;

@@ -3,25 +3,17 @@
 //! against the same wire protocol as the live API.
 
 pub mod demo;
+pub mod faults;
 mod routes;
 pub mod state;
 
+pub use faults::{FaultKind, Faults};
 use state::SandboxState;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-
-/// Failures the sandbox injects, for tests of partial failure.
-#[derive(Clone, Debug, Default)]
-pub struct Faults {
-    /// Refuse the Nth write (POST, PATCH, DELETE; 1-based, counted from when
-    /// this was set) with a 400 without carrying it out: a failure that no
-    /// retry gets past.
-    pub fail_write: Option<usize>,
-    /// Wait this long before answering each request.
-    pub latency_ms: u64,
-}
 
 pub(crate) struct Shared {
     state: Mutex<SandboxState>,
@@ -29,6 +21,12 @@ pub(crate) struct Shared {
     faults: Mutex<Faults>,
     writes: AtomicUsize,
     requests: AtomicUsize,
+    /// Faults injected, by kind; and 429s answered for the rate limit.
+    injected: Mutex<BTreeMap<FaultKind, usize>>,
+    rate_limited: AtomicUsize,
+    window: Mutex<faults::Window>,
+    /// How often each request (method, path, query) was seen, for faults.
+    seen: Mutex<std::collections::HashMap<String, u64>>,
 }
 
 /// A running sandbox; dropped or stopped, it stops serving.
@@ -56,6 +54,10 @@ impl Sandbox {
             faults: Mutex::new(Faults::default()),
             writes: AtomicUsize::new(0),
             requests: AtomicUsize::new(0),
+            injected: Mutex::new(BTreeMap::new()),
+            rate_limited: AtomicUsize::new(0),
+            window: Mutex::new(faults::Window::default()),
+            seen: Mutex::new(std::collections::HashMap::new()),
         });
         let app = routes::router(shared.clone());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -91,6 +93,16 @@ impl Sandbox {
     /// Requests served so far (benchmarks and tests count them).
     pub fn requests(&self) -> usize {
         self.shared.requests.load(Ordering::SeqCst)
+    }
+
+    /// Faults injected so far, by kind.
+    pub fn injected(&self) -> BTreeMap<FaultKind, usize> {
+        self.shared.injected.lock().expect("injected lock").clone()
+    }
+
+    /// Requests refused with 429 for going over the rate limit.
+    pub fn rate_limited(&self) -> usize {
+        self.shared.rate_limited.load(Ordering::SeqCst)
     }
 
     /// Serves until the process is stopped.

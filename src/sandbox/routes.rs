@@ -5,6 +5,7 @@
 #![allow(clippy::result_large_err)]
 
 use super::Shared;
+use super::faults;
 use super::state::{SandboxState, new_id, now_iso};
 use crate::api_types::*;
 use crate::client::mask_key;
@@ -68,9 +69,18 @@ async fn handle(
     body: Bytes,
 ) -> Response {
     shared.requests.fetch_add(1, Ordering::SeqCst);
-    let latency = shared.faults.lock().expect("faults lock").latency_ms;
-    if latency > 0 {
-        tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
+    let faults = shared.faults.lock().expect("faults lock").clone();
+    if faults.latency_ms > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(faults.latency_ms)).await;
+    }
+    if let Some(limit) = faults.rate_limit
+        && !shared.window.lock().expect("window lock").admit(limit)
+    {
+        shared.rate_limited.fetch_add(1, Ordering::SeqCst);
+        let mut r = error(StatusCode::TOO_MANY_REQUESTS, "Too many requests");
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, "1".parse().expect("a header value"));
+        return r;
     }
     let ua = headers
         .get(header::USER_AGENT)
@@ -110,23 +120,65 @@ async fn handle(
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("")
         .to_owned();
+    let cursor = query.get("starting_after").cloned();
+    let fault = if faults.fault_rate > 0.0 {
+        let q = uri.query().unwrap_or("");
+        let id = format!("{method} {} {q}", uri.path());
+        let seen = {
+            let mut counts = shared.seen.lock().expect("seen lock");
+            let c = counts.entry(id).or_default();
+            *c += 1;
+            *c
+        };
+        let key = faults::request_key(method.as_str(), uri.path(), q, &body, seen);
+        faults::pick(&faults, key, method == Method::GET && cursor.is_some())
+    } else {
+        None
+    };
+    if let Some(kind) = fault {
+        *shared
+            .injected
+            .lock()
+            .expect("injected lock")
+            .entry(kind)
+            .or_default() += 1;
+        if let Some(answer) = faults::before(kind) {
+            return answer;
+        }
+    }
     let write = method != Method::GET;
     if write {
-        let n = shared.writes.fetch_add(1, Ordering::SeqCst) + 1;
-        let faults = shared.faults.lock().expect("faults lock").clone();
-        if faults.fail_write == Some(n) {
+        let w = shared.writes.fetch_add(1, Ordering::SeqCst) + 1;
+        if faults.fail_write == Some(w) {
             return bad("Injected failure");
         }
     }
+    let answer = process(&shared, &method, &segments, &query, &body, &token);
+    match fault {
+        Some(kind) => faults::after(kind, answer, cursor.as_deref()).await,
+        None => answer,
+    }
+}
+
+/// Carries the request out on the state, and persists a change.
+fn process(
+    shared: &Shared,
+    method: &Method,
+    segments: &[String],
+    query: &HashMap<String, String>,
+    body: &[u8],
+    token: &str,
+) -> Response {
+    let write = *method != Method::GET;
     let mut state = shared.state.lock().expect("sandbox state lock");
     let before = write.then(|| state.clone());
     let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
     let req = Req {
-        method: &method,
+        method,
         segs: &segs,
-        query: &query,
-        body: &body,
-        token: &token,
+        query,
+        body,
+        token,
     };
     let answer = dispatch(&mut state, &req).unwrap_or_else(|e| e);
     let changed = before.is_some_and(|b| *state != b);

@@ -1,0 +1,410 @@
+//! Chaos: apply plans with dozens of actions of every kind while the
+//! sandbox injects a 20% mix of faults. Every run must end converged, with
+//! nothing duplicated and every new key's secret delivered exactly once.
+
+use crate::support::OPERATOR_KEY;
+use instantly_rbac::api_types::{Account, ApiKey, Campaign, Member, Tag, TagMapping};
+use instantly_rbac::client::{Client, ClientOptions};
+use instantly_rbac::config_loader::parse;
+use instantly_rbac::planner::{Context, plan};
+use instantly_rbac::sandbox::demo::demo_state;
+use instantly_rbac::sandbox::state::SandboxState;
+use instantly_rbac::sandbox::{FaultKind, Faults, Sandbox};
+use instantly_rbac::secret_sink::SecretSink;
+use instantly_rbac::secrets_out::SecretsOut;
+use secrecy::SecretString;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+/// A workspace with 20 extra members, 8 keys, 8 tags, 450 campaigns (five
+/// pages) and 250 accounts (three), and a file that changes most of it.
+fn fixture() -> (SandboxState, String) {
+    let mut s = demo_state();
+    let id = |kind: u32, i: usize| format!("01946416-{kind}000-7000-a000-{i:012}");
+    for i in 0..20 {
+        s.members.push(Member {
+            id: id(1, i),
+            email: format!("rep{i:02}@acme.com"),
+            role: "editor".into(),
+            ..s.members[1].clone()
+        });
+    }
+    for i in 0..8 {
+        s.api_keys.push(ApiKey {
+            id: id(3, i),
+            name: format!("key-{i}"),
+            scopes: vec!["campaigns:read".into()],
+            key: format!("sbx_chaos_key_{i:04}_abcdefgh"),
+            ..s.api_keys[1].clone()
+        });
+    }
+    for i in 0..450 {
+        s.campaigns.push(Campaign {
+            id: id(5, i),
+            name: format!("Campaign {i:03}"),
+            ..s.campaigns[0].clone()
+        });
+    }
+    for i in 0..250 {
+        s.accounts.push(Account {
+            email: format!("box{i:02}@acme-mail.com"),
+            ..s.accounts[0].clone()
+        });
+    }
+    for i in 0..8 {
+        let tag = Tag {
+            id: id(4, i),
+            label: format!("team-{i}"),
+            description: Some(format!("Team {i}")),
+            ..s.tags[0].clone()
+        };
+        for c in 0..6 {
+            s.mappings.push(TagMapping {
+                id: format!("01946416-6000-7000-a{i:03}-{c:012}"),
+                tag_id: tag.id.clone(),
+                resource_id: id(5, i * 10 + c),
+                resource_type: 2,
+                ..s.mappings[0].clone()
+            });
+        }
+        s.tags.push(tag);
+    }
+    let mut y = String::from(
+        "version: 1\nroles:\n  sdr: {role: editor, permissions: [campaigns.view, leads.move]}\nmembers:\n  - {email: owner@acme.com, role: owner}\n  - {email: alice@acme.com, role: admin}\n",
+    );
+    for i in 0..5 {
+        y += &format!("  - {{email: rep{i:02}@acme.com, role: view}}\n"); // demotions
+    }
+    for i in 5..8 {
+        y += &format!("  - {{email: rep{i:02}@acme.com, role: sdr}}\n"); // re-invites
+    }
+    for i in 8..10 {
+        y += &format!("  - {{email: rep{i:02}@acme.com, role: admin}}\n"); // promotions
+    }
+    for i in 0..10 {
+        let role = if i % 2 == 0 { "sdr" } else { "editor" };
+        y += &format!("  - {{email: new{i:02}@acme.com, role: {role}}}\n"); // invites
+    }
+    // rep10..rep19, bob, carol, dave, erin: removed.
+    y += "api_keys:\n  - {name: instantly-rbac (automation), scopes: ['all:all']}\n";
+    for i in 0..3 {
+        y += &format!("  - {{name: key-{i}, scopes: ['campaigns:read', 'leads:read']}}\n"); // replaced
+    }
+    for i in 3..5 {
+        y += &format!("  - {{name: key-{i}, scopes: ['campaigns:read']}}\n"); // kept
+    }
+    for i in 0..5 {
+        y += &format!("  - {{name: new-key-{i}, scopes: ['accounts:read']}}\n"); // created
+    }
+    y += "tags:\n";
+    for i in 0..5 {
+        // Existing tags: a new description for some, and a new set of campaigns.
+        let desc = if i < 3 {
+            format!("Team {i}, renamed")
+        } else {
+            format!("Team {i}")
+        };
+        let campaigns: Vec<String> = (0..4)
+            .map(|c| format!("Campaign {:03}", i * 10 + c + 3))
+            .collect();
+        y += &format!(
+            "  - label: team-{i}\n    description: {desc}\n    campaigns: [{}]\n    accounts: [box{i:02}@acme-mail.com]\n",
+            campaigns.join(", ")
+        );
+    }
+    for i in 0..5 {
+        let campaigns: Vec<String> = (0..5)
+            .map(|c| format!("Campaign {:03}", 100 + i * 5 + c))
+            .collect();
+        let accounts: Vec<String> = (0..3)
+            .map(|a| format!("box{:02}@acme-mail.com", 5 + i * 3 + a))
+            .collect();
+        y += &format!(
+            "  - label: fresh-{i}\n    campaigns: [{}]\n    accounts: [{}]\n",
+            campaigns.join(", "),
+            accounts.join(", ")
+        );
+    }
+    y += "policy:\n  max_delete_percent: 100\n  max_deletes: 1000\n  ignore: {members: ['*@instantly.ai']}\n";
+    (s, y)
+}
+
+fn client(url: &str) -> Client {
+    let opts = ClientOptions {
+        max_attempts: 8,
+        backoff_base: Duration::from_millis(20),
+        backoff_cap: Duration::from_millis(500),
+        timeout: Duration::from_secs(5),
+        ..ClientOptions::default()
+    };
+    Client::with_options(url, SecretString::from(OPERATOR_KEY.to_owned()), opts).unwrap()
+}
+
+#[derive(Debug, Default)]
+struct Figures {
+    actions: usize,
+    runs: usize,
+    reruns: usize,
+    faults: usize,
+    retries: usize,
+    recovered_keys: usize,
+    /// Why the first run stopped, when it did.
+    stopped: Option<String>,
+    injected: BTreeMap<FaultKind, usize>,
+}
+
+/// Plans and applies until converged (at most one re-run); returns figures.
+async fn chaos(seed: u64, config_text: &str, state: SandboxState) -> Figures {
+    let config = parse("chaos.yaml", config_text).unwrap_or_else(|e| panic!("{}", e.render(false)));
+    let initial_keys: BTreeSet<String> = state.api_keys.iter().map(|k| k.id.clone()).collect();
+    let sandbox = Sandbox::start(state, None, 0).await.unwrap();
+    sandbox.set_faults(Faults {
+        fault_rate: 0.2,
+        seed,
+        rate_limit: Some(100.0),
+        ..Faults::default()
+    });
+    let ctx = Context {
+        auth_key_mask: Some(instantly_rbac::client::mask_key(OPERATOR_KEY)),
+        now: None,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut figures = Figures::default();
+    let c = client(&sandbox.url);
+    for run in 0..2 {
+        figures.runs += 1;
+        let live = match instantly_rbac::live::read(&c, true).await {
+            Ok(live) => live,
+            Err(e) => {
+                assert_eq!(run, 0, "seed {seed}: the re-run could not read: {e}");
+                figures.stopped = Some(e.to_string());
+                figures.reruns += 1;
+                continue;
+            }
+        };
+        let p = plan(&config, &live, &ctx).unwrap();
+        if run == 0 {
+            figures.actions = p.actions.len();
+            assert!(p.actions.len() >= 60, "{}", p.actions.len());
+        }
+        let path = dir.path().join(format!("secrets-{run}.json"));
+        let mut sink = SecretSink::File(SecretsOut::create(&path).unwrap());
+        let report = instantly_rbac::applier::apply(&c, &p, Some(&mut sink), None).await;
+        figures.recovered_keys += report
+            .notes
+            .iter()
+            .filter(|n| n.contains("revoked and created again"))
+            .count();
+        if report.ok() {
+            break;
+        }
+        assert_eq!(
+            run, 0,
+            "seed {seed}: the re-run failed: {:?}",
+            report.failed
+        );
+        figures.stopped = report
+            .failed
+            .first()
+            .map(|f| format!("{}: {}", f.address, f.error));
+        figures.reruns += 1;
+    }
+    figures.retries = c.stats().retries.load(Ordering::SeqCst);
+    figures.injected = sandbox.injected();
+    figures.faults = figures.injected.values().sum();
+
+    // Converged: with faults off, nothing left to do.
+    sandbox.set_faults(Faults::default());
+    let live = instantly_rbac::live::read(&c, true).await.unwrap();
+    let after = plan(&config, &live, &ctx).unwrap();
+    assert!(
+        after.is_empty(),
+        "seed {seed}: still {:?}",
+        after.actions.iter().map(|a| &a.address).collect::<Vec<_>>()
+    );
+
+    // Nothing duplicated.
+    let state = sandbox.state();
+    let unique = |v: Vec<String>| {
+        let n = v.len();
+        let set: BTreeSet<String> = v.into_iter().collect();
+        set.len() == n
+    };
+    assert!(
+        unique(
+            state
+                .members
+                .iter()
+                .map(|m| m.email.to_lowercase())
+                .collect()
+        ),
+        "seed {seed}: duplicate member"
+    );
+    assert!(
+        unique(state.api_keys.iter().map(|k| k.name.clone()).collect()),
+        "seed {seed}: duplicate key"
+    );
+    assert!(
+        unique(state.tags.iter().map(|t| t.label.clone()).collect()),
+        "seed {seed}: duplicate tag"
+    );
+
+    // Every key created and still alive had its secret delivered exactly once.
+    let mut delivered: Vec<serde_json::Value> = Vec::new();
+    for run in 0..2 {
+        if let Ok(text) = std::fs::read_to_string(dir.path().join(format!("secrets-{run}.json"))) {
+            delivered.extend(serde_json::from_str::<Vec<serde_json::Value>>(&text).unwrap());
+        }
+    }
+    let delivered_ids: Vec<String> = delivered
+        .iter()
+        .map(|d| d["id"].as_str().unwrap().to_owned())
+        .collect();
+    let new_ids: BTreeSet<String> = state
+        .api_keys
+        .iter()
+        .map(|k| k.id.clone())
+        .filter(|id| !initial_keys.contains(id))
+        .collect();
+    assert_eq!(
+        delivered_ids.len(),
+        new_ids.len(),
+        "seed {seed}: one secret per new key"
+    );
+    assert_eq!(
+        delivered_ids.iter().cloned().collect::<BTreeSet<_>>(),
+        new_ids,
+        "seed {seed}"
+    );
+    for d in &delivered {
+        let live = state
+            .api_keys
+            .iter()
+            .find(|k| k.id == d["id"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(
+            live.key,
+            d["key"].as_str().unwrap(),
+            "seed {seed}: the delivered secret is the key's"
+        );
+    }
+    sandbox.stop().await;
+    figures
+}
+
+#[test]
+fn chaos_under_a_twenty_percent_fault_mix_converges_without_duplicates() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (state, yaml) = fixture();
+    let seeds = [1u64, 2, 3, 4, 5, 6];
+    let all: Vec<Figures> = rt.block_on(async {
+        let runs = seeds.iter().map(|&seed| chaos(seed, &yaml, state.clone()));
+        futures_util::future::join_all(runs).await
+    });
+    let mut kinds: BTreeMap<FaultKind, usize> = BTreeMap::new();
+    eprintln!(
+        "seed | actions | runs | re-runs | faults injected | retries | keys revoked and re-created"
+    );
+    for (seed, f) in seeds.iter().zip(&all) {
+        eprintln!(
+            "{seed} | {} | {} | {} | {} | {} | {}",
+            f.actions, f.runs, f.reruns, f.faults, f.retries, f.recovered_keys
+        );
+        if let Some(why) = &f.stopped {
+            eprintln!("  seed {seed}: the first run stopped at {why}");
+        }
+        for (k, n) in &f.injected {
+            *kinds.entry(*k).or_default() += n;
+        }
+    }
+    eprintln!("faults by kind: {kinds:?}");
+    for k in FaultKind::ALL {
+        assert!(
+            kinds.get(&k).copied().unwrap_or(0) > 0,
+            "{k:?} was never injected"
+        );
+    }
+}
+
+/// SIGKILL at several points of an apply; each time, a re-run converges
+/// without duplicating anything.
+#[test]
+fn a_killed_apply_is_finished_by_a_rerun() {
+    use crate::support::{Server, example, run_at};
+    let ex = example().display().to_string();
+    let handles: Vec<_> = [150u64, 400, 650, 900]
+        .into_iter()
+        .map(|after_ms| {
+            let ex = ex.clone();
+            std::thread::spawn(move || {
+                let d = tempfile::tempdir().unwrap();
+                let server = Server::demo();
+                server.sandbox.set_faults(Faults {
+                    latency_ms: 40,
+                    ..Faults::default()
+                });
+                let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_instantly-rbac"))
+                    .args([
+                        "apply",
+                        "--allow-reinvite",
+                        "-f",
+                        &ex,
+                        "--auto-approve",
+                        "--secrets-out",
+                        "s1.json",
+                    ])
+                    .current_dir(d.path())
+                    .env("INSTANTLY_API_URL", server.url())
+                    .env("INSTANTLY_API_KEY", OPERATOR_KEY)
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap();
+                std::thread::sleep(Duration::from_millis(after_ms));
+                child.kill().unwrap(); // SIGKILL
+                child.wait().unwrap();
+                server.sandbox.set_faults(Faults::default());
+                let o = run_at(
+                    &server,
+                    d.path(),
+                    &[
+                        "apply",
+                        "--allow-reinvite",
+                        "-f",
+                        &ex,
+                        "--auto-approve",
+                        "--secrets-out",
+                        "s2.json",
+                    ],
+                );
+                assert_eq!(
+                    o.code, 0,
+                    "killed after {after_ms} ms; the re-run: {}\n{}",
+                    o.stdout, o.stderr
+                );
+                let done = run_at(
+                    &server,
+                    d.path(),
+                    &["plan", "-f", &ex, "--detailed-exitcode"],
+                );
+                assert_eq!(done.code, 0, "killed after {after_ms} ms: {}", done.stdout);
+                let state = server.sandbox.state();
+                let names: BTreeSet<&str> =
+                    state.api_keys.iter().map(|k| k.name.as_str()).collect();
+                assert_eq!(
+                    names.len(),
+                    state.api_keys.len(),
+                    "killed after {after_ms} ms: a duplicate key"
+                );
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+}
