@@ -1,27 +1,32 @@
-//! The applier walks a plan in order and makes no choices of its own: every
-//! id and order was decided by the planner, every batch by `toggle_batch`.
-//! On the first failure it stops and reports applied / failed / not attempted,
-//! so that a re-run plans exactly the remainder.
+//! The applier carries out a plan and makes no choices of its own: every id
+//! and order was decided by the planner, every batch by `toggle_batch`.
+//! Phases (see `planner::phase`) run in order; the independent actions of a
+//! phase run concurrently, within the client's parallelism and rate limit.
+//! After a failure (or Ctrl-C) no new action starts, those in flight finish,
+//! and the report says what was applied, what failed and what was not
+//! attempted, so that a re-run plans exactly the remainder.
 
 use crate::api_error::ApiError;
 use crate::api_types::*;
 use crate::client::Client;
 use crate::create::{self, Outcome};
-use crate::plan::{Action, Kind, Op, Plan, State};
+use crate::plan::{Action, Kind, KeyState, MemberState, Op, Plan, State, TagState};
+use crate::planner::phase;
 use crate::secret_sink::{NewKey, SecretSink};
-use crate::toggle_batch;
+use crate::toggle_batch::{self, Batch};
+use futures_util::stream::{self, StreamExt};
 use secrecy::SecretString;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Default, Serialize, PartialEq, Eq)]
 pub struct ApplyReport {
     pub applied: Vec<String>,
     pub failed: Vec<Failure>,
     pub not_attempted: Vec<String>,
-    /// New API keys whose secret went to the secrets file: (address, key id).
+    /// New API keys whose secret was delivered: (address, key id).
     pub keys_created: Vec<(String, String)>,
     /// Stopped by Ctrl-C before the end.
     pub interrupted: bool,
@@ -49,78 +54,118 @@ enum StepError {
     Other(String),
 }
 
-struct Applier<'a> {
-    client: &'a Client,
-    secrets: Option<&'a mut SecretSink>,
-    stop: Option<Arc<AtomicBool>>,
-    /// Tags created during this apply: label -> id.
-    created_tags: HashMap<String, String>,
-    /// Keys that existed when planned or were created here: never orphans.
-    known_keys: HashSet<String>,
-    report: ApplyReport,
+/// What one action (or batch) came to, by plan index.
+enum Done {
+    Applied(Vec<usize>),
+    Failed(Vec<usize>, String),
+    Skipped(Vec<usize>),
 }
 
-/// Carries out `plan`. When `stop` is set (Ctrl-C), the action in flight
-/// finishes and no new one starts.
-pub async fn apply(
-    client: &Client,
-    plan: &Plan,
-    secrets: Option<&mut SecretSink>,
+struct Applier<'a> {
+    client: &'a Client,
+    plan: &'a Plan,
+    secrets: Option<Mutex<&'a mut SecretSink>>,
     stop: Option<Arc<AtomicBool>>,
-) -> ApplyReport {
-    let mut ap = Applier {
+    failed: AtomicBool,
+    /// Tags created during this apply: label -> id.
+    created_tags: Mutex<HashMap<String, String>>,
+    /// Keys that existed when planned or were created here: never orphans.
+    known_keys: Mutex<HashSet<String>>,
+    keys_created: Mutex<Vec<(String, String)>>,
+    notes: Mutex<Vec<String>>,
+}
+
+/// Carries out `plan`. When `stop` is set (Ctrl-C), the actions in flight
+/// finish and no new one starts.
+pub async fn apply(client: &Client, plan: &Plan, secrets: Option<&mut SecretSink>, stop: Option<Arc<AtomicBool>>) -> ApplyReport {
+    let ap = Applier {
         client,
-        secrets,
+        plan,
+        secrets: secrets.map(Mutex::new),
         stop,
-        created_tags: HashMap::new(),
-        known_keys: plan.live_key_ids.iter().cloned().collect(),
-        report: ApplyReport::default(),
+        failed: AtomicBool::new(false),
+        created_tags: Mutex::new(HashMap::new()),
+        known_keys: Mutex::new(plan.live_key_ids.iter().cloned().collect()),
+        keys_created: Mutex::new(Vec::new()),
+        notes: Mutex::new(Vec::new()),
     };
+    let parallelism = client.options().parallelism.max(1);
+    let mut outcomes: Vec<Done> = Vec::new();
     let actions = &plan.actions;
-    let mut i = 0;
-    while i < actions.len() {
-        if ap.stop.as_ref().is_some_and(|s| s.load(Ordering::SeqCst)) {
-            ap.report.interrupted = true;
-            ap.rest(&actions[i..]);
-            break;
+    let mut start = 0;
+    while start < actions.len() {
+        let p = phase(&actions[start]);
+        let end = actions[start..].iter().position(|a| phase(a) != p).map_or(actions.len(), |n| start + n);
+        let indices: Vec<usize> = (start..end).collect();
+        if actions[start].kind == Kind::Assignment {
+            let run: Vec<&Action> = indices.iter().map(|&i| &actions[i]).collect();
+            let batches: Vec<Batch> = toggle_batch::batches(&run)
+                .into_iter()
+                .map(|mut b| {
+                    b.actions = b.actions.iter().map(|&j| indices[j]).collect();
+                    b
+                })
+                .collect();
+            let done: Vec<Done> = stream::iter(batches.iter().map(|b| ap.toggle(b))).buffer_unordered(parallelism).collect().await;
+            outcomes.extend(done);
+        } else {
+            let done: Vec<Done> = stream::iter(indices.iter().map(|&i| ap.one(i))).buffer_unordered(parallelism).collect().await;
+            outcomes.extend(done);
         }
-        if actions[i].kind == Kind::Assignment {
-            // A run of assignment actions with one op goes out as batches.
-            let end = actions[i..]
-                .iter()
-                .position(|a| a.kind != Kind::Assignment || a.op != actions[i].op)
-                .map_or(actions.len(), |n| i + n);
-            let run: Vec<&Action> = actions[i..end].iter().collect();
-            if !ap.assignments(&run).await {
-                ap.rest(&actions[end..]);
-                break;
-            }
-            i = end;
-            continue;
-        }
-        let a = &actions[i];
-        tracing::info!(address = %a.address, op = ?a.op, "applying");
-        match ap.step(a).await {
-            Ok(()) => ap.report.applied.push(a.address.clone()),
-            Err(e) => {
-                ap.report.failed.push(Failure {
-                    address: a.address.clone(),
-                    error: e.to_string(),
-                });
-                ap.rest(&actions[i + 1..]);
-                break;
-            }
-        }
-        i += 1;
+        start = end;
     }
-    ap.report
+    ap.report(outcomes)
 }
 
 impl Applier<'_> {
-    fn rest(&mut self, actions: &[Action]) {
-        self.report
-            .not_attempted
-            .extend(actions.iter().map(|a| a.address.clone()));
+    /// Whether no new work may start: a failure, or Ctrl-C.
+    fn stopping(&self) -> bool {
+        self.failed.load(Ordering::SeqCst) || self.stop.as_ref().is_some_and(|s| s.load(Ordering::SeqCst))
+    }
+
+    async fn one(&self, i: usize) -> Done {
+        if self.stopping() {
+            return Done::Skipped(vec![i]);
+        }
+        let a = &self.plan.actions[i];
+        tracing::info!(address = %a.address, op = ?a.op, "applying");
+        match self.step(a).await {
+            Ok(()) => Done::Applied(vec![i]),
+            Err(e) => {
+                self.failed.store(true, Ordering::SeqCst);
+                Done::Failed(vec![i], e.to_string())
+            }
+        }
+    }
+
+    fn report(self, outcomes: Vec<Done>) -> ApplyReport {
+        let address = |i: &usize| self.plan.actions[*i].address.clone();
+        let (mut applied, mut failed, mut skipped) = (Vec::new(), Vec::new(), Vec::new());
+        for d in outcomes {
+            match d {
+                Done::Applied(v) => applied.extend(v),
+                Done::Failed(v, e) => failed.extend(v.into_iter().map(|i| (i, e.clone()))),
+                Done::Skipped(v) => skipped.extend(v),
+            }
+        }
+        applied.sort_unstable();
+        failed.sort_by_key(|(i, _)| *i);
+        skipped.sort_unstable();
+        let interrupted = self.stop.as_ref().is_some_and(|s| s.load(Ordering::SeqCst)) && !skipped.is_empty();
+        ApplyReport {
+            applied: applied.iter().map(address).collect(),
+            failed: failed
+                .iter()
+                .map(|(i, e)| Failure {
+                    address: address(i),
+                    error: e.clone(),
+                })
+                .collect(),
+            not_attempted: skipped.iter().map(address).collect(),
+            keys_created: self.keys_created.into_inner().expect("keys lock"),
+            interrupted,
+            notes: self.notes.into_inner().expect("notes lock"),
+        }
     }
 
     fn id(a: &Action) -> Result<&str, StepError> {
@@ -129,196 +174,145 @@ impl Applier<'_> {
             .ok_or_else(|| StepError::Other(format!("{}: the plan carries no live id", a.address)))
     }
 
-    async fn step(&mut self, a: &Action) -> Result<(), StepError> {
+    async fn step(&self, a: &Action) -> Result<(), StepError> {
         let c = self.client;
         match (&a.after, a.op) {
-            (Some(State::Member(m)), Op::Create) => {
-                self.invite(a, m).await?;
-            }
+            (Some(State::Member(m)), Op::Create) => self.invite(a, m).await?,
             (Some(State::Member(m)), Op::Update) => {
                 let path = format!("/workspace-members/{}", Self::id(a)?);
-                c.patch::<_, Member>(
-                    &path,
-                    &PatchMember {
-                        role: m.role.clone(),
-                    },
-                )
-                .await?;
+                c.patch::<_, Member>(&path, &PatchMember { role: m.role.clone() }).await?;
             }
             (Some(State::Member(m)), Op::Replace) => {
                 // Same email: the old membership must go before the new invite.
-                c.delete(&format!("/workspace-members/{}", Self::id(a)?))
-                    .await?;
+                c.delete(&format!("/workspace-members/{}", Self::id(a)?)).await?;
                 self.invite(a, m).await?;
             }
-            (Some(State::ApiKey(k)), Op::Create) => {
-                self.create_key(a, k).await?;
-            }
+            (Some(State::ApiKey(k)), Op::Create) => self.create_key(a, k).await?,
             (Some(State::ApiKey(k)), Op::Replace) => {
-                // The new key exists (and its secret is stored) before the old one goes.
+                // The new key exists (and its secret is delivered) before the old one goes.
                 self.create_key(a, k).await?;
                 c.delete(&format!("/api-keys/{}", Self::id(a)?)).await?;
             }
-            (Some(State::Tag(t)), Op::Create) => {
-                let id = match create::tag(c, t)
-                    .await
-                    .map_err(|e| StepError::Other(e.to_string()))?
-                {
-                    Outcome::Created(id) => id,
-                    Outcome::Adopted(id) => {
-                        self.note(
-                            a,
-                            "the create answer was lost; the tag exists and was adopted",
-                        );
-                        id
-                    }
-                };
-                self.created_tags.insert(t.label.clone(), id);
-            }
+            (Some(State::Tag(t)), Op::Create) => self.create_tag(a, t).await?,
             (Some(State::Tag(t)), Op::Update) => {
                 let body = PatchTag {
                     label: None,
                     description: t.description.clone(),
                 };
-                c.patch::<_, Tag>(&format!("/custom-tags/{}", Self::id(a)?), &body)
-                    .await?;
+                c.patch::<_, Tag>(&format!("/custom-tags/{}", Self::id(a)?), &body).await?;
             }
             (None, Op::Delete) => {
                 let collection = match a.kind {
                     Kind::Member => "workspace-members",
                     Kind::ApiKey => "api-keys",
                     Kind::Tag => "custom-tags",
-                    Kind::Assignment => {
-                        return Err(StepError::Other(
-                            "assignments are applied in batches".into(),
-                        ));
-                    }
+                    Kind::Assignment => return Err(StepError::Other("assignments are applied in batches".into())),
                 };
                 c.delete(&format!("/{collection}/{}", Self::id(a)?)).await?;
             }
-            _ => {
-                return Err(StepError::Other(format!(
-                    "{}: not an action this version can apply",
-                    a.address
-                )));
-            }
+            _ => return Err(StepError::Other(format!("{}: not an action this version can apply", a.address))),
         }
         Ok(())
     }
 
-    fn note(&mut self, a: &Action, what: &str) {
-        self.report.notes.push(format!("{}: {what}", a.address));
+    fn note(&self, a: &Action, what: &str) {
+        self.notes.lock().expect("notes lock").push(format!("{}: {what}", a.address));
     }
 
-    async fn invite(&mut self, a: &Action, m: &crate::plan::MemberState) -> Result<(), StepError> {
-        let outcome = create::invite(self.client, m)
-            .await
-            .map_err(|e| StepError::Other(e.to_string()))?;
+    async fn invite(&self, a: &Action, m: &MemberState) -> Result<(), StepError> {
+        let outcome = create::invite(self.client, m).await.map_err(|e| StepError::Other(e.to_string()))?;
         if outcome == Outcome::Adopted(()) {
-            self.note(
-                a,
-                "the invite's answer was lost; the invitation exists and was adopted",
-            );
+            self.note(a, "the invite's answer was lost; the invitation exists and was adopted");
         }
         Ok(())
     }
 
-    async fn create_key(&mut self, a: &Action, k: &crate::plan::KeyState) -> Result<(), StepError> {
-        if self.secrets.is_none() {
+    async fn create_tag(&self, a: &Action, t: &TagState) -> Result<(), StepError> {
+        let id = match create::tag(self.client, t).await.map_err(|e| StepError::Other(e.to_string()))? {
+            Outcome::Created(id) => id,
+            Outcome::Adopted(id) => {
+                self.note(a, "the create answer was lost; the tag exists and was adopted");
+                id
+            }
+        };
+        self.created_tags.lock().expect("tags lock").insert(t.label.clone(), id);
+        Ok(())
+    }
+
+    async fn create_key(&self, a: &Action, k: &KeyState) -> Result<(), StepError> {
+        let Some(secrets) = &self.secrets else {
             return Err(StepError::Other(
                 "a new API key needs --secrets-out FILE or --secrets-cmd CMD for its secret".into(),
             ));
-        }
-        let (created, revoked) = create::api_key(self.client, k, &self.known_keys)
+        };
+        let known = self.known_keys.lock().expect("keys lock").clone();
+        let (created, revoked) = create::api_key(self.client, k, &known)
             .await
             .map_err(|e| StepError::Other(e.to_string()))?;
         for id in revoked {
             self.note(a, &format!("key {id} was created but the answer carrying its secret was lost, so it was revoked and created again"));
         }
         let id = created.id.clone();
-        self.known_keys.insert(id.clone());
+        self.known_keys.lock().expect("keys lock").insert(id.clone());
         let new = NewKey {
             name: created.name.clone(),
             id: id.clone(),
             scopes: created.scopes.clone(),
             key: SecretString::from(created.key),
         };
-        let secrets = self.secrets.as_deref_mut().expect("checked above");
         secrets
+            .lock()
+            .expect("secrets lock")
             .deliver(new)
             .map_err(|e| StepError::Other(format!("key {id} was created, but {e}")))?;
-        self.report.keys_created.push((a.address.clone(), id));
+        self.keys_created.lock().expect("keys lock").push((a.address.clone(), id));
         Ok(())
     }
 
-    /// Returns false when a call failed (the report says which actions).
-    async fn assignments(&mut self, run: &[&Action]) -> bool {
-        let batches = toggle_batch::batches(run);
-        for (n, batch) in batches.iter().enumerate() {
-            let addresses = |idx: &[usize]| {
-                idx.iter()
-                    .map(|&i| run[i].address.clone())
-                    .collect::<Vec<_>>()
-            };
-            let tag_ids: Result<Vec<String>, String> = batch
-                .tags
-                .iter()
-                .map(|label| {
-                    let from_plan = batch
-                        .actions
-                        .iter()
-                        .map(|&i| run[i])
-                        .find(|a| tag_of(a) == Some(label))
-                        .and_then(|a| a.live_id.clone());
-                    from_plan
-                        .or_else(|| self.created_tags.get(label).cloned())
-                        .ok_or_else(|| format!("tag `{label}` has no id (was it created?)"))
-                })
-                .collect();
-            let result = match tag_ids {
-                Ok(tag_ids) => {
-                    let body = ToggleResource {
-                        tag_ids,
-                        resource_type: batch.resource_type.api_code(),
-                        resource_ids: batch.resource_ids.clone(),
-                        assign: batch.assign,
-                    };
-                    tracing::info!(
-                        tags = body.tag_ids.len(),
-                        resources = body.resource_ids.len(),
-                        assign = body.assign,
-                        "toggle-resource"
-                    );
-                    self.client
-                        .post_idempotent::<_, serde_json::Value>(
-                            "/custom-tags/toggle-resource",
-                            &body,
-                        )
-                        .await
-                        .map(drop)
-                        .map_err(|e| e.to_string())
-                }
-                Err(e) => Err(e),
-            };
-            match result {
-                Ok(()) => self.report.applied.extend(addresses(&batch.actions)),
-                Err(error) => {
-                    for address in addresses(&batch.actions) {
-                        self.report.failed.push(Failure {
-                            address,
-                            error: error.clone(),
-                        });
-                    }
-                    let later: Vec<usize> = batches[n + 1..]
-                        .iter()
-                        .flat_map(|b| b.actions.clone())
-                        .collect();
-                    self.report.not_attempted.extend(addresses(&later));
-                    return false;
-                }
+    /// One toggle-resource call for a batch of assignment actions.
+    async fn toggle(&self, batch: &Batch) -> Done {
+        if self.stopping() {
+            return Done::Skipped(batch.actions.clone());
+        }
+        let tag_ids: Result<Vec<String>, String> = batch
+            .tags
+            .iter()
+            .map(|label| {
+                let from_plan = batch
+                    .actions
+                    .iter()
+                    .map(|&i| &self.plan.actions[i])
+                    .find(|a| tag_of(a) == Some(label))
+                    .and_then(|a| a.live_id.clone());
+                from_plan
+                    .or_else(|| self.created_tags.lock().expect("tags lock").get(label).cloned())
+                    .ok_or_else(|| format!("tag `{label}` has no id (was it created?)"))
+            })
+            .collect();
+        let result = match tag_ids {
+            Ok(tag_ids) => {
+                let body = ToggleResource {
+                    tag_ids,
+                    resource_type: batch.resource_type.api_code(),
+                    resource_ids: batch.resource_ids.clone(),
+                    assign: batch.assign,
+                };
+                tracing::info!(tags = body.tag_ids.len(), resources = body.resource_ids.len(), assign = body.assign, "toggle-resource");
+                self.client
+                    .post_idempotent::<_, serde_json::Value>("/custom-tags/toggle-resource", &body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string())
+            }
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(()) => Done::Applied(batch.actions.clone()),
+            Err(e) => {
+                self.failed.store(true, Ordering::SeqCst);
+                Done::Failed(batch.actions.clone(), e)
             }
         }
-        true
     }
 }
 

@@ -45,6 +45,9 @@ pub struct Global {
     /// dropped connections are retried with backoff).
     #[arg(long, global = true, default_value_t = 6, value_name = "N")]
     pub max_attempts: u32,
+    /// Requests to one workspace in flight at once.
+    #[arg(long, global = true, default_value_t = crate::client::DEFAULT_PARALLELISM, value_name = "N")]
+    pub parallelism: usize,
     /// Seconds after which no further retry of a request starts.
     #[arg(long, global = true, default_value_t = 120, value_name = "SECONDS")]
     pub retry_budget: u64,

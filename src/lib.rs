@@ -19,6 +19,7 @@ pub mod live;
 pub mod plan;
 pub mod planner;
 pub mod rate_limiter;
+pub mod read_strategy;
 pub mod render_json;
 pub mod render_markdown;
 pub mod render_text;

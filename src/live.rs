@@ -1,8 +1,11 @@
 //! The live workspace, read through list endpoints (never one GET per object).
 
 use crate::api_error::ApiError;
-use crate::api_types::{Account, ApiKey, Campaign, Member, Tag, TagMapping, Workspace};
+use crate::api_types::{Account, ApiKey, Campaign, Member, RESOURCE_ACCOUNT, RESOURCE_CAMPAIGN, Tag, TagMapping, Workspace};
 use crate::client::Client;
+use crate::config::Config;
+use crate::read_strategy::{self, AssignmentRead};
+use std::collections::BTreeSet;
 
 /// What the planner needs to know of the live workspace.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -97,3 +100,130 @@ pub async fn read_lists(
         assignments_read: needs.mappings,
     })
 }
+
+/// Reads what a plan of `config` needs: members, keys and tags, and the
+/// assignments of the tags it declares or would delete, by the cheaper of
+/// per-tag lists and the mapping walk; then looks up, one request each,
+/// the declared campaigns and accounts that reading did not meet. Campaigns
+/// and accounts are never listed when the file declares no assignments.
+pub async fn read_for_plan(client: &Client, workspace: Workspace, config: &Config) -> Result<Live, ApiError> {
+    let none: &[(&str, String)] = &[];
+    let (members, api_keys, tags) = tokio::try_join!(
+        client.list::<Member>("/workspace-members", none),
+        client.list::<ApiKey>("/api-keys", none),
+        client.list::<Tag>("/custom-tags", none),
+    )?;
+    let choice = read_strategy::choose(config, &tags);
+    tracing::info!(how = ?choice.how, tags = choice.tags.len(), per_tag = choice.per_tag_estimate, walk = choice.walk_estimate, "reading assignments");
+    let mut live = Live {
+        workspace,
+        members,
+        api_keys,
+        tags,
+        assignments_read: choice.how != AssignmentRead::Nothing,
+        ..Live::default()
+    };
+    let declared_names: BTreeSet<&str> = config.tags.iter().flat_map(|t| t.campaigns.iter().map(|c| c.value.as_str())).collect();
+    match choice.how {
+        AssignmentRead::Nothing => {}
+        AssignmentRead::PerTag => {
+            let reads = choice.tags.iter().map(|id| async move {
+                let q = [("tag_ids", id.clone())];
+                let (c, a) = tokio::try_join!(client.list::<Campaign>("/campaigns", &q), client.list::<Account>("/accounts", &q))?;
+                Ok::<_, ApiError>((id.clone(), c, a))
+            });
+            for (tag_id, campaigns, accounts) in futures_util::future::try_join_all(reads).await? {
+                for c in campaigns {
+                    live.mappings.push(mapping(&tag_id, RESOURCE_CAMPAIGN, &c.id));
+                    if !live.campaigns.iter().any(|x| x.id == c.id) {
+                        live.campaigns.push(c);
+                    }
+                }
+                for a in accounts {
+                    live.mappings.push(mapping(&tag_id, RESOURCE_ACCOUNT, &a.email));
+                    if !live.accounts.iter().any(|x| x.email.eq_ignore_ascii_case(&a.email)) {
+                        live.accounts.push(a);
+                    }
+                }
+            }
+            // Declared names the tags' own lists did not show.
+            let missing: Vec<&str> = declared_names
+                .iter()
+                .copied()
+                .filter(|n| !live.campaigns.iter().any(|c| c.name == *n))
+                .collect();
+            let searches = missing.iter().map(|n| async move {
+                let q = [("search", n.to_string())];
+                client.list::<Campaign>("/campaigns", &q).await
+            });
+            for found in futures_util::future::try_join_all(searches).await? {
+                for c in found {
+                    if !live.campaigns.iter().any(|x| x.id == c.id) {
+                        live.campaigns.push(c);
+                    }
+                }
+            }
+        }
+        AssignmentRead::Walk => {
+            let wanted: BTreeSet<&String> = choice.tags.iter().collect();
+            let names = !declared_names.is_empty();
+            let (mappings, campaigns) = tokio::try_join!(
+                client.list::<TagMapping>("/custom-tag-mappings", none),
+                async {
+                    if names { client.list::<Campaign>("/campaigns", none).await } else { Ok(Vec::new()) }
+                },
+            )?;
+            live.mappings = mappings.into_iter().filter(|m| wanted.contains(&m.tag_id)).collect();
+            live.campaigns = campaigns;
+            if !names && live.mappings.iter().any(|m| m.resource_type == RESOURCE_CAMPAIGN) {
+                live.campaigns = client.list::<Campaign>("/campaigns", none).await?;
+            }
+            for m in live.mappings.iter().filter(|m| m.resource_type == RESOURCE_ACCOUNT) {
+                if !live.accounts.iter().any(|a| a.email.eq_ignore_ascii_case(&m.resource_id)) {
+                    live.accounts.push(Account {
+                        email: m.resource_id.clone(),
+                        timestamp_created: String::new(),
+                        tags: None,
+                    });
+                }
+            }
+        }
+    }
+    // Declared accounts not met yet: one look-up each.
+    let declared_accounts: BTreeSet<String> = config.tags.iter().flat_map(|t| t.accounts.iter().map(|a| a.value.to_lowercase())).collect();
+    let missing: Vec<&String> = declared_accounts
+        .iter()
+        .filter(|e| !live.accounts.iter().any(|a| a.email.eq_ignore_ascii_case(e)))
+        .collect();
+    let lookups = missing.iter().map(|e| async move {
+        match client.get::<Account>(&format!("/accounts/{}", encode_segment(e)), &[]).await {
+            Ok(a) => Ok(Some(a)),
+            Err(err) if err.status() == Some(404) => Ok(None),
+            Err(err) => Err(err),
+        }
+    });
+    live.accounts.extend(futures_util::future::try_join_all(lookups).await?.into_iter().flatten());
+    Ok(live)
+}
+
+fn mapping(tag_id: &str, resource_type: u8, resource_id: &str) -> TagMapping {
+    TagMapping {
+        id: String::new(),
+        tag_id: tag_id.to_owned(),
+        resource_id: resource_id.to_owned(),
+        resource_type,
+        timestamp_created: String::new(),
+        organization_id: String::new(),
+    }
+}
+
+/// Percent-encodes a path segment (an account's email).
+fn encode_segment(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'@' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+

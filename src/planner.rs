@@ -67,7 +67,7 @@ pub fn plan(desired: &Config, live: &Live, ctx: &Context) -> Result<Plan, Vec<Di
 /// The order of execution: every action's prerequisites come first. Tags
 /// exist before assignments use them; access is granted (promotions, invites,
 /// new keys) before it is taken away (demotions, deletions); a tag goes last.
-fn phase(a: &Action) -> u8 {
+pub fn phase(a: &Action) -> u8 {
     match (a.kind, a.op) {
         (Kind::Tag, Op::Create | Op::Update) => 0,
         (Kind::Member, Op::Update) if is_promotion(a) => 1,

@@ -4,7 +4,7 @@
 use crate::applier::{self, ApplyReport};
 use crate::cli::{Cli, Command, PlanFormat, ValidateFormat};
 use crate::client::Client;
-use crate::config::{Config, Mode};
+use crate::config::Config;
 use crate::config_loader::{self, LoadError};
 use crate::diagnostic::FileErrors;
 use crate::live::{self, Live};
@@ -210,8 +210,7 @@ async fn read_and_plan(
             current.name
         );
     }
-    let with_assignments = !config.tags.is_empty() || config.policy.tags == Mode::Authoritative;
-    let live = live::read_lists(client, current, live::Needs::all(with_assignments)).await?;
+    let live = live::read_for_plan(client, current, config).await?;
     let ctx = Context {
         auth_key_mask: Some(client.key_mask()),
         now: Some(crate::timestamp::now()),

@@ -58,6 +58,7 @@ impl Settings {
                     .rate_limit
                     .filter(|r| *r > 0.0)
                     .unwrap_or(DEFAULT_PER_SECOND),
+                parallelism: g.parallelism.max(1),
                 ..ClientOptions::default()
             },
             color: color_wanted(std::io::stdout().is_terminal()),
