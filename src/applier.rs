@@ -10,7 +10,7 @@ use crate::api_error::ApiError;
 use crate::api_types::*;
 use crate::client::Client;
 use crate::create::{self, Outcome};
-use crate::plan::{Action, Kind, KeyState, MemberState, Op, Plan, State, TagState};
+use crate::plan::{Action, KeyState, Kind, MemberState, Op, Plan, State, TagState};
 use crate::planner::phase;
 use crate::secret_sink::{NewKey, SecretSink};
 use crate::toggle_batch::{self, Batch};
@@ -77,7 +77,12 @@ struct Applier<'a> {
 
 /// Carries out `plan`. When `stop` is set (Ctrl-C), the actions in flight
 /// finish and no new one starts.
-pub async fn apply(client: &Client, plan: &Plan, secrets: Option<&mut SecretSink>, stop: Option<Arc<AtomicBool>>) -> ApplyReport {
+pub async fn apply(
+    client: &Client,
+    plan: &Plan,
+    secrets: Option<&mut SecretSink>,
+    stop: Option<Arc<AtomicBool>>,
+) -> ApplyReport {
     let ap = Applier {
         client,
         plan,
@@ -95,7 +100,10 @@ pub async fn apply(client: &Client, plan: &Plan, secrets: Option<&mut SecretSink
     let mut start = 0;
     while start < actions.len() {
         let p = phase(&actions[start]);
-        let end = actions[start..].iter().position(|a| phase(a) != p).map_or(actions.len(), |n| start + n);
+        let end = actions[start..]
+            .iter()
+            .position(|a| phase(a) != p)
+            .map_or(actions.len(), |n| start + n);
         let indices: Vec<usize> = (start..end).collect();
         if actions[start].kind == Kind::Assignment {
             let run: Vec<&Action> = indices.iter().map(|&i| &actions[i]).collect();
@@ -106,10 +114,16 @@ pub async fn apply(client: &Client, plan: &Plan, secrets: Option<&mut SecretSink
                     b
                 })
                 .collect();
-            let done: Vec<Done> = stream::iter(batches.iter().map(|b| ap.toggle(b))).buffer_unordered(parallelism).collect().await;
+            let done: Vec<Done> = stream::iter(batches.iter().map(|b| ap.toggle(b)))
+                .buffer_unordered(parallelism)
+                .collect()
+                .await;
             outcomes.extend(done);
         } else {
-            let done: Vec<Done> = stream::iter(indices.iter().map(|&i| ap.one(i))).buffer_unordered(parallelism).collect().await;
+            let done: Vec<Done> = stream::iter(indices.iter().map(|&i| ap.one(i)))
+                .buffer_unordered(parallelism)
+                .collect()
+                .await;
             outcomes.extend(done);
         }
         start = end;
@@ -120,7 +134,8 @@ pub async fn apply(client: &Client, plan: &Plan, secrets: Option<&mut SecretSink
 impl Applier<'_> {
     /// Whether no new work may start: a failure, or Ctrl-C.
     fn stopping(&self) -> bool {
-        self.failed.load(Ordering::SeqCst) || self.stop.as_ref().is_some_and(|s| s.load(Ordering::SeqCst))
+        self.failed.load(Ordering::SeqCst)
+            || self.stop.as_ref().is_some_and(|s| s.load(Ordering::SeqCst))
     }
 
     async fn one(&self, i: usize) -> Done {
@@ -151,7 +166,8 @@ impl Applier<'_> {
         applied.sort_unstable();
         failed.sort_by_key(|(i, _)| *i);
         skipped.sort_unstable();
-        let interrupted = self.stop.as_ref().is_some_and(|s| s.load(Ordering::SeqCst)) && !skipped.is_empty();
+        let interrupted =
+            self.stop.as_ref().is_some_and(|s| s.load(Ordering::SeqCst)) && !skipped.is_empty();
         ApplyReport {
             applied: applied.iter().map(address).collect(),
             failed: failed
@@ -180,11 +196,18 @@ impl Applier<'_> {
             (Some(State::Member(m)), Op::Create) => self.invite(a, m).await?,
             (Some(State::Member(m)), Op::Update) => {
                 let path = format!("/workspace-members/{}", Self::id(a)?);
-                c.patch::<_, Member>(&path, &PatchMember { role: m.role.clone() }).await?;
+                c.patch::<_, Member>(
+                    &path,
+                    &PatchMember {
+                        role: m.role.clone(),
+                    },
+                )
+                .await?;
             }
             (Some(State::Member(m)), Op::Replace) => {
                 // Same email: the old membership must go before the new invite.
-                c.delete(&format!("/workspace-members/{}", Self::id(a)?)).await?;
+                c.delete(&format!("/workspace-members/{}", Self::id(a)?))
+                    .await?;
                 self.invite(a, m).await?;
             }
             (Some(State::ApiKey(k)), Op::Create) => self.create_key(a, k).await?,
@@ -199,43 +222,70 @@ impl Applier<'_> {
                     label: None,
                     description: t.description.clone(),
                 };
-                c.patch::<_, Tag>(&format!("/custom-tags/{}", Self::id(a)?), &body).await?;
+                c.patch::<_, Tag>(&format!("/custom-tags/{}", Self::id(a)?), &body)
+                    .await?;
             }
             (None, Op::Delete) => {
                 let collection = match a.kind {
                     Kind::Member => "workspace-members",
                     Kind::ApiKey => "api-keys",
                     Kind::Tag => "custom-tags",
-                    Kind::Assignment => return Err(StepError::Other("assignments are applied in batches".into())),
+                    Kind::Assignment => {
+                        return Err(StepError::Other(
+                            "assignments are applied in batches".into(),
+                        ));
+                    }
                 };
                 c.delete(&format!("/{collection}/{}", Self::id(a)?)).await?;
             }
-            _ => return Err(StepError::Other(format!("{}: not an action this version can apply", a.address))),
+            _ => {
+                return Err(StepError::Other(format!(
+                    "{}: not an action this version can apply",
+                    a.address
+                )));
+            }
         }
         Ok(())
     }
 
     fn note(&self, a: &Action, what: &str) {
-        self.notes.lock().expect("notes lock").push(format!("{}: {what}", a.address));
+        self.notes
+            .lock()
+            .expect("notes lock")
+            .push(format!("{}: {what}", a.address));
     }
 
     async fn invite(&self, a: &Action, m: &MemberState) -> Result<(), StepError> {
-        let outcome = create::invite(self.client, m).await.map_err(|e| StepError::Other(e.to_string()))?;
+        let outcome = create::invite(self.client, m)
+            .await
+            .map_err(|e| StepError::Other(e.to_string()))?;
         if outcome == Outcome::Adopted(()) {
-            self.note(a, "the invite's answer was lost; the invitation exists and was adopted");
+            self.note(
+                a,
+                "the invite's answer was lost; the invitation exists and was adopted",
+            );
         }
         Ok(())
     }
 
     async fn create_tag(&self, a: &Action, t: &TagState) -> Result<(), StepError> {
-        let id = match create::tag(self.client, t).await.map_err(|e| StepError::Other(e.to_string()))? {
+        let id = match create::tag(self.client, t)
+            .await
+            .map_err(|e| StepError::Other(e.to_string()))?
+        {
             Outcome::Created(id) => id,
             Outcome::Adopted(id) => {
-                self.note(a, "the create answer was lost; the tag exists and was adopted");
+                self.note(
+                    a,
+                    "the create answer was lost; the tag exists and was adopted",
+                );
                 id
             }
         };
-        self.created_tags.lock().expect("tags lock").insert(t.label.clone(), id);
+        self.created_tags
+            .lock()
+            .expect("tags lock")
+            .insert(t.label.clone(), id);
         Ok(())
     }
 
@@ -253,7 +303,10 @@ impl Applier<'_> {
             self.note(a, &format!("key {id} was created but the answer carrying its secret was lost, so it was revoked and created again"));
         }
         let id = created.id.clone();
-        self.known_keys.lock().expect("keys lock").insert(id.clone());
+        self.known_keys
+            .lock()
+            .expect("keys lock")
+            .insert(id.clone());
         let new = NewKey {
             name: created.name.clone(),
             id: id.clone(),
@@ -265,7 +318,10 @@ impl Applier<'_> {
             .expect("secrets lock")
             .deliver(new)
             .map_err(|e| StepError::Other(format!("key {id} was created, but {e}")))?;
-        self.keys_created.lock().expect("keys lock").push((a.address.clone(), id));
+        self.keys_created
+            .lock()
+            .expect("keys lock")
+            .push((a.address.clone(), id));
         Ok(())
     }
 
@@ -285,7 +341,13 @@ impl Applier<'_> {
                     .find(|a| tag_of(a) == Some(label))
                     .and_then(|a| a.live_id.clone());
                 from_plan
-                    .or_else(|| self.created_tags.lock().expect("tags lock").get(label).cloned())
+                    .or_else(|| {
+                        self.created_tags
+                            .lock()
+                            .expect("tags lock")
+                            .get(label)
+                            .cloned()
+                    })
                     .ok_or_else(|| format!("tag `{label}` has no id (was it created?)"))
             })
             .collect();
@@ -297,7 +359,12 @@ impl Applier<'_> {
                     resource_ids: batch.resource_ids.clone(),
                     assign: batch.assign,
                 };
-                tracing::info!(tags = body.tag_ids.len(), resources = body.resource_ids.len(), assign = body.assign, "toggle-resource");
+                tracing::info!(
+                    tags = body.tag_ids.len(),
+                    resources = body.resource_ids.len(),
+                    assign = body.assign,
+                    "toggle-resource"
+                );
                 self.client
                     .post_idempotent::<_, serde_json::Value>("/custom-tags/toggle-resource", &body)
                     .await

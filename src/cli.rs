@@ -65,8 +65,13 @@ pub enum Command {
     },
     /// Show what apply would change.
     Plan {
-        #[arg(short = 'f', long = "file")]
-        file: PathBuf,
+        /// Desired-state files or directories of them (several: one plan per
+        /// workspace, read concurrently, with one aggregated summary).
+        #[arg(short = 'f', long = "file", required = true)]
+        files: Vec<PathBuf>,
+        /// Plan only the I-th of N deterministic slices of the files (a CI matrix).
+        #[arg(long, value_name = "I/N", value_parser = crate::workspace_files::parse_shard)]
+        shard: Option<crate::workspace_files::Shard>,
         #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
         format: PlanFormat,
         /// Also print a unified diff of the live and the desired workspace.

@@ -378,7 +378,11 @@ impl Client {
     ) -> Result<Vec<u8>, ApiError> {
         let m = method.as_str().to_owned();
         let err = |kind| ApiError::new(&m, path, kind);
-        let _permit = self.in_flight.acquire().await.expect("the semaphore is never closed");
+        let _permit = self
+            .in_flight
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
         self.limiter.acquire().await;
         self.stats.requests.fetch_add(1, Ordering::SeqCst);
         tracing::debug!(method = %m, path, "request");

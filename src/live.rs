@@ -1,7 +1,10 @@
 //! The live workspace, read through list endpoints (never one GET per object).
 
 use crate::api_error::ApiError;
-use crate::api_types::{Account, ApiKey, Campaign, Member, RESOURCE_ACCOUNT, RESOURCE_CAMPAIGN, Tag, TagMapping, Workspace};
+use crate::api_types::{
+    Account, ApiKey, Campaign, Member, RESOURCE_ACCOUNT, RESOURCE_CAMPAIGN, Tag, TagMapping,
+    Workspace,
+};
 use crate::client::Client;
 use crate::config::Config;
 use crate::read_strategy::{self, AssignmentRead};
@@ -106,7 +109,11 @@ pub async fn read_lists(
 /// per-tag lists and the mapping walk; then looks up, one request each,
 /// the declared campaigns and accounts that reading did not meet. Campaigns
 /// and accounts are never listed when the file declares no assignments.
-pub async fn read_for_plan(client: &Client, workspace: Workspace, config: &Config) -> Result<Live, ApiError> {
+pub async fn read_for_plan(
+    client: &Client,
+    workspace: Workspace,
+    config: &Config,
+) -> Result<Live, ApiError> {
     let none: &[(&str, String)] = &[];
     let (members, api_keys, tags) = tokio::try_join!(
         client.list::<Member>("/workspace-members", none),
@@ -123,25 +130,38 @@ pub async fn read_for_plan(client: &Client, workspace: Workspace, config: &Confi
         assignments_read: choice.how != AssignmentRead::Nothing,
         ..Live::default()
     };
-    let declared_names: BTreeSet<&str> = config.tags.iter().flat_map(|t| t.campaigns.iter().map(|c| c.value.as_str())).collect();
+    let declared_names: BTreeSet<&str> = config
+        .tags
+        .iter()
+        .flat_map(|t| t.campaigns.iter().map(|c| c.value.as_str()))
+        .collect();
     match choice.how {
         AssignmentRead::Nothing => {}
         AssignmentRead::PerTag => {
             let reads = choice.tags.iter().map(|id| async move {
                 let q = [("tag_ids", id.clone())];
-                let (c, a) = tokio::try_join!(client.list::<Campaign>("/campaigns", &q), client.list::<Account>("/accounts", &q))?;
+                let (c, a) = tokio::try_join!(
+                    client.list::<Campaign>("/campaigns", &q),
+                    client.list::<Account>("/accounts", &q)
+                )?;
                 Ok::<_, ApiError>((id.clone(), c, a))
             });
             for (tag_id, campaigns, accounts) in futures_util::future::try_join_all(reads).await? {
                 for c in campaigns {
-                    live.mappings.push(mapping(&tag_id, RESOURCE_CAMPAIGN, &c.id));
+                    live.mappings
+                        .push(mapping(&tag_id, RESOURCE_CAMPAIGN, &c.id));
                     if !live.campaigns.iter().any(|x| x.id == c.id) {
                         live.campaigns.push(c);
                     }
                 }
                 for a in accounts {
-                    live.mappings.push(mapping(&tag_id, RESOURCE_ACCOUNT, &a.email));
-                    if !live.accounts.iter().any(|x| x.email.eq_ignore_ascii_case(&a.email)) {
+                    live.mappings
+                        .push(mapping(&tag_id, RESOURCE_ACCOUNT, &a.email));
+                    if !live
+                        .accounts
+                        .iter()
+                        .any(|x| x.email.eq_ignore_ascii_case(&a.email))
+                    {
                         live.accounts.push(a);
                     }
                 }
@@ -170,16 +190,36 @@ pub async fn read_for_plan(client: &Client, workspace: Workspace, config: &Confi
             let (mappings, campaigns) = tokio::try_join!(
                 client.list::<TagMapping>("/custom-tag-mappings", none),
                 async {
-                    if names { client.list::<Campaign>("/campaigns", none).await } else { Ok(Vec::new()) }
+                    if names {
+                        client.list::<Campaign>("/campaigns", none).await
+                    } else {
+                        Ok(Vec::new())
+                    }
                 },
             )?;
-            live.mappings = mappings.into_iter().filter(|m| wanted.contains(&m.tag_id)).collect();
+            live.mappings = mappings
+                .into_iter()
+                .filter(|m| wanted.contains(&m.tag_id))
+                .collect();
             live.campaigns = campaigns;
-            if !names && live.mappings.iter().any(|m| m.resource_type == RESOURCE_CAMPAIGN) {
+            if !names
+                && live
+                    .mappings
+                    .iter()
+                    .any(|m| m.resource_type == RESOURCE_CAMPAIGN)
+            {
                 live.campaigns = client.list::<Campaign>("/campaigns", none).await?;
             }
-            for m in live.mappings.iter().filter(|m| m.resource_type == RESOURCE_ACCOUNT) {
-                if !live.accounts.iter().any(|a| a.email.eq_ignore_ascii_case(&m.resource_id)) {
+            for m in live
+                .mappings
+                .iter()
+                .filter(|m| m.resource_type == RESOURCE_ACCOUNT)
+            {
+                if !live
+                    .accounts
+                    .iter()
+                    .any(|a| a.email.eq_ignore_ascii_case(&m.resource_id))
+                {
                     live.accounts.push(Account {
                         email: m.resource_id.clone(),
                         timestamp_created: String::new(),
@@ -190,19 +230,36 @@ pub async fn read_for_plan(client: &Client, workspace: Workspace, config: &Confi
         }
     }
     // Declared accounts not met yet: one look-up each.
-    let declared_accounts: BTreeSet<String> = config.tags.iter().flat_map(|t| t.accounts.iter().map(|a| a.value.to_lowercase())).collect();
+    let declared_accounts: BTreeSet<String> = config
+        .tags
+        .iter()
+        .flat_map(|t| t.accounts.iter().map(|a| a.value.to_lowercase()))
+        .collect();
     let missing: Vec<&String> = declared_accounts
         .iter()
-        .filter(|e| !live.accounts.iter().any(|a| a.email.eq_ignore_ascii_case(e)))
+        .filter(|e| {
+            !live
+                .accounts
+                .iter()
+                .any(|a| a.email.eq_ignore_ascii_case(e))
+        })
         .collect();
     let lookups = missing.iter().map(|e| async move {
-        match client.get::<Account>(&format!("/accounts/{}", encode_segment(e)), &[]).await {
+        match client
+            .get::<Account>(&format!("/accounts/{}", encode_segment(e)), &[])
+            .await
+        {
             Ok(a) => Ok(Some(a)),
             Err(err) if err.status() == Some(404) => Ok(None),
             Err(err) => Err(err),
         }
     });
-    live.accounts.extend(futures_util::future::try_join_all(lookups).await?.into_iter().flatten());
+    live.accounts.extend(
+        futures_util::future::try_join_all(lookups)
+            .await?
+            .into_iter()
+            .flatten(),
+    );
     Ok(live)
 }
 
@@ -221,9 +278,10 @@ fn mapping(tag_id: &str, resource_type: u8, resource_id: &str) -> TagMapping {
 fn encode_segment(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'@' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'@' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
 }
-

@@ -8,9 +8,9 @@
 //! requests by the estimate below.
 
 use crate::api_types::Tag;
+use crate::client::PAGE_LIMIT;
 use crate::config::{Config, Mode};
 use crate::ignore::IgnoreSet;
-use crate::client::PAGE_LIMIT;
 use std::collections::BTreeSet;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,17 +59,31 @@ pub fn choose(config: &Config, live_tags: &[Tag]) -> Choice {
     let per_tag_estimate: usize = live_tags
         .iter()
         .filter(|t| tags.contains(&t.id))
-        .map(|t| match config.tags.iter().find(|s| s.label.value == t.label) {
-            Some(s) => pages(s.campaigns.len()) + pages(s.accounts.len()),
-            None => 2,
-        })
+        .map(
+            |t| match config.tags.iter().find(|s| s.label.value == t.label) {
+                Some(s) => pages(s.campaigns.len()) + pages(s.accounts.len()),
+                None => 2,
+            },
+        )
         .sum();
     // The walk reads every tag's assignments: assume the tags the file does
     // not describe carry as many as those it does, on average.
-    let declared_live = live_tags.iter().filter(|t| declared.contains(t.label.as_str())).count().max(1);
-    let declared_assignments: usize = config.tags.iter().map(|t| t.campaigns.len() + t.accounts.len()).sum();
+    let declared_live = live_tags
+        .iter()
+        .filter(|t| declared.contains(t.label.as_str()))
+        .count()
+        .max(1);
+    let declared_assignments: usize = config
+        .tags
+        .iter()
+        .map(|t| t.campaigns.len() + t.accounts.len())
+        .sum();
     let estimated_mappings = declared_assignments * live_tags.len() / declared_live;
-    let campaign_names: BTreeSet<&str> = config.tags.iter().flat_map(|t| t.campaigns.iter().map(|c| c.value.as_str())).collect();
+    let campaign_names: BTreeSet<&str> = config
+        .tags
+        .iter()
+        .flat_map(|t| t.campaigns.iter().map(|c| c.value.as_str()))
+        .collect();
     let walk_estimate = pages(estimated_mappings) + pages(campaign_names.len());
     let how = if walk_estimate < per_tag_estimate {
         AssignmentRead::Walk

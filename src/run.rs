@@ -17,7 +17,7 @@ use crate::saved_plan::{self, SavedPlan, SavedPlanError};
 use crate::secret_sink::{SecretSink, SecretsCmd};
 use crate::secrets_out::SecretsOut;
 use crate::settings::{Settings, Target, color_wanted};
-use crate::{diff_view, export, render_json, render_markdown, render_text};
+use crate::{diff_view, export, multi, render_json, render_markdown, render_text, workspace_files};
 use anyhow::{Context as _, anyhow, bail};
 use secrecy::SecretString;
 use std::io::{BufRead, IsTerminal, Write};
@@ -176,7 +176,7 @@ fn load_or_seed(path: &Path) -> anyhow::Result<SandboxState> {
     Ok(state)
 }
 
-fn load_config(path: &Path) -> anyhow::Result<Result<Config, FileErrors>> {
+pub fn load_config(path: &Path) -> anyhow::Result<Result<Config, FileErrors>> {
     match config_loader::load(path) {
         Ok(c) => Ok(Ok(c)),
         Err(LoadError::Invalid(e)) => Ok(Err(e)),
@@ -189,12 +189,25 @@ fn report_file_errors(e: &FileErrors) -> i32 {
     EXIT_ERROR
 }
 
-/// Reads the live workspace and plans; `Err(code)` when the file is at fault.
+/// Reads the live workspace and plans; `Err(code)` when the file is at
+/// fault (the errors are printed).
 async fn read_and_plan(
     path: &Path,
     config: &Config,
     client: &Client,
 ) -> anyhow::Result<Result<(Live, Plan), i32>> {
+    Ok(plan_workspace(path, config, client)
+        .await?
+        .map_err(|fe| report_file_errors(&fe)))
+}
+
+/// Checks the workspace guard, reads what the plan needs, and plans;
+/// `Err(errors)` when the file is at fault.
+pub async fn plan_workspace(
+    path: &Path,
+    config: &Config,
+    client: &Client,
+) -> anyhow::Result<Result<(Live, Plan), FileErrors>> {
     let current: crate::api_types::Workspace = client.get("/workspaces/current", &[]).await?;
     if let Some(guard) = config
         .workspace
@@ -217,15 +230,11 @@ async fn read_and_plan(
     };
     match planner::plan(config, &live, &ctx) {
         Ok(plan) => Ok(Ok((live, plan))),
-        Err(errors) => {
-            let source = std::fs::read_to_string(path).unwrap_or_default();
-            let fe = FileErrors {
-                path: path.display().to_string(),
-                source,
-                errors,
-            };
-            Ok(Err(report_file_errors(&fe)))
-        }
+        Err(errors) => Ok(Err(FileErrors {
+            path: path.display().to_string(),
+            source: std::fs::read_to_string(path).unwrap_or_default(),
+            errors,
+        })),
     }
 }
 
@@ -233,12 +242,32 @@ async fn online(command: Command, settings: &Settings) -> anyhow::Result<i32> {
     let (client, sandbox) = connect(settings).await?;
     let code = match command {
         Command::Plan {
-            file,
+            files,
+            shard,
             format,
             diff,
             detailed_exitcode,
             out: plan_out,
         } => {
+            let (files, many) =
+                workspace_files::expand(&files).context("cannot read the files given with -f")?;
+            let files = workspace_files::shard(files, shard);
+            if many || shard.is_some() {
+                if plan_out.is_some() || diff {
+                    bail!("--out and --diff plan one workspace: give a single -f FILE");
+                }
+                let (text, code) =
+                    multi::plan_many(&files, &client, format, settings.color).await?;
+                out(&text);
+                return Ok(match code {
+                    EXIT_CHANGES if !detailed_exitcode => EXIT_OK,
+                    c => c,
+                });
+            }
+            let file = files
+                .into_iter()
+                .next()
+                .context("no desired-state file given")?;
             let config = match load_config(&file)? {
                 Ok(c) => c,
                 Err(e) => return Ok(report_file_errors(&e)),

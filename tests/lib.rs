@@ -12,3 +12,4 @@ mod planner;
 mod properties;
 mod render;
 mod safety;
+mod scale;

@@ -147,5 +147,6 @@ pub fn demo_state() -> SandboxState {
         mappings,
         campaigns,
         accounts,
+        sub_workspaces: Vec::new(),
     }
 }

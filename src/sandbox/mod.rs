@@ -24,9 +24,11 @@ pub(crate) struct Shared {
     /// Faults injected, by kind; and 429s answered for the rate limit.
     injected: Mutex<BTreeMap<FaultKind, usize>>,
     rate_limited: AtomicUsize,
-    window: Mutex<faults::Window>,
+    windows: Mutex<std::collections::HashMap<String, faults::Window>>,
     /// How often each request (method, path, query) was seen, for faults.
     seen: Mutex<std::collections::HashMap<String, u64>>,
+    /// Requests by method and path, for request-count tests.
+    by_endpoint: Mutex<BTreeMap<String, usize>>,
 }
 
 /// A running sandbox; dropped or stopped, it stops serving.
@@ -56,8 +58,9 @@ impl Sandbox {
             requests: AtomicUsize::new(0),
             injected: Mutex::new(BTreeMap::new()),
             rate_limited: AtomicUsize::new(0),
-            window: Mutex::new(faults::Window::default()),
+            windows: Mutex::new(std::collections::HashMap::new()),
             seen: Mutex::new(std::collections::HashMap::new()),
+            by_endpoint: Mutex::new(BTreeMap::new()),
         });
         let app = routes::router(shared.clone());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -93,6 +96,15 @@ impl Sandbox {
     /// Requests served so far (benchmarks and tests count them).
     pub fn requests(&self) -> usize {
         self.shared.requests.load(Ordering::SeqCst)
+    }
+
+    /// Requests served, by `METHOD /path` (ids included, query left out).
+    pub fn requests_by_endpoint(&self) -> BTreeMap<String, usize> {
+        self.shared
+            .by_endpoint
+            .lock()
+            .expect("endpoint lock")
+            .clone()
     }
 
     /// Faults injected so far, by kind.

@@ -69,12 +69,32 @@ async fn handle(
     body: Bytes,
 ) -> Response {
     shared.requests.fetch_add(1, Ordering::SeqCst);
+    *shared
+        .by_endpoint
+        .lock()
+        .expect("endpoint lock")
+        .entry(format!(
+            "{method} {}",
+            uri.path().trim_start_matches("/api/v2")
+        ))
+        .or_default() += 1;
     let faults = shared.faults.lock().expect("faults lock").clone();
     if faults.latency_ms > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(faults.latency_ms)).await;
     }
+    // Limits are per workspace: the agency's and each sub-workspace's.
+    let as_workspace = headers
+        .get("x-as-workspace")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     if let Some(limit) = faults.rate_limit
-        && !shared.window.lock().expect("window lock").admit(limit)
+        && !shared
+            .windows
+            .lock()
+            .expect("window lock")
+            .entry(as_workspace.clone().unwrap_or_default())
+            .or_default()
+            .admit(limit)
     {
         shared.rate_limited.fetch_add(1, Ordering::SeqCst);
         let mut r = error(StatusCode::TOO_MANY_REQUESTS, "Too many requests");
@@ -153,7 +173,15 @@ async fn handle(
             return bad("Injected failure");
         }
     }
-    let answer = process(&shared, &method, &segments, &query, &body, &token);
+    let answer = process(
+        &shared,
+        &method,
+        &segments,
+        &query,
+        &body,
+        &token,
+        as_workspace.as_deref(),
+    );
     match fault {
         Some(kind) => faults::after(kind, answer, cursor.as_deref()).await,
         None => answer,
@@ -168,6 +196,7 @@ fn process(
     query: &HashMap<String, String>,
     body: &[u8],
     token: &str,
+    as_workspace: Option<&str>,
 ) -> Response {
     let write = *method != Method::GET;
     let mut state = shared.state.lock().expect("sandbox state lock");
@@ -179,6 +208,7 @@ fn process(
         query,
         body,
         token,
+        as_workspace,
     };
     let answer = dispatch(&mut state, &req).unwrap_or_else(|e| e);
     let changed = before.is_some_and(|b| *state != b);
@@ -202,6 +232,7 @@ fn percent_decode(s: &str) -> String {
 }
 
 struct Req<'a> {
+    as_workspace: Option<&'a str>,
     method: &'a Method,
     segs: &'a [&'a str],
     query: &'a HashMap<String, String>,
@@ -226,8 +257,11 @@ impl Req<'_> {
     }
 }
 
-fn dispatch(st: &mut SandboxState, r: &Req) -> Answer {
-    let Some(caller) = st
+/// Authenticates against the agency (top) workspace's keys, then serves
+/// the workspace asked for: itself, or with `x-as-workspace` one of its
+/// sub-workspaces.
+fn dispatch(top: &mut SandboxState, r: &Req) -> Answer {
+    let Some(caller) = top
         .api_keys
         .iter()
         .find(|k| !r.token.is_empty() && k.key == r.token)
@@ -236,6 +270,19 @@ fn dispatch(st: &mut SandboxState, r: &Req) -> Answer {
     };
     let caller_scopes = caller.scopes.clone();
     let caller_id = caller.id.clone();
+    let st: &mut SandboxState = match r.as_workspace {
+        None => top,
+        Some(id) if id == top.workspace.id => top,
+        Some(id) => match top.sub_workspaces.iter_mut().find(|s| s.workspace.id == id) {
+            Some(sub) => sub,
+            None => {
+                return Err(error(
+                    StatusCode::FORBIDDEN,
+                    format!("x-as-workspace: {id} is not a sub-workspace of this workspace"),
+                ));
+            }
+        },
+    };
     let action = match *r.method {
         Method::GET => "read",
         Method::POST => "create",

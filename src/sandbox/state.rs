@@ -18,6 +18,10 @@ pub struct SandboxState {
     pub campaigns: Vec<Campaign>,
     #[serde(default)]
     pub accounts: Vec<Account>,
+    /// An agency workspace's sub-workspaces, reached with `x-as-workspace`
+    /// by the agency's keys.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sub_workspaces: Vec<SandboxState>,
 }
 
 #[derive(Debug, thiserror::Error)]

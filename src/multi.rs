@@ -1,0 +1,261 @@
+//! Many workspaces in one run: every file planned concurrently, each through
+//! a client of its own (an agency key reaches its sub-workspaces with
+//! `x-as-workspace`, and each workspace has its own rate limiter, as limits
+//! are per workspace), then one aggregated summary in every format. The exit
+//! code is the worst of all: an error, else changes, else in sync.
+
+use crate::api_types::Workspace;
+use crate::cli::PlanFormat;
+use crate::client::Client;
+use crate::plan::{Plan, Summary};
+use crate::render_markdown::GITHUB_LIMIT;
+use crate::run::{EXIT_CHANGES, EXIT_ERROR, EXIT_OK, load_config, plan_workspace};
+use crate::{access_impact, render_markdown, render_text};
+use serde::Serialize;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+pub struct Outcome {
+    pub file: String,
+    pub result: Result<Plan, String>,
+}
+
+pub async fn plan_many(
+    files: &[PathBuf],
+    agency: &Client,
+    format: PlanFormat,
+    color: bool,
+) -> anyhow::Result<(String, i32)> {
+    let home: Workspace = agency.get("/workspaces/current", &[]).await?;
+    let jobs = files.iter().map(|f| plan_one(f, agency, &home.id));
+    let outcomes = futures_util::future::join_all(jobs).await;
+    let code = if outcomes.iter().any(|o| o.result.is_err()) {
+        EXIT_ERROR
+    } else if outcomes
+        .iter()
+        .any(|o| o.result.as_ref().is_ok_and(|p| !p.is_empty()))
+    {
+        EXIT_CHANGES
+    } else {
+        EXIT_OK
+    };
+    let text = match format {
+        PlanFormat::Text => text(&outcomes, color),
+        PlanFormat::Json => json(&outcomes),
+        PlanFormat::Markdown => markdown(&outcomes, &home),
+    };
+    Ok((text, code))
+}
+
+async fn plan_one(path: &Path, agency: &Client, home_id: &str) -> Outcome {
+    let file = path.display().to_string();
+    let result = async {
+        let config = match load_config(path) {
+            Ok(Ok(c)) => c,
+            Ok(Err(errors)) => return Err(errors.render(false)),
+            Err(e) => return Err(format!("{e:#}")),
+        };
+        let Some(guard) = &config.workspace else {
+            return Err(format!(
+                "{file}: `workspace.id` is required when planning several workspaces: the file must say which workspace it is for"
+            ));
+        };
+        let client = if guard.id.value == home_id {
+            agency.clone()
+        } else {
+            agency.for_sub_workspace(&guard.id.value)
+        };
+        match plan_workspace(path, &config, &client).await {
+            Ok(Ok((_, plan))) => Ok(plan),
+            Ok(Err(errors)) => Err(errors.render(false)),
+            Err(e) => Err(format!("{e:#}")),
+        }
+    }
+    .await;
+    Outcome { file, result }
+}
+
+fn total(outcomes: &[Outcome]) -> Summary {
+    let mut t = Summary::default();
+    for p in outcomes.iter().filter_map(|o| o.result.as_ref().ok()) {
+        let s = p.summary();
+        t.create += s.create;
+        t.update += s.update;
+        t.replace += s.replace;
+        t.delete += s.delete;
+    }
+    t
+}
+
+fn counts(outcomes: &[Outcome]) -> (usize, usize, usize) {
+    let errors = outcomes.iter().filter(|o| o.result.is_err()).count();
+    let changes = outcomes
+        .iter()
+        .filter(|o| o.result.as_ref().is_ok_and(|p| !p.is_empty()))
+        .count();
+    (outcomes.len() - errors - changes, changes, errors)
+}
+
+fn text(outcomes: &[Outcome], color: bool) -> String {
+    let paint = render_text::Paint { color };
+    let mut out = String::new();
+    for o in outcomes {
+        let _ = writeln!(out, "── {} ──", o.file);
+        match &o.result {
+            Ok(p) => out.push_str(&render_text::render(p, &paint)),
+            Err(e) => {
+                let _ = writeln!(out, "error: {e}");
+            }
+        }
+        out.push('\n');
+    }
+    let (in_sync, changes, errors) = counts(outcomes);
+    let _ = writeln!(
+        out,
+        "{}",
+        paint.bold(&format!(
+            "Summary of {} workspaces: {in_sync} in sync, {changes} with changes, {errors} failed.",
+            outcomes.len()
+        ))
+    );
+    for o in outcomes {
+        let line = match &o.result {
+            Ok(p) if p.is_empty() => {
+                format!("{} ({}): no changes", p.workspace.name, p.workspace.id)
+            }
+            Ok(p) => format!(
+                "{} ({}): {}",
+                p.workspace.name,
+                p.workspace.id,
+                p.summary().line()
+            ),
+            Err(e) => format!("error: {}", e.lines().next().unwrap_or_default()),
+        };
+        let _ = writeln!(out, "  {}  {line}", o.file);
+    }
+    let _ = writeln!(out, "Total: {}", total(outcomes).line());
+    out
+}
+
+#[derive(Serialize)]
+struct JsonWorkspace<'a> {
+    file: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    workspace: Option<&'a crate::plan::WorkspaceRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    summary: Option<Summary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    actions: Option<&'a [crate::plan::Action]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    blocks: Option<&'a [crate::safety::Block]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    access_impact: Option<Vec<access_impact::Impact>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unmanaged: Option<&'a [crate::plan::Unmanaged]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warnings: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonTotal {
+    workspaces: usize,
+    in_sync: usize,
+    with_changes: usize,
+    errors: usize,
+    #[serde(flatten)]
+    actions: Summary,
+}
+
+fn json(outcomes: &[Outcome]) -> String {
+    let workspaces: Vec<JsonWorkspace> = outcomes
+        .iter()
+        .map(|o| match &o.result {
+            Ok(p) => JsonWorkspace {
+                file: &o.file,
+                workspace: Some(&p.workspace),
+                summary: Some(p.summary()),
+                actions: Some(&p.actions),
+                blocks: Some(&p.blocks),
+                access_impact: Some(access_impact::impacts(&p.actions)),
+                unmanaged: Some(&p.unmanaged),
+                warnings: Some(&p.warnings),
+                error: None,
+            },
+            Err(e) => JsonWorkspace {
+                file: &o.file,
+                workspace: None,
+                summary: None,
+                actions: None,
+                blocks: None,
+                access_impact: None,
+                unmanaged: None,
+                warnings: None,
+                error: Some(e),
+            },
+        })
+        .collect();
+    let (in_sync, with_changes, errors) = counts(outcomes);
+    let doc = serde_json::json!({
+        "format_version": "1",
+        "workspaces": workspaces,
+        "summary": JsonTotal { workspaces: outcomes.len(), in_sync, with_changes, errors, actions: total(outcomes) },
+    });
+    serde_json::to_string_pretty(&doc).expect("a summary serializes") + "\n"
+}
+
+fn markdown(outcomes: &[Outcome], home: &Workspace) -> String {
+    let (in_sync, changes, errors) = counts(outcomes);
+    let mut head = String::new();
+    let _ = writeln!(head, "<!-- instantly-rbac:agency:{} -->", home.id);
+    let _ = writeln!(
+        head,
+        "## instantly-rbac plan: {} workspaces\n",
+        outcomes.len()
+    );
+    let _ = writeln!(
+        head,
+        "**{in_sync} in sync, {changes} with changes, {errors} failed.** Total: {}\n",
+        total(outcomes).line()
+    );
+    let _ = writeln!(
+        head,
+        "| file | workspace | create | update | replace | delete |\n|---|---|---:|---:|---:|---:|"
+    );
+    for o in outcomes {
+        match &o.result {
+            Ok(p) => {
+                let s = p.summary();
+                let _ = writeln!(
+                    head,
+                    "| `{}` | {} | {} | {} | {} | {} |",
+                    o.file, p.workspace.name, s.create, s.update, s.replace, s.delete
+                );
+            }
+            Err(_) => {
+                let _ = writeln!(head, "| `{}` | ❌ error | | | | |", o.file);
+            }
+        }
+    }
+    let budget = GITHUB_LIMIT.saturating_sub(head.chars().count() + 200) / outcomes.len().max(1);
+    let mut out = head;
+    for o in outcomes {
+        match &o.result {
+            Ok(p) if !p.is_empty() => {
+                out.push('\n');
+                out.push_str(&render_markdown::render_with_limit(p, budget));
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let e: String = e.chars().take(budget.saturating_sub(100)).collect();
+                let _ = writeln!(
+                    out,
+                    "\n<details><summary>❌ {}</summary>\n\n```\n{e}\n```\n</details>",
+                    o.file
+                );
+            }
+        }
+    }
+    out
+}

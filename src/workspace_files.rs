@@ -1,0 +1,82 @@
+//! Which desired-state files a run covers: `-f` files and directories (their
+//! `*.yaml` / `*.yml` files), sorted, then `--shard I/N`'s deterministic slice
+//! so that a CI matrix spreads an agency over many machines.
+
+use std::path::PathBuf;
+
+/// `--shard I/N`: the I-th of N slices, 1-based.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+pub fn parse_shard(s: &str) -> Result<Shard, String> {
+    let (i, n) = s.split_once('/').ok_or("expected I/N, e.g. 2/4")?;
+    let (index, count): (usize, usize) = (
+        i.parse().map_err(|_| format!("`{i}` is not a number"))?,
+        n.parse().map_err(|_| format!("`{n}` is not a number"))?,
+    );
+    if count == 0 || index == 0 || index > count {
+        return Err(format!("`{s}`: I must be from 1 to N"));
+    }
+    Ok(Shard { index, count })
+}
+
+/// The files named, with directories expanded; `true` when the run covers
+/// several workspaces (more than one file, or any directory).
+pub fn expand(paths: &[PathBuf]) -> std::io::Result<(Vec<PathBuf>, bool)> {
+    let mut out = Vec::new();
+    let mut dir = false;
+    for p in paths {
+        if p.is_dir() {
+            dir = true;
+            let mut found: Vec<PathBuf> = std::fs::read_dir(p)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.is_file() && f.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+                .collect();
+            found.sort();
+            out.extend(found);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out.sort();
+    out.dedup();
+    let many = dir || out.len() > 1;
+    Ok((out, many))
+}
+
+/// The files of `shard`: every N-th of the sorted list, starting at the I-th.
+pub fn shard(files: Vec<PathBuf>, shard: Option<Shard>) -> Vec<PathBuf> {
+    match shard {
+        None => files,
+        Some(s) => files
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| i % s.count == s.index - 1)
+            .map(|(_, f)| f)
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_cover_every_file_once() {
+        let files: Vec<PathBuf> = (0..10)
+            .map(|i| PathBuf::from(format!("w{i}.yaml")))
+            .collect();
+        let mut all: Vec<PathBuf> = (1..=3)
+            .flat_map(|i| shard(files.clone(), Some(Shard { index: i, count: 3 })))
+            .collect();
+        all.sort();
+        assert_eq!(all, files);
+        assert_eq!(parse_shard("2/4"), Ok(Shard { index: 2, count: 4 }));
+        assert!(
+            parse_shard("0/4").is_err() && parse_shard("5/4").is_err() && parse_shard("x").is_err()
+        );
+    }
+}

@@ -1,0 +1,266 @@
+//! Reading only what is needed, batching writes, and many workspaces.
+
+use crate::support::{Server, example, run_at, write};
+use instantly_rbac::api_types::{Campaign, Tag, TagMapping};
+use instantly_rbac::sandbox::demo::demo_state;
+use instantly_rbac::sandbox::state::SandboxState;
+use std::collections::BTreeMap;
+
+fn endpoints(server: &Server) -> BTreeMap<String, usize> {
+    server.sandbox.requests_by_endpoint()
+}
+
+#[test]
+fn a_file_without_assignments_lists_no_campaigns_or_accounts() {
+    let d = tempfile::tempdir().unwrap();
+    let server = Server::demo();
+    write(
+        d.path(),
+        "w.yaml",
+        "version: 1\nmembers:\n  - {email: owner@acme.com, role: owner}\npolicy: {members: additive, api_keys: additive, tags: additive}\n",
+    );
+    let o = run_at(&server, d.path(), &["plan", "-f", "w.yaml"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(
+        endpoints(&server),
+        BTreeMap::from([
+            ("GET /api-keys".to_owned(), 1),
+            ("GET /custom-tags".to_owned(), 1),
+            ("GET /workspace-members".to_owned(), 1),
+            ("GET /workspaces/current".to_owned(), 1),
+        ])
+    );
+    assert!(
+        o.stderr.is_empty(),
+        "no progress output when piped: {}",
+        o.stderr
+    );
+}
+
+#[test]
+fn the_example_plan_reads_each_list_once_and_looks_up_only_the_unknown_account() {
+    let d = tempfile::tempdir().unwrap();
+    let server = Server::demo();
+    let o = run_at(
+        &server,
+        d.path(),
+        &["plan", "-f", &example().display().to_string()],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    // Two tags to read (SDR-West declared, Old-Team to delete): the walk of
+    // five mappings is one page, cheaper than four per-tag lists.
+    assert_eq!(
+        endpoints(&server),
+        BTreeMap::from([
+            ("GET /accounts/east1@acme-mail.com".to_owned(), 1),
+            ("GET /api-keys".to_owned(), 1),
+            ("GET /campaigns".to_owned(), 1),
+            ("GET /custom-tag-mappings".to_owned(), 1),
+            ("GET /custom-tags".to_owned(), 1),
+            ("GET /workspace-members".to_owned(), 1),
+            ("GET /workspaces/current".to_owned(), 1),
+        ])
+    );
+}
+
+/// Three declared tags with 150 campaigns each, in sync.
+fn three_big_tags() -> (SandboxState, String) {
+    let mut s = demo_state();
+    s.tags.clear();
+    s.mappings.clear();
+    let mut yaml =
+        String::from("version: 1\npolicy: {members: additive, api_keys: additive}\ntags:\n");
+    for t in 0..3 {
+        let tag = Tag {
+            id: format!("01946416-4000-7000-b000-{t:012}"),
+            label: format!("big-{t}"),
+            ..demo_state().tags[0].clone()
+        };
+        let mut names = Vec::new();
+        for c in 0..150 {
+            let campaign = Campaign {
+                id: format!("01946416-5000-7000-b{t:03}-{c:012}"),
+                name: format!("C{t}-{c:03}"),
+                ..s.campaigns[0].clone()
+            };
+            s.mappings.push(TagMapping {
+                id: format!("01946416-6000-7000-b{t:03}-{c:012}"),
+                tag_id: tag.id.clone(),
+                resource_id: campaign.id.clone(),
+                resource_type: 2,
+                ..demo_state().mappings[0].clone()
+            });
+            names.push(campaign.name.clone());
+            s.campaigns.push(campaign);
+        }
+        yaml += &format!(
+            "  - label: big-{t}\n    description: West coast SDR team\n    campaigns: [{}]\n",
+            names.join(", ")
+        );
+        s.tags.push(tag);
+    }
+    (s, yaml)
+}
+
+#[test]
+fn per_tag_lists_are_read_when_they_need_fewer_requests() {
+    let d = tempfile::tempdir().unwrap();
+    let (state, yaml) = three_big_tags();
+    let server = Server::start(state);
+    write(d.path(), "w.yaml", &yaml);
+    let o = run_at(
+        &server,
+        d.path(),
+        &["plan", "-f", "w.yaml", "--detailed-exitcode"],
+    );
+    assert_eq!(o.code, 0, "in sync: {}{}", o.stdout, o.stderr);
+    let e = endpoints(&server);
+    // Per tag: two pages of campaigns (150) and one of accounts.
+    assert_eq!(e.get("GET /campaigns"), Some(&6), "{e:?}");
+    assert_eq!(e.get("GET /accounts"), Some(&3), "{e:?}");
+    assert_eq!(e.get("GET /custom-tag-mappings"), None, "{e:?}");
+    assert_eq!(e.values().sum::<usize>(), 4 + 9, "{e:?}");
+}
+
+#[test]
+fn assignment_changes_go_out_in_few_toggle_calls() {
+    let d = tempfile::tempdir().unwrap();
+    let (mut state, _) = three_big_tags();
+    state.mappings.clear(); // every assignment is to be made
+    let server = Server::start(state.clone());
+    let (_, yaml) = three_big_tags();
+    write(d.path(), "w.yaml", &yaml);
+    let o = run_at(
+        &server,
+        d.path(),
+        &["apply", "-f", "w.yaml", "--auto-approve"],
+    );
+    assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
+    assert!(
+        o.stdout.contains("Apply complete: 450 actions applied."),
+        "{}",
+        o.stdout
+    );
+    // 3 tags × 150 campaigns, each tag its own resources: 2 calls a tag (100 + 50).
+    assert_eq!(
+        endpoints(&server).get("POST /custom-tags/toggle-resource"),
+        Some(&6)
+    );
+    assert_eq!(server.sandbox.state().mappings.len(), 450);
+}
+
+fn agency() -> SandboxState {
+    let mut top = demo_state();
+    for (n, name) in [(1, "Client One"), (2, "Client Two")] {
+        let mut sub = demo_state();
+        sub.workspace.id = format!("01946416-09c9-7bef-bbc9-00000000000{n}");
+        sub.workspace.name = name.into();
+        top.sub_workspaces.push(sub);
+    }
+    top
+}
+
+/// The example file for the agency and, with their ids, for two clients.
+fn agency_files(dir: &std::path::Path) {
+    let example = std::fs::read_to_string(example()).unwrap();
+    std::fs::create_dir(dir.join("ws")).unwrap();
+    write(&dir.join("ws"), "agency.yaml", &example);
+    for n in [1, 2] {
+        let text = example.replace(
+            "01946416-09c9-7bef-bbc9-b8c3ac2cdb2a",
+            &format!("01946416-09c9-7bef-bbc9-00000000000{n}"),
+        );
+        write(&dir.join("ws"), &format!("client-{n}.yaml"), &text);
+    }
+}
+
+#[test]
+fn many_workspaces_are_planned_together_through_x_as_workspace() {
+    let d = tempfile::tempdir().unwrap();
+    agency_files(d.path());
+    let server = Server::start(agency());
+    let o = run_at(
+        &server,
+        d.path(),
+        &["plan", "-f", "ws", "--detailed-exitcode"],
+    );
+    assert_eq!(o.code, 2, "{}{}", o.stdout, o.stderr);
+    assert!(
+        o.stdout
+            .contains("Summary of 3 workspaces: 0 in sync, 3 with changes, 0 failed."),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout
+            .contains("Client One (01946416-09c9-7bef-bbc9-000000000001): Plan:"),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout
+            .contains("Client Two (01946416-09c9-7bef-bbc9-000000000002): Plan:"),
+        "{}",
+        o.stdout
+    );
+
+    let j = run_at(&server, d.path(), &["plan", "-f", "ws", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&j.stdout).unwrap();
+    assert_eq!(v["summary"]["workspaces"], 3);
+    let names: Vec<&str> = v["workspaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["workspace"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["Acme Sales", "Client One", "Client Two"]);
+
+    // Shards split the files deterministically and cover them all.
+    let mut seen = Vec::new();
+    for shard in ["1/2", "2/2"] {
+        let s = run_at(
+            &server,
+            d.path(),
+            &["plan", "-f", "ws", "--shard", shard, "--format", "json"],
+        );
+        let v: serde_json::Value = serde_json::from_str(&s.stdout).unwrap();
+        seen.extend(
+            v["workspaces"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|w| w["file"].as_str().unwrap().to_owned()),
+        );
+    }
+    seen.sort();
+    assert_eq!(
+        seen,
+        vec!["ws/agency.yaml", "ws/client-1.yaml", "ws/client-2.yaml"]
+    );
+
+    // A file without workspace.id, or for an unknown sub-workspace, fails alone; the exit code is the worst.
+    write(&d.path().join("ws"), "stray.yaml", "version: 1\n");
+    let o = run_at(
+        &server,
+        d.path(),
+        &["plan", "-f", "ws", "--format", "markdown"],
+    );
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stdout
+            .starts_with("<!-- instantly-rbac:agency:01946416-09c9-7bef-bbc9-b8c3ac2cdb2a -->"),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout.contains("| `ws/stray.yaml` | ❌ error |"),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout
+            .contains("`workspace.id` is required when planning several workspaces"),
+        "{}",
+        o.stdout
+    );
+}
