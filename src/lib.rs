@@ -19,6 +19,7 @@ pub mod live;
 pub mod multi;
 pub mod plan;
 pub mod planner;
+pub mod progress;
 pub mod rate_limiter;
 pub mod read_strategy;
 pub mod render_json;

@@ -8,6 +8,7 @@ use crate::api_types::Workspace;
 use crate::cli::PlanFormat;
 use crate::client::Client;
 use crate::plan::{Plan, Summary};
+use crate::progress::Progress;
 use crate::render_markdown::GITHUB_LIMIT;
 use crate::run::{EXIT_CHANGES, EXIT_ERROR, EXIT_OK, load_config, plan_workspace};
 use crate::{access_impact, render_markdown, render_text};
@@ -25,9 +26,14 @@ pub async fn plan_many(
     agency: &Client,
     format: PlanFormat,
     color: bool,
+    progress: &Progress,
 ) -> anyhow::Result<(String, i32)> {
     let home: Workspace = agency.get("/workspaces/current", &[]).await?;
-    let jobs = files.iter().map(|f| plan_one(f, agency, &home.id));
+    let jobs = files.iter().map(|f| async {
+        let outcome = plan_one(f, agency, &home.id).await;
+        progress.inc();
+        outcome
+    });
     let outcomes = futures_util::future::join_all(jobs).await;
     let code = if outcomes.iter().any(|o| o.result.is_err()) {
         EXIT_ERROR

@@ -17,7 +17,9 @@ use crate::saved_plan::{self, SavedPlan, SavedPlanError};
 use crate::secret_sink::{SecretSink, SecretsCmd};
 use crate::secrets_out::SecretsOut;
 use crate::settings::{Settings, Target, color_wanted};
-use crate::{diff_view, export, multi, render_json, render_markdown, render_text, workspace_files};
+use crate::{
+    diff_view, export, multi, progress, render_json, render_markdown, render_text, workspace_files,
+};
 use anyhow::{Context as _, anyhow, bail};
 use secrecy::SecretString;
 use std::io::{BufRead, IsTerminal, Write};
@@ -256,8 +258,14 @@ async fn online(command: Command, settings: &Settings) -> anyhow::Result<i32> {
                 if plan_out.is_some() || diff {
                     bail!("--out and --diff plan one workspace: give a single -f FILE");
                 }
+                let progress = progress::Progress::bar(
+                    progress::wanted(format == PlanFormat::Text),
+                    files.len(),
+                    "workspaces planned",
+                );
                 let (text, code) =
-                    multi::plan_many(&files, &client, format, settings.color).await?;
+                    multi::plan_many(&files, &client, format, settings.color, &progress).await?;
+                progress.finish();
                 out(&text);
                 return Ok(match code {
                     EXIT_CHANGES if !detailed_exitcode => EXIT_OK,
@@ -272,7 +280,14 @@ async fn online(command: Command, settings: &Settings) -> anyhow::Result<i32> {
                 Ok(c) => c,
                 Err(e) => return Ok(report_file_errors(&e)),
             };
-            let (live, plan) = match read_and_plan(&file, &config, &client).await? {
+            let progress = progress::Progress::requests(
+                progress::wanted(format == PlanFormat::Text),
+                &client,
+                "reading the workspace",
+            );
+            let planned = read_and_plan(&file, &config, &client).await;
+            progress.finish();
+            let (live, plan) = match planned? {
                 Ok(x) => x,
                 Err(code) => return Ok(code),
             };
@@ -522,7 +537,9 @@ async fn execute(
             err("Interrupted: finishing the request in flight, starting no new ones…");
         }
     });
+    let progress = progress::Progress::requests(progress::wanted(true), client, "applying");
     let report = applier::apply(client, plan, sink.as_mut(), Some(stop)).await;
+    progress.finish();
     watcher.abort();
     out(&render_report(
         &report,
