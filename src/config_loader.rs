@@ -99,18 +99,23 @@ impl Validator {
     /// Reports `now` when an earlier entry (`first`) has the same identity.
     fn duplicate(
         &mut self,
-        first: Option<&At<String>>,
+        seen: &mut HashMap<String, Loc>,
+        key: String,
         now: &At<String>,
         what: &str,
         why: &str,
     ) -> bool {
-        let Some(first) = first else { return false };
-        self.err(
-            now.loc,
-            format!("{what} `{}` is declared twice", now.value),
-            format!("{why}; the first entry is on line {}", first.loc.line),
-        );
-        true
+        if let Some(first) = seen.get(&key) {
+            let line = first.line;
+            self.err(
+                now.loc,
+                format!("{what} `{}` is declared twice", now.value),
+                format!("{why}; the first entry is on line {line}"),
+            );
+            return true;
+        }
+        seen.insert(key, now.loc);
+        false
     }
 
     fn type_err(&mut self, node: &Node, what: &str, expected: &str) {
@@ -188,16 +193,18 @@ impl Validator {
 
     fn strings(&mut self, node: Option<&Node>, what: &str) -> Vec<At<String>> {
         let mut out: Vec<At<String>> = Vec::new();
+        let mut seen: HashMap<String, Loc> = HashMap::new();
         for item in self.list(node, what) {
             if let Some(s) = self.string(item, &format!("an entry of {what}")) {
-                if let Some(first) = out.iter().find(|o| o.value == s.value) {
-                    let line = first.loc.line;
+                if let Some(first) = seen.get(&s.value) {
+                    let line = first.line;
                     self.err(
                         s.loc,
                         format!("`{}` is listed twice in {what}", s.value),
                         format!("it is already listed on line {line}; remove one"),
                     );
                 } else {
+                    seen.insert(s.value.clone(), s.loc);
                     out.push(s);
                 }
             }
@@ -336,6 +343,7 @@ impl Validator {
         roles: &BTreeMap<String, TeamRole>,
     ) -> Vec<MemberSpec> {
         let mut out: Vec<MemberSpec> = Vec::new();
+        let mut seen: HashMap<String, Loc> = HashMap::new();
         let mut owner_line = None;
         for item in self.list(node, "`members`") {
             let Some(f) = self.fields(item, "a member", &["email", "role"]) else {
@@ -357,11 +365,13 @@ impl Validator {
                     "write the member's full address, e.g. alice@acme.com",
                 );
             }
-            let first = out
-                .iter()
-                .map(|m| &m.email)
-                .find(|e| e.value.eq_ignore_ascii_case(&email.value));
-            if self.duplicate(first, &email, "member", "emails compare case-insensitively") {
+            if self.duplicate(
+                &mut seen,
+                email.value.to_lowercase(),
+                &email,
+                "member",
+                "emails compare case-insensitively",
+            ) {
                 continue;
             }
             let builtin = ["owner", "admin", "editor", "view"];
@@ -403,6 +413,7 @@ impl Validator {
 
     fn api_keys(&mut self, node: Option<&Node>) -> Vec<ApiKeySpec> {
         let mut out: Vec<ApiKeySpec> = Vec::new();
+        let mut seen: HashMap<String, Loc> = HashMap::new();
         for item in self.list(node, "`api_keys`") {
             let Some(f) = self.fields(item, "an API key", &["name", "scopes", "rotate_after_days"])
             else {
@@ -430,8 +441,13 @@ impl Validator {
                 }
             }
             let Some(name) = name else { continue };
-            let first = out.iter().map(|k| &k.name).find(|n| n.value == name.value);
-            if self.duplicate(first, &name, "API key", "key names identify keys") {
+            if self.duplicate(
+                &mut seen,
+                name.value.clone(),
+                &name,
+                "API key",
+                "key names identify keys",
+            ) {
                 continue;
             }
             let rotate_after_days = f
@@ -448,6 +464,7 @@ impl Validator {
 
     fn tags(&mut self, node: Option<&Node>) -> Vec<TagSpec> {
         let mut out: Vec<TagSpec> = Vec::new();
+        let mut seen: HashMap<String, Loc> = HashMap::new();
         for item in self.list(node, "`tags`") {
             let allowed = ["label", "description", "campaigns", "accounts"];
             let Some(f) = self.fields(item, "a tag", &allowed) else {
@@ -479,11 +496,13 @@ impl Validator {
                 }
             }
             let Some(label) = label else { continue };
-            let first = out
-                .iter()
-                .map(|t| &t.label)
-                .find(|l| l.value == label.value);
-            if self.duplicate(first, &label, "tag", "labels identify tags") {
+            if self.duplicate(
+                &mut seen,
+                label.value.clone(),
+                &label,
+                "tag",
+                "labels identify tags",
+            ) {
                 continue;
             }
             out.push(TagSpec {

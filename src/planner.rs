@@ -2,14 +2,16 @@
 //! clock, so the same inputs always give the same plan, and every choice the
 //! applier needs (ids, order) is made here.
 
-use crate::api_types::{ApiKey, Member, RESOURCE_ACCOUNT, RESOURCE_CAMPAIGN, Tag};
+use crate::api_types::{
+    Account, ApiKey, Campaign, Member, RESOURCE_ACCOUNT, RESOURCE_CAMPAIGN, Tag, TagMapping,
+};
 use crate::config::{Config, Mode, TagSpec};
 use crate::diagnostic::Diagnostic;
 use crate::ignore::IgnoreSet;
 use crate::live::Live;
 use crate::plan::*;
 use crate::vocab;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// What else the planner must know: the mask of the key the tool
 /// authenticates with, which it never revokes or replaces.
@@ -26,6 +28,7 @@ pub fn plan(desired: &Config, live: &Live, ctx: &Context) -> Result<Plan, Vec<Di
     let mut p = Planner {
         desired,
         live,
+        index: Index::new(live),
         ctx,
         ignore: IgnoreSet::new(&desired.policy.ignore),
         actions: Vec::new(),
@@ -137,9 +140,56 @@ pub fn tag_state(t: &Tag) -> TagState {
     }
 }
 
+/// Lookups into the live workspace, built once: plans of workspaces with
+/// thousands of members and tens of thousands of assignments stay linear.
+struct Index<'a> {
+    /// Lower-cased email -> member.
+    members: HashMap<String, &'a Member>,
+    tags: HashMap<&'a str, &'a Tag>,
+    campaigns_by_name: HashMap<&'a str, Vec<&'a Campaign>>,
+    campaigns_by_id: HashMap<&'a str, &'a Campaign>,
+    /// Lower-cased email -> account.
+    accounts: HashMap<String, &'a Account>,
+    /// Tag id -> its assignments.
+    mappings: HashMap<&'a str, Vec<&'a TagMapping>>,
+}
+
+impl<'a> Index<'a> {
+    fn new(live: &'a Live) -> Self {
+        let mut campaigns_by_name: HashMap<&str, Vec<&Campaign>> = HashMap::new();
+        for c in &live.campaigns {
+            campaigns_by_name
+                .entry(c.name.as_str())
+                .or_default()
+                .push(c);
+        }
+        let mut mappings: HashMap<&str, Vec<&TagMapping>> = HashMap::new();
+        for m in &live.mappings {
+            mappings.entry(m.tag_id.as_str()).or_default().push(m);
+        }
+        Index {
+            members: live
+                .members
+                .iter()
+                .map(|m| (m.email.to_lowercase(), m))
+                .collect(),
+            tags: live.tags.iter().map(|t| (t.label.as_str(), t)).collect(),
+            campaigns_by_name,
+            campaigns_by_id: live.campaigns.iter().map(|c| (c.id.as_str(), c)).collect(),
+            accounts: live
+                .accounts
+                .iter()
+                .map(|a| (a.email.to_lowercase(), a))
+                .collect(),
+            mappings,
+        }
+    }
+}
+
 struct Planner<'a> {
     desired: &'a Config,
     live: &'a Live,
+    index: Index<'a>,
     ctx: &'a Context,
     ignore: IgnoreSet,
     actions: Vec<Action>,
@@ -192,10 +242,7 @@ impl Planner<'_> {
         for spec in &self.desired.members {
             let email = spec.email.value.to_lowercase();
             declared.insert(email.clone());
-            let found = live
-                .members
-                .iter()
-                .find(|m| m.email.to_lowercase() == email);
+            let found = self.index.members.get(email.as_str()).copied();
             let is_owner = owner.is_some_and(|o| o.email.to_lowercase() == email);
             if spec.role.value == "owner" {
                 if !is_owner {
@@ -432,7 +479,7 @@ impl Planner<'_> {
         for spec in &self.desired.tags {
             let label = &spec.label.value;
             let address = tag_address(label);
-            let found = live.tags.iter().find(|t| &t.label == label);
+            let found = self.index.tags.get(label.as_str()).copied();
             let want = TagState {
                 label: label.clone(),
                 description: spec.description.clone().filter(|d| !d.is_empty()),
@@ -468,7 +515,7 @@ impl Planner<'_> {
             } else if self.desired.policy.tags == Mode::Additive {
                 self.leave(address, "not declared; policy.tags is additive");
             } else {
-                let n = live.mappings.iter().filter(|m| m.tag_id == t.id).count();
+                let n = self.index.mappings.get(t.id.as_str()).map_or(0, Vec::len);
                 let a = self.push(
                     address,
                     Kind::Tag,
@@ -497,11 +544,12 @@ impl Planner<'_> {
         // (resource_type, resource id) -> display name
         let mut want: BTreeMap<(u8, String), String> = BTreeMap::new();
         for name in &spec.campaigns {
-            let matches: Vec<_> = live
-                .campaigns
-                .iter()
-                .filter(|c| c.name == name.value)
-                .collect();
+            let matches: Vec<&Campaign> = self
+                .index
+                .campaigns_by_name
+                .get(name.value.as_str())
+                .cloned()
+                .unwrap_or_default();
             match matches.as_slice() {
                 [c] => {
                     want.insert((RESOURCE_CAMPAIGN, c.id.clone()), c.name.clone());
@@ -547,7 +595,7 @@ impl Planner<'_> {
             }
         }
         for email in &spec.accounts {
-            match live.accounts.iter().find(|a| a.email.eq_ignore_ascii_case(&email.value)) {
+            match self.index.accounts.get(email.value.to_lowercase().as_str()).copied() {
                 Some(a) => {
                     want.insert((RESOURCE_ACCOUNT, a.email.clone()), a.email.clone());
                 }
@@ -559,11 +607,11 @@ impl Planner<'_> {
         }
         let mut have: BTreeMap<(u8, String), String> = BTreeMap::new();
         if let Some(t) = tag {
-            for m in live.mappings.iter().filter(|m| m.tag_id == t.id) {
+            for m in self.index.mappings.get(t.id.as_str()).into_iter().flatten() {
                 let name = if m.resource_type == RESOURCE_CAMPAIGN {
-                    live.campaigns
-                        .iter()
-                        .find(|c| c.id == m.resource_id)
+                    self.index
+                        .campaigns_by_id
+                        .get(m.resource_id.as_str())
                         .map_or(m.resource_id.clone(), |c| c.name.clone())
                 } else {
                     m.resource_id.clone()
