@@ -324,32 +324,34 @@ fn dispatch(top: &mut SandboxState, r: &Req) -> Answer {
         }
         (Method::GET, ["custom-tag-mappings"]) => {
             need("custom_tag_mappings", "read")?;
-            let mut items = st.mappings.clone();
             let ids = r.list_param("resource_ids");
-            if !ids.is_empty() {
-                items.retain(|m| ids.contains(&m.resource_id));
-            }
-            items.sort_by(|a, b| b.id.cmp(&a.id));
-            paginate(r, items, |m| m.id.clone(), true)
+            let items: Vec<&TagMapping> = st
+                .mappings
+                .iter()
+                .filter(|m| ids.is_empty() || ids.contains(&m.resource_id))
+                .collect();
+            paginate(r, items, |m| &m.id, true)
         }
         (Method::GET, ["campaigns"]) => {
             need("campaigns", "read")?;
-            let mut items = st.campaigns.clone();
             let tag_ids = r.list_param("tag_ids");
-            if !tag_ids.is_empty() {
-                items.retain(|c| {
-                    st.mappings.iter().any(|m| {
-                        m.resource_type == RESOURCE_CAMPAIGN
-                            && m.resource_id == c.id
-                            && tag_ids.contains(&m.tag_id)
-                    })
-                });
-            }
-            if let Some(s) = r.query.get("search") {
-                items.retain(|c| c.name.to_lowercase().contains(&s.to_lowercase()));
-            }
-            items.sort_by(|a, b| a.id.cmp(&b.id));
-            paginate(r, items, |c| c.id.clone(), false)
+            let carrying = (!tag_ids.is_empty()).then(|| tagged(st, RESOURCE_CAMPAIGN, &tag_ids));
+            let search = r.query.get("search").map(|s| s.to_lowercase());
+            let items: Vec<&Campaign> = st
+                .campaigns
+                .iter()
+                .filter(|c| {
+                    carrying
+                        .as_ref()
+                        .is_none_or(|set| set.contains(&c.id.to_lowercase()))
+                })
+                .filter(|c| {
+                    search
+                        .as_ref()
+                        .is_none_or(|s| c.name.to_lowercase().contains(s))
+                })
+                .collect();
+            paginate(r, items, |c| &c.id, false)
         }
         (Method::GET, ["accounts", rest @ ..]) => {
             need("accounts", "read")?;
@@ -361,11 +363,22 @@ fn dispatch(top: &mut SandboxState, r: &Req) -> Answer {
 
 /// Cursor pagination: `limit` 1..=100, `starting_after` the last key seen.
 /// The cursor is given whenever the page is full, as the live API does.
-fn paginate<T: Serialize>(
+/// Works on references, so a page of a large collection clones 100 items.
+fn paginate<T: Serialize + Clone>(
     r: &Req,
-    items: Vec<T>,
-    key: impl Fn(&T) -> String,
+    items: Vec<&T>,
+    key: impl Fn(&T) -> &str,
     descending: bool,
+) -> Answer {
+    paginate_with(r, items, key, descending, T::clone)
+}
+
+fn paginate_with<T, U: Serialize>(
+    r: &Req,
+    mut items: Vec<&T>,
+    key: impl Fn(&T) -> &str,
+    descending: bool,
+    present: impl Fn(&T) -> U,
 ) -> Answer {
     let limit = match r.query.get("limit") {
         None => 100,
@@ -378,37 +391,61 @@ fn paginate<T: Serialize>(
             }
         },
     };
-    let after = r.query.get("starting_after");
-    let page: Vec<T> = items
-        .into_iter()
-        .filter(|i| match after {
-            None => true,
-            Some(c) if descending => key(i) < *c,
-            Some(c) => key(i) > *c,
-        })
-        .take(limit)
-        .collect();
-    let next = (page.len() == limit).then(|| key(page.last().expect("full page")));
+    let before = |a: &&T, b: &&T| {
+        if descending {
+            key(a) > key(b)
+        } else {
+            key(a) < key(b)
+        }
+    };
+    if !items.is_sorted_by(|a, b| !before(b, a)) {
+        items.sort_by(|a, b| {
+            if descending {
+                key(b).cmp(key(a))
+            } else {
+                key(a).cmp(key(b))
+            }
+        });
+    }
+    let start = match r.query.get("starting_after") {
+        None => 0,
+        Some(c) if descending => items.partition_point(|i| key(i) >= c.as_str()),
+        Some(c) => items.partition_point(|i| key(i) <= c.as_str()),
+    };
+    let page: Vec<&T> = items.into_iter().skip(start).take(limit).collect();
+    let next = (page.len() == limit).then(|| key(page[page.len() - 1]).to_owned());
     ok(&Page {
-        items: page,
+        items: page.into_iter().map(present).collect(),
         next_starting_after: next,
     })
+}
+
+/// The ids (or emails) of resources of `kind` carrying any of `tag_ids`.
+fn tagged(st: &SandboxState, kind: u8, tag_ids: &[String]) -> std::collections::HashSet<String> {
+    st.mappings
+        .iter()
+        .filter(|m| m.resource_type == kind && tag_ids.contains(&m.tag_id))
+        .map(|m| m.resource_id.to_lowercase())
+        .collect()
 }
 
 fn members(st: &mut SandboxState, r: &Req, rest: &[&str]) -> Answer {
     let find = |st: &SandboxState, id: &str| st.members.iter().position(|m| m.id == id);
     match (r.method.clone(), rest) {
         (Method::GET, []) => {
-            let mut items = st.members.clone();
-            if let Some(a) = r.query.get("accepted") {
-                let want = a == "true";
-                items.retain(|m| m.accepted == want);
-            }
-            if let Some(s) = r.query.get("search") {
-                items.retain(|m| m.email.to_lowercase().contains(&s.to_lowercase()));
-            }
-            items.sort_by(|a, b| a.id.cmp(&b.id));
-            paginate(r, items, |m| m.id.clone(), false)
+            let accepted = r.query.get("accepted").map(|a| a == "true");
+            let search = r.query.get("search").map(|s| s.to_lowercase());
+            let items: Vec<&Member> = st
+                .members
+                .iter()
+                .filter(|m| accepted.is_none_or(|a| m.accepted == a))
+                .filter(|m| {
+                    search
+                        .as_ref()
+                        .is_none_or(|s| m.email.to_lowercase().contains(s))
+                })
+                .collect();
+            paginate(r, items, |m| &m.id, false)
         }
         (Method::POST, []) => {
             let inv: InviteMember = r.json()?;
@@ -487,16 +524,17 @@ fn members(st: &mut SandboxState, r: &Req, rest: &[&str]) -> Answer {
 fn api_keys(st: &mut SandboxState, r: &Req, rest: &[&str], caller_id: &str) -> Answer {
     match (r.method.clone(), rest) {
         (Method::GET, []) => {
-            let mut items: Vec<ApiKey> = st
-                .api_keys
-                .iter()
-                .map(|k| ApiKey {
+            let items: Vec<&ApiKey> = st.api_keys.iter().collect();
+            paginate_with(
+                r,
+                items,
+                |k| &k.id,
+                false,
+                |k| ApiKey {
                     key: mask_key(&k.key),
                     ..k.clone()
-                })
-                .collect();
-            items.sort_by(|a, b| a.id.cmp(&b.id));
-            paginate(r, items, |k| k.id.clone(), false)
+                },
+            )
         }
         (Method::POST, []) => {
             let c: CreateApiKey = r.json()?;
@@ -545,24 +583,28 @@ fn tags(st: &mut SandboxState, r: &Req, rest: &[&str]) -> Answer {
     let find = |st: &SandboxState, id: &str| st.tags.iter().position(|t| t.id == id);
     match (r.method.clone(), rest) {
         (Method::GET, []) => {
-            let mut items = st.tags.clone();
             let tag_ids = r.list_param("tag_ids");
-            if !tag_ids.is_empty() {
-                items.retain(|t| tag_ids.contains(&t.id));
-            }
             let res = r.list_param("resource_ids");
-            if !res.is_empty() {
-                items.retain(|t| {
-                    st.mappings
-                        .iter()
-                        .any(|m| m.tag_id == t.id && res.contains(&m.resource_id))
-                });
-            }
-            if let Some(s) = r.query.get("search") {
-                items.retain(|t| t.label.to_lowercase().contains(&s.to_lowercase()));
-            }
-            items.sort_by(|a, b| a.id.cmp(&b.id));
-            paginate(r, items, |t| t.id.clone(), false)
+            let on: Option<std::collections::HashSet<&str>> = (!res.is_empty()).then(|| {
+                st.mappings
+                    .iter()
+                    .filter(|m| res.contains(&m.resource_id))
+                    .map(|m| m.tag_id.as_str())
+                    .collect()
+            });
+            let search = r.query.get("search").map(|s| s.to_lowercase());
+            let items: Vec<&Tag> = st
+                .tags
+                .iter()
+                .filter(|t| tag_ids.is_empty() || tag_ids.contains(&t.id))
+                .filter(|t| on.as_ref().is_none_or(|set| set.contains(t.id.as_str())))
+                .filter(|t| {
+                    search
+                        .as_ref()
+                        .is_none_or(|s| t.label.to_lowercase().contains(s))
+                })
+                .collect();
+            paginate(r, items, |t| &t.id, false)
         }
         (Method::POST, []) => {
             let c: CreateTag = r.json()?;
@@ -640,26 +682,41 @@ fn toggle(st: &mut SandboxState, r: &Req) -> Answer {
     if let Some(id) = t.resource_ids.iter().find(|id| !known(id)) {
         return Err(bad(format!("unknown resource id {id}")));
     }
-    for tag in &t.tag_ids {
-        for res in &t.resource_ids {
-            let exists = |m: &TagMapping| {
-                &m.tag_id == tag && m.resource_type == t.resource_type && &m.resource_id == res
-            };
-            if t.assign {
-                if !st.mappings.iter().any(exists) {
-                    st.mappings.push(TagMapping {
-                        id: new_id(),
-                        tag_id: tag.clone(),
-                        resource_id: res.clone(),
-                        resource_type: t.resource_type,
-                        timestamp_created: now_iso(),
-                        organization_id: st.workspace.id.clone(),
-                    });
-                }
-            } else {
-                st.mappings.retain(|m| !exists(m));
+    // One pass over the mappings, not one per (tag, resource) pair.
+    let pairs: std::collections::HashSet<(&String, &String)> = t
+        .tag_ids
+        .iter()
+        .flat_map(|tag| t.resource_ids.iter().map(move |res| (tag, res)))
+        .collect();
+    if t.assign {
+        let existing: std::collections::HashSet<(String, String)> = st
+            .mappings
+            .iter()
+            .filter(|m| m.resource_type == t.resource_type)
+            .map(|m| (m.tag_id.clone(), m.resource_id.clone()))
+            .collect();
+        for (tag, res) in &t
+            .tag_ids
+            .iter()
+            .flat_map(|tag| t.resource_ids.iter().map(move |res| (tag, res)))
+            .collect::<Vec<_>>()
+        {
+            if !existing.contains(&((*tag).clone(), (*res).clone())) {
+                let m = TagMapping {
+                    id: new_id(),
+                    tag_id: (*tag).clone(),
+                    resource_id: (*res).clone(),
+                    resource_type: t.resource_type,
+                    timestamp_created: now_iso(),
+                    organization_id: st.workspace.id.clone(),
+                };
+                st.mappings.push(m);
             }
         }
+    } else {
+        st.mappings.retain(|m| {
+            !(m.resource_type == t.resource_type && pairs.contains(&(&m.tag_id, &m.resource_id)))
+        });
     }
     ok(&serde_json::json!({"success": true}))
 }
@@ -686,25 +743,28 @@ fn accounts(st: &mut SandboxState, r: &Req, rest: &[&str]) -> Answer {
     };
     match rest {
         [] => {
-            let mut items = st.accounts.clone();
             let tag_ids = r.list_param("tag_ids");
-            if !tag_ids.is_empty() {
-                items.retain(|a| {
-                    st.mappings.iter().any(|m| {
-                        m.resource_type == RESOURCE_ACCOUNT
-                            && m.resource_id.eq_ignore_ascii_case(&a.email)
-                            && tag_ids.contains(&m.tag_id)
-                    })
-                });
-            }
-            if let Some(s) = r.query.get("search") {
-                items.retain(|a| a.email.to_lowercase().contains(&s.to_lowercase()));
-            }
+            let carrying = (!tag_ids.is_empty()).then(|| tagged(st, RESOURCE_ACCOUNT, &tag_ids));
+            let search = r.query.get("search").map(|s| s.to_lowercase());
+            let items: Vec<&Account> = st
+                .accounts
+                .iter()
+                .filter(|a| {
+                    carrying
+                        .as_ref()
+                        .is_none_or(|set| set.contains(&a.email.to_lowercase()))
+                })
+                .filter(|a| {
+                    search
+                        .as_ref()
+                        .is_none_or(|s| a.email.to_lowercase().contains(s))
+                })
+                .collect();
             if r.query.get("include_tags").is_some_and(|v| v == "true") {
-                items = items.iter().map(|a| with_tags(st, a)).collect();
+                paginate_with(r, items, |a| &a.email, false, |a| with_tags(st, a))
+            } else {
+                paginate(r, items, |a| &a.email, false)
             }
-            items.sort_by(|a, b| a.email.cmp(&b.email));
-            paginate(r, items, |a| a.email.clone(), false)
         }
         [email] => match st
             .accounts
