@@ -28,13 +28,20 @@ pub async fn plan_many(
     color: bool,
     progress: &Progress,
 ) -> anyhow::Result<(String, i32)> {
-    let home: Workspace = agency.get("/workspaces/current", &[]).await?;
-    let jobs = files.iter().map(|f| async {
-        let outcome = plan_one(f, agency, &home.id).await;
-        progress.inc();
-        outcome
+        let home: Workspace = agency.get("/workspaces/current", &[]).await?;
+    // A task per workspace, so that parsing and planning use every core.
+    let jobs = files.iter().map(|f| {
+        let (f, agency, home) = (f.clone(), agency.clone(), home.id.clone());
+        tokio::spawn(async move { plan_one(&f, &agency, &home).await })
     });
-    let outcomes = futures_util::future::join_all(jobs).await;
+    let mut outcomes = Vec::new();
+    for job in jobs.collect::<Vec<_>>() {
+        outcomes.push(job.await.unwrap_or_else(|e| Outcome {
+            file: String::new(),
+            result: Err(format!("planning stopped unexpectedly: {e}")),
+        }));
+        progress.inc();
+    }
     let code = if outcomes.iter().any(|o| o.result.is_err()) {
         EXIT_ERROR
     } else if outcomes

@@ -200,7 +200,8 @@ fn process(
 ) -> Response {
     let write = *method != Method::GET;
     let mut state = shared.state.lock().expect("sandbox state lock");
-    let before = write.then(|| state.clone());
+    // Only a persisted sandbox needs to know whether the write changed anything.
+    let before = (write && shared.path.is_some()).then(|| state.clone());
     let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
     let req = Req {
         method,
@@ -692,7 +693,7 @@ fn toggle(st: &mut SandboxState, r: &Req) -> Answer {
         let existing: std::collections::HashSet<(String, String)> = st
             .mappings
             .iter()
-            .filter(|m| m.resource_type == t.resource_type)
+            .filter(|m| m.resource_type == t.resource_type && t.tag_ids.contains(&m.tag_id))
             .map(|m| (m.tag_id.clone(), m.resource_id.clone()))
             .collect();
         for (tag, res) in &t

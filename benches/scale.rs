@@ -1,0 +1,337 @@
+//! The scale benchmark: `cargo bench --bench scale [-- S M L 50M]`.
+//!
+//! Starts the sandbox in-process with a synthetic workspace, 25 ms of
+//! latency per request and the 100 requests/second limit enforced, then
+//! measures a plan (read + parse + diff + plan) of a file in sync with it,
+//! and an apply of a change set. Each size runs in a child process so that
+//! peak RSS is its own. Under `cargo test` it runs size S once as a smoke
+//! test of the harness (its ratios are computed; timings are not judged).
+
+use instantly_rbac::api_types::*;
+use instantly_rbac::client::{Client, ClientOptions};
+use instantly_rbac::config_loader::parse;
+use instantly_rbac::planner::{self, Context};
+use instantly_rbac::sandbox::demo::demo_state;
+use instantly_rbac::sandbox::state::SandboxState;
+use instantly_rbac::sandbox::{Faults, Sandbox};
+use instantly_rbac::secret_sink::SecretSink;
+use instantly_rbac::secrets_out::SecretsOut;
+use secrecy::SecretString;
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+const LATENCY_MS: u64 = 25;
+const RATE: f64 = 100.0;
+const OPERATOR: &str = "sbx_demo_operator_0123456789abcdef";
+
+#[derive(Clone, Copy, Debug)]
+struct Size {
+    name: &'static str,
+    members: usize,
+    keys: usize,
+    tags: usize,
+    campaigns: usize,
+    accounts: usize,
+    assignments: usize,
+    /// New tags the apply creates, each assigned to 100 campaigns.
+    new_tags: usize,
+    workspaces: usize,
+}
+
+const S: Size = Size { name: "S", members: 50, keys: 10, tags: 20, campaigns: 200, accounts: 50, assignments: 500, new_tags: 1, workspaces: 1 };
+const M: Size = Size { name: "M", members: 500, keys: 100, tags: 200, campaigns: 2000, accounts: 500, assignments: 5000, new_tags: 10, workspaces: 1 };
+const L: Size = Size { name: "L", members: 5000, keys: 500, tags: 500, campaigns: 20000, accounts: 5000, assignments: 50000, new_tags: 50, workspaces: 1 };
+const M50: Size = Size { workspaces: 50, name: "50M", ..M };
+
+fn id(kind: u32, ws: usize, i: usize) -> String {
+    format!("01946416-{kind}000-7{ws:03}-9000-{i:012}")
+}
+
+/// A workspace of `size`, and a desired-state file in sync with it.
+fn generate(size: &Size, ws: usize) -> (SandboxState, String) {
+    let demo = demo_state();
+    let mut s = demo.clone();
+    s.workspace.id = if ws == 0 { demo.workspace.id.clone() } else { format!("01946416-09c9-7bef-b{ws:03}-000000000000") };
+    s.workspace.name = format!("Bench {} #{ws}", size.name);
+    s.members.truncate(1); // the owner
+    s.api_keys.truncate(1); // the operator key
+    s.tags.clear();
+    s.mappings.clear();
+    s.campaigns.clear();
+    s.accounts.clear();
+    let mut y = String::new();
+    let _ = writeln!(y, "version: 1\nworkspace:\n  id: {}\nroles:\n  sdr: {{role: editor, permissions: [campaigns.view, leads.move]}}\nmembers:\n  - {{email: owner@acme.com, role: owner}}", s.workspace.id);
+    for i in 0..size.members - 1 {
+        let (role, perms, yaml_role) = match i % 4 {
+            0 => ("admin", None, "admin"),
+            1 => ("view", None, "view"),
+            2 => ("editor", Some(vec!["campaigns.view".to_owned(), "leads.move".to_owned()]), "sdr"),
+            _ => ("editor", None, "editor"),
+        };
+        let email = format!("member{i:05}@acme.com");
+        s.members.push(Member { id: id(1, ws, i), email: email.clone(), role: role.into(), permissions: perms, ..demo.members[1].clone() });
+        let _ = writeln!(y, "  - {{email: {email}, role: {yaml_role}}}");
+    }
+    let _ = writeln!(y, "api_keys:\n  - {{name: instantly-rbac (automation), scopes: ['all:all']}}");
+    for i in 0..size.keys - 1 {
+        let name = format!("key-{i:04}");
+        s.api_keys.push(ApiKey { id: id(3, ws, i), name: name.clone(), scopes: vec!["campaigns:read".into()], key: format!("sbx_bench_{ws}_{i:06}_abcdefgh"), ..demo.api_keys[1].clone() });
+        let _ = writeln!(y, "  - {{name: {name}, scopes: ['campaigns:read']}}");
+    }
+    for i in 0..size.campaigns {
+        s.campaigns.push(Campaign { id: id(5, ws, i), name: format!("Campaign {i:05}"), ..demo.campaigns[0].clone() });
+    }
+    for i in 0..size.accounts {
+        s.accounts.push(Account { email: format!("box{i:05}@acme-mail.com"), ..demo.accounts[0].clone() });
+    }
+    let _ = writeln!(y, "tags:");
+    let per_tag = size.assignments / size.tags;
+    let mut n = 0;
+    for t in 0..size.tags {
+        let tag = Tag { id: id(4, ws, t), label: format!("tag-{t:04}"), description: None, ..demo.tags[0].clone() };
+        let accounts = per_tag / 5;
+        let mut campaigns = Vec::new();
+        let mut emails = Vec::new();
+        for j in 0..per_tag {
+            let (rt, rid) = if j < accounts {
+                let e = format!("box{:05}@acme-mail.com", (t * accounts + j) % size.accounts);
+                emails.push(e.clone());
+                (RESOURCE_ACCOUNT, e)
+            } else {
+                let c = (t * (per_tag - accounts) + j) % size.campaigns;
+                campaigns.push(format!("Campaign {c:05}"));
+                (RESOURCE_CAMPAIGN, id(5, ws, c))
+            };
+            s.mappings.push(TagMapping { id: id(6, ws, n), tag_id: tag.id.clone(), resource_id: rid, resource_type: rt, ..demo.mappings[0].clone() });
+            n += 1;
+        }
+        let _ = writeln!(y, "  - label: {}\n    campaigns: [{}]\n    accounts: [{}]", tag.label, campaigns.join(", "), emails.join(", "));
+        s.tags.push(tag);
+    }
+    let _ = writeln!(y, "policy:\n  max_delete_percent: 100\n  max_deletes: 100000");
+    (s, y)
+}
+
+/// The file with changes: invites, promotions, two keys, and `new_tags`
+/// tags each assigned to 100 campaigns of their own.
+fn with_changes(size: &Size, yaml: &str) -> String {
+    let mut y = yaml.replacen("members:\n", "members:\n  - {email: newcomer1@acme.com, role: view}\n  - {email: newcomer2@acme.com, role: sdr}\n", 1);
+    y = y.replacen("member00001@acme.com, role: view}", "member00001@acme.com, role: editor}", 1);
+    y = y.replacen("api_keys:\n", "api_keys:\n  - {name: bench-new-1, scopes: ['leads:read']}\n  - {name: bench-new-2, scopes: ['accounts:read']}\n", 1);
+    let mut tags = String::new();
+    for t in 0..size.new_tags {
+        let names: Vec<String> = (0..100).map(|c| format!("Campaign {:05}", (t * 100 + c) % size.campaigns)).collect();
+        let _ = writeln!(tags, "  - label: new-tag-{t:03}\n    campaigns: [{}]", names.join(", "));
+    }
+    y.replacen("tags:\n", &format!("tags:\n{tags}"), 1)
+}
+
+fn pages(n: usize) -> usize {
+    n / 100 + 1 // a full last page still carries a cursor: one more, empty, request
+}
+
+fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: a valid pointer to a timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+fn peak_rss_mb() -> f64 {
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid pointer to a rusage.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+    ru.ru_maxrss as f64 / 1024.0
+}
+
+fn client(url: &str) -> Client {
+    Client::with_options(url, SecretString::from(OPERATOR.to_owned()), ClientOptions::default()).unwrap()
+}
+
+/// The fewest requests a plan of an in-sync workspace can make, and the
+/// longest sequential cursor chain among them.
+fn minimum(size: &Size) -> (usize, usize) {
+    let per_tag_a = size.assignments / size.tags / 5;
+    let per_tag_c = size.assignments / size.tags - per_tag_a;
+    let per_tag = size.tags * (pages(per_tag_c) + pages(per_tag_a));
+    let walk = pages(size.assignments) + pages(size.campaigns);
+    let base = 1 + pages(size.members) + pages(size.keys) + pages(size.tags);
+    let chain_base = 1 + pages(size.members).max(pages(size.keys)).max(pages(size.tags));
+    if walk < per_tag {
+        (base + walk, chain_base + pages(size.assignments).max(pages(size.campaigns)))
+    } else {
+        (base + per_tag, chain_base + pages(per_tag_c).max(pages(per_tag_a)))
+    }
+}
+
+struct Row {
+    line: String,
+    ratio_requests: f64,
+    ratio_wall: f64,
+}
+
+async fn measure(size: Size) -> Vec<Row> {
+    let mut rows = Vec::new();
+    let mut top: Option<SandboxState> = None;
+    let mut files = Vec::new();
+    let dir = tempfile::tempdir().unwrap();
+    for ws in 0..size.workspaces {
+        let (state, yaml) = generate(&size, ws);
+        let path = dir.path().join(format!("ws-{ws:03}.yaml"));
+        std::fs::write(&path, &yaml).unwrap();
+        files.push(path);
+        match &mut top {
+            None => top = Some(state),
+            Some(t) => t.sub_workspaces.push(state),
+        }
+    }
+    let state = top.unwrap();
+    let sandbox = Sandbox::start(state, None, 0).await.unwrap();
+    sandbox.set_faults(Faults { latency_ms: LATENCY_MS, rate_limit: Some(RATE), ..Faults::default() });
+    let (min_requests, chain) = minimum(&size);
+    let lower = (min_requests as f64 / RATE).max(chain as f64 * LATENCY_MS as f64 / 1000.0);
+    let objects = size.members + size.keys + size.tags + size.assignments;
+    // Terraform's pattern: list to discover, then one GET per object.
+    let per_object = objects + pages(size.members) + pages(size.keys) + pages(size.tags) + pages(size.assignments);
+    if size.workspaces > 1 {
+        let c = client(&sandbox.url);
+        let start = Instant::now();
+        let progress = instantly_rbac::progress::Progress::none();
+        let (_, code) = instantly_rbac::multi::plan_many(&files, &c, instantly_rbac::cli::PlanFormat::Json, false, &progress).await.unwrap();
+        let wall = start.elapsed().as_secs_f64();
+        assert_eq!(code, 0, "every workspace in sync");
+        let requests = sandbox.requests();
+        let min_all = (min_requests + 0) * size.workspaces + 1;
+        rows.push(Row {
+            line: format!(
+                "| {} plan | {requests} | {min_all} | {:.3} | {wall:.2} s | {lower:.2} s (slowest one) | {:.2} | – | {:.0} MB | {} | {} |",
+                size.name,
+                requests as f64 / min_all as f64,
+                wall / lower,
+                peak_rss_mb(),
+                sandbox.rate_limited(),
+                per_object * size.workspaces
+            ),
+            ratio_requests: requests as f64 / min_all as f64,
+            ratio_wall: wall / lower,
+        });
+        sandbox.stop().await;
+        return rows;
+    }
+    // Plan: read, parse, plan.
+    let yaml = std::fs::read_to_string(&files[0]).unwrap();
+    let c = client(&sandbox.url);
+    let start = Instant::now();
+    let current: Workspace = c.get("/workspaces/current", &[]).await.unwrap();
+    let cpu0 = thread_cpu();
+    let config = parse("bench.yaml", &yaml).unwrap();
+    let parse_cpu = thread_cpu() - cpu0;
+    let live = instantly_rbac::live::read_for_plan(&c, current, &config).await.unwrap();
+    let cpu1 = thread_cpu();
+    let plan = planner::plan(&config, &live, &Context { auth_key_mask: Some(c.key_mask()), now: None }).unwrap();
+    let plan_cpu = thread_cpu() - cpu1;
+    let wall = start.elapsed().as_secs_f64();
+    assert!(plan.is_empty(), "the generated file is in sync: {:?}", plan.actions.iter().take(3).map(|a| &a.address).collect::<Vec<_>>());
+    let requests = sandbox.requests();
+    let cpu_ms = (parse_cpu + plan_cpu).as_secs_f64() * 1000.0;
+    rows.push(Row {
+        line: format!(
+            "| {} plan | {requests} | {min_requests} | {:.3} | {wall:.2} s | {lower:.2} s | {:.2} | {cpu_ms:.0} ms | {:.0} MB | {} | {per_object} |",
+            size.name,
+            requests as f64 / min_requests as f64,
+            wall / lower,
+            peak_rss_mb(),
+            sandbox.rate_limited()
+        ),
+        ratio_requests: requests as f64 / min_requests as f64,
+        ratio_wall: wall / lower,
+    });
+
+    // Apply the change set.
+    let changed = parse("bench.yaml", &with_changes(&size, &yaml)).unwrap();
+    let live = instantly_rbac::live::read_for_plan(&c, live.workspace.clone(), &changed).await.unwrap();
+    let plan = planner::plan(&changed, &live, &Context { auth_key_mask: Some(c.key_mask()), now: None }).unwrap();
+    let assignment_changes = plan.actions.iter().filter(|a| a.kind == instantly_rbac::plan::Kind::Assignment).count();
+    let before = sandbox.requests_by_endpoint();
+    let before_total = sandbox.requests();
+    let mut sink = SecretSink::File(SecretsOut::create(&dir.path().join("secrets.json")).unwrap());
+    let start = Instant::now();
+    let report = instantly_rbac::applier::apply(&c, &plan, Some(&mut sink), None).await;
+    let wall = start.elapsed().as_secs_f64();
+    assert!(report.ok(), "{:?}", report.failed);
+    let toggles = sandbox.requests_by_endpoint().get("POST /custom-tags/toggle-resource").copied().unwrap_or(0)
+        - before.get("POST /custom-tags/toggle-resource").copied().unwrap_or(0);
+    let requests = sandbox.requests() - before_total;
+    let other = plan.actions.len() - assignment_changes;
+    let min_apply = other + size.new_tags; // one call per non-assignment action, one toggle per 100 campaigns
+        // Phases run one after another (each needs the one before): each takes
+    // at least a round trip, or its requests at the rate, whichever is longer.
+    let mut per_phase: std::collections::BTreeMap<u8, usize> = std::collections::BTreeMap::new();
+    for a in plan.actions.iter().filter(|a| a.kind != instantly_rbac::plan::Kind::Assignment) {
+        *per_phase.entry(planner::phase(a)).or_default() += 1;
+    }
+    for a in plan.actions.iter().filter(|a| a.kind == instantly_rbac::plan::Kind::Assignment) {
+        per_phase.entry(planner::phase(a)).or_insert(size.new_tags);
+    }
+    let lower: f64 = per_phase.values().map(|&n| (n as f64 / RATE).max(LATENCY_MS as f64 / 1000.0)).sum();
+    rows.push(Row {
+        line: format!(
+            "| {} apply ({} actions, {assignment_changes} assignment changes in {toggles} toggle calls) | {requests} | {min_apply} | {:.3} | {wall:.2} s | {lower:.2} s | {:.2} | – | {:.0} MB | {} | – |",
+            size.name,
+            plan.actions.len(),
+            requests as f64 / min_apply as f64,
+            wall / lower,
+            peak_rss_mb(),
+            sandbox.rate_limited()
+        ),
+        ratio_requests: requests as f64 / min_apply as f64,
+        ratio_wall: wall / lower,
+    });
+    sandbox.stop().await;
+    rows
+}
+
+fn run_size(size: Size) -> Vec<Row> {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    rt.block_on(measure(size))
+}
+
+const HEADER: &str = "| run | requests | minimum | ratio | wall time | lower bound | ratio | parse+diff+plan CPU | peak RSS | 429s | one GET per object |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(pos) = args.iter().position(|a| a == "--child") {
+        let size = match args[pos + 1].as_str() {
+            "S" => S,
+            "M" => M,
+            "L" => L,
+            _ => M50,
+        };
+        for row in run_size(size) {
+            println!("{}", row.line);
+        }
+        return;
+    }
+    if !args.iter().any(|a| a == "--bench") {
+        // `cargo test`: a smoke test of the harness at size S.
+        let rows = run_size(S);
+        for r in &rows {
+            println!("{}", r.line);
+            assert!(r.ratio_requests.is_finite() && r.ratio_requests >= 0.99, "{}", r.line);
+            assert!(r.ratio_wall.is_finite() && r.ratio_wall > 0.0, "{}", r.line);
+        }
+        println!("scale smoke: 1 passed, 0 failed");
+        return;
+    }
+    let wanted: Vec<&str> = args.iter().map(String::as_str).filter(|a| ["S", "M", "L", "50M"].contains(a)).collect();
+    let sizes: Vec<&str> = if wanted.is_empty() { vec!["S", "M", "L", "50M"] } else { wanted };
+    println!("Sandbox in-process, {LATENCY_MS} ms latency per request, {RATE} requests/second enforced per workspace.\n");
+    println!("{HEADER}");
+    for s in sizes {
+        let out = std::process::Command::new(std::env::current_exe().unwrap()).args(["--child", s]).output().unwrap();
+        print!("{}", String::from_utf8_lossy(&out.stdout));
+        if !out.status.success() {
+            eprintln!("{s} failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+    }
+}
