@@ -38,10 +38,44 @@ struct Size {
     workspaces: usize,
 }
 
-const S: Size = Size { name: "S", members: 50, keys: 10, tags: 20, campaigns: 200, accounts: 50, assignments: 500, new_tags: 1, workspaces: 1 };
-const M: Size = Size { name: "M", members: 500, keys: 100, tags: 200, campaigns: 2000, accounts: 500, assignments: 5000, new_tags: 10, workspaces: 1 };
-const L: Size = Size { name: "L", members: 5000, keys: 500, tags: 500, campaigns: 20000, accounts: 5000, assignments: 50000, new_tags: 50, workspaces: 1 };
-const M50: Size = Size { workspaces: 50, name: "50M", ..M };
+const S: Size = Size {
+    name: "S",
+    members: 50,
+    keys: 10,
+    tags: 20,
+    campaigns: 200,
+    accounts: 50,
+    assignments: 500,
+    new_tags: 1,
+    workspaces: 1,
+};
+const M: Size = Size {
+    name: "M",
+    members: 500,
+    keys: 100,
+    tags: 200,
+    campaigns: 2000,
+    accounts: 500,
+    assignments: 5000,
+    new_tags: 10,
+    workspaces: 1,
+};
+const L: Size = Size {
+    name: "L",
+    members: 5000,
+    keys: 500,
+    tags: 500,
+    campaigns: 20000,
+    accounts: 5000,
+    assignments: 50000,
+    new_tags: 50,
+    workspaces: 1,
+};
+const M50: Size = Size {
+    workspaces: 50,
+    name: "50M",
+    ..M
+};
 
 fn id(kind: u32, ws: usize, i: usize) -> String {
     format!("01946416-{kind}000-7{ws:03}-9000-{i:012}")
@@ -51,7 +85,11 @@ fn id(kind: u32, ws: usize, i: usize) -> String {
 fn generate(size: &Size, ws: usize) -> (SandboxState, String) {
     let demo = demo_state();
     let mut s = demo.clone();
-    s.workspace.id = if ws == 0 { demo.workspace.id.clone() } else { format!("01946416-09c9-7bef-b{ws:03}-000000000000") };
+    s.workspace.id = if ws == 0 {
+        demo.workspace.id.clone()
+    } else {
+        format!("01946416-09c9-7bef-b{ws:03}-000000000000")
+    };
     s.workspace.name = format!("Bench {} #{ws}", size.name);
     s.members.truncate(1); // the owner
     s.api_keys.truncate(1); // the operator key
@@ -60,35 +98,70 @@ fn generate(size: &Size, ws: usize) -> (SandboxState, String) {
     s.campaigns.clear();
     s.accounts.clear();
     let mut y = String::new();
-    let _ = writeln!(y, "version: 1\nworkspace:\n  id: {}\nroles:\n  sdr: {{role: editor, permissions: [campaigns.view, leads.move]}}\nmembers:\n  - {{email: owner@acme.com, role: owner}}", s.workspace.id);
+    let _ = writeln!(
+        y,
+        "version: 1\nworkspace:\n  id: {}\nroles:\n  sdr: {{role: editor, permissions: [campaigns.view, leads.move]}}\nmembers:\n  - {{email: owner@acme.com, role: owner}}",
+        s.workspace.id
+    );
     for i in 0..size.members - 1 {
         let (role, perms, yaml_role) = match i % 4 {
             0 => ("admin", None, "admin"),
             1 => ("view", None, "view"),
-            2 => ("editor", Some(vec!["campaigns.view".to_owned(), "leads.move".to_owned()]), "sdr"),
+            2 => (
+                "editor",
+                Some(vec!["campaigns.view".to_owned(), "leads.move".to_owned()]),
+                "sdr",
+            ),
             _ => ("editor", None, "editor"),
         };
         let email = format!("member{i:05}@acme.com");
-        s.members.push(Member { id: id(1, ws, i), email: email.clone(), role: role.into(), permissions: perms, ..demo.members[1].clone() });
+        s.members.push(Member {
+            id: id(1, ws, i),
+            email: email.clone(),
+            role: role.into(),
+            permissions: perms,
+            ..demo.members[1].clone()
+        });
         let _ = writeln!(y, "  - {{email: {email}, role: {yaml_role}}}");
     }
-    let _ = writeln!(y, "api_keys:\n  - {{name: instantly-rbac (automation), scopes: ['all:all']}}");
+    let _ = writeln!(
+        y,
+        "api_keys:\n  - {{name: instantly-rbac (automation), scopes: ['all:all']}}"
+    );
     for i in 0..size.keys - 1 {
         let name = format!("key-{i:04}");
-        s.api_keys.push(ApiKey { id: id(3, ws, i), name: name.clone(), scopes: vec!["campaigns:read".into()], key: format!("sbx_bench_{ws}_{i:06}_abcdefgh"), ..demo.api_keys[1].clone() });
+        s.api_keys.push(ApiKey {
+            id: id(3, ws, i),
+            name: name.clone(),
+            scopes: vec!["campaigns:read".into()],
+            key: format!("sbx_bench_{ws}_{i:06}_abcdefgh"),
+            ..demo.api_keys[1].clone()
+        });
         let _ = writeln!(y, "  - {{name: {name}, scopes: ['campaigns:read']}}");
     }
     for i in 0..size.campaigns {
-        s.campaigns.push(Campaign { id: id(5, ws, i), name: format!("Campaign {i:05}"), ..demo.campaigns[0].clone() });
+        s.campaigns.push(Campaign {
+            id: id(5, ws, i),
+            name: format!("Campaign {i:05}"),
+            ..demo.campaigns[0].clone()
+        });
     }
     for i in 0..size.accounts {
-        s.accounts.push(Account { email: format!("box{i:05}@acme-mail.com"), ..demo.accounts[0].clone() });
+        s.accounts.push(Account {
+            email: format!("box{i:05}@acme-mail.com"),
+            ..demo.accounts[0].clone()
+        });
     }
     let _ = writeln!(y, "tags:");
     let per_tag = size.assignments / size.tags;
     let mut n = 0;
     for t in 0..size.tags {
-        let tag = Tag { id: id(4, ws, t), label: format!("tag-{t:04}"), description: None, ..demo.tags[0].clone() };
+        let tag = Tag {
+            id: id(4, ws, t),
+            label: format!("tag-{t:04}"),
+            description: None,
+            ..demo.tags[0].clone()
+        };
         let accounts = per_tag / 5;
         let mut campaigns = Vec::new();
         let mut emails = Vec::new();
@@ -102,13 +175,28 @@ fn generate(size: &Size, ws: usize) -> (SandboxState, String) {
                 campaigns.push(format!("Campaign {c:05}"));
                 (RESOURCE_CAMPAIGN, id(5, ws, c))
             };
-            s.mappings.push(TagMapping { id: id(6, ws, n), tag_id: tag.id.clone(), resource_id: rid, resource_type: rt, ..demo.mappings[0].clone() });
+            s.mappings.push(TagMapping {
+                id: id(6, ws, n),
+                tag_id: tag.id.clone(),
+                resource_id: rid,
+                resource_type: rt,
+                ..demo.mappings[0].clone()
+            });
             n += 1;
         }
-        let _ = writeln!(y, "  - label: {}\n    campaigns: [{}]\n    accounts: [{}]", tag.label, campaigns.join(", "), emails.join(", "));
+        let _ = writeln!(
+            y,
+            "  - label: {}\n    campaigns: [{}]\n    accounts: [{}]",
+            tag.label,
+            campaigns.join(", "),
+            emails.join(", ")
+        );
         s.tags.push(tag);
     }
-    let _ = writeln!(y, "policy:\n  max_delete_percent: 100\n  max_deletes: 100000");
+    let _ = writeln!(
+        y,
+        "policy:\n  max_delete_percent: 100\n  max_deletes: 100000"
+    );
     (s, y)
 }
 
@@ -116,12 +204,22 @@ fn generate(size: &Size, ws: usize) -> (SandboxState, String) {
 /// tags each assigned to 100 campaigns of their own.
 fn with_changes(size: &Size, yaml: &str) -> String {
     let mut y = yaml.replacen("members:\n", "members:\n  - {email: newcomer1@acme.com, role: view}\n  - {email: newcomer2@acme.com, role: sdr}\n", 1);
-    y = y.replacen("member00001@acme.com, role: view}", "member00001@acme.com, role: editor}", 1);
+    y = y.replacen(
+        "member00001@acme.com, role: view}",
+        "member00001@acme.com, role: editor}",
+        1,
+    );
     y = y.replacen("api_keys:\n", "api_keys:\n  - {name: bench-new-1, scopes: ['leads:read']}\n  - {name: bench-new-2, scopes: ['accounts:read']}\n", 1);
     let mut tags = String::new();
     for t in 0..size.new_tags {
-        let names: Vec<String> = (0..100).map(|c| format!("Campaign {:05}", (t * 100 + c) % size.campaigns)).collect();
-        let _ = writeln!(tags, "  - label: new-tag-{t:03}\n    campaigns: [{}]", names.join(", "));
+        let names: Vec<String> = (0..100)
+            .map(|c| format!("Campaign {:05}", (t * 100 + c) % size.campaigns))
+            .collect();
+        let _ = writeln!(
+            tags,
+            "  - label: new-tag-{t:03}\n    campaigns: [{}]",
+            names.join(", ")
+        );
     }
     y.replacen("tags:\n", &format!("tags:\n{tags}"), 1)
 }
@@ -131,7 +229,10 @@ fn pages(n: usize) -> usize {
 }
 
 fn thread_cpu() -> Duration {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: a valid pointer to a timespec.
     unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
@@ -145,7 +246,12 @@ fn peak_rss_mb() -> f64 {
 }
 
 fn client(url: &str) -> Client {
-    Client::with_options(url, SecretString::from(OPERATOR.to_owned()), ClientOptions::default()).unwrap()
+    Client::with_options(
+        url,
+        SecretString::from(OPERATOR.to_owned()),
+        ClientOptions::default(),
+    )
+    .unwrap()
 }
 
 /// The fewest requests a plan of an in-sync workspace can make, and the
@@ -156,11 +262,19 @@ fn minimum(size: &Size) -> (usize, usize) {
     let per_tag = size.tags * (pages(per_tag_c) + pages(per_tag_a));
     let walk = pages(size.assignments) + pages(size.campaigns);
     let base = 1 + pages(size.members) + pages(size.keys) + pages(size.tags);
-    let chain_base = 1 + pages(size.members).max(pages(size.keys)).max(pages(size.tags));
+    let chain_base = 1 + pages(size.members)
+        .max(pages(size.keys))
+        .max(pages(size.tags));
     if walk < per_tag {
-        (base + walk, chain_base + pages(size.assignments).max(pages(size.campaigns)))
+        (
+            base + walk,
+            chain_base + pages(size.assignments).max(pages(size.campaigns)),
+        )
     } else {
-        (base + per_tag, chain_base + pages(per_tag_c).max(pages(per_tag_a)))
+        (
+            base + per_tag,
+            chain_base + pages(per_tag_c).max(pages(per_tag_a)),
+        )
     }
 }
 
@@ -187,21 +301,37 @@ async fn measure(size: Size) -> Vec<Row> {
     }
     let state = top.unwrap();
     let sandbox = Sandbox::start(state, None, 0).await.unwrap();
-    sandbox.set_faults(Faults { latency_ms: LATENCY_MS, rate_limit: Some(RATE), ..Faults::default() });
+    sandbox.set_faults(Faults {
+        latency_ms: LATENCY_MS,
+        rate_limit: Some(RATE),
+        ..Faults::default()
+    });
     let (min_requests, chain) = minimum(&size);
     let lower = (min_requests as f64 / RATE).max(chain as f64 * LATENCY_MS as f64 / 1000.0);
     let objects = size.members + size.keys + size.tags + size.assignments;
     // Terraform's pattern: list to discover, then one GET per object.
-    let per_object = objects + pages(size.members) + pages(size.keys) + pages(size.tags) + pages(size.assignments);
+    let per_object = objects
+        + pages(size.members)
+        + pages(size.keys)
+        + pages(size.tags)
+        + pages(size.assignments);
     if size.workspaces > 1 {
         let c = client(&sandbox.url);
         let start = Instant::now();
         let progress = instantly_rbac::progress::Progress::none();
-        let (_, code) = instantly_rbac::multi::plan_many(&files, &c, instantly_rbac::cli::PlanFormat::Json, false, &progress).await.unwrap();
+        let (_, code) = instantly_rbac::multi::plan_many(
+            &files,
+            &c,
+            instantly_rbac::cli::PlanFormat::Json,
+            false,
+            &progress,
+        )
+        .await
+        .unwrap();
         let wall = start.elapsed().as_secs_f64();
         assert_eq!(code, 0, "every workspace in sync");
         let requests = sandbox.requests();
-        let min_all = (min_requests + 0) * size.workspaces + 1;
+        let min_all = min_requests * size.workspaces + 1; // and the agency's own GET /workspaces/current
         rows.push(Row {
             line: format!(
                 "| {} plan | {requests} | {min_all} | {:.3} | {wall:.2} s | {lower:.2} s (slowest one) | {:.2} | – | {:.0} MB | {} | {} |",
@@ -226,12 +356,30 @@ async fn measure(size: Size) -> Vec<Row> {
     let cpu0 = thread_cpu();
     let config = parse("bench.yaml", &yaml).unwrap();
     let parse_cpu = thread_cpu() - cpu0;
-    let live = instantly_rbac::live::read_for_plan(&c, current, &config).await.unwrap();
+    let live = instantly_rbac::live::read_for_plan(&c, current, &config)
+        .await
+        .unwrap();
     let cpu1 = thread_cpu();
-    let plan = planner::plan(&config, &live, &Context { auth_key_mask: Some(c.key_mask()), now: None }).unwrap();
+    let plan = planner::plan(
+        &config,
+        &live,
+        &Context {
+            auth_key_mask: Some(c.key_mask()),
+            now: None,
+        },
+    )
+    .unwrap();
     let plan_cpu = thread_cpu() - cpu1;
     let wall = start.elapsed().as_secs_f64();
-    assert!(plan.is_empty(), "the generated file is in sync: {:?}", plan.actions.iter().take(3).map(|a| &a.address).collect::<Vec<_>>());
+    assert!(
+        plan.is_empty(),
+        "the generated file is in sync: {:?}",
+        plan.actions
+            .iter()
+            .take(3)
+            .map(|a| &a.address)
+            .collect::<Vec<_>>()
+    );
     let requests = sandbox.requests();
     let cpu_ms = (parse_cpu + plan_cpu).as_secs_f64() * 1000.0;
     rows.push(Row {
@@ -249,9 +397,23 @@ async fn measure(size: Size) -> Vec<Row> {
 
     // Apply the change set.
     let changed = parse("bench.yaml", &with_changes(&size, &yaml)).unwrap();
-    let live = instantly_rbac::live::read_for_plan(&c, live.workspace.clone(), &changed).await.unwrap();
-    let plan = planner::plan(&changed, &live, &Context { auth_key_mask: Some(c.key_mask()), now: None }).unwrap();
-    let assignment_changes = plan.actions.iter().filter(|a| a.kind == instantly_rbac::plan::Kind::Assignment).count();
+    let live = instantly_rbac::live::read_for_plan(&c, live.workspace.clone(), &changed)
+        .await
+        .unwrap();
+    let plan = planner::plan(
+        &changed,
+        &live,
+        &Context {
+            auth_key_mask: Some(c.key_mask()),
+            now: None,
+        },
+    )
+    .unwrap();
+    let assignment_changes = plan
+        .actions
+        .iter()
+        .filter(|a| a.kind == instantly_rbac::plan::Kind::Assignment)
+        .count();
     let before = sandbox.requests_by_endpoint();
     let before_total = sandbox.requests();
     let mut sink = SecretSink::File(SecretsOut::create(&dir.path().join("secrets.json")).unwrap());
@@ -259,21 +421,39 @@ async fn measure(size: Size) -> Vec<Row> {
     let report = instantly_rbac::applier::apply(&c, &plan, Some(&mut sink), None).await;
     let wall = start.elapsed().as_secs_f64();
     assert!(report.ok(), "{:?}", report.failed);
-    let toggles = sandbox.requests_by_endpoint().get("POST /custom-tags/toggle-resource").copied().unwrap_or(0)
-        - before.get("POST /custom-tags/toggle-resource").copied().unwrap_or(0);
+    let toggles = sandbox
+        .requests_by_endpoint()
+        .get("POST /custom-tags/toggle-resource")
+        .copied()
+        .unwrap_or(0)
+        - before
+            .get("POST /custom-tags/toggle-resource")
+            .copied()
+            .unwrap_or(0);
     let requests = sandbox.requests() - before_total;
     let other = plan.actions.len() - assignment_changes;
     let min_apply = other + size.new_tags; // one call per non-assignment action, one toggle per 100 campaigns
-        // Phases run one after another (each needs the one before): each takes
+    // Phases run one after another (each needs the one before): each takes
     // at least a round trip, or its requests at the rate, whichever is longer.
     let mut per_phase: std::collections::BTreeMap<u8, usize> = std::collections::BTreeMap::new();
-    for a in plan.actions.iter().filter(|a| a.kind != instantly_rbac::plan::Kind::Assignment) {
+    for a in plan
+        .actions
+        .iter()
+        .filter(|a| a.kind != instantly_rbac::plan::Kind::Assignment)
+    {
         *per_phase.entry(planner::phase(a)).or_default() += 1;
     }
-    for a in plan.actions.iter().filter(|a| a.kind == instantly_rbac::plan::Kind::Assignment) {
+    for a in plan
+        .actions
+        .iter()
+        .filter(|a| a.kind == instantly_rbac::plan::Kind::Assignment)
+    {
         per_phase.entry(planner::phase(a)).or_insert(size.new_tags);
     }
-    let lower: f64 = per_phase.values().map(|&n| (n as f64 / RATE).max(LATENCY_MS as f64 / 1000.0)).sum();
+    let lower: f64 = per_phase
+        .values()
+        .map(|&n| (n as f64 / RATE).max(LATENCY_MS as f64 / 1000.0))
+        .sum();
     rows.push(Row {
         line: format!(
             "| {} apply ({} actions, {assignment_changes} assignment changes in {toggles} toggle calls) | {requests} | {min_apply} | {:.3} | {wall:.2} s | {lower:.2} s | {:.2} | – | {:.0} MB | {} | – |",
@@ -292,7 +472,11 @@ async fn measure(size: Size) -> Vec<Row> {
 }
 
 fn run_size(size: Size) -> Vec<Row> {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(measure(size))
 }
 
@@ -317,18 +501,35 @@ fn main() {
         let rows = run_size(S);
         for r in &rows {
             println!("{}", r.line);
-            assert!(r.ratio_requests.is_finite() && r.ratio_requests >= 0.99, "{}", r.line);
+            assert!(
+                r.ratio_requests.is_finite() && r.ratio_requests >= 0.99,
+                "{}",
+                r.line
+            );
             assert!(r.ratio_wall.is_finite() && r.ratio_wall > 0.0, "{}", r.line);
         }
         println!("scale smoke: 1 passed, 0 failed");
         return;
     }
-    let wanted: Vec<&str> = args.iter().map(String::as_str).filter(|a| ["S", "M", "L", "50M"].contains(a)).collect();
-    let sizes: Vec<&str> = if wanted.is_empty() { vec!["S", "M", "L", "50M"] } else { wanted };
-    println!("Sandbox in-process, {LATENCY_MS} ms latency per request, {RATE} requests/second enforced per workspace.\n");
+    let wanted: Vec<&str> = args
+        .iter()
+        .map(String::as_str)
+        .filter(|a| ["S", "M", "L", "50M"].contains(a))
+        .collect();
+    let sizes: Vec<&str> = if wanted.is_empty() {
+        vec!["S", "M", "L", "50M"]
+    } else {
+        wanted
+    };
+    println!(
+        "Sandbox in-process, {LATENCY_MS} ms latency per request, {RATE} requests/second enforced per workspace.\n"
+    );
     println!("{HEADER}");
     for s in sizes {
-        let out = std::process::Command::new(std::env::current_exe().unwrap()).args(["--child", s]).output().unwrap();
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--child", s])
+            .output()
+            .unwrap();
         print!("{}", String::from_utf8_lossy(&out.stdout));
         if !out.status.success() {
             eprintln!("{s} failed: {}", String::from_utf8_lossy(&out.stderr));

@@ -33,6 +33,15 @@ pub struct Global {
     /// More logs on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Only errors on stderr: no warnings, notes or progress.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Log lines as text or as JSON objects (for log shippers).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// When to colour output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
     /// Seconds before a request to the API is abandoned.
     #[arg(long, global = true, default_value_t = 30, value_name = "SECONDS")]
     pub timeout: u64,
@@ -62,7 +71,20 @@ pub enum Command {
         files: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t = ValidateFormat::Text)]
         format: ValidateFormat,
+        /// Fail (exit 1) on warnings too.
+        #[arg(long)]
+        strict: bool,
     },
+    /// Print shell completions: `instantly-rbac completions bash > /etc/bash_completion.d/instantly-rbac`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the JSON Schema of the desired-state file (docs/schema.json).
+    Schema,
+    /// Print the man page (roff), as in docs/instantly-rbac.1.
+    #[command(hide = true)]
+    Manpage,
     /// Show what apply would change.
     Plan {
         /// Desired-state files or directories of them (several: one plan per
@@ -156,7 +178,25 @@ pub enum PlanFormat {
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ValidateFormat {
     Text,
+    /// GitHub Actions annotations.
     Github,
+    /// One object per file, for tooling.
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColorChoice {
+    /// Colour on a terminal, unless NO_COLOR is set.
+    Auto,
+    Always,
+    Never,
 }
 
 fn parse_rate(s: &str) -> Result<f64, String> {

@@ -1,10 +1,14 @@
 //! The desired-state file, version 1, as validated types.
 //!
 //! `config_loader` builds these from YAML and reports every error with its
-//! location; `export` builds them from a live workspace and serializes them.
+//! location; `export` builds them from a live workspace and serializes them;
+//! `docs/schema.json` is generated from them (their doc comments become the
+//! schema's descriptions).
 
 use crate::yaml_node::Loc;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// A value with the place in the file where it was written (for errors
@@ -30,69 +34,136 @@ impl<T> At<T> {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+impl<T: JsonSchema> JsonSchema for At<T> {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        T::schema_name()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        T::json_schema(generator)
+    }
+}
+
+/// The desired access control of one Instantly workspace.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "instantly-rbac desired state, version 1")]
 pub struct Config {
+    /// The file format version: 1.
+    #[schemars(range(min = 1, max = 1))]
     pub version: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Guard: every command refuses to act on any other workspace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workspace: Option<WorkspaceGuard>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    /// Team roles: an Instantly role plus fine-grained permissions, by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub roles: BTreeMap<String, TeamRole>,
+    /// The workspace's members and pending invitations.
+    #[serde(default)]
     pub members: Vec<MemberSpec>,
+    /// Scoped API keys, identified by name.
+    #[serde(default)]
     pub api_keys: Vec<ApiKeySpec>,
+    /// Custom tags, and the campaigns and sending accounts that carry each.
+    #[serde(default)]
     pub tags: Vec<TagSpec>,
+    /// What happens to live objects the file does not declare, and the safety limits.
+    #[serde(default)]
     pub policy: Policy,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// Which workspace the file is for.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct WorkspaceGuard {
+    /// The workspace id, as `GET /workspaces/current` answers it.
     pub id: At<String>,
 }
 
 /// An Instantly role plus fine-grained permissions, named for reuse.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TeamRole {
+    /// The base role.
+    #[schemars(schema_with = "settable_role_schema")]
     pub role: String,
+    /// Fine-grained permissions, set when a member is invited.
+    #[serde(default)]
+    #[schemars(schema_with = "permissions_schema")]
     pub permissions: Vec<String>,
+    /// Where the role is defined, for lints.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub loc: Loc,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// A member of the workspace.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct MemberSpec {
+    /// The member's email address (compared case-insensitively).
+    #[schemars(email)]
     pub email: At<String>,
-    /// `owner`, `admin`, `editor`, `view`, or the name of a team role.
+    /// `owner` (asserts the current owner; never changed), `admin`, `editor`,
+    /// `view`, or the name of a team role defined under `roles`.
     pub role: At<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// A scoped API key. Its secret is shown only when created.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ApiKeySpec {
+    /// The key's name; it identifies the key.
     pub name: At<String>,
+    /// Scopes: `<resource>:<action>` or `all:<action>`, action one of read,
+    /// create, update, delete, all.
+    #[schemars(schema_with = "scopes_schema")]
     pub scopes: Vec<String>,
     /// Replace the key when it is older than this many days.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 36500))]
     pub rotate_after_days: Option<u32>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// A custom tag.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TagSpec {
+    /// The tag's label; it identifies the tag.
     pub label: At<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// When given, kept equal to the live description; when omitted, left as it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Campaign names, matched exactly. The tag's campaigns are exactly these.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub campaigns: Vec<At<String>>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Sending accounts, by email. The tag's accounts are exactly these.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub accounts: Vec<At<String>>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// What happens to live objects the file does not declare, and the safety limits.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
 pub struct Policy {
+    /// Members not declared: deleted (authoritative) or kept (additive).
     pub members: Mode,
+    /// API keys not declared: revoked (authoritative) or kept (additive).
     pub api_keys: Mode,
+    /// Tags not declared: deleted with their assignments (authoritative) or kept (additive).
     pub tags: Mode,
+    /// Glob patterns of live objects that are never planned.
     #[serde(skip_serializing_if = "Ignore::is_empty")]
     pub ignore: Ignore,
+    /// Members and keys that are never deleted or downgraded.
     #[serde(skip_serializing_if = "Protect::is_empty")]
     pub protect: Protect,
-    /// Block a plan deleting more than this share of a collection of 10+.
+    /// Block a plan deleting more than this percentage of the members, keys,
+    /// tags or assignments (counted for collections of 10 or more).
     #[serde(skip_serializing_if = "is_default_percent")]
+    #[schemars(range(max = 100))]
     pub max_delete_percent: u32,
     /// Block a plan deleting more than this many objects of one kind.
     #[serde(skip_serializing_if = "is_default_deletes")]
@@ -100,6 +171,9 @@ pub struct Policy {
     /// Block a plan leaving fewer admins (the owner counts).
     #[serde(skip_serializing_if = "is_default_admins")]
     pub min_admins: u32,
+    /// Warn (lint W004) when more members than this are admins (the owner counts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_admins: Option<u32>,
 }
 
 pub const DEFAULT_MAX_DELETE_PERCENT: u32 = 30;
@@ -127,14 +201,18 @@ impl Default for Policy {
             max_delete_percent: DEFAULT_MAX_DELETE_PERCENT,
             max_deletes: DEFAULT_MAX_DELETES,
             min_admins: DEFAULT_MIN_ADMINS,
+            max_admins: None,
         }
     }
 }
 
 /// Members and keys that are never deleted or downgraded.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
 pub struct Protect {
+    /// Member emails.
     pub members: Vec<String>,
+    /// API key names.
     pub api_keys: Vec<String>,
 }
 
@@ -151,19 +229,25 @@ impl Protect {
 }
 
 /// Whether live objects that the file does not declare are deleted.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
+    /// Delete what is not declared.
     #[default]
     Authoritative,
+    /// Never delete.
     Additive,
 }
 
-/// Glob patterns of live objects that are never planned.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+/// Glob patterns (`*`, `?`, `[...]`, `{a,b}`) of live objects that are never planned.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
 pub struct Ignore {
+    /// Member emails (case-insensitive).
     pub members: Vec<String>,
+    /// API key names.
     pub api_keys: Vec<String>,
+    /// Tag labels.
     pub tags: Vec<String>,
 }
 
@@ -187,4 +271,35 @@ impl Config {
             None => (role.to_owned(), Vec::new()),
         }
     }
+}
+
+fn settable_role_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "type": "string", "enum": crate::vocab::SETTABLE_ROLES })
+}
+
+fn permissions_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "array",
+        "uniqueItems": true,
+        "items": { "type": "string", "enum": crate::vocab::PERMISSIONS }
+    })
+}
+
+fn scopes_schema(_: &mut SchemaGenerator) -> Schema {
+    let resources = crate::vocab::SCOPE_RESOURCES.join("|");
+    json_schema!({
+        "type": "array",
+        "minItems": 1,
+        "uniqueItems": true,
+        "items": {
+            "type": "string",
+            "pattern": format!("^(all|{resources}):(read|create|update|delete|all)$")
+        }
+    })
+}
+
+/// The JSON Schema of the desired-state file (`docs/schema.json`).
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(Config);
+    serde_json::to_string_pretty(&schema).expect("a schema serializes") + "\n"
 }

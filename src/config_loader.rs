@@ -309,7 +309,14 @@ impl Validator {
             });
             let permissions = self.permissions(f.get("permissions"));
             if let Some(role) = role {
-                out.insert(key.name.clone(), TeamRole { role, permissions });
+                out.insert(
+                    key.name.clone(),
+                    TeamRole {
+                        role,
+                        permissions,
+                        loc: key.loc,
+                    },
+                );
             }
         }
         out
@@ -581,6 +588,7 @@ impl Validator {
             "max_delete_percent",
             "max_deletes",
             "min_admins",
+            "max_admins",
         ];
         let Some(f) = self.fields(node, "`policy`", &allowed) else {
             return Policy::default();
@@ -628,6 +636,9 @@ impl Validator {
             0..=1000,
             DEFAULT_MIN_ADMINS,
         );
+        let max_admins = f
+            .get("max_admins")
+            .map(|n| self.number(Some(n), "`policy.max_admins`", 1..=100_000, 1));
         Policy {
             members,
             api_keys,
@@ -637,6 +648,7 @@ impl Validator {
             max_delete_percent,
             max_deletes,
             min_admins,
+            max_admins,
         }
     }
 

@@ -14,6 +14,8 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// A warning (a lint) rather than an error.
     pub warning: bool,
+    /// A lint's stable code, e.g. `W001`.
+    pub code: Option<&'static str>,
 }
 
 impl Diagnostic {
@@ -23,11 +25,14 @@ impl Diagnostic {
             message: message.into(),
             help: None,
             warning: false,
+            code: None,
         }
     }
-    pub fn warning(loc: Loc, message: impl Into<String>) -> Self {
+    /// A lint: a warning with a stable code.
+    pub fn lint(code: &'static str, loc: Loc, message: impl Into<String>) -> Self {
         Diagnostic {
             warning: true,
+            code: Some(code),
             ..Diagnostic::new(loc, message)
         }
     }
@@ -60,7 +65,10 @@ impl FileErrors {
             } else {
                 Level::ERROR
             };
-            let title = level.primary_title(d.message.as_str());
+            let mut title = level.primary_title(d.message.as_str());
+            if let Some(code) = d.code {
+                title = title.id(code);
+            }
             let group = match span_at(&self.source, d.loc) {
                 Some(span) => title.element(
                     Snippet::source(self.source.as_str())
@@ -97,6 +105,21 @@ impl FileErrors {
         out
     }
 
+    /// For tools: every diagnostic with its place, severity and code.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "file": self.path,
+            "diagnostics": self.errors.iter().map(|d| serde_json::json!({
+                "severity": if d.warning { "warning" } else { "error" },
+                "code": d.code,
+                "line": d.loc.line,
+                "column": d.loc.col,
+                "message": d.message,
+                "help": d.help,
+            })).collect::<Vec<_>>(),
+        })
+    }
+
     /// One GitHub Actions annotation per error.
     pub fn render_github(&self) -> String {
         self.errors
@@ -107,8 +130,9 @@ impl FileErrors {
                     msg.push_str(" — ");
                     msg.push_str(h);
                 }
+                let title = d.code.map(|c| format!(",title={c}")).unwrap_or_default();
                 format!(
-                    "::{} file={},line={},col={}::{}",
+                    "::{} file={},line={},col={}{title}::{}",
                     if d.warning { "warning" } else { "error" },
                     self.path,
                     d.loc.line,

@@ -42,7 +42,16 @@ pub fn to_config(live: &Live) -> (Config, Vec<String>) {
     }
     let roles = teams
         .into_iter()
-        .map(|((role, permissions), name)| (name, TeamRole { role, permissions }))
+        .map(|((role, permissions), name)| {
+            (
+                name,
+                TeamRole {
+                    role,
+                    permissions,
+                    loc: Default::default(),
+                },
+            )
+        })
         .collect();
 
     let mut names = BTreeSet::new();

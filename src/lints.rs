@@ -1,20 +1,51 @@
 //! Warnings about a valid file: things that work but deserve a second look.
+//! Each lint has a stable code and points at the line it is about.
+//!
+//! | code | what |
+//! |---|---|
+//! | W001 | a key with a wildcard scope (`all:all`, `all:*`) and no `rotate_after_days` |
+//! | W002 | a key that can grant itself more: write scopes over `api_keys` or `workspace_members` |
+//! | W003 | a team role no member uses |
+//! | W004 | more admins than `policy.max_admins` (the owner counts) |
+//! | W005 | a declared tag with no campaigns and no accounts |
+//! | W006 | a permission the team role's base role already implies, or cannot have |
 
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
+
+/// Permissions a `view` member cannot use: they change things (our model of
+/// Instantly's roles; the API documents none).
+const WRITE_PERMISSIONS: &[&str] = &[
+    "campaigns.create",
+    "campaigns.edit",
+    "campaigns.delete",
+    "organization.manage",
+    "organization.integrations",
+    "organization.billing",
+    "organization.users.manage",
+    "customLeadLabels.create",
+    "customLeadLabels.edit",
+    "customLeadLabels.delete",
+    "unibox.all",
+    "agency.manage",
+    "accounts.manage",
+    "leads.move",
+    "blocklist.manage",
+    "preferences.manage",
+    "aiAgents.manage",
+    "workspaceGroupMembers.invite",
+    "workspaceGroupMembers.remove",
+];
 
 /// Every lint of `config`, in file order.
 pub fn lint(config: &Config) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for k in &config.api_keys {
-        let wide: Vec<&String> = k
-            .scopes
-            .iter()
-            .filter(|s| s.as_str() == "all:all" || s.starts_with("all:"))
-            .collect();
+        let wide: Vec<&String> = k.scopes.iter().filter(|s| s.starts_with("all:")).collect();
         if !wide.is_empty() && k.rotate_after_days.is_none() {
             out.push(
-                Diagnostic::warning(
+                Diagnostic::lint(
+                    "W001",
                     k.name.loc,
                     format!(
                         "API key `{}` has the wildcard scope{} {} and is never rotated",
@@ -24,6 +55,99 @@ pub fn lint(config: &Config) -> Vec<Diagnostic> {
                     ),
                 )
                 .help("add `rotate_after_days: 90` (or narrower scopes) so a leaked key does not stay valid forever"),
+            );
+        }
+        let granting: Vec<&String> = k
+            .scopes
+            .iter()
+            .filter(|s| {
+                let (res, action) = s.split_once(':').unwrap_or_default();
+                matches!(res, "api_keys" | "workspace_members" | "all") && action != "read"
+            })
+            .collect();
+        if !granting.is_empty() {
+            out.push(
+                Diagnostic::lint(
+                    "W002",
+                    k.name.loc,
+                    format!(
+                        "API key `{}` can grant itself more access ({})",
+                        k.name.value,
+                        granting.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
+                    ),
+                )
+                .help("a key that writes api_keys or workspace_members can mint keys or invite admins; give it only to the tool that manages access"),
+            );
+        }
+    }
+    for (name, team) in &config.roles {
+        if !config.members.iter().any(|m| &m.role.value == name) {
+            out.push(
+                Diagnostic::lint(
+                    "W003",
+                    team.loc,
+                    format!("team role `{name}` is not given to any member"),
+                )
+                .help("remove it, or give it to a member"),
+            );
+        }
+    }
+    if let Some(max) = config.policy.max_admins {
+        let admins: Vec<&crate::config::MemberSpec> = config
+            .members
+            .iter()
+            .filter(|m| {
+                matches!(
+                    config.resolve_role(&m.role.value).0.as_str(),
+                    "admin" | "owner"
+                )
+            })
+            .collect();
+        if admins.len() > max as usize
+            && let Some(last) = admins.last()
+        {
+            out.push(
+                Diagnostic::lint("W004", last.role.loc, format!("{} admins (the owner counts), more than policy.max_admins ({max})", admins.len()))
+                    .help("admins can change everything, billing and members included; prefer editor or a team role"),
+            );
+        }
+    }
+    for t in &config.tags {
+        if t.campaigns.is_empty() && t.accounts.is_empty() {
+            out.push(
+                Diagnostic::lint("W005", t.label.loc, format!("tag `{}` is declared with no campaigns and no accounts", t.label.value))
+                    .help("its assignments are authoritative: every campaign or account carrying it loses it; list them, or remove the tag"),
+            );
+        }
+    }
+    for (name, team) in &config.roles {
+        let problem = match team.role.as_str() {
+            "admin" if !team.permissions.is_empty() => {
+                Some("admin already has every permission".to_owned())
+            }
+            "view" => {
+                let write: Vec<&String> = team
+                    .permissions
+                    .iter()
+                    .filter(|p| WRITE_PERMISSIONS.contains(&p.as_str()))
+                    .collect();
+                (!write.is_empty()).then(|| {
+                    format!(
+                        "a view member cannot use {}",
+                        write
+                            .iter()
+                            .map(|p| format!("`{p}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                })
+            }
+            _ => None,
+        };
+        if let Some(why) = problem {
+            out.push(
+                Diagnostic::lint("W006", team.loc, format!("team role `{name}` lists permissions its base role `{}` does not need: {why}", team.role))
+                    .help("pick the base role that matches the permissions, or drop them"),
             );
         }
     }

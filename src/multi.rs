@@ -28,7 +28,7 @@ pub async fn plan_many(
     color: bool,
     progress: &Progress,
 ) -> anyhow::Result<(String, i32)> {
-        let home: Workspace = agency.get("/workspaces/current", &[]).await?;
+    let home: Workspace = agency.get("/workspaces/current", &[]).await?;
     // A task per workspace, so that parsing and planning use every core.
     let jobs = files.iter().map(|f| {
         let (f, agency, home) = (f.clone(), agency.clone(), home.id.clone());

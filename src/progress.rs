@@ -15,7 +15,7 @@ pub struct Progress {
 
 /// Whether progress may be drawn: stderr is a terminal and the output is for people.
 pub fn wanted(human_output: bool) -> bool {
-    human_output && std::io::stderr().is_terminal()
+    human_output && !crate::settings::quiet() && std::io::stderr().is_terminal()
 }
 
 impl Progress {

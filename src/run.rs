@@ -42,6 +42,13 @@ pub fn out(text: &str) {
         .and_then(|()| stdout.flush());
 }
 
+/// A note or warning on stderr; `-q` silences it (errors are never silenced).
+fn note(text: &str) {
+    if !crate::settings::quiet() {
+        err(text);
+    }
+}
+
 fn err(text: &str) {
     let mut stderr = std::io::stderr().lock();
     let _ = writeln!(stderr, "{text}");
@@ -50,7 +57,30 @@ fn err(text: &str) {
 pub fn run(cli: Cli) -> i32 {
     let settings = Settings::from_args(&cli.global);
     let result = match cli.command {
-        Command::Validate { files, format } => Ok(validate(&files, format)),
+        Command::Validate {
+            files,
+            format,
+            strict,
+        } => Ok(validate(&files, format, strict)),
+        Command::Completions { shell } => {
+            let mut buf = Vec::new();
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "instantly-rbac",
+                &mut buf,
+            );
+            out(&String::from_utf8_lossy(&buf));
+            Ok(EXIT_OK)
+        }
+        Command::Schema => {
+            out(&crate::config::json_schema());
+            Ok(EXIT_OK)
+        }
+        Command::Manpage => {
+            out(&man_page());
+            Ok(EXIT_OK)
+        }
         Command::Sandbox {
             state,
             port,
@@ -83,49 +113,59 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-fn validate(files: &[std::path::PathBuf], format: ValidateFormat) -> i32 {
+/// Checks files offline: errors, then lints (warnings; errors too with `--strict`).
+fn validate(files: &[std::path::PathBuf], format: ValidateFormat, strict: bool) -> i32 {
     let mut code = EXIT_OK;
+    let mut reports = Vec::new();
     for f in files {
-        match config_loader::load(f) {
-            Ok(config) => {
-                let warnings = crate::lints::lint(&config);
-                let n = warnings.len();
-                if n > 0 {
-                    let fe = FileErrors {
-                        path: f.display().to_string(),
-                        source: std::fs::read_to_string(f).unwrap_or_default(),
-                        errors: warnings,
-                    };
-                    match format {
-                        ValidateFormat::Github => out(&format!("{}\n", fe.render_github())),
-                        ValidateFormat::Text => {
-                            err(&fe.render(color_wanted(std::io::stderr().is_terminal())))
-                        }
-                    }
-                }
-                if format == ValidateFormat::Text {
-                    let note = if n == 0 {
-                        String::new()
-                    } else {
-                        format!(" ({n} warning{})", if n == 1 { "" } else { "s" })
-                    };
-                    out(&format!("{}: valid{note}\n", f.display()));
-                }
-            }
-            Err(LoadError::Invalid(e)) => {
-                code = EXIT_ERROR;
-                match format {
-                    ValidateFormat::Github => out(&format!("{}\n", e.render_github())),
-                    ValidateFormat::Text => {
-                        err(&e.render(color_wanted(std::io::stderr().is_terminal())))
-                    }
-                }
-            }
+        let path = f.display().to_string();
+        let (diagnostics, source) = match config_loader::load(f) {
+            Ok(config) => (
+                crate::lints::lint(&config),
+                std::fs::read_to_string(f).unwrap_or_default(),
+            ),
+            Err(LoadError::Invalid(e)) => (e.errors, e.source),
             Err(e) => {
                 code = EXIT_ERROR;
                 err(&format!("error: {e}"));
+                continue;
+            }
+        };
+        let errors = diagnostics.iter().filter(|d| !d.warning).count();
+        let warnings = diagnostics.len() - errors;
+        if errors > 0 || (strict && warnings > 0) {
+            code = EXIT_ERROR;
+        }
+        let fe = FileErrors {
+            path: path.clone(),
+            source,
+            errors: diagnostics,
+        };
+        match format {
+            ValidateFormat::Json => reports.push(fe.to_json()),
+            ValidateFormat::Github => {
+                if !fe.errors.is_empty() {
+                    out(&format!("{}\n", fe.render_github()));
+                }
+            }
+            ValidateFormat::Text => {
+                let silenced = crate::settings::quiet() && errors == 0;
+                if !fe.errors.is_empty() && !silenced {
+                    err(&fe.render(color_wanted(std::io::stderr().is_terminal())));
+                }
+                if errors == 0 {
+                    let note = match warnings {
+                        0 => String::new(),
+                        1 => " (1 warning)".into(),
+                        n => format!(" ({n} warnings)"),
+                    };
+                    out(&format!("{path}: valid{note}\n"));
+                }
             }
         }
+    }
+    if format == ValidateFormat::Json {
+        out(&(serde_json::to_string_pretty(&reports).expect("reports serialize") + "\n"));
     }
     code
 }
@@ -171,7 +211,7 @@ fn load_or_seed(path: &Path) -> anyhow::Result<SandboxState> {
     }
     let state = demo::demo_state();
     state.save(path)?;
-    err(&format!(
+    note(&format!(
         "note: created sandbox state {} from the demo workspace",
         path.display()
     ));
@@ -307,7 +347,7 @@ async fn online(command: Command, settings: &Settings) -> anyhow::Result<i32> {
                 let saved = SavedPlan::new(&plan, &live, &file.display().to_string(), &bytes);
                 std::fs::write(&path, saved.to_json())
                     .with_context(|| format!("cannot write {}", path.display()))?;
-                err(&format!(
+                note(&format!(
                     "Saved the plan to {0}; apply exactly it with `instantly-rbac apply {0}`.",
                     path.display()
                 ));
@@ -364,20 +404,24 @@ async fn online(command: Command, settings: &Settings) -> anyhow::Result<i32> {
             let live = live::read(&client, true).await?;
             let (config, warnings) = export::to_config(&live);
             for w in warnings {
-                err(&format!("warning: {w}"));
+                note(&format!("warning: {w}"));
             }
             let text = export::to_yaml(&config, &live.workspace.name);
             match output {
                 Some(path) => {
                     std::fs::write(&path, text)
                         .with_context(|| format!("cannot write {}", path.display()))?;
-                    err(&format!("wrote {}", path.display()));
+                    note(&format!("wrote {}", path.display()));
                 }
                 None => out(&text),
             }
             EXIT_OK
         }
-        Command::Validate { .. } | Command::Sandbox { .. } => {
+        Command::Validate { .. }
+        | Command::Sandbox { .. }
+        | Command::Completions { .. }
+        | Command::Schema
+        | Command::Manpage => {
             unreachable!("handled before connecting")
         }
     };
@@ -534,7 +578,7 @@ async fn execute(
     let watcher = tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
             flag.store(true, Ordering::SeqCst);
-            err("Interrupted: finishing the request in flight, starting no new ones…");
+            note("Interrupted: finishing the request in flight, starting no new ones…");
         }
     });
     let progress = progress::Progress::requests(progress::wanted(true), client, "applying");
@@ -627,7 +671,7 @@ async fn serve(state: &Path, port: u16, faults: Faults) -> anyhow::Result<i32> {
         .await
         .with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
     if faults.fault_rate > 0.0 {
-        err(&format!(
+        note(&format!(
             "injecting faults into {:.0}% of requests (seed {})",
             faults.fault_rate * 100.0,
             faults.seed
@@ -635,7 +679,7 @@ async fn serve(state: &Path, port: u16, faults: Faults) -> anyhow::Result<i32> {
     }
     sandbox.set_faults(faults);
     out(&format!("{}\n", sandbox.url));
-    err(&format!(
+    note(&format!(
         "sandbox serving {} on {} (Ctrl-C stops it); authenticate with a key stored in the state file",
         state.display(),
         sandbox.url
@@ -645,4 +689,13 @@ async fn serve(state: &Path, port: u16, faults: Faults) -> anyhow::Result<i32> {
         () = sandbox.wait() => {}
     }
     Ok(EXIT_OK)
+}
+
+/// The man page, generated from the command-line definition.
+pub fn man_page() -> String {
+    let mut buf = Vec::new();
+    clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+        .render(&mut buf)
+        .expect("rendering to memory cannot fail");
+    String::from_utf8_lossy(&buf).into_owned()
 }

@@ -1,7 +1,7 @@
 //! Command-line arguments and environment, turned once into what the
 //! commands need.
 
-use crate::cli::Global;
+use crate::cli::{ColorChoice, Global};
 use crate::client::ClientOptions;
 use crate::rate_limiter::DEFAULT_PER_SECOND;
 use secrecy::SecretString;
@@ -66,6 +66,26 @@ impl Settings {
     }
 }
 
+static COLOR: std::sync::OnceLock<ColorChoice> = std::sync::OnceLock::new();
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Records `--color` and `-q` once, before any output.
+pub fn set_output(color: ColorChoice, quiet: bool) {
+    let _ = COLOR.set(color);
+    QUIET.store(quiet, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// `-q`: only errors on stderr.
+pub fn quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// Whether to colour a stream that is (or is not) a terminal: `--color`,
+/// else only on a terminal and never with NO_COLOR.
 pub fn color_wanted(terminal: bool) -> bool {
-    terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    match COLOR.get().copied().unwrap_or(ColorChoice::Auto) {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    }
 }

@@ -6,6 +6,7 @@ mod chaos;
 mod client;
 mod config_errors;
 mod e2e;
+mod ecosystem;
 mod hostile;
 mod pipelines;
 mod planner;

@@ -41,10 +41,12 @@ fn team(role: &str) -> Option<TeamRole> {
         "team1" => Some(TeamRole {
             role: "editor".into(),
             permissions: vec!["campaigns.view".into(), "leads.move".into()],
+            loc: Default::default(),
         }),
         "team2" => Some(TeamRole {
             role: "view".into(),
             permissions: vec!["dashboard.view".into()],
+            loc: Default::default(),
         }),
         _ => None,
     }

@@ -186,7 +186,10 @@ fn validate_warns_about_wildcard_keys_without_rotation() {
     );
     let o = run(d.path(), &["validate", "-f", "w.yaml"], &[]);
     assert_eq!(o.code, 0);
-    assert_eq!(o.stdout, "w.yaml: valid (1 warning)\n");
+    assert_eq!(
+        o.stdout, "w.yaml: valid (2 warnings)\n",
+        "W001, and W002: all:all can grant itself more"
+    );
     insta::assert_snapshot!(o.stderr);
     let o = run(
         d.path(),
