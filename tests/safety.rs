@@ -198,7 +198,7 @@ fn validate_warns_about_wildcard_keys_without_rotation() {
     );
     assert!(
         o.stdout
-            .starts_with("::warning file=w.yaml,line=3,col=11::API key `ci`"),
+            .contains("::warning file=w.yaml,line=3,col=11,title=W001::API key `ci`"),
         "{}",
         o.stdout
     );
