@@ -325,7 +325,7 @@ async fn measure(size: Size) -> Vec<Row> {
         + pages(size.tags)
         + pages(size.assignments);
     if size.workspaces > 1 {
-                let c = client(&sandbox.url);
+        let c = client(&sandbox.url);
         let start = Instant::now();
         let cpu0 = process_cpu();
         let progress = instantly_rbac::progress::Progress::none();
@@ -338,7 +338,7 @@ async fn measure(size: Size) -> Vec<Row> {
         )
         .await
         .unwrap();
-                let wall = start.elapsed().as_secs_f64();
+        let wall = start.elapsed().as_secs_f64();
         let cpu = (process_cpu() - cpu0).as_secs_f64();
         assert_eq!(code, 0, "every workspace in sync");
         let requests = sandbox.requests();

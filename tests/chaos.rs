@@ -348,23 +348,16 @@ fn a_killed_apply_is_finished_by_a_rerun() {
                     latency_ms: 40,
                     ..Faults::default()
                 });
-                let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_instantly-rbac"))
-                    .args([
-                        "apply",
-                        "--allow-reinvite",
-                        "-f",
-                        &ex,
-                        "--auto-approve",
-                        "--secrets-out",
-                        "s1.json",
-                    ])
-                    .current_dir(d.path())
-                    .env("INSTANTLY_API_URL", server.url())
-                    .env("INSTANTLY_API_KEY", OPERATOR_KEY)
-                    .stdout(std::process::Stdio::null())
-                    .stderr(std::process::Stdio::null())
-                    .spawn()
-                    .unwrap();
+                let args = [
+                    "apply",
+                    "--allow-reinvite",
+                    "-f",
+                    &ex,
+                    "--auto-approve",
+                    "--secrets-out",
+                    "s1.json",
+                ];
+                let mut child = crate::support::spawn_at(&server, d.path(), &args);
                 std::thread::sleep(Duration::from_millis(after_ms));
                 child.kill().unwrap(); // SIGKILL
                 child.wait().unwrap();

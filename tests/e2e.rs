@@ -1,6 +1,6 @@
 //! The real binary against the sandbox over loopback HTTP.
 
-use crate::support::{Server, example, run, run_at, write};
+use crate::support::{Server, apply_example, example, run, run_at, write};
 use instantly_rbac::sandbox::Faults;
 use std::collections::BTreeSet;
 
@@ -10,23 +10,6 @@ fn tmp() -> tempfile::TempDir {
 
 fn ex() -> String {
     example().display().to_string()
-}
-
-/// `apply -f EXAMPLE --auto-approve --secrets-out SECRETS` against `server`.
-fn apply_example(server: &Server, dir: &std::path::Path, secrets: &str) -> crate::support::Output {
-    run_at(
-        server,
-        dir,
-        &[
-            "apply",
-            "--allow-reinvite",
-            "-f",
-            &ex(),
-            "--auto-approve",
-            "--secrets-out",
-            secrets,
-        ],
-    )
 }
 
 #[test]
@@ -201,7 +184,7 @@ fn a_failure_midway_leaves_a_plan_of_exactly_the_remainder() {
         fail_write: Some(5),
         ..Faults::default()
     });
-    let o = apply_example(&server, d.path(), "s.json");
+    let o = apply_example(&server, d.path(), "s.json", &[]);
     assert_eq!(o.code, 1, "{}", o.stdout);
     assert!(o.stdout.contains("Apply failed:"), "{}", o.stdout);
     assert!(
@@ -251,7 +234,7 @@ fn a_failure_midway_leaves_a_plan_of_exactly_the_remainder() {
     assert_eq!(remaining, expected);
 
     // A second secrets file: the first one is never overwritten.
-    let o = apply_example(&server, d.path(), "s2.json");
+    let o = apply_example(&server, d.path(), "s2.json", &[]);
     assert_eq!(o.code, 0, "{}", o.stdout);
     let done = run_at(
         &server,
@@ -296,7 +279,7 @@ fn an_existing_secrets_file_is_never_overwritten() {
     let d = tmp();
     let server = Server::demo();
     write(d.path(), "s.json", "precious");
-    let o = apply_example(&server, d.path(), "s.json");
+    let o = apply_example(&server, d.path(), "s.json", &[]);
     assert_eq!(o.code, 1);
     assert!(o.stderr.contains("already exists"), "{}", o.stderr);
     assert_eq!(

@@ -1,7 +1,7 @@
 //! Safety rails: protected objects, deletion limits, min_admins, rotation,
 //! re-invites, where secrets go, and Ctrl-C.
 
-use crate::support::{Server, example, run, run_at, write};
+use crate::support::{Server, apply_example, example, run, run_at, write};
 use instantly_rbac::api_types::Member;
 use instantly_rbac::config_loader::parse;
 use instantly_rbac::plan::{Kind, Op, Plan};
@@ -412,20 +412,7 @@ fn secrets_append_keeps_earlier_secrets() {
         "s.json",
         "[{\"name\": \"earlier\", \"id\": \"x\", \"key\": \"k\"}]\n",
     );
-    let o = run_at(
-        &server,
-        d.path(),
-        &[
-            "apply",
-            "--allow-reinvite",
-            "-f",
-            &ex(),
-            "--auto-approve",
-            "--secrets-out",
-            "s.json",
-            "--secrets-append",
-        ],
-    );
+    let o = apply_example(&server, d.path(), "s.json", &["--secrets-append"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     let all = secrets_in(d.path(), "s.json");
     assert_eq!(all.len(), 3);
@@ -452,25 +439,17 @@ fn ctrl_c_finishes_the_action_in_flight_and_a_rerun_converges() {
         latency_ms: 150,
         ..Faults::default()
     });
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_instantly-rbac"))
-        .args([
-            "apply",
-            "--allow-reinvite",
-            "-f",
-            &ex(),
-            "--auto-approve",
-            "--secrets-out",
-            "s1.json",
-        ])
-        .current_dir(d.path())
-        .env("INSTANTLY_API_URL", server.url())
-        .env("INSTANTLY_API_KEY", crate::support::OPERATOR_KEY)
-        .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let example = ex();
+    let args = [
+        "apply",
+        "--allow-reinvite",
+        "-f",
+        &example,
+        "--auto-approve",
+        "--secrets-out",
+        "s1.json",
+    ];
+    let child = crate::support::spawn_at(&server, d.path(), &args);
     let before = server.sandbox.state();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while server.sandbox.state() == before {
@@ -498,19 +477,7 @@ fn ctrl_c_finishes_the_action_in_flight_and_a_rerun_converges() {
     );
 
     server.sandbox.set_faults(Faults::default());
-    let o = run_at(
-        &server,
-        d.path(),
-        &[
-            "apply",
-            "--allow-reinvite",
-            "-f",
-            &ex(),
-            "--auto-approve",
-            "--secrets-out",
-            "s2.json",
-        ],
-    );
+    let o = apply_example(&server, d.path(), "s2.json", &[]);
     assert_eq!(o.code, 0, "{}", o.stdout);
     let done = run_at(
         &server,

@@ -82,3 +82,35 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     std::fs::write(&p, text).unwrap();
     p
 }
+
+/// `apply --allow-reinvite -f EXAMPLE --auto-approve --secrets-out SECRETS
+/// [extra…]` against `server`: the example's reviewed apply.
+pub fn apply_example(server: &Server, dir: &Path, secrets: &str, extra: &[&str]) -> Output {
+    let example = example().display().to_string();
+    let mut args = vec![
+        "apply",
+        "--allow-reinvite",
+        "-f",
+        &example,
+        "--auto-approve",
+        "--secrets-out",
+        secrets,
+    ];
+    args.extend_from_slice(extra);
+    run_at(server, dir, &args)
+}
+
+/// The real binary started against `server` without waiting for it.
+pub fn spawn_at(server: &Server, dir: &Path, args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_instantly-rbac"))
+        .args(args)
+        .current_dir(dir)
+        .env("INSTANTLY_API_URL", server.url())
+        .env("INSTANTLY_API_KEY", OPERATOR_KEY)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts")
+}
