@@ -16,7 +16,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 pub(crate) struct Shared {
-    state: Mutex<SandboxState>,
+    /// One lock per workspace: the agency's (index 0, without its
+    /// sub-workspaces) and each sub-workspace's, so that requests to
+    /// different workspaces do not wait for each other.
+    workspaces: Vec<Mutex<SandboxState>>,
+    /// Workspace id -> index in `workspaces`.
+    index: std::collections::HashMap<String, usize>,
+    /// Saves one at a time.
+    saving: Mutex<()>,
     path: Option<PathBuf>,
     faults: Mutex<Faults>,
     writes: AtomicUsize,
@@ -29,6 +36,25 @@ pub(crate) struct Shared {
     seen: Mutex<std::collections::HashMap<String, u64>>,
     /// Requests by method and path, for request-count tests.
     by_endpoint: Mutex<BTreeMap<String, usize>>,
+}
+
+impl Shared {
+    /// The whole state: the agency workspace with its sub-workspaces.
+    fn snapshot(&self) -> SandboxState {
+        let mut all = self
+            .workspaces
+            .iter()
+            .map(|w| w.lock().expect("sandbox state lock").clone());
+        let mut top = all.next().expect("the agency workspace");
+        top.sub_workspaces = all.collect();
+        top
+    }
+
+    /// Writes the whole state to `path`, one save at a time.
+    fn persist(&self, path: &std::path::Path) -> Result<(), state::StateError> {
+        let _one_at_a_time = self.saving.lock().expect("save lock");
+        self.snapshot().save(path)
+    }
 }
 
 /// A running sandbox; dropped or stopped, it stops serving.
@@ -51,7 +77,17 @@ impl Sandbox {
             tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
-            state: Mutex::new(state),
+            index: std::iter::once(&state.workspace.id)
+                .chain(state.sub_workspaces.iter().map(|s| &s.workspace.id))
+                .enumerate()
+                .map(|(i, id)| (id.clone(), i))
+                .collect(),
+            workspaces: {
+                let mut top = state;
+                let subs = std::mem::take(&mut top.sub_workspaces);
+                std::iter::once(top).chain(subs).map(Mutex::new).collect()
+            },
+            saving: Mutex::new(()),
             path,
             faults: Mutex::new(Faults::default()),
             writes: AtomicUsize::new(0),
@@ -81,11 +117,7 @@ impl Sandbox {
 
     /// A copy of the current state.
     pub fn state(&self) -> SandboxState {
-        self.shared
-            .state
-            .lock()
-            .expect("sandbox state lock")
-            .clone()
+        self.shared.snapshot()
     }
 
     pub fn set_faults(&self, faults: Faults) {

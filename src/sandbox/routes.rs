@@ -199,7 +199,34 @@ fn process(
     as_workspace: Option<&str>,
 ) -> Response {
     let write = *method != Method::GET;
-    let mut state = shared.state.lock().expect("sandbox state lock");
+    // Keys are the agency (top) workspace's; `x-as-workspace` picks the
+    // workspace served, each under a lock of its own.
+    let caller = {
+        let top = shared.workspaces[0].lock().expect("sandbox state lock");
+        match top
+            .api_keys
+            .iter()
+            .find(|k| !token.is_empty() && k.key == token)
+        {
+            Some(k) => Caller {
+                id: k.id.clone(),
+                scopes: k.scopes.clone(),
+            },
+            None => return error(StatusCode::UNAUTHORIZED, "Invalid API key"),
+        }
+    };
+    let Some(&target) = as_workspace.map_or(Some(&0), |id| shared.index.get(id)) else {
+        return error(
+            StatusCode::FORBIDDEN,
+            format!(
+                "x-as-workspace: {} is not a sub-workspace of this workspace",
+                as_workspace.unwrap_or_default()
+            ),
+        );
+    };
+    let mut state = shared.workspaces[target]
+        .lock()
+        .expect("sandbox state lock");
     // Only a persisted sandbox needs to know whether the write changed anything.
     let before = (write && shared.path.is_some()).then(|| state.clone());
     let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
@@ -208,13 +235,12 @@ fn process(
         segs: &segs,
         query,
         body,
-        token,
-        as_workspace,
     };
-    let answer = dispatch(&mut state, &req).unwrap_or_else(|e| e);
+    let answer = dispatch(&mut state, &caller, &req).unwrap_or_else(|e| e);
     let changed = before.is_some_and(|b| *state != b);
+    drop(state);
     if let (true, Some(path)) = (changed, &shared.path)
-        && let Err(e) = state.save(path)
+        && let Err(e) = shared.persist(path)
     {
         tracing::error!("{e}");
         return error(
@@ -233,12 +259,10 @@ fn percent_decode(s: &str) -> String {
 }
 
 struct Req<'a> {
-    as_workspace: Option<&'a str>,
     method: &'a Method,
     segs: &'a [&'a str],
     query: &'a HashMap<String, String>,
     body: &'a [u8],
-    token: &'a str,
 }
 
 impl Req<'_> {
@@ -261,29 +285,16 @@ impl Req<'_> {
 /// Authenticates against the agency (top) workspace's keys, then serves
 /// the workspace asked for: itself, or with `x-as-workspace` one of its
 /// sub-workspaces.
-fn dispatch(top: &mut SandboxState, r: &Req) -> Answer {
-    let Some(caller) = top
-        .api_keys
-        .iter()
-        .find(|k| !r.token.is_empty() && k.key == r.token)
-    else {
-        return Err(error(StatusCode::UNAUTHORIZED, "Invalid API key"));
-    };
+/// The key a request authenticated with (one of the agency workspace's).
+struct Caller {
+    id: String,
+    scopes: Vec<String>,
+}
+
+/// Serves one request on the workspace it is for.
+fn dispatch(st: &mut SandboxState, caller: &Caller, r: &Req) -> Answer {
     let caller_scopes = caller.scopes.clone();
     let caller_id = caller.id.clone();
-    let st: &mut SandboxState = match r.as_workspace {
-        None => top,
-        Some(id) if id == top.workspace.id => top,
-        Some(id) => match top.sub_workspaces.iter_mut().find(|s| s.workspace.id == id) {
-            Some(sub) => sub,
-            None => {
-                return Err(error(
-                    StatusCode::FORBIDDEN,
-                    format!("x-as-workspace: {id} is not a sub-workspace of this workspace"),
-                ));
-            }
-        },
-    };
     let action = match *r.method {
         Method::GET => "read",
         Method::POST => "create",
