@@ -401,3 +401,74 @@ fn a_killed_apply_is_finished_by_a_rerun() {
         h.join().unwrap();
     }
 }
+
+/// The command-line faults of `sandbox` and the client's pacing flags, end to end.
+#[test]
+fn the_sandbox_command_injects_faults_and_the_cli_rides_them_out() {
+    use std::io::BufRead;
+    let d = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_instantly-rbac"))
+        .args([
+            "sandbox",
+            "--state",
+            "st.json",
+            "--fault-rate",
+            "0.3",
+            "--seed",
+            "3",
+            "--latency-ms",
+            "5",
+            "--rate-limit",
+            "50",
+        ])
+        .current_dir(d.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut url = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut url)
+        .unwrap();
+    let env = [
+        ("INSTANTLY_API_URL", url.trim()),
+        ("INSTANTLY_API_KEY", OPERATOR_KEY),
+    ];
+    let ex = crate::support::example().display().to_string();
+    let flags = [
+        "--rate-limit",
+        "40",
+        "--parallelism",
+        "2",
+        "--max-attempts",
+        "10",
+    ];
+    let mut apply = vec![
+        "apply",
+        "--allow-reinvite",
+        "-f",
+        &ex,
+        "--auto-approve",
+        "--secrets-out",
+        "s.json",
+    ];
+    apply.extend(flags);
+    let o = crate::support::run(d.path(), &apply, &env);
+    let mut plan = vec!["plan", "-f", &ex, "--detailed-exitcode"];
+    plan.extend(flags);
+    let again = crate::support::run(d.path(), &plan, &env);
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let sandbox_log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        sandbox_log.contains("injecting faults into 30% of requests (seed 3)"),
+        "{sandbox_log}"
+    );
+    assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
+    assert!(
+        o.stderr.contains("retrying"),
+        "faults were met and retried: {}",
+        o.stderr
+    );
+    assert_eq!(again.code, 0, "{}", again.stdout);
+}

@@ -517,3 +517,33 @@ fn apply_asks_for_yes_on_a_terminal() {
     );
     assert_eq!(plan.code, 2, "the cancelled apply changed nothing");
 }
+
+#[test]
+fn export_says_what_a_file_cannot_express() {
+    let d = tmp();
+    let mut state = instantly_rbac::sandbox::demo::demo_state();
+    state.members[5].role = "client".into(); // support@instantly.ai
+    let mut twin = state.api_keys[2].clone();
+    twin.id = "01946416-3000-7000-8000-000000000099".into();
+    state.api_keys.push(twin); // a second "Old Zapier"
+    state.save(&d.path().join("st.json")).unwrap();
+    let o = run(d.path(), &["export", "--sandbox=st.json"], &[]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("support@instantly.ai has the `client` role"),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        o.stderr.contains("two API keys are named `Old Zapier`"),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        o.stdout
+            .contains("ignore:\n    members:\n    - support@instantly.ai"),
+        "{}",
+        o.stdout
+    );
+}
