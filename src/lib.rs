@@ -5,6 +5,7 @@ pub mod access_impact;
 pub mod api_error;
 pub mod api_types;
 pub mod applier;
+pub mod apply_command;
 pub mod cli;
 pub mod client;
 pub mod config;

@@ -1,0 +1,250 @@
+//! The `apply` command: a fresh plan (asked for `yes`) or a saved plan
+//! (checked against the live workspace first), every limit checked before
+//! the first write, then the applier, a report, and the exit code.
+
+use crate::applier::{self, ApplyReport};
+use crate::client::Client;
+use crate::plan::{Kind, Op, Plan};
+use crate::run::{
+    EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, err, load_config, note, out, read_and_plan,
+    report_file_errors,
+};
+use crate::saved_plan::{self, SavedPlan, SavedPlanError};
+use crate::secret_sink::{SecretSink, SecretsCmd};
+use crate::secrets_out::SecretsOut;
+use crate::settings::Settings;
+use crate::{live, progress, render_text, safety};
+use anyhow::{Context as _, bail};
+use std::io::{BufRead, IsTerminal};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+pub(crate) async fn apply(
+    file: &Path,
+    opts: &ApplyOptions,
+    client: &Client,
+    settings: &Settings,
+) -> anyhow::Result<i32> {
+    let config = match load_config(file)? {
+        Ok(c) => c,
+        Err(e) => return Ok(report_file_errors(&e)),
+    };
+    let (_, plan) = match read_and_plan(file, &config, client).await? {
+        Ok(x) => x,
+        Err(code) => return Ok(code),
+    };
+    execute(&plan, opts, client, settings).await
+}
+
+/// Applies a saved plan exactly, after checking that nothing it touches
+/// changed since it was made.
+pub(crate) async fn apply_saved(
+    path: &Path,
+    file: Option<&Path>,
+    opts: &ApplyOptions,
+    client: &Client,
+    settings: &Settings,
+) -> anyhow::Result<i32> {
+    let shown = path.display().to_string();
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read the plan {shown}"))?;
+    let saved = SavedPlan::parse(&shown, &text)?;
+    if let Some(f) = file {
+        let bytes = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
+        if saved_plan::sha256_hex(&bytes) != saved.desired.sha256 {
+            return Err(SavedPlanError::OtherFile {
+                plan: shown,
+                file: f.display().to_string(),
+            }
+            .into());
+        }
+    }
+    let current: crate::api_types::Workspace = client.get("/workspaces/current", &[]).await?;
+    if current.id != saved.plan.workspace.id {
+        return Err(SavedPlanError::OtherWorkspace {
+            plan: shown,
+            planned: saved.plan.workspace.id.clone(),
+            now: current.id,
+        }
+        .into());
+    }
+    let live = live::read_lists(client, current, saved.needs()).await?;
+    let changed = saved.changed(&live);
+    if !changed.is_empty() {
+        err(&render_text::render_changed(&changed));
+        return Ok(EXIT_ERROR);
+    }
+    execute(&saved.plan, opts, client, settings).await
+}
+
+/// How `apply` may proceed, from its flags.
+pub(crate) struct ApplyOptions {
+    pub ask: bool,
+    pub secrets_out: Option<PathBuf>,
+    pub secrets_append: bool,
+    pub secrets_cmd: Option<String>,
+    pub acks: Vec<(Kind, usize)>,
+    pub allow_reinvite: bool,
+}
+
+impl ApplyOptions {
+    /// Everything that would stop the apply, checked before any write.
+    fn refusal(&self, plan: &Plan) -> Option<String> {
+        if let Err(e) = safety::check_acks(&plan.actions, &plan.blocks, &self.acks) {
+            return Some(e);
+        }
+        let reinvites: Vec<&str> = plan
+            .actions
+            .iter()
+            .filter(|a| a.kind == Kind::Member && a.op == Op::Replace)
+            .map(|a| a.address.as_str())
+            .collect();
+        if !reinvites.is_empty() && !self.allow_reinvite {
+            return Some(format!(
+                "the plan re-invites {} (a permission change), which removes their access until they accept again: review it, then pass --allow-reinvite",
+                reinvites.join(", ")
+            ));
+        }
+        if plan.creates_keys() && self.secrets_out.is_none() && self.secrets_cmd.is_none() {
+            return Some("this plan creates API keys, whose secrets are shown only once: pass --secrets-out FILE or --secrets-cmd CMD".into());
+        }
+        None
+    }
+
+    fn sink(&self) -> anyhow::Result<Option<SecretSink>> {
+        if let Some(cmd) = &self.secrets_cmd {
+            return Ok(Some(SecretSink::Command(SecretsCmd {
+                command: cmd.clone(),
+                recovery_dir: std::env::current_dir()?,
+            })));
+        }
+        let Some(p) = &self.secrets_out else {
+            return Ok(None);
+        };
+        let file = if self.secrets_append {
+            SecretsOut::append(p)
+        } else {
+            SecretsOut::create(p)
+        };
+        let file = file.with_context(|| format!("cannot open the secrets file {}", p.display()))?;
+        Ok(Some(SecretSink::File(file)))
+    }
+}
+
+/// Shows the plan, checks every limit, asks (when `opts.ask`), and applies
+/// it as it is. Ctrl-C lets the action in flight finish and starts no other.
+async fn execute(
+    plan: &Plan,
+    opts: &ApplyOptions,
+    client: &Client,
+    settings: &Settings,
+) -> anyhow::Result<i32> {
+    out(&render_text::render(
+        plan,
+        &render_text::Paint {
+            color: settings.color,
+        },
+    ));
+    if plan.is_empty() {
+        return Ok(EXIT_OK);
+    }
+    if let Some(why) = opts.refusal(plan) {
+        bail!("{why}; nothing was changed");
+    }
+    if opts.ask && !confirm()? {
+        err("Apply cancelled; nothing was changed.");
+        return Ok(EXIT_ERROR);
+    }
+    let mut sink = opts.sink()?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let watcher = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            flag.store(true, Ordering::SeqCst);
+            note("Interrupted: finishing the request in flight, starting no new ones…");
+        }
+    });
+    let progress = progress::Progress::requests(progress::wanted(true), client, "applying");
+    let report = applier::apply(client, plan, sink.as_mut(), Some(stop)).await;
+    progress.finish();
+    watcher.abort();
+    out(&render_report(
+        &report,
+        sink.as_ref().map(SecretSink::describe),
+    ));
+    Ok(if report.interrupted {
+        EXIT_INTERRUPTED
+    } else if report.ok() {
+        EXIT_OK
+    } else {
+        EXIT_ERROR
+    })
+}
+
+/// Asks on the terminal; refuses to guess when nobody is there to answer.
+fn confirm() -> anyhow::Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "apply is not running in a terminal, so it cannot ask for confirmation: review the plan and pass --auto-approve; nothing was changed"
+        );
+    }
+    eprint!("\nDo you want to apply these changes? Only 'yes' is accepted: ");
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim() == "yes")
+}
+
+pub fn render_report(r: &ApplyReport, secrets: Option<String>) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    if r.ok() {
+        let _ = writeln!(
+            s,
+            "\nApply complete: {} action{} applied.",
+            r.applied.len(),
+            if r.applied.len() == 1 { "" } else { "s" }
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "\nApply {}: {} applied, {} failed, {} not attempted.",
+            if r.interrupted {
+                "interrupted"
+            } else {
+                "failed"
+            },
+            r.applied.len(),
+            r.failed.len(),
+            r.not_attempted.len()
+        );
+    }
+    if !r.keys_created.is_empty() {
+        let sink = secrets.unwrap_or_else(|| "(nowhere)".into());
+        let _ = writeln!(
+            s,
+            "{} new API key secret{} {sink}.",
+            r.keys_created.len(),
+            if r.keys_created.len() == 1 { "" } else { "s" }
+        );
+    }
+    for n in &r.notes {
+        let _ = writeln!(s, "note: {n}");
+    }
+    if !r.ok() {
+        let _ = writeln!(s, "\nApplied:");
+        for a in &r.applied {
+            let _ = writeln!(s, "  ✓ {a}");
+        }
+        let _ = writeln!(s, "Failed:");
+        for f in &r.failed {
+            let _ = writeln!(s, "  ✗ {}: {}", f.address, f.error);
+        }
+        let _ = writeln!(s, "Not attempted:");
+        for a in &r.not_attempted {
+            let _ = writeln!(s, "  · {a}");
+        }
+        let _ = writeln!(s, "\nRun plan again: it shows exactly what remains.");
+    }
+    s
+}
