@@ -2,10 +2,14 @@
 //! served over real HTTP on loopback, so that the tool and its tests run
 //! against the same wire protocol as the live API.
 
+mod accounts;
+mod api_keys;
 pub mod demo;
 pub mod faults;
+mod members;
 mod routes;
 pub mod state;
+mod tags;
 
 pub use faults::{FaultKind, Faults};
 use state::SandboxState;

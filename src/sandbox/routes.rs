@@ -6,9 +6,14 @@
 
 use super::Shared;
 use super::faults;
-use super::state::{SandboxState, new_id, now_iso};
+use super::state::SandboxState;
+use super::{
+    accounts::accounts,
+    api_keys::api_keys,
+    members::members,
+    tags::{tags, toggle},
+};
 use crate::api_types::*;
-use crate::client::mask_key;
 use crate::vocab;
 use axum::Router;
 use axum::body::Bytes;
@@ -25,9 +30,9 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
     Router::new().fallback(handle).with_state(shared)
 }
 
-type Answer = Result<Response, Response>;
+pub(super) type Answer = Result<Response, Response>;
 
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
+pub(super) fn error(status: StatusCode, message: impl Into<String>) -> Response {
     let body = ErrorBody {
         status_code: status.as_u16(),
         error: status.canonical_reason().unwrap_or("Error").to_owned(),
@@ -36,11 +41,11 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-fn bad(message: impl Into<String>) -> Response {
+pub(super) fn bad(message: impl Into<String>) -> Response {
     error(StatusCode::BAD_REQUEST, message)
 }
 
-fn ok<T: Serialize>(v: &T) -> Answer {
+pub(super) fn ok<T: Serialize>(v: &T) -> Answer {
     Ok(axum::Json(v).into_response())
 }
 
@@ -258,18 +263,18 @@ fn percent_decode(s: &str) -> String {
         .unwrap_or_default()
 }
 
-struct Req<'a> {
-    method: &'a Method,
-    segs: &'a [&'a str],
-    query: &'a HashMap<String, String>,
-    body: &'a [u8],
+pub(super) struct Req<'a> {
+    pub(super) method: &'a Method,
+    pub(super) segs: &'a [&'a str],
+    pub(super) query: &'a HashMap<String, String>,
+    pub(super) body: &'a [u8],
 }
 
 impl Req<'_> {
-    fn json<T: DeserializeOwned>(&self) -> Result<T, Response> {
+    pub(super) fn json<T: DeserializeOwned>(&self) -> Result<T, Response> {
         serde_json::from_slice(self.body).map_err(|e| bad(format!("body/{e}")))
     }
-    fn list_param(&self, name: &str) -> Vec<String> {
+    pub(super) fn list_param(&self, name: &str) -> Vec<String> {
         self.query
             .get(name)
             .map(|v| {
@@ -282,9 +287,6 @@ impl Req<'_> {
     }
 }
 
-/// Authenticates against the agency (top) workspace's keys, then serves
-/// the workspace asked for: itself, or with `x-as-workspace` one of its
-/// sub-workspaces.
 /// The key a request authenticated with (one of the agency workspace's).
 struct Caller {
     id: String,
@@ -376,7 +378,7 @@ fn dispatch(st: &mut SandboxState, caller: &Caller, r: &Req) -> Answer {
 /// Cursor pagination: `limit` 1..=100, `starting_after` the last key seen.
 /// The cursor is given whenever the page is full, as the live API does.
 /// Works on references, so a page of a large collection clones 100 items.
-fn paginate<T: Serialize + Clone>(
+pub(super) fn paginate<T: Serialize + Clone>(
     r: &Req,
     items: Vec<&T>,
     key: impl Fn(&T) -> &str,
@@ -385,7 +387,7 @@ fn paginate<T: Serialize + Clone>(
     paginate_with(r, items, key, descending, T::clone)
 }
 
-fn paginate_with<T, U: Serialize>(
+pub(super) fn paginate_with<T, U: Serialize>(
     r: &Req,
     mut items: Vec<&T>,
     key: impl Fn(&T) -> &str,
@@ -433,359 +435,14 @@ fn paginate_with<T, U: Serialize>(
 }
 
 /// The ids (or emails) of resources of `kind` carrying any of `tag_ids`.
-fn tagged(st: &SandboxState, kind: u8, tag_ids: &[String]) -> std::collections::HashSet<String> {
+pub(super) fn tagged(
+    st: &SandboxState,
+    kind: u8,
+    tag_ids: &[String],
+) -> std::collections::HashSet<String> {
     st.mappings
         .iter()
         .filter(|m| m.resource_type == kind && tag_ids.contains(&m.tag_id))
         .map(|m| m.resource_id.to_lowercase())
         .collect()
-}
-
-fn members(st: &mut SandboxState, r: &Req, rest: &[&str]) -> Answer {
-    let find = |st: &SandboxState, id: &str| st.members.iter().position(|m| m.id == id);
-    match (r.method.clone(), rest) {
-        (Method::GET, []) => {
-            let accepted = r.query.get("accepted").map(|a| a == "true");
-            let search = r.query.get("search").map(|s| s.to_lowercase());
-            let items: Vec<&Member> = st
-                .members
-                .iter()
-                .filter(|m| accepted.is_none_or(|a| m.accepted == a))
-                .filter(|m| {
-                    search
-                        .as_ref()
-                        .is_none_or(|s| m.email.to_lowercase().contains(s))
-                })
-                .collect();
-            paginate(r, items, |m| &m.id, false)
-        }
-        (Method::POST, []) => {
-            let inv: InviteMember = r.json()?;
-            if !vocab::SETTABLE_ROLES.contains(&inv.role.as_str()) {
-                return Err(bad(format!(
-                    "body/role must be one of {}",
-                    vocab::SETTABLE_ROLES.join(", ")
-                )));
-            }
-            if !vocab::is_email(&inv.email) {
-                return Err(bad("body/email must be a valid email"));
-            }
-            if let Some(p) = inv
-                .permissions
-                .iter()
-                .flatten()
-                .find(|p| !vocab::PERMISSIONS.contains(&p.as_str()))
-            {
-                return Err(bad(format!("body/permissions: unknown permission {p}")));
-            }
-            if st
-                .members
-                .iter()
-                .any(|m| m.email.eq_ignore_ascii_case(&inv.email))
-            {
-                return Err(bad(format!(
-                    "{} is already a member of this workspace",
-                    inv.email
-                )));
-            }
-            let m = Member {
-                id: new_id(),
-                email: inv.email,
-                user_id: None,
-                role: inv.role,
-                accepted: false,
-                permissions: inv.permissions,
-                workspace_id: st.workspace.id.clone(),
-                timestamp_created: now_iso(),
-            };
-            st.members.push(m.clone());
-            ok(&m)
-        }
-        (Method::GET, [id]) => match find(st, id) {
-            Some(i) => ok(&st.members[i]),
-            None => Err(error(StatusCode::NOT_FOUND, "Resource not found")),
-        },
-        (Method::PATCH, [id]) => {
-            let i =
-                find(st, id).ok_or_else(|| error(StatusCode::NOT_FOUND, "Resource not found"))?;
-            let patch: PatchMember = r.json()?;
-            if st.members[i].role == "owner" {
-                return Err(bad("the owner's role cannot be changed"));
-            }
-            if !vocab::SETTABLE_ROLES.contains(&patch.role.as_str()) {
-                return Err(bad(format!(
-                    "body/role must be one of {}",
-                    vocab::SETTABLE_ROLES.join(", ")
-                )));
-            }
-            st.members[i].role = patch.role;
-            ok(&st.members[i])
-        }
-        (Method::DELETE, [id]) => {
-            let i =
-                find(st, id).ok_or_else(|| error(StatusCode::NOT_FOUND, "Resource not found"))?;
-            if st.members[i].role == "owner" {
-                return Err(bad("the owner cannot be removed"));
-            }
-            ok(&st.members.remove(i))
-        }
-        _ => Err(error(StatusCode::NOT_FOUND, "Route not found")),
-    }
-}
-
-fn api_keys(st: &mut SandboxState, r: &Req, rest: &[&str], caller_id: &str) -> Answer {
-    match (r.method.clone(), rest) {
-        (Method::GET, []) => {
-            let items: Vec<&ApiKey> = st.api_keys.iter().collect();
-            paginate_with(
-                r,
-                items,
-                |k| &k.id,
-                false,
-                |k| ApiKey {
-                    key: mask_key(&k.key),
-                    ..k.clone()
-                },
-            )
-        }
-        (Method::POST, []) => {
-            let c: CreateApiKey = r.json()?;
-            if c.name.trim().is_empty() {
-                return Err(bad("body/name must not be empty"));
-            }
-            if c.scopes.is_empty() {
-                return Err(bad("body/scopes must contain at least one scope"));
-            }
-            if let Some(s) = c.scopes.iter().find(|s| vocab::scope_problem(s).is_some()) {
-                return Err(bad(format!("body/scopes: invalid scope {s}")));
-            }
-            let now = now_iso();
-            let k = ApiKey {
-                id: new_id(),
-                name: c.name,
-                scopes: c.scopes,
-                key: format!("sbx_{}", uuid::Uuid::new_v4().simple()),
-                organization_id: st.workspace.id.clone(),
-                timestamp_created: now.clone(),
-                timestamp_updated: now,
-            };
-            st.api_keys.push(k.clone());
-            ok(&k)
-        }
-        (Method::DELETE, [id]) => {
-            let i = st
-                .api_keys
-                .iter()
-                .position(|k| k.id == *id)
-                .ok_or_else(|| error(StatusCode::NOT_FOUND, "Resource not found"))?;
-            if st.api_keys[i].id == caller_id {
-                return Err(bad("an API key cannot revoke itself"));
-            }
-            let k = st.api_keys.remove(i);
-            ok(&ApiKey {
-                key: mask_key(&k.key),
-                ..k
-            })
-        }
-        _ => Err(error(StatusCode::NOT_FOUND, "Route not found")),
-    }
-}
-
-fn tags(st: &mut SandboxState, r: &Req, rest: &[&str]) -> Answer {
-    let find = |st: &SandboxState, id: &str| st.tags.iter().position(|t| t.id == id);
-    match (r.method.clone(), rest) {
-        (Method::GET, []) => {
-            let tag_ids = r.list_param("tag_ids");
-            let res = r.list_param("resource_ids");
-            let on: Option<std::collections::HashSet<&str>> = (!res.is_empty()).then(|| {
-                st.mappings
-                    .iter()
-                    .filter(|m| res.contains(&m.resource_id))
-                    .map(|m| m.tag_id.as_str())
-                    .collect()
-            });
-            let search = r.query.get("search").map(|s| s.to_lowercase());
-            let items: Vec<&Tag> = st
-                .tags
-                .iter()
-                .filter(|t| tag_ids.is_empty() || tag_ids.contains(&t.id))
-                .filter(|t| on.as_ref().is_none_or(|set| set.contains(t.id.as_str())))
-                .filter(|t| {
-                    search
-                        .as_ref()
-                        .is_none_or(|s| t.label.to_lowercase().contains(s))
-                })
-                .collect();
-            paginate(r, items, |t| &t.id, false)
-        }
-        (Method::POST, []) => {
-            let c: CreateTag = r.json()?;
-            if c.label.trim().is_empty() {
-                return Err(bad("body/label must not be empty"));
-            }
-            if st.tags.iter().any(|t| t.label == c.label) {
-                return Err(bad(format!("a tag labelled {} already exists", c.label)));
-            }
-            let now = now_iso();
-            let t = Tag {
-                id: new_id(),
-                label: c.label,
-                description: c.description,
-                organization_id: st.workspace.id.clone(),
-                timestamp_created: now.clone(),
-                timestamp_updated: now,
-            };
-            st.tags.push(t.clone());
-            ok(&t)
-        }
-        (Method::GET, [id]) => match find(st, id) {
-            Some(i) => ok(&st.tags[i]),
-            None => Err(error(StatusCode::NOT_FOUND, "Resource not found")),
-        },
-        (Method::PATCH, [id]) => {
-            let i =
-                find(st, id).ok_or_else(|| error(StatusCode::NOT_FOUND, "Resource not found"))?;
-            let p: PatchTag = r.json()?;
-            if let Some(label) = p.label {
-                if st.tags.iter().any(|t| t.label == label && t.id != *id) {
-                    return Err(bad(format!("a tag labelled {label} already exists")));
-                }
-                st.tags[i].label = label;
-            }
-            if p.description.is_some() {
-                st.tags[i].description = p.description;
-            }
-            st.tags[i].timestamp_updated = now_iso();
-            ok(&st.tags[i])
-        }
-        (Method::DELETE, [id]) => {
-            let i =
-                find(st, id).ok_or_else(|| error(StatusCode::NOT_FOUND, "Resource not found"))?;
-            let t = st.tags.remove(i);
-            st.mappings.retain(|m| m.tag_id != t.id);
-            ok(&t)
-        }
-        _ => Err(error(StatusCode::NOT_FOUND, "Route not found")),
-    }
-}
-
-fn toggle(st: &mut SandboxState, r: &Req) -> Answer {
-    let t: ToggleResource = r.json()?;
-    if t.tag_ids.is_empty() || t.resource_ids.is_empty() {
-        return Err(bad("body/tag_ids and body/resource_ids must not be empty"));
-    }
-    if let Some(id) = t
-        .tag_ids
-        .iter()
-        .find(|id| !st.tags.iter().any(|x| &x.id == *id))
-    {
-        return Err(bad(format!("unknown tag id {id}")));
-    }
-    let known = |id: &String| match t.resource_type {
-        RESOURCE_ACCOUNT => st.accounts.iter().any(|a| a.email.eq_ignore_ascii_case(id)),
-        RESOURCE_CAMPAIGN => st.campaigns.iter().any(|c| &c.id == id),
-        _ => false,
-    };
-    if ![RESOURCE_ACCOUNT, RESOURCE_CAMPAIGN].contains(&t.resource_type) {
-        return Err(bad(
-            "body/resource_type must be 1 (account) or 2 (campaign)",
-        ));
-    }
-    if let Some(id) = t.resource_ids.iter().find(|id| !known(id)) {
-        return Err(bad(format!("unknown resource id {id}")));
-    }
-    // One pass over the mappings, not one per (tag, resource) pair.
-    let pairs: std::collections::HashSet<(&String, &String)> = t
-        .tag_ids
-        .iter()
-        .flat_map(|tag| t.resource_ids.iter().map(move |res| (tag, res)))
-        .collect();
-    if t.assign {
-        let existing: std::collections::HashSet<(String, String)> = st
-            .mappings
-            .iter()
-            .filter(|m| m.resource_type == t.resource_type && t.tag_ids.contains(&m.tag_id))
-            .map(|m| (m.tag_id.clone(), m.resource_id.clone()))
-            .collect();
-        for (tag, res) in &t
-            .tag_ids
-            .iter()
-            .flat_map(|tag| t.resource_ids.iter().map(move |res| (tag, res)))
-            .collect::<Vec<_>>()
-        {
-            if !existing.contains(&((*tag).clone(), (*res).clone())) {
-                let m = TagMapping {
-                    id: new_id(),
-                    tag_id: (*tag).clone(),
-                    resource_id: (*res).clone(),
-                    resource_type: t.resource_type,
-                    timestamp_created: now_iso(),
-                    organization_id: st.workspace.id.clone(),
-                };
-                st.mappings.push(m);
-            }
-        }
-    } else {
-        st.mappings.retain(|m| {
-            !(m.resource_type == t.resource_type && pairs.contains(&(&m.tag_id, &m.resource_id)))
-        });
-    }
-    ok(&serde_json::json!({"success": true}))
-}
-
-fn accounts(st: &mut SandboxState, r: &Req, rest: &[&str]) -> Answer {
-    let with_tags = |st: &SandboxState, a: &Account| {
-        let tags = st
-            .mappings
-            .iter()
-            .filter(|m| {
-                m.resource_type == RESOURCE_ACCOUNT && m.resource_id.eq_ignore_ascii_case(&a.email)
-            })
-            .filter_map(|m| st.tags.iter().find(|t| t.id == m.tag_id))
-            .map(|t| AccountTag {
-                id: t.id.clone(),
-                label: t.label.clone(),
-                description: t.description.clone(),
-            })
-            .collect();
-        Account {
-            tags: Some(tags),
-            ..a.clone()
-        }
-    };
-    match rest {
-        [] => {
-            let tag_ids = r.list_param("tag_ids");
-            let carrying = (!tag_ids.is_empty()).then(|| tagged(st, RESOURCE_ACCOUNT, &tag_ids));
-            let search = r.query.get("search").map(|s| s.to_lowercase());
-            let items: Vec<&Account> = st
-                .accounts
-                .iter()
-                .filter(|a| {
-                    carrying
-                        .as_ref()
-                        .is_none_or(|set| set.contains(&a.email.to_lowercase()))
-                })
-                .filter(|a| {
-                    search
-                        .as_ref()
-                        .is_none_or(|s| a.email.to_lowercase().contains(s))
-                })
-                .collect();
-            if r.query.get("include_tags").is_some_and(|v| v == "true") {
-                paginate_with(r, items, |a| &a.email, false, |a| with_tags(st, a))
-            } else {
-                paginate(r, items, |a| &a.email, false)
-            }
-        }
-        [email] => match st
-            .accounts
-            .iter()
-            .find(|a| a.email.eq_ignore_ascii_case(email))
-        {
-            Some(a) => ok(&with_tags(st, a)),
-            None => Err(error(StatusCode::NOT_FOUND, "Resource not found")),
-        },
-        _ => Err(error(StatusCode::NOT_FOUND, "Route not found")),
-    }
 }

@@ -1,0 +1,65 @@
+//! `/accounts`: sending accounts, by email; their tags on request.
+#![allow(clippy::result_large_err)]
+
+use super::routes::{Answer, Req, error, ok, paginate};
+use super::routes::{paginate_with, tagged};
+use super::state::SandboxState;
+use crate::api_types::*;
+use axum::http::StatusCode;
+
+pub(super) fn accounts(st: &mut SandboxState, r: &Req, rest: &[&str]) -> Answer {
+    let with_tags = |st: &SandboxState, a: &Account| {
+        let tags = st
+            .mappings
+            .iter()
+            .filter(|m| {
+                m.resource_type == RESOURCE_ACCOUNT && m.resource_id.eq_ignore_ascii_case(&a.email)
+            })
+            .filter_map(|m| st.tags.iter().find(|t| t.id == m.tag_id))
+            .map(|t| AccountTag {
+                id: t.id.clone(),
+                label: t.label.clone(),
+                description: t.description.clone(),
+            })
+            .collect();
+        Account {
+            tags: Some(tags),
+            ..a.clone()
+        }
+    };
+    match rest {
+        [] => {
+            let tag_ids = r.list_param("tag_ids");
+            let carrying = (!tag_ids.is_empty()).then(|| tagged(st, RESOURCE_ACCOUNT, &tag_ids));
+            let search = r.query.get("search").map(|s| s.to_lowercase());
+            let items: Vec<&Account> = st
+                .accounts
+                .iter()
+                .filter(|a| {
+                    carrying
+                        .as_ref()
+                        .is_none_or(|set| set.contains(&a.email.to_lowercase()))
+                })
+                .filter(|a| {
+                    search
+                        .as_ref()
+                        .is_none_or(|s| a.email.to_lowercase().contains(s))
+                })
+                .collect();
+            if r.query.get("include_tags").is_some_and(|v| v == "true") {
+                paginate_with(r, items, |a| &a.email, false, |a| with_tags(st, a))
+            } else {
+                paginate(r, items, |a| &a.email, false)
+            }
+        }
+        [email] => match st
+            .accounts
+            .iter()
+            .find(|a| a.email.eq_ignore_ascii_case(email))
+        {
+            Some(a) => ok(&with_tags(st, a)),
+            None => Err(error(StatusCode::NOT_FOUND, "Resource not found")),
+        },
+        _ => Err(error(StatusCode::NOT_FOUND, "Route not found")),
+    }
+}

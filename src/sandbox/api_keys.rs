@@ -1,0 +1,68 @@
+//! `/api-keys`: list (secrets masked), create (the secret shown once), revoke.
+#![allow(clippy::result_large_err)]
+
+use super::routes::paginate_with;
+use super::routes::{Answer, Req, bad, error, ok};
+use super::state::{SandboxState, new_id, now_iso};
+use crate::api_types::*;
+use crate::client::mask_key;
+use crate::vocab;
+use axum::http::{Method, StatusCode};
+
+pub(super) fn api_keys(st: &mut SandboxState, r: &Req, rest: &[&str], caller_id: &str) -> Answer {
+    match (r.method.clone(), rest) {
+        (Method::GET, []) => {
+            let items: Vec<&ApiKey> = st.api_keys.iter().collect();
+            paginate_with(
+                r,
+                items,
+                |k| &k.id,
+                false,
+                |k| ApiKey {
+                    key: mask_key(&k.key),
+                    ..k.clone()
+                },
+            )
+        }
+        (Method::POST, []) => {
+            let c: CreateApiKey = r.json()?;
+            if c.name.trim().is_empty() {
+                return Err(bad("body/name must not be empty"));
+            }
+            if c.scopes.is_empty() {
+                return Err(bad("body/scopes must contain at least one scope"));
+            }
+            if let Some(s) = c.scopes.iter().find(|s| vocab::scope_problem(s).is_some()) {
+                return Err(bad(format!("body/scopes: invalid scope {s}")));
+            }
+            let now = now_iso();
+            let k = ApiKey {
+                id: new_id(),
+                name: c.name,
+                scopes: c.scopes,
+                key: format!("sbx_{}", uuid::Uuid::new_v4().simple()),
+                organization_id: st.workspace.id.clone(),
+                timestamp_created: now.clone(),
+                timestamp_updated: now,
+            };
+            st.api_keys.push(k.clone());
+            ok(&k)
+        }
+        (Method::DELETE, [id]) => {
+            let i = st
+                .api_keys
+                .iter()
+                .position(|k| k.id == *id)
+                .ok_or_else(|| error(StatusCode::NOT_FOUND, "Resource not found"))?;
+            if st.api_keys[i].id == caller_id {
+                return Err(bad("an API key cannot revoke itself"));
+            }
+            let k = st.api_keys.remove(i);
+            ok(&ApiKey {
+                key: mask_key(&k.key),
+                ..k
+            })
+        }
+        _ => Err(error(StatusCode::NOT_FOUND, "Route not found")),
+    }
+}

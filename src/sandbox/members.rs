@@ -1,0 +1,100 @@
+//! `/workspace-members`: list, invite, get, change role, remove.
+#![allow(clippy::result_large_err)]
+
+use super::routes::{Answer, Req, bad, error, ok, paginate};
+use super::state::{SandboxState, new_id, now_iso};
+use crate::api_types::*;
+use crate::vocab;
+use axum::http::{Method, StatusCode};
+
+pub(super) fn members(st: &mut SandboxState, r: &Req, rest: &[&str]) -> Answer {
+    let find = |st: &SandboxState, id: &str| st.members.iter().position(|m| m.id == id);
+    match (r.method.clone(), rest) {
+        (Method::GET, []) => {
+            let accepted = r.query.get("accepted").map(|a| a == "true");
+            let search = r.query.get("search").map(|s| s.to_lowercase());
+            let items: Vec<&Member> = st
+                .members
+                .iter()
+                .filter(|m| accepted.is_none_or(|a| m.accepted == a))
+                .filter(|m| {
+                    search
+                        .as_ref()
+                        .is_none_or(|s| m.email.to_lowercase().contains(s))
+                })
+                .collect();
+            paginate(r, items, |m| &m.id, false)
+        }
+        (Method::POST, []) => {
+            let inv: InviteMember = r.json()?;
+            if !vocab::SETTABLE_ROLES.contains(&inv.role.as_str()) {
+                return Err(bad(format!(
+                    "body/role must be one of {}",
+                    vocab::SETTABLE_ROLES.join(", ")
+                )));
+            }
+            if !vocab::is_email(&inv.email) {
+                return Err(bad("body/email must be a valid email"));
+            }
+            if let Some(p) = inv
+                .permissions
+                .iter()
+                .flatten()
+                .find(|p| !vocab::PERMISSIONS.contains(&p.as_str()))
+            {
+                return Err(bad(format!("body/permissions: unknown permission {p}")));
+            }
+            if st
+                .members
+                .iter()
+                .any(|m| m.email.eq_ignore_ascii_case(&inv.email))
+            {
+                return Err(bad(format!(
+                    "{} is already a member of this workspace",
+                    inv.email
+                )));
+            }
+            let m = Member {
+                id: new_id(),
+                email: inv.email,
+                user_id: None,
+                role: inv.role,
+                accepted: false,
+                permissions: inv.permissions,
+                workspace_id: st.workspace.id.clone(),
+                timestamp_created: now_iso(),
+            };
+            st.members.push(m.clone());
+            ok(&m)
+        }
+        (Method::GET, [id]) => match find(st, id) {
+            Some(i) => ok(&st.members[i]),
+            None => Err(error(StatusCode::NOT_FOUND, "Resource not found")),
+        },
+        (Method::PATCH, [id]) => {
+            let i =
+                find(st, id).ok_or_else(|| error(StatusCode::NOT_FOUND, "Resource not found"))?;
+            let patch: PatchMember = r.json()?;
+            if st.members[i].role == "owner" {
+                return Err(bad("the owner's role cannot be changed"));
+            }
+            if !vocab::SETTABLE_ROLES.contains(&patch.role.as_str()) {
+                return Err(bad(format!(
+                    "body/role must be one of {}",
+                    vocab::SETTABLE_ROLES.join(", ")
+                )));
+            }
+            st.members[i].role = patch.role;
+            ok(&st.members[i])
+        }
+        (Method::DELETE, [id]) => {
+            let i =
+                find(st, id).ok_or_else(|| error(StatusCode::NOT_FOUND, "Resource not found"))?;
+            if st.members[i].role == "owner" {
+                return Err(bad("the owner cannot be removed"));
+            }
+            ok(&st.members.remove(i))
+        }
+        _ => Err(error(StatusCode::NOT_FOUND, "Route not found")),
+    }
+}

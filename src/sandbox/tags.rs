@@ -1,0 +1,149 @@
+//! `/custom-tags` and `toggle-resource`: tags and which resources carry them.
+#![allow(clippy::result_large_err)]
+
+use super::routes::{Answer, Req, bad, error, ok, paginate};
+use super::state::{SandboxState, new_id, now_iso};
+use crate::api_types::*;
+use axum::http::{Method, StatusCode};
+
+pub(super) fn tags(st: &mut SandboxState, r: &Req, rest: &[&str]) -> Answer {
+    let find = |st: &SandboxState, id: &str| st.tags.iter().position(|t| t.id == id);
+    match (r.method.clone(), rest) {
+        (Method::GET, []) => {
+            let tag_ids = r.list_param("tag_ids");
+            let res = r.list_param("resource_ids");
+            let on: Option<std::collections::HashSet<&str>> = (!res.is_empty()).then(|| {
+                st.mappings
+                    .iter()
+                    .filter(|m| res.contains(&m.resource_id))
+                    .map(|m| m.tag_id.as_str())
+                    .collect()
+            });
+            let search = r.query.get("search").map(|s| s.to_lowercase());
+            let items: Vec<&Tag> = st
+                .tags
+                .iter()
+                .filter(|t| tag_ids.is_empty() || tag_ids.contains(&t.id))
+                .filter(|t| on.as_ref().is_none_or(|set| set.contains(t.id.as_str())))
+                .filter(|t| {
+                    search
+                        .as_ref()
+                        .is_none_or(|s| t.label.to_lowercase().contains(s))
+                })
+                .collect();
+            paginate(r, items, |t| &t.id, false)
+        }
+        (Method::POST, []) => {
+            let c: CreateTag = r.json()?;
+            if c.label.trim().is_empty() {
+                return Err(bad("body/label must not be empty"));
+            }
+            if st.tags.iter().any(|t| t.label == c.label) {
+                return Err(bad(format!("a tag labelled {} already exists", c.label)));
+            }
+            let now = now_iso();
+            let t = Tag {
+                id: new_id(),
+                label: c.label,
+                description: c.description,
+                organization_id: st.workspace.id.clone(),
+                timestamp_created: now.clone(),
+                timestamp_updated: now,
+            };
+            st.tags.push(t.clone());
+            ok(&t)
+        }
+        (Method::GET, [id]) => match find(st, id) {
+            Some(i) => ok(&st.tags[i]),
+            None => Err(error(StatusCode::NOT_FOUND, "Resource not found")),
+        },
+        (Method::PATCH, [id]) => {
+            let i =
+                find(st, id).ok_or_else(|| error(StatusCode::NOT_FOUND, "Resource not found"))?;
+            let p: PatchTag = r.json()?;
+            if let Some(label) = p.label {
+                if st.tags.iter().any(|t| t.label == label && t.id != *id) {
+                    return Err(bad(format!("a tag labelled {label} already exists")));
+                }
+                st.tags[i].label = label;
+            }
+            if p.description.is_some() {
+                st.tags[i].description = p.description;
+            }
+            st.tags[i].timestamp_updated = now_iso();
+            ok(&st.tags[i])
+        }
+        (Method::DELETE, [id]) => {
+            let i =
+                find(st, id).ok_or_else(|| error(StatusCode::NOT_FOUND, "Resource not found"))?;
+            let t = st.tags.remove(i);
+            st.mappings.retain(|m| m.tag_id != t.id);
+            ok(&t)
+        }
+        _ => Err(error(StatusCode::NOT_FOUND, "Route not found")),
+    }
+}
+
+pub(super) fn toggle(st: &mut SandboxState, r: &Req) -> Answer {
+    let t: ToggleResource = r.json()?;
+    if t.tag_ids.is_empty() || t.resource_ids.is_empty() {
+        return Err(bad("body/tag_ids and body/resource_ids must not be empty"));
+    }
+    if let Some(id) = t
+        .tag_ids
+        .iter()
+        .find(|id| !st.tags.iter().any(|x| &x.id == *id))
+    {
+        return Err(bad(format!("unknown tag id {id}")));
+    }
+    let known = |id: &String| match t.resource_type {
+        RESOURCE_ACCOUNT => st.accounts.iter().any(|a| a.email.eq_ignore_ascii_case(id)),
+        RESOURCE_CAMPAIGN => st.campaigns.iter().any(|c| &c.id == id),
+        _ => false,
+    };
+    if ![RESOURCE_ACCOUNT, RESOURCE_CAMPAIGN].contains(&t.resource_type) {
+        return Err(bad(
+            "body/resource_type must be 1 (account) or 2 (campaign)",
+        ));
+    }
+    if let Some(id) = t.resource_ids.iter().find(|id| !known(id)) {
+        return Err(bad(format!("unknown resource id {id}")));
+    }
+    // One pass over the mappings, not one per (tag, resource) pair.
+    let pairs: std::collections::HashSet<(&String, &String)> = t
+        .tag_ids
+        .iter()
+        .flat_map(|tag| t.resource_ids.iter().map(move |res| (tag, res)))
+        .collect();
+    if t.assign {
+        let existing: std::collections::HashSet<(String, String)> = st
+            .mappings
+            .iter()
+            .filter(|m| m.resource_type == t.resource_type && t.tag_ids.contains(&m.tag_id))
+            .map(|m| (m.tag_id.clone(), m.resource_id.clone()))
+            .collect();
+        for (tag, res) in &t
+            .tag_ids
+            .iter()
+            .flat_map(|tag| t.resource_ids.iter().map(move |res| (tag, res)))
+            .collect::<Vec<_>>()
+        {
+            if !existing.contains(&((*tag).clone(), (*res).clone())) {
+                let m = TagMapping {
+                    id: new_id(),
+                    tag_id: (*tag).clone(),
+                    resource_id: (*res).clone(),
+                    resource_type: t.resource_type,
+                    timestamp_created: now_iso(),
+                    organization_id: st.workspace.id.clone(),
+                };
+                st.mappings.push(m);
+            }
+        }
+    } else {
+        st.mappings.retain(|m| {
+            !(m.resource_type == t.resource_type && pairs.contains(&(&m.tag_id, &m.resource_id)))
+        });
+    }
+    ok(&serde_json::json!({"success": true}))
+}
