@@ -1,4 +1,5 @@
 //! `/api-keys`: list (secrets masked), create (the secret shown once), revoke.
+// Handlers answer HTTP on both paths; boxing the error one buys nothing.
 #![allow(clippy::result_large_err)]
 
 use super::routes::paginate_with;

@@ -1,4 +1,5 @@
 //! `/workspace-members`: list, invite, get, change role, remove.
+// Handlers answer HTTP on both paths; boxing the error one buys nothing.
 #![allow(clippy::result_large_err)]
 
 use super::routes::{Answer, Req, bad, error, ok, paginate};

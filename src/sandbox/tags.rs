@@ -1,4 +1,5 @@
 //! `/custom-tags` and `toggle-resource`: tags and which resources carry them.
+// Handlers answer HTTP on both paths; boxing the error one buys nothing.
 #![allow(clippy::result_large_err)]
 
 use super::routes::{Answer, Req, bad, error, ok, paginate};
