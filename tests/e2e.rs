@@ -547,3 +547,62 @@ fn export_says_what_a_file_cannot_express() {
         o.stdout
     );
 }
+
+#[test]
+fn flags_that_do_not_fit_together_are_refused() {
+    let d = tmp();
+    let ex = ex();
+    write(
+        d.path(),
+        "other.yaml",
+        "version: 1\nworkspace: {id: 01946416-09c9-7bef-bbc9-b8c3ac2cdb2a}\n",
+    );
+    let o = run(
+        d.path(),
+        &[
+            "plan",
+            "--sandbox",
+            "-f",
+            &ex,
+            "-f",
+            "other.yaml",
+            "--out",
+            "p.json",
+        ],
+        &[],
+    );
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stderr.contains("--out and --diff plan one workspace"),
+        "{}",
+        o.stderr
+    );
+    let o = run(d.path(), &["apply", "p.json", "--auto-approve"], &[]);
+    assert_eq!(
+        o.code, 2,
+        "a saved plan was reviewed: --auto-approve does not apply to it"
+    );
+    assert!(o.stderr.contains("cannot be used with"), "{}", o.stderr);
+    let o = run(
+        d.path(),
+        &[
+            "apply",
+            "--sandbox",
+            "-f",
+            &ex,
+            "--secrets-out",
+            "a.json",
+            "--secrets-cmd",
+            "cat",
+        ],
+        &[],
+    );
+    assert_eq!(o.code, 2);
+    let o = run(
+        d.path(),
+        &["sandbox", "--state", "s.json", "--fault-rate", "1.5"],
+        &[],
+    );
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("a share from 0 to 1"), "{}", o.stderr);
+}
