@@ -293,6 +293,43 @@ struct Row {
     ratio_wall: f64,
 }
 
+/// What one run measured, before it becomes a table row.
+struct Measure {
+    run: String,
+    requests: usize,
+    minimum: usize,
+    wall: f64,
+    lower: f64,
+    /// After the lower bound, e.g. "(slowest one)".
+    lower_note: &'static str,
+    cpu: String,
+    rate_limited: usize,
+    per_object: String,
+}
+
+impl From<Measure> for Row {
+    fn from(m: Measure) -> Row {
+        let (ratio_requests, ratio_wall) = (m.requests as f64 / m.minimum as f64, m.wall / m.lower);
+        Row {
+            line: format!(
+                "| {} | {} | {} | {ratio_requests:.3} | {:.2} s | {:.2} s{} | {ratio_wall:.2} | {} | {:.0} MB | {} | {} |",
+                m.run,
+                m.requests,
+                m.minimum,
+                m.wall,
+                m.lower,
+                m.lower_note,
+                m.cpu,
+                peak_rss_mb(),
+                m.rate_limited,
+                m.per_object
+            ),
+            ratio_requests,
+            ratio_wall,
+        }
+    }
+}
+
 async fn measure(size: Size) -> Vec<Row> {
     let mut rows = Vec::new();
     let mut top: Option<SandboxState> = None;
@@ -343,19 +380,17 @@ async fn measure(size: Size) -> Vec<Row> {
         assert_eq!(code, 0, "every workspace in sync");
         let requests = sandbox.requests();
         let min_all = min_requests * size.workspaces + 1; // and the agency's own GET /workspaces/current
-        rows.push(Row {
-            line: format!(
-                                "| {} plan | {requests} | {min_all} | {:.3} | {wall:.2} s | {lower:.2} s (slowest one) | {:.2} | {cpu:.1} s, all threads | {:.0} MB | {} | {} |",
-                size.name,
-                requests as f64 / min_all as f64,
-                wall / lower,
-                peak_rss_mb(),
-                sandbox.rate_limited(),
-                per_object * size.workspaces
-            ),
-            ratio_requests: requests as f64 / min_all as f64,
-            ratio_wall: wall / lower,
-        });
+        rows.push(Row::from(Measure {
+            run: format!("{} plan", size.name),
+            requests,
+            minimum: min_all,
+            wall,
+            lower,
+            lower_note: " (slowest one)",
+            cpu: format!("{cpu:.1} s, all threads"),
+            rate_limited: sandbox.rate_limited(),
+            per_object: (per_object * size.workspaces).to_string(),
+        }));
         sandbox.stop().await;
         return rows;
     }
@@ -393,18 +428,17 @@ async fn measure(size: Size) -> Vec<Row> {
     );
     let requests = sandbox.requests();
     let cpu_ms = (parse_cpu + plan_cpu).as_secs_f64() * 1000.0;
-    rows.push(Row {
-        line: format!(
-            "| {} plan | {requests} | {min_requests} | {:.3} | {wall:.2} s | {lower:.2} s | {:.2} | {cpu_ms:.0} ms | {:.0} MB | {} | {per_object} |",
-            size.name,
-            requests as f64 / min_requests as f64,
-            wall / lower,
-            peak_rss_mb(),
-            sandbox.rate_limited()
-        ),
-        ratio_requests: requests as f64 / min_requests as f64,
-        ratio_wall: wall / lower,
-    });
+    rows.push(Row::from(Measure {
+        run: format!("{} plan", size.name),
+        requests,
+        minimum: min_requests,
+        wall,
+        lower,
+        lower_note: "",
+        cpu: format!("{cpu_ms:.0} ms"),
+        rate_limited: sandbox.rate_limited(),
+        per_object: per_object.to_string(),
+    }));
 
     // Apply the change set.
     let changed = parse("bench.yaml", &with_changes(&size, &yaml)).unwrap();
@@ -465,19 +499,21 @@ async fn measure(size: Size) -> Vec<Row> {
         .values()
         .map(|&n| (n as f64 / RATE).max(LATENCY_MS as f64 / 1000.0))
         .sum();
-    rows.push(Row {
-        line: format!(
-            "| {} apply ({} actions, {assignment_changes} assignment changes in {toggles} toggle calls) | {requests} | {min_apply} | {:.3} | {wall:.2} s | {lower:.2} s | {:.2} | – | {:.0} MB | {} | – |",
+    rows.push(Row::from(Measure {
+        run: format!(
+            "{} apply ({} actions, {assignment_changes} assignment changes in {toggles} toggle calls)",
             size.name,
-            plan.actions.len(),
-            requests as f64 / min_apply as f64,
-            wall / lower,
-            peak_rss_mb(),
-            sandbox.rate_limited()
+            plan.actions.len()
         ),
-        ratio_requests: requests as f64 / min_apply as f64,
-        ratio_wall: wall / lower,
-    });
+        requests,
+        minimum: min_apply,
+        wall,
+        lower,
+        lower_note: "",
+        cpu: "–".into(),
+        rate_limited: sandbox.rate_limited(),
+        per_object: "–".into(),
+    }));
     sandbox.stop().await;
     rows
 }

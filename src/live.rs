@@ -33,8 +33,10 @@ pub struct Needs {
     pub api_keys: bool,
     pub tags: bool,
     pub mappings: bool,
-    /// Campaigns and accounts, to resolve names.
-    pub resources: bool,
+    /// Campaigns, to name campaign assignments.
+    pub campaigns: bool,
+    /// Sending accounts, to check that declared ones exist.
+    pub accounts: bool,
 }
 
 impl Needs {
@@ -45,7 +47,8 @@ impl Needs {
             api_keys: true,
             tags: true,
             mappings: with_assignments,
-            resources: with_assignments,
+            campaigns: with_assignments,
+            accounts: with_assignments,
         }
     }
 }
@@ -82,8 +85,8 @@ pub async fn read_lists(
         list_if::<ApiKey>(client, needs.api_keys, "/api-keys"),
         list_if::<Tag>(client, needs.tags, "/custom-tags"),
         list_if::<TagMapping>(client, needs.mappings, "/custom-tag-mappings"),
-        list_if::<Campaign>(client, needs.resources, "/campaigns"),
-        list_if::<Account>(client, needs.resources, "/accounts"),
+        list_if::<Campaign>(client, needs.campaigns, "/campaigns"),
+        list_if::<Account>(client, needs.accounts, "/accounts"),
     )?;
     tracing::info!(
         members = members.len(),

@@ -394,7 +394,15 @@ async fn online(command: Command, settings: &Settings) -> anyhow::Result<i32> {
             }
         }
         Command::Export { output } => {
-            let live = live::read(&client, true).await?;
+            // A file names accounts by the email the mappings already carry:
+            // the account list itself is not needed.
+            let current: crate::api_types::Workspace =
+                client.get("/workspaces/current", &[]).await?;
+            let needs = live::Needs {
+                accounts: false,
+                ..live::Needs::all(true)
+            };
+            let live = live::read_lists(&client, current, needs).await?;
             let (config, warnings) = export::to_config(&live);
             for w in warnings {
                 note(&format!("warning: {w}"));

@@ -117,7 +117,8 @@ impl SavedPlan {
             api_keys: has(Kind::ApiKey),
             tags: has(Kind::Tag) || has(Kind::Assignment),
             mappings: has(Kind::Assignment),
-            resources: false,
+            campaigns: false,
+            accounts: false,
         }
     }
 

@@ -335,7 +335,7 @@ fn chaos_under_a_twenty_percent_fault_mix_converges_without_duplicates() {
 /// without duplicating anything.
 #[test]
 fn a_killed_apply_is_finished_by_a_rerun() {
-    use crate::support::{Server, example, run_at};
+    use crate::support::{Server, example};
     let ex = example().display().to_string();
     let handles: Vec<_> = [150u64, 400, 650, 900]
         .into_iter()
@@ -362,30 +362,13 @@ fn a_killed_apply_is_finished_by_a_rerun() {
                 child.kill().unwrap(); // SIGKILL
                 child.wait().unwrap();
                 server.sandbox.set_faults(Faults::default());
-                let o = run_at(
-                    &server,
-                    d.path(),
-                    &[
-                        "apply",
-                        "--allow-reinvite",
-                        "-f",
-                        &ex,
-                        "--auto-approve",
-                        "--secrets-out",
-                        "s2.json",
-                    ],
-                );
+                let o = crate::support::apply_example(&server, d.path(), "s2.json", &[]);
                 assert_eq!(
                     o.code, 0,
                     "killed after {after_ms} ms; the re-run: {}\n{}",
                     o.stdout, o.stderr
                 );
-                let done = run_at(
-                    &server,
-                    d.path(),
-                    &["plan", "-f", &ex, "--detailed-exitcode"],
-                );
-                assert_eq!(done.code, 0, "killed after {after_ms} ms: {}", done.stdout);
+                crate::support::assert_converged(&server, d.path());
                 let state = server.sandbox.state();
                 let names: BTreeSet<&str> =
                     state.api_keys.iter().map(|k| k.name.as_str()).collect();
@@ -405,13 +388,10 @@ fn a_killed_apply_is_finished_by_a_rerun() {
 /// The command-line faults of `sandbox` and the client's pacing flags, end to end.
 #[test]
 fn the_sandbox_command_injects_faults_and_the_cli_rides_them_out() {
-    use std::io::BufRead;
     let d = tempfile::tempdir().unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_instantly-rbac"))
-        .args([
-            "sandbox",
-            "--state",
-            "st.json",
+    let (mut child, url) = crate::support::start_sandbox_command(
+        d.path(),
+        &[
             "--fault-rate",
             "0.3",
             "--seed",
@@ -420,18 +400,10 @@ fn the_sandbox_command_injects_faults_and_the_cli_rides_them_out() {
             "5",
             "--rate-limit",
             "50",
-        ])
-        .current_dir(d.path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut url = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut url)
-        .unwrap();
+        ],
+    );
     let env = [
-        ("INSTANTLY_API_URL", url.trim()),
+        ("INSTANTLY_API_URL", url.as_str()),
         ("INSTANTLY_API_KEY", OPERATOR_KEY),
     ];
     let ex = crate::support::example().display().to_string();

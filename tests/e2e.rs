@@ -236,12 +236,7 @@ fn a_failure_midway_leaves_a_plan_of_exactly_the_remainder() {
     // A second secrets file: the first one is never overwritten.
     let o = apply_example(&server, d.path(), "s2.json", &[]);
     assert_eq!(o.code, 0, "{}", o.stdout);
-    let done = run_at(
-        &server,
-        d.path(),
-        &["plan", "-f", &ex(), "--detailed-exitcode"],
-    );
-    assert_eq!(done.code, 0, "{}", done.stdout);
+    crate::support::assert_converged(&server, d.path());
 }
 
 #[test]
@@ -406,20 +401,8 @@ fn secrets_stay_out_of_trace_logs() {
 
 #[test]
 fn the_sandbox_command_serves_a_state_file_and_persists_changes() {
-    use std::io::BufRead;
     let d = tmp();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_instantly-rbac"))
-        .args(["sandbox", "--state", "st.json", "--port", "0"])
-        .current_dir(d.path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line.trim().to_owned();
+    let (mut child, url) = crate::support::start_sandbox_command(d.path(), &["--port", "0"]);
     assert!(
         url.starts_with("http://127.0.0.1:") && url.ends_with("/api/v2"),
         "{url}"

@@ -221,61 +221,29 @@ fn apply_refuses_blocked_plans_until_acknowledged_exactly() {
         o.stdout
     );
     let state = server.sandbox.state();
-    let o = run_at(
-        &server,
-        d.path(),
-        &["apply", "-f", "w.yaml", "--auto-approve"],
-    );
+    let apply = |ack: &[&str]| {
+        let mut args = vec!["apply", "-f", "w.yaml", "--auto-approve"];
+        args.extend_from_slice(ack);
+        run_at(&server, d.path(), &args)
+    };
+    let o = apply(&[]);
     assert_eq!(o.code, 1);
     assert!(
         o.stderr.contains("(--ack-deletes member=16)"),
         "{}",
         o.stderr
     );
-    let o = run_at(
-        &server,
-        d.path(),
-        &[
-            "apply",
-            "-f",
-            "w.yaml",
-            "--auto-approve",
-            "--ack-deletes",
-            "member=15",
-        ],
-    );
+    let o = apply(&["--ack-deletes", "member=15"]);
     assert_eq!(o.code, 1);
     assert!(
         o.stderr.contains("the plan changed since it was reviewed"),
         "{}",
         o.stderr
     );
-    let o = run_at(
-        &server,
-        d.path(),
-        &[
-            "apply",
-            "-f",
-            "w.yaml",
-            "--auto-approve",
-            "--ack-deletes",
-            "members=16",
-        ],
-    );
+    let o = apply(&["--ack-deletes", "members=16"]);
     assert_eq!(o.code, 2, "clap rejects an unknown kind: {}", o.stderr);
     assert_eq!(server.sandbox.state(), state, "nothing was written");
-    let o = run_at(
-        &server,
-        d.path(),
-        &[
-            "apply",
-            "-f",
-            "w.yaml",
-            "--auto-approve",
-            "--ack-deletes",
-            "member=16",
-        ],
-    );
+    let o = apply(&["--ack-deletes", "member=16"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert_eq!(server.sandbox.state().members.len(), 3);
 }
@@ -479,12 +447,7 @@ fn ctrl_c_finishes_the_action_in_flight_and_a_rerun_converges() {
     server.sandbox.set_faults(Faults::default());
     let o = apply_example(&server, d.path(), "s2.json", &[]);
     assert_eq!(o.code, 0, "{}", o.stdout);
-    let done = run_at(
-        &server,
-        d.path(),
-        &["plan", "-f", &ex(), "--detailed-exitcode"],
-    );
-    assert_eq!(done.code, 0, "{}", done.stdout);
+    crate::support::assert_converged(&server, d.path());
     let delivered = secrets_in(d.path(), "s1.json").len() + secrets_in(d.path(), "s2.json").len();
     assert_eq!(
         delivered, 2,
@@ -520,19 +483,8 @@ fn a_secrets_file_behind_a_symlink_is_refused() {
     write(d.path(), "elsewhere.json", "[]\n");
     std::os::unix::fs::symlink(d.path().join("elsewhere.json"), d.path().join("s.json")).unwrap();
     let state = server.sandbox.state();
-    let example = ex();
-    for extra in [None, Some("--secrets-append")] {
-        let mut args = vec![
-            "apply",
-            "--allow-reinvite",
-            "-f",
-            &example,
-            "--auto-approve",
-            "--secrets-out",
-            "s.json",
-        ];
-        args.extend(extra);
-        let o = run_at(&server, d.path(), &args);
+    for extra in [&[][..], &["--secrets-append"][..]] {
+        let o = apply_example(&server, d.path(), "s.json", extra);
         assert_eq!(o.code, 1, "{extra:?}: {}", o.stdout);
         assert!(
             o.stderr.contains("cannot open the secrets file s.json"),

@@ -264,3 +264,22 @@ fn many_workspaces_are_planned_together_through_x_as_workspace() {
         o.stdout
     );
 }
+
+#[test]
+fn export_reads_every_list_it_writes_and_no_other() {
+    let d = tempfile::tempdir().unwrap();
+    let server = Server::demo();
+    let o = run_at(&server, d.path(), &["export"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(
+        endpoints(&server),
+        BTreeMap::from([
+            ("GET /api-keys".to_owned(), 1),
+            ("GET /campaigns".to_owned(), 1),
+            ("GET /custom-tag-mappings".to_owned(), 1),
+            ("GET /custom-tags".to_owned(), 1),
+            ("GET /workspace-members".to_owned(), 1),
+            ("GET /workspaces/current".to_owned(), 1),
+        ])
+    );
+}

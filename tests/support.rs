@@ -114,3 +114,33 @@ pub fn spawn_at(server: &Server, dir: &Path, args: &[&str]) -> std::process::Chi
         .spawn()
         .expect("the binary starts")
 }
+
+/// Asserts that planning the example against `server` shows no changes.
+pub fn assert_converged(server: &Server, dir: &Path) {
+    let example = example().display().to_string();
+    let o = run_at(
+        server,
+        dir,
+        &["plan", "-f", &example, "--detailed-exitcode"],
+    );
+    assert_eq!(o.code, 0, "not converged:\n{}{}", o.stdout, o.stderr);
+}
+
+/// Starts `instantly-rbac sandbox --state st.json [args…]` in `dir`;
+/// returns the process and the base URL it printed.
+pub fn start_sandbox_command(dir: &Path, args: &[&str]) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_instantly-rbac"))
+        .args(["sandbox", "--state", "st.json"])
+        .args(args)
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the sandbox starts");
+    let mut url = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("piped"))
+        .read_line(&mut url)
+        .expect("the sandbox prints its URL");
+    (child, url.trim().to_owned())
+}

@@ -2,11 +2,10 @@
 // Handlers answer HTTP on both paths; boxing the error one buys nothing.
 #![allow(clippy::result_large_err)]
 
-use super::routes::{Answer, Req, error, ok, paginate};
+use super::routes::{Answer, Req, no_route, not_found, ok, paginate};
 use super::routes::{paginate_with, tagged};
 use super::state::SandboxState;
 use crate::api_types::*;
-use axum::http::StatusCode;
 
 pub(super) fn accounts(st: &mut SandboxState, r: &Req, rest: &[&str]) -> Answer {
     let with_tags = |st: &SandboxState, a: &Account| {
@@ -59,8 +58,8 @@ pub(super) fn accounts(st: &mut SandboxState, r: &Req, rest: &[&str]) -> Answer 
             .find(|a| a.email.eq_ignore_ascii_case(email))
         {
             Some(a) => ok(&with_tags(st, a)),
-            None => Err(error(StatusCode::NOT_FOUND, "Resource not found")),
+            None => Err(not_found()),
         },
-        _ => Err(error(StatusCode::NOT_FOUND, "Route not found")),
+        _ => Err(no_route()),
     }
 }

@@ -3,12 +3,12 @@
 #![allow(clippy::result_large_err)]
 
 use super::routes::paginate_with;
-use super::routes::{Answer, Req, bad, error, ok};
+use super::routes::{Answer, Req, bad, no_route, not_found, ok};
 use super::state::{SandboxState, new_id, now_iso};
 use crate::api_types::*;
 use crate::client::mask_key;
 use crate::vocab;
-use axum::http::{Method, StatusCode};
+use axum::http::Method;
 
 pub(super) fn api_keys(st: &mut SandboxState, r: &Req, rest: &[&str], caller_id: &str) -> Answer {
     match (r.method.clone(), rest) {
@@ -54,7 +54,7 @@ pub(super) fn api_keys(st: &mut SandboxState, r: &Req, rest: &[&str], caller_id:
                 .api_keys
                 .iter()
                 .position(|k| k.id == *id)
-                .ok_or_else(|| error(StatusCode::NOT_FOUND, "Resource not found"))?;
+                .ok_or_else(not_found)?;
             if st.api_keys[i].id == caller_id {
                 return Err(bad("an API key cannot revoke itself"));
             }
@@ -64,6 +64,6 @@ pub(super) fn api_keys(st: &mut SandboxState, r: &Req, rest: &[&str], caller_id:
                 ..k
             })
         }
-        _ => Err(error(StatusCode::NOT_FOUND, "Route not found")),
+        _ => Err(no_route()),
     }
 }

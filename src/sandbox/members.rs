@@ -2,11 +2,11 @@
 // Handlers answer HTTP on both paths; boxing the error one buys nothing.
 #![allow(clippy::result_large_err)]
 
-use super::routes::{Answer, Req, bad, error, ok, paginate};
+use super::routes::{Answer, Req, bad, no_route, not_found, ok, paginate};
 use super::state::{SandboxState, new_id, now_iso};
 use crate::api_types::*;
 use crate::vocab;
-use axum::http::{Method, StatusCode};
+use axum::http::Method;
 
 pub(super) fn members(st: &mut SandboxState, r: &Req, rest: &[&str]) -> Answer {
     let find = |st: &SandboxState, id: &str| st.members.iter().position(|m| m.id == id);
@@ -70,11 +70,10 @@ pub(super) fn members(st: &mut SandboxState, r: &Req, rest: &[&str]) -> Answer {
         }
         (Method::GET, [id]) => match find(st, id) {
             Some(i) => ok(&st.members[i]),
-            None => Err(error(StatusCode::NOT_FOUND, "Resource not found")),
+            None => Err(not_found()),
         },
         (Method::PATCH, [id]) => {
-            let i =
-                find(st, id).ok_or_else(|| error(StatusCode::NOT_FOUND, "Resource not found"))?;
+            let i = find(st, id).ok_or_else(not_found)?;
             let patch: PatchMember = r.json()?;
             if st.members[i].role == "owner" {
                 return Err(bad("the owner's role cannot be changed"));
@@ -89,13 +88,12 @@ pub(super) fn members(st: &mut SandboxState, r: &Req, rest: &[&str]) -> Answer {
             ok(&st.members[i])
         }
         (Method::DELETE, [id]) => {
-            let i =
-                find(st, id).ok_or_else(|| error(StatusCode::NOT_FOUND, "Resource not found"))?;
+            let i = find(st, id).ok_or_else(not_found)?;
             if st.members[i].role == "owner" {
                 return Err(bad("the owner cannot be removed"));
             }
             ok(&st.members.remove(i))
         }
-        _ => Err(error(StatusCode::NOT_FOUND, "Route not found")),
+        _ => Err(no_route()),
     }
 }

@@ -41,6 +41,16 @@ pub(super) fn error(status: StatusCode, message: impl Into<String>) -> Response 
     (status, axum::Json(body)).into_response()
 }
 
+/// 404 for a path the API does not serve.
+pub(super) fn no_route() -> Response {
+    error(StatusCode::NOT_FOUND, "Route not found")
+}
+
+/// 404 for an id that names nothing.
+pub(super) fn not_found() -> Response {
+    error(StatusCode::NOT_FOUND, "Resource not found")
+}
+
 pub(super) fn bad(message: impl Into<String>) -> Response {
     error(StatusCode::BAD_REQUEST, message)
 }
@@ -120,7 +130,7 @@ async fn handle(
             .into_response();
     }
     let Some(path) = uri.path().strip_prefix("/api/v2/") else {
-        return error(StatusCode::NOT_FOUND, "Route not found");
+        return no_route();
     };
     let segments: Vec<String> = path
         .trim_end_matches('/')
@@ -302,7 +312,7 @@ fn dispatch(st: &mut SandboxState, caller: &Caller, r: &Req) -> Answer {
         Method::POST => "create",
         Method::PATCH => "update",
         Method::DELETE => "delete",
-        _ => return Err(error(StatusCode::NOT_FOUND, "Route not found")),
+        _ => return Err(no_route()),
     };
     let need = |resource: &str, action: &str| -> Result<(), Response> {
         if vocab::scopes_allow(&caller_scopes, resource, action) {
@@ -371,7 +381,7 @@ fn dispatch(st: &mut SandboxState, caller: &Caller, r: &Req) -> Answer {
             need("accounts", "read")?;
             accounts(st, r, rest)
         }
-        _ => Err(error(StatusCode::NOT_FOUND, "Route not found")),
+        _ => Err(no_route()),
     }
 }
 

@@ -2,10 +2,10 @@
 // Handlers answer HTTP on both paths; boxing the error one buys nothing.
 #![allow(clippy::result_large_err)]
 
-use super::routes::{Answer, Req, bad, error, ok, paginate};
+use super::routes::{Answer, Req, bad, no_route, not_found, ok, paginate};
 use super::state::{SandboxState, new_id, now_iso};
 use crate::api_types::*;
-use axum::http::{Method, StatusCode};
+use axum::http::Method;
 
 pub(super) fn tags(st: &mut SandboxState, r: &Req, rest: &[&str]) -> Answer {
     let find = |st: &SandboxState, id: &str| st.tags.iter().position(|t| t.id == id);
@@ -56,11 +56,10 @@ pub(super) fn tags(st: &mut SandboxState, r: &Req, rest: &[&str]) -> Answer {
         }
         (Method::GET, [id]) => match find(st, id) {
             Some(i) => ok(&st.tags[i]),
-            None => Err(error(StatusCode::NOT_FOUND, "Resource not found")),
+            None => Err(not_found()),
         },
         (Method::PATCH, [id]) => {
-            let i =
-                find(st, id).ok_or_else(|| error(StatusCode::NOT_FOUND, "Resource not found"))?;
+            let i = find(st, id).ok_or_else(not_found)?;
             let p: PatchTag = r.json()?;
             if let Some(label) = p.label {
                 if st.tags.iter().any(|t| t.label == label && t.id != *id) {
@@ -75,13 +74,12 @@ pub(super) fn tags(st: &mut SandboxState, r: &Req, rest: &[&str]) -> Answer {
             ok(&st.tags[i])
         }
         (Method::DELETE, [id]) => {
-            let i =
-                find(st, id).ok_or_else(|| error(StatusCode::NOT_FOUND, "Resource not found"))?;
+            let i = find(st, id).ok_or_else(not_found)?;
             let t = st.tags.remove(i);
             st.mappings.retain(|m| m.tag_id != t.id);
             ok(&t)
         }
-        _ => Err(error(StatusCode::NOT_FOUND, "Route not found")),
+        _ => Err(no_route()),
     }
 }
 
