@@ -14,8 +14,8 @@ pub struct Progress {
 }
 
 /// Whether progress may be drawn: stderr is a terminal and the output is for people.
-pub fn wanted(human_output: bool) -> bool {
-    human_output && !crate::settings::quiet() && std::io::stderr().is_terminal()
+pub fn wanted(human_output: bool, printer: &crate::output::Printer) -> bool {
+    human_output && !printer.quiet() && std::io::stderr().is_terminal()
 }
 
 impl Progress {

@@ -15,9 +15,12 @@ struct JsonPlan<'a> {
     access_impact: Vec<Impact>,
     unmanaged: &'a [Unmanaged],
     warnings: &'a [String],
+    /// `--diff`: the unified diff of the live and the desired workspace.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    diff: Option<&'a str>,
 }
 
-pub fn render(plan: &Plan) -> String {
+pub fn render(plan: &Plan, diff: Option<&str>) -> String {
     let doc = JsonPlan {
         format_version: "1",
         workspace: &plan.workspace,
@@ -27,6 +30,7 @@ pub fn render(plan: &Plan) -> String {
         access_impact: access_impact::impacts(&plan.actions),
         unmanaged: &plan.unmanaged,
         warnings: &plan.warnings,
+        diff,
     };
     serde_json::to_string_pretty(&doc).expect("a plan serializes")
 }

@@ -35,16 +35,17 @@ fn is_risky(a: &Action) -> bool {
 /// A section of the body that may be cut: a title and its items.
 struct Section {
     title: String,
-    open: &'static str,
-    close: &'static str,
+    open: String,
+    close: String,
     items: Vec<String>,
 }
 
-pub fn render(plan: &Plan) -> String {
-    render_with_limit(plan, GITHUB_LIMIT)
+/// The PR comment; `diff` (from `--diff`) goes in a fenced block of its own.
+pub fn render(plan: &Plan, diff: Option<&str>) -> String {
+    render_with_limit(plan, GITHUB_LIMIT, diff)
 }
 
-pub fn render_with_limit(plan: &Plan, limit: usize) -> String {
+pub fn render_with_limit(plan: &Plan, limit: usize, diff: Option<&str>) -> String {
     let ws = &plan.workspace;
     let mut head = String::new();
     let _ = writeln!(head, "{}", marker(&ws.id));
@@ -127,8 +128,8 @@ pub fn render_with_limit(plan: &Plan, limit: usize) -> String {
                 "\n### ⚠️ Risky changes ({})\n\n| risk | action | why |\n|---|---|---|\n",
                 risky.len()
             ),
-            open: "",
-            close: "",
+            open: "".into(),
+            close: "".into(),
             items,
         });
     }
@@ -151,8 +152,8 @@ pub fn render_with_limit(plan: &Plan, limit: usize) -> String {
                 "\n<details><summary>Access impact ({})</summary>\n\n| change | who | before | after |\n|---|---|---|---|\n",
                 impacts.len()
             ),
-            open: "",
-            close: "\n</details>\n",
+            open: "".into(),
+            close: "\n</details>\n".into(),
             items,
         });
     }
@@ -177,8 +178,8 @@ pub fn render_with_limit(plan: &Plan, limit: usize) -> String {
                     kind.heading(),
                     items.len()
                 ),
-                open: "```diff\n",
-                close: "```\n\n</details>\n",
+                open: "```diff\n".into(),
+                close: "```\n\n</details>\n".into(),
                 items,
             });
         }
@@ -199,12 +200,39 @@ pub fn render_with_limit(plan: &Plan, limit: usize) -> String {
                 "\n<details><summary>Warnings and objects left alone ({})</summary>\n\n",
                 tail_items.len()
             ),
-            open: "",
-            close: "\n</details>\n",
+            open: "".into(),
+            close: "\n</details>\n".into(),
             items: tail_items,
         });
     }
+    if let Some(d) = diff {
+        sections.push(diff_section(d));
+    }
     assemble(head, sections, limit)
+}
+
+/// The `--diff` output inside `<details>`, fenced so that no line of it
+/// (names come from the API) can close the block early.
+fn diff_section(diff: &str) -> Section {
+    let items: Vec<String> = if diff.is_empty() {
+        vec!["(no differences)\n".into()]
+    } else {
+        diff.lines().map(|l| format!("{l}\n")).collect()
+    };
+    let longest = items
+        .iter()
+        .flat_map(|l| l.split(|c| c != '`'))
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    let fence = "`".repeat(longest.max(2) + 1);
+    Section {
+        title: "\n<details><summary>Diff of the live and the desired workspace</summary>\n\n"
+            .into(),
+        open: format!("{fence}diff\n"),
+        close: format!("{fence}\n\n</details>\n"),
+        items,
+    }
 }
 
 /// Adds sections in order while they fit; a section that does not fit is
@@ -220,7 +248,7 @@ fn assemble(head: String, sections: Vec<Section>, limit: usize) -> String {
             continue;
         }
         out.push_str(&s.title);
-        out.push_str(s.open);
+        out.push_str(&s.open);
         let mut shown = 0;
         for item in &s.items {
             if out.chars().count() + item.chars().count() + s.close.chars().count() + NOTE_ROOM * 2
@@ -235,7 +263,7 @@ fn assemble(head: String, sections: Vec<Section>, limit: usize) -> String {
             let _ = writeln!(out, "… {} more not shown", s.items.len() - shown);
             left_out += s.items.len() - shown;
         }
-        out.push_str(s.close);
+        out.push_str(&s.close);
     }
     if left_out > 0 {
         let _ = writeln!(

@@ -268,7 +268,7 @@ mod tests {
         assert!(!plain.contains('\x1b'));
         assert!(plain.contains("Plan: 1 to create, 0 to update, 0 to replace, 0 to delete."));
         assert!(
-            !crate::settings::color_wanted(false),
+            !crate::output::color_wanted(crate::cli::ColorChoice::Auto, false),
             "never colour off a terminal"
         );
     }

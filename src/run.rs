@@ -1,79 +1,80 @@
-//! The commands: load, connect, read, plan, render, apply. Returns the
-//! process exit code so tests can drive it.
+//! From the command line to an exit status: parse (a usage error is exit 1,
+//! never a code with a meaning of its own), settings before work, then the
+//! command. `main` only calls `run`, so tests can drive it too.
 
-use crate::apply_command::{ApplyOptions, apply, apply_saved};
-use crate::cli::{Cli, Command, PlanFormat, ValidateFormat};
-use crate::client::Client;
-use crate::config::Config;
-use crate::config_loader::{self, LoadError};
-use crate::diagnostic::FileErrors;
-use crate::live::{self, Live};
-use crate::plan::Plan;
-use crate::planner::{self, Context};
-use crate::sandbox::{Faults, Sandbox, demo, state::SandboxState};
-use crate::saved_plan::SavedPlan;
-use crate::settings::{Settings, Target, color_wanted};
-use crate::{
-    diff_view, export, multi, progress, render_json, render_markdown, render_text, workspace_files,
-};
-use anyhow::{Context as _, anyhow, bail};
-use secrecy::SecretString;
-use std::io::{IsTerminal, Write};
-use std::path::Path;
+use crate::cli::{Cli, Command, Global, LogFormat};
+use crate::commands::{self, apply::ApplyOptions, plan::PlanArgs};
+use crate::connection::Connection;
+use crate::output::{ExitStatus, Printer, color_wanted};
+use crate::sandbox::Faults;
+use crate::settings::Settings;
+use anyhow::{Context as _, bail};
+use clap::Parser as _;
+use std::ffi::OsString;
 
-pub const EXIT_OK: i32 = 0;
-pub const EXIT_ERROR: i32 = 1;
-pub const EXIT_CHANGES: i32 = 2;
-/// Stopped by Ctrl-C (128 + SIGINT, as shells report it).
-pub const EXIT_INTERRUPTED: i32 = 130;
-
-/// Writes to stdout; a closed pipe (`plan | head`) is not an error.
-pub fn out(text: &str) {
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush());
+pub fn run<I, T>(args: I) -> ExitStatus
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => return usage(&e),
+    };
+    init_logs(&cli.global);
+    let printer = Printer::new(cli.global.color, cli.global.quiet);
+    let settings = Settings::from_args(&cli.global);
+    command(cli, &settings, &printer).unwrap_or_else(|e| {
+        printer.error(&format!("error: {e:#}"));
+        ExitStatus::Error
+    })
 }
 
-/// A note or warning on stderr; `-q` silences it (errors are never silenced).
-pub(crate) fn note(text: &str) {
-    if !crate::settings::quiet() {
-        err(text);
+/// `--help` and `--version` go to stdout and succeed; a mistyped command
+/// line is an error (exit 1), so a typo in CI never reads as "changes".
+fn usage(e: &clap::Error) -> ExitStatus {
+    let _ = e.print();
+    if e.use_stderr() {
+        ExitStatus::Error
+    } else {
+        ExitStatus::Success
     }
 }
 
-pub(crate) fn err(text: &str) {
-    let mut stderr = std::io::stderr().lock();
-    let _ = writeln!(stderr, "{text}");
+fn init_logs(g: &Global) {
+    let level = match (g.quiet, g.verbose) {
+        (true, _) => "error",
+        (_, 0) => "warn",
+        (_, 1) => "info",
+        (_, 2) => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let ansi = color_wanted(
+        g.color,
+        std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    );
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // `try_init`: a second run in one process keeps the first subscriber.
+    let _ = match g.log_format {
+        LogFormat::Text => logs.with_ansi(ansi).try_init(),
+        LogFormat::Json => logs.json().with_ansi(false).try_init(),
+    };
 }
 
-pub fn run(cli: Cli) -> i32 {
-    let settings = Settings::from_args(&cli.global);
-    let result = match cli.command {
+fn command(cli: Cli, settings: &Settings, p: &Printer) -> anyhow::Result<ExitStatus> {
+    match cli.command {
         Command::Validate {
             files,
             format,
             strict,
-        } => Ok(validate(&files, format, strict)),
-        Command::Completions { shell } => {
-            let mut buf = Vec::new();
-            clap_complete::generate(
-                shell,
-                &mut <Cli as clap::CommandFactory>::command(),
-                "instantly-rbac",
-                &mut buf,
-            );
-            out(&String::from_utf8_lossy(&buf));
-            Ok(EXIT_OK)
-        }
-        Command::Schema => {
-            out(&crate::config::json_schema());
-            Ok(EXIT_OK)
-        }
-        Command::Manpage => {
-            out(&man_page());
-            Ok(EXIT_OK)
-        }
+        } => Ok(commands::validate::run(&files, format, strict, p)),
+        Command::Completions { shell } => Ok(commands::generate::completions(shell, p)),
+        Command::Schema => Ok(commands::generate::schema(p)),
+        Command::Manpage => Ok(commands::generate::manpage(p)),
         Command::Sandbox {
             state,
             port,
@@ -88,279 +89,43 @@ pub fn run(cli: Cli) -> i32 {
                 rate_limit: cli.global.rate_limit,
                 ..Faults::default()
             };
-            runtime().and_then(|rt| rt.block_on(serve(&state, port, faults)))
+            runtime()?.block_on(commands::sandbox::run(&state, port, faults, p))
         }
-        command => runtime().and_then(|rt| rt.block_on(online(command, &settings))),
-    };
-    result.unwrap_or_else(|e| {
-        err(&format!("error: {e:#}"));
-        EXIT_ERROR
-    })
-}
-
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
-}
-
-/// Checks files offline: errors, then lints (warnings; errors too with `--strict`).
-fn validate(files: &[std::path::PathBuf], format: ValidateFormat, strict: bool) -> i32 {
-    let mut code = EXIT_OK;
-    let mut reports = Vec::new();
-    for f in files {
-        let path = f.display().to_string();
-        let (diagnostics, source) = match config_loader::load(f) {
-            Ok(config) => (
-                crate::lints::lint(&config),
-                std::fs::read_to_string(f).unwrap_or_default(),
-            ),
-            Err(LoadError::Invalid(e)) => (e.errors, e.source),
-            Err(e) => {
-                code = EXIT_ERROR;
-                err(&format!("error: {e}"));
-                continue;
-            }
-        };
-        let errors = diagnostics.iter().filter(|d| !d.warning).count();
-        let warnings = diagnostics.len() - errors;
-        if errors > 0 || (strict && warnings > 0) {
-            code = EXIT_ERROR;
-        }
-        let fe = FileErrors {
-            path: path.clone(),
-            source,
-            errors: diagnostics,
-        };
-        match format {
-            ValidateFormat::Json => reports.push(fe.to_json()),
-            ValidateFormat::Github => {
-                if !fe.errors.is_empty() {
-                    out(&format!("{}\n", fe.render_github()));
-                }
-            }
-            ValidateFormat::Text => {
-                let silenced = crate::settings::quiet() && errors == 0;
-                if !fe.errors.is_empty() && !silenced {
-                    err(&fe.render(color_wanted(std::io::stderr().is_terminal())));
-                }
-                if errors == 0 {
-                    let note = match warnings {
-                        0 => String::new(),
-                        1 => " (1 warning)".into(),
-                        n => format!(" ({n} warnings)"),
-                    };
-                    out(&format!("{path}: valid{note}\n"));
-                }
-            }
-        }
-    }
-    if format == ValidateFormat::Json {
-        out(&(serde_json::to_string_pretty(&reports).expect("reports serialize") + "\n"));
-    }
-    code
-}
-
-/// A client for the target, and the in-process sandbox behind it, if any.
-async fn connect(settings: &Settings) -> anyhow::Result<(Client, Option<Sandbox>)> {
-    match &settings.target {
-        Target::Api { url, key } => {
-            let key = key.clone().unwrap_or_else(|| SecretString::from(""));
-            Ok((
-                Client::with_options(url, key, settings.client.clone())?,
-                None,
-            ))
-        }
-        Target::Sandbox { state, key } => {
-            let seed = match state {
-                Some(path) => load_or_seed(path)?,
-                None => demo::demo_state(),
-            };
-            let key = match key {
-                Some(k) => k.clone(),
-                None => SecretString::from(
-                    seed.operator_key()
-                        .ok_or_else(|| anyhow!("the sandbox state has no `all:all` key to authenticate with; pass --api-key"))?
-                        .to_owned(),
-                ),
-            };
-            let sandbox = Sandbox::start(seed, state.clone(), 0)
-                .await
-                .context("cannot start the sandbox")?;
-            tracing::info!(url = %sandbox.url, "sandbox started");
-            Ok((
-                Client::with_options(&sandbox.url, key, settings.client.clone())?,
-                Some(sandbox),
-            ))
-        }
+        online => runtime()?.block_on(async {
+            let conn = Connection::open(settings, p).await?;
+            let status = online_command(online, &conn, settings, p).await;
+            conn.close().await;
+            status
+        }),
     }
 }
 
-fn load_or_seed(path: &Path) -> anyhow::Result<SandboxState> {
-    if path.exists() {
-        return Ok(SandboxState::load(path)?);
-    }
-    let state = demo::demo_state();
-    state.save(path)?;
-    note(&format!(
-        "note: created sandbox state {} from the demo workspace",
-        path.display()
-    ));
-    Ok(state)
-}
-
-pub fn load_config(path: &Path) -> anyhow::Result<Result<Config, FileErrors>> {
-    match config_loader::load(path) {
-        Ok(c) => Ok(Ok(c)),
-        Err(LoadError::Invalid(e)) => Ok(Err(e)),
-        Err(e) => Err(e.into()),
-    }
-}
-
-pub(crate) fn report_file_errors(e: &FileErrors) -> i32 {
-    err(&e.render(color_wanted(std::io::stderr().is_terminal())));
-    EXIT_ERROR
-}
-
-/// Reads the live workspace and plans; `Err(code)` when the file is at
-/// fault (the errors are printed).
-pub(crate) async fn read_and_plan(
-    path: &Path,
-    config: &Config,
-    client: &Client,
-) -> anyhow::Result<Result<(Live, Plan), i32>> {
-    Ok(plan_workspace(path, config, client)
-        .await?
-        .map_err(|fe| report_file_errors(&fe)))
-}
-
-/// Checks the workspace guard, reads what the plan needs, and plans;
-/// `Err(errors)` when the file is at fault.
-pub async fn plan_workspace(
-    path: &Path,
-    config: &Config,
-    client: &Client,
-) -> anyhow::Result<Result<(Live, Plan), FileErrors>> {
-    let current: crate::api_types::Workspace = client.get("/workspaces/current", &[]).await?;
-    if let Some(guard) = config
-        .workspace
-        .as_ref()
-        .filter(|g| g.id.value != current.id)
-    {
-        bail!(
-            "{}:{}: the file is for workspace {}, but the API key reaches workspace {} ({}); nothing was changed",
-            path.display(),
-            guard.id.loc.line,
-            guard.id.value,
-            current.id,
-            current.name
-        );
-    }
-    let live = live::read_for_plan(client, current, config).await?;
-    let ctx = Context {
-        auth_key_mask: Some(client.key_mask()),
-        now: Some(crate::timestamp::now()),
-    };
-    match planner::plan(config, &live, &ctx) {
-        Ok(plan) => Ok(Ok((live, plan))),
-        Err(errors) => Ok(Err(FileErrors {
-            path: path.display().to_string(),
-            source: std::fs::read_to_string(path).unwrap_or_default(),
-            errors,
-        })),
-    }
-}
-
-async fn online(command: Command, settings: &Settings) -> anyhow::Result<i32> {
-    let (client, sandbox) = connect(settings).await?;
-    let code = match command {
+/// The commands that talk to a workspace.
+async fn online_command(
+    command: Command,
+    conn: &Connection,
+    settings: &Settings,
+    p: &Printer,
+) -> anyhow::Result<ExitStatus> {
+    let client = &conn.client;
+    match command {
         Command::Plan {
             files,
             shard,
             format,
             diff,
             detailed_exitcode,
-            out: plan_out,
+            out,
         } => {
-            let (files, many) =
-                workspace_files::expand(&files).context("cannot read the files given with -f")?;
-            let files = workspace_files::shard(files, shard);
-            if many || shard.is_some() {
-                if plan_out.is_some() || diff {
-                    bail!("--out and --diff plan one workspace: give a single -f FILE");
-                }
-                let progress = progress::Progress::bar(
-                    progress::wanted(format == PlanFormat::Text),
-                    files.len(),
-                    "workspaces planned",
-                );
-                let (text, code) =
-                    multi::plan_many(&files, &client, format, settings.color, &progress).await?;
-                progress.finish();
-                out(&text);
-                return Ok(match code {
-                    EXIT_CHANGES if !detailed_exitcode => EXIT_OK,
-                    c => c,
-                });
-            }
-            let file = files
-                .into_iter()
-                .next()
-                .context("no desired-state file given")?;
-            let config = match load_config(&file)? {
-                Ok(c) => c,
-                Err(e) => return Ok(report_file_errors(&e)),
+            let args = PlanArgs {
+                files,
+                shard,
+                format,
+                diff,
+                detailed_exitcode,
+                out,
             };
-            let progress = progress::Progress::requests(
-                progress::wanted(format == PlanFormat::Text),
-                &client,
-                "reading the workspace",
-            );
-            let planned = read_and_plan(&file, &config, &client).await;
-            progress.finish();
-            let (live, plan) = match planned? {
-                Ok(x) => x,
-                Err(code) => return Ok(code),
-            };
-            match format {
-                PlanFormat::Text => out(&render_text::render(
-                    &plan,
-                    &render_text::Paint {
-                        color: settings.color,
-                    },
-                )),
-                PlanFormat::Json => out(&format!("{}\n", render_json::render(&plan))),
-                PlanFormat::Markdown => out(&render_markdown::render(&plan)),
-            }
-            if let Some(path) = plan_out {
-                let bytes = std::fs::read(&file)
-                    .with_context(|| format!("cannot read {}", file.display()))?;
-                let saved = SavedPlan::new(&plan, &live, &file.display().to_string(), &bytes);
-                std::fs::write(&path, saved.to_json())
-                    .with_context(|| format!("cannot write {}", path.display()))?;
-                note(&format!(
-                    "Saved the plan to {0}; apply exactly it with `instantly-rbac apply {0}`.",
-                    path.display()
-                ));
-            }
-            if diff {
-                let d = diff_view::render(&config, &live, &plan);
-                out(&format!(
-                    "\n{}",
-                    if d.is_empty() {
-                        "(no differences)\n".into()
-                    } else {
-                        d
-                    }
-                ));
-            }
-            if detailed_exitcode && !plan.is_empty() {
-                EXIT_CHANGES
-            } else {
-                EXIT_OK
-            }
+            commands::plan::run(args, client, settings, p).await
         }
         Command::Apply {
             plan,
@@ -387,87 +152,25 @@ async fn online(command: Command, settings: &Settings) -> anyhow::Result<i32> {
             };
             match (plan, file) {
                 (Some(plan), file) => {
-                    apply_saved(&plan, file.as_deref(), &opts, &client, settings).await?
+                    commands::apply::saved(&plan, file.as_deref(), &opts, client, p).await
                 }
-                (None, Some(file)) => apply(&file, &opts, &client, settings).await?,
+                (None, Some(file)) => commands::apply::fresh(&file, &opts, client, p).await,
                 (None, None) => bail!("apply needs a saved PLAN or -f FILE"),
             }
         }
-        Command::Export { output } => {
-            // A file names accounts by the email the mappings already carry:
-            // the account list itself is not needed.
-            let current: crate::api_types::Workspace =
-                client.get("/workspaces/current", &[]).await?;
-            let needs = live::Needs {
-                accounts: false,
-                ..live::Needs::all(true)
-            };
-            let live = live::read_lists(&client, current, needs).await?;
-            let (config, warnings) = export::to_config(&live);
-            for w in warnings {
-                note(&format!("warning: {w}"));
-            }
-            let text = export::to_yaml(&config, &live.workspace.name);
-            match output {
-                Some(path) => {
-                    std::fs::write(&path, text)
-                        .with_context(|| format!("cannot write {}", path.display()))?;
-                    note(&format!("wrote {}", path.display()));
-                }
-                None => out(&text),
-            }
-            EXIT_OK
-        }
+        Command::Export { output } => commands::export::run(output.as_deref(), client, p).await,
         Command::Validate { .. }
         | Command::Sandbox { .. }
         | Command::Completions { .. }
         | Command::Schema
-        | Command::Manpage => {
-            unreachable!("handled before connecting")
-        }
-    };
-    if let Some(s) = sandbox {
-        s.stop().await;
+        | Command::Manpage => unreachable!("offline commands never connect"),
     }
-    if let Target::Sandbox { state: None, .. } = settings.target {
-        tracing::info!(
-            "the demo sandbox is discarded on exit; pass --sandbox=FILE to keep its state"
-        );
-    }
-    Ok(code)
 }
 
-async fn serve(state: &Path, port: u16, faults: Faults) -> anyhow::Result<i32> {
-    let seed = load_or_seed(state)?;
-    let sandbox = Sandbox::start(seed, Some(state.to_owned()), port)
-        .await
-        .with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
-    if faults.fault_rate > 0.0 {
-        note(&format!(
-            "injecting faults into {:.0}% of requests (seed {})",
-            faults.fault_rate * 100.0,
-            faults.seed
-        ));
-    }
-    sandbox.set_faults(faults);
-    out(&format!("{}\n", sandbox.url));
-    note(&format!(
-        "sandbox serving {} on {} (Ctrl-C stops it); authenticate with a key stored in the state file",
-        state.display(),
-        sandbox.url
-    ));
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = sandbox.wait() => {}
-    }
-    Ok(EXIT_OK)
-}
-
-/// The man page, generated from the command-line definition.
-pub fn man_page() -> String {
-    let mut buf = Vec::new();
-    clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
-        .render(&mut buf)
-        .expect("rendering to memory cannot fail");
-    String::from_utf8_lossy(&buf).into_owned()
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }

@@ -1,11 +1,10 @@
 //! Command-line arguments and environment, turned once into what the
 //! commands need.
 
-use crate::cli::{ColorChoice, Global};
+use crate::cli::Global;
 use crate::client::ClientOptions;
 use crate::rate_limiter::DEFAULT_PER_SECOND;
 use secrecy::SecretString;
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -27,8 +26,6 @@ pub enum Target {
 pub struct Settings {
     pub target: Target,
     pub client: ClientOptions,
-    /// Colour on stdout: only on a terminal, never with NO_COLOR.
-    pub color: bool,
 }
 
 impl Settings {
@@ -61,31 +58,22 @@ impl Settings {
                 parallelism: g.parallelism.max(1),
                 ..ClientOptions::default()
             },
-            color: color_wanted(std::io::stdout().is_terminal()),
         }
     }
 }
 
-static COLOR: std::sync::OnceLock<ColorChoice> = std::sync::OnceLock::new();
-static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Records `--color` and `-q` once, before any output.
-pub fn set_output(color: ColorChoice, quiet: bool) {
-    let _ = COLOR.set(color);
-    QUIET.store(quiet, std::sync::atomic::Ordering::SeqCst);
-}
-
-/// `-q`: only errors on stderr.
-pub fn quiet() -> bool {
-    QUIET.load(std::sync::atomic::Ordering::SeqCst)
-}
-
-/// Whether to colour a stream that is (or is not) a terminal: `--color`,
-/// else only on a terminal and never with NO_COLOR.
-pub fn color_wanted(terminal: bool) -> bool {
-    match COLOR.get().copied().unwrap_or(ColorChoice::Auto) {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+impl Target {
+    /// The global options that reach this target again, for commands the
+    /// tool suggests (`apply PLAN`): copied as printed, they must not go
+    /// to another workspace. Never the API key.
+    pub fn flags(&self) -> Vec<String> {
+        match self {
+            Target::Sandbox { state: None, .. } => vec!["--sandbox".into()],
+            Target::Sandbox { state: Some(p), .. } => {
+                vec![format!("--sandbox={}", p.display())]
+            }
+            Target::Api { url, .. } if url == crate::client::DEFAULT_API_URL => Vec::new(),
+            Target::Api { url, .. } => vec!["--api-url".into(), url.clone()],
+        }
     }
 }

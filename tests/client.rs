@@ -183,19 +183,25 @@ fn reading_the_demo_workspace_takes_one_request_per_list() {
     let before = server.sandbox.requests();
     let live = server
         .rt
-        .block_on(instantly_rbac::live::read(&c, true))
+        .block_on(instantly_rbac::pipeline::read_for_export(&c))
         .unwrap();
-    // workspace + members, keys, tags + mappings, campaigns, accounts: each fits one page.
-    assert_eq!(server.sandbox.requests() - before, 7);
+    // workspace + members, keys, tags + mappings, campaigns: each fits one page.
+    assert_eq!(server.sandbox.requests() - before, 6);
     assert_eq!(live.members.len(), 7);
+    let dir = tempfile::tempdir().unwrap();
+    let file = crate::support::write(
+        dir.path(),
+        "w.yaml",
+        "version: 1\npolicy:\n  tags: additive\nmembers:\n  - email: owner@acme.com\n    role: owner\n",
+    );
     let before = server.sandbox.requests();
     server
         .rt
-        .block_on(instantly_rbac::live::read(&c, false))
+        .block_on(instantly_rbac::pipeline::plan_path(&c, &file))
         .unwrap();
     assert_eq!(
         server.sandbox.requests() - before,
         4,
-        "no assignment reads when none are needed"
+        "a file without tags reads no assignments"
     );
 }

@@ -562,8 +562,8 @@ fn flags_that_do_not_fit_together_are_refused() {
     );
     let o = run(d.path(), &["apply", "p.json", "--auto-approve"], &[]);
     assert_eq!(
-        o.code, 2,
-        "a saved plan was reviewed: --auto-approve does not apply to it"
+        o.code, 1,
+        "a saved plan was reviewed: --auto-approve does not apply to it (a usage error)"
     );
     assert!(o.stderr.contains("cannot be used with"), "{}", o.stderr);
     let o = run(
@@ -580,12 +580,12 @@ fn flags_that_do_not_fit_together_are_refused() {
         ],
         &[],
     );
-    assert_eq!(o.code, 2);
+    assert_eq!(o.code, 1, "a usage error");
     let o = run(
         d.path(),
         &["sandbox", "--state", "s.json", "--fault-rate", "1.5"],
         &[],
     );
-    assert_eq!(o.code, 2);
+    assert_eq!(o.code, 1, "a usage error");
     assert!(o.stderr.contains("a share from 0 to 1"), "{}", o.stderr);
 }

@@ -31,7 +31,7 @@ fn empty_plan() {
     let live = demo_state().as_live();
     let (config, _) = instantly_rbac::export::to_config(&live);
     let p = plan(&config, &live, &Context::default()).unwrap();
-    insta::assert_snapshot!("empty_markdown", render_markdown::render(&p));
+    insta::assert_snapshot!("empty_markdown", render_markdown::render(&p, None));
     insta::assert_snapshot!("empty_text", text(&p));
 }
 
@@ -39,7 +39,7 @@ fn empty_plan() {
 fn small_plan_markdown() {
     let example = std::fs::read_to_string(crate::support::example()).unwrap();
     let p = plan_of(&example, &demo_state().as_live());
-    insta::assert_snapshot!(render_markdown::render(&p));
+    insta::assert_snapshot!(render_markdown::render(&p, None));
 }
 
 const ESCALATIONS: &str = "version: 1
@@ -64,9 +64,9 @@ policy: {tags: additive}
 fn escalation_heavy_plan() {
     let p = plan_of(ESCALATIONS, &demo_state().as_live());
     insta::assert_snapshot!("escalations_text", text(&p));
-    insta::assert_snapshot!("escalations_markdown", render_markdown::render(&p));
+    insta::assert_snapshot!("escalations_markdown", render_markdown::render(&p, None));
     let json: serde_json::Value =
-        serde_json::from_str(&instantly_rbac::render_json::render(&p)).unwrap();
+        serde_json::from_str(&instantly_rbac::render_json::render(&p, None)).unwrap();
     let risk = |addr: &str| {
         json["actions"]
             .as_array()
@@ -109,7 +109,7 @@ fn a_large_plan_is_cut_below_githubs_limit_but_keeps_headline_and_risks() {
     let (live, yaml) = large(3000);
     let p = plan_of(&yaml, &live);
     assert_eq!(p.actions.len(), 3003);
-    let md = render_markdown::render(&p);
+    let md = render_markdown::render(&p, None);
     assert!(
         md.chars().count() <= GITHUB_LIMIT,
         "{} chars",
@@ -128,7 +128,8 @@ fn a_large_plan_is_cut_below_githubs_limit_but_keeps_headline_and_risks() {
     let (live, yaml) = large(40);
     insta::assert_snapshot!(render_markdown::render_with_limit(
         &plan_of(&yaml, &live),
-        4000
+        4000,
+        None
     ));
 }
 
@@ -145,7 +146,7 @@ fn the_size_cap_holds_even_when_everything_is_risky() {
         "version: 1\npolicy: {api_keys: additive, tags: additive}\n",
         &state.as_live(),
     );
-    let md = render_markdown::render(&p);
+    let md = render_markdown::render(&p, None);
     assert!(
         md.chars().count() <= GITHUB_LIMIT,
         "{} chars",

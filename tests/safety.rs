@@ -241,7 +241,7 @@ fn apply_refuses_blocked_plans_until_acknowledged_exactly() {
         o.stderr
     );
     let o = apply(&["--ack-deletes", "members=16"]);
-    assert_eq!(o.code, 2, "clap rejects an unknown kind: {}", o.stderr);
+    assert_eq!(o.code, 1, "clap rejects an unknown kind: {}", o.stderr);
     assert_eq!(server.sandbox.state(), state, "nothing was written");
     let o = apply(&["--ack-deletes", "member=16"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
@@ -441,7 +441,7 @@ fn ctrl_c_finishes_the_action_in_flight_and_a_rerun_converges() {
     assert!(stdout.contains("Not attempted:\n  · "), "{stdout}");
     assert!(
         String::from_utf8_lossy(&out.stderr)
-            .contains("Interrupted: finishing the request in flight")
+            .contains("Interrupted: finishing the requests in flight")
     );
 
     server.sandbox.set_faults(Faults::default());

@@ -1,91 +1,40 @@
-//! Many workspaces in one run: every file planned concurrently, each through
-//! a client of its own (an agency key reaches its sub-workspaces with
-//! `x-as-workspace`, and each workspace has its own rate limiter, as limits
-//! are per workspace), then one aggregated summary in every format. The exit
-//! code is the worst of all: an error, else changes, else in sync.
+//! The report of a plan over many workspaces: each workspace's plan or
+//! error, then one aggregated summary, in every format. The exit status is
+//! the worst of all: an error, else changes, else in sync.
 
 use crate::api_types::Workspace;
 use crate::cli::PlanFormat;
-use crate::client::Client;
+use crate::output::ExitStatus;
+use crate::pipeline::PlanError;
 use crate::plan::{Plan, Summary};
-use crate::progress::Progress;
 use crate::render_markdown::GITHUB_LIMIT;
-use crate::run::{EXIT_CHANGES, EXIT_ERROR, EXIT_OK, load_config, plan_workspace};
 use crate::{access_impact, render_markdown, render_text};
 use serde::Serialize;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
 
+/// One workspace of the run.
 pub struct Outcome {
     pub file: String,
-    pub result: Result<Plan, String>,
+    pub result: Result<Plan, PlanError>,
 }
 
-pub async fn plan_many(
-    files: &[PathBuf],
-    agency: &Client,
-    format: PlanFormat,
-    color: bool,
-    progress: &Progress,
-) -> anyhow::Result<(String, i32)> {
-    let home: Workspace = agency.get("/workspaces/current", &[]).await?;
-    // A task per workspace, so that parsing and planning use every core.
-    let jobs = files.iter().map(|f| {
-        let (f, agency, home) = (f.clone(), agency.clone(), home.id.clone());
-        tokio::spawn(async move { plan_one(&f, &agency, &home).await })
-    });
-    let mut outcomes = Vec::new();
-    for job in jobs.collect::<Vec<_>>() {
-        outcomes.push(job.await.unwrap_or_else(|e| Outcome {
-            file: String::new(),
-            result: Err(format!("planning stopped unexpectedly: {e}")),
-        }));
-        progress.inc();
+pub fn render(outcomes: &[Outcome], home: &Workspace, format: PlanFormat, color: bool) -> String {
+    match format {
+        PlanFormat::Text => text(outcomes, color),
+        PlanFormat::Json => json(outcomes),
+        PlanFormat::Markdown => markdown(outcomes, home),
     }
-    let code = if outcomes.iter().any(|o| o.result.is_err()) {
-        EXIT_ERROR
-    } else if outcomes
+}
+
+pub fn status(outcomes: &[Outcome]) -> ExitStatus {
+    outcomes
         .iter()
-        .any(|o| o.result.as_ref().is_ok_and(|p| !p.is_empty()))
-    {
-        EXIT_CHANGES
-    } else {
-        EXIT_OK
-    };
-    let text = match format {
-        PlanFormat::Text => text(&outcomes, color),
-        PlanFormat::Json => json(&outcomes),
-        PlanFormat::Markdown => markdown(&outcomes, &home),
-    };
-    Ok((text, code))
-}
-
-async fn plan_one(path: &Path, agency: &Client, home_id: &str) -> Outcome {
-    let file = path.display().to_string();
-    let result = async {
-        let config = match load_config(path) {
-            Ok(Ok(c)) => c,
-            Ok(Err(errors)) => return Err(errors.render(false)),
-            Err(e) => return Err(format!("{e:#}")),
-        };
-        let Some(guard) = &config.workspace else {
-            return Err(format!(
-                "{file}: `workspace.id` is required when planning several workspaces: the file must say which workspace it is for"
-            ));
-        };
-        let client = if guard.id.value == home_id {
-            agency.clone()
-        } else {
-            agency.for_sub_workspace(&guard.id.value)
-        };
-        match plan_workspace(path, &config, &client).await {
-            Ok(Ok((_, plan))) => Ok(plan),
-            Ok(Err(errors)) => Err(errors.render(false)),
-            Err(e) => Err(format!("{e:#}")),
-        }
-    }
-    .await;
-    Outcome { file, result }
+        .map(|o| match &o.result {
+            Err(_) => ExitStatus::Error,
+            Ok(p) if !p.is_empty() => ExitStatus::Changes,
+            Ok(_) => ExitStatus::Success,
+        })
+        .fold(ExitStatus::Success, ExitStatus::worst)
 }
 
 fn total(outcomes: &[Outcome]) -> Summary {
@@ -142,7 +91,10 @@ fn text(outcomes: &[Outcome], color: bool) -> String {
                 p.workspace.id,
                 p.summary().line()
             ),
-            Err(e) => format!("error: {}", e.lines().next().unwrap_or_default()),
+            Err(e) => format!(
+                "error: {}",
+                e.to_string().lines().next().unwrap_or_default()
+            ),
         };
         let _ = writeln!(out, "  {}  {line}", o.file);
     }
@@ -168,7 +120,7 @@ struct JsonWorkspace<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     warnings: Option<&'a [String]>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<&'a str>,
+    error: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -205,7 +157,7 @@ fn json(outcomes: &[Outcome]) -> String {
                 access_impact: None,
                 unmanaged: None,
                 warnings: None,
-                error: Some(e),
+                error: Some(e.to_string()),
             },
         })
         .collect();
@@ -257,11 +209,15 @@ fn markdown(outcomes: &[Outcome], home: &Workspace) -> String {
         match &o.result {
             Ok(p) if !p.is_empty() => {
                 out.push('\n');
-                out.push_str(&render_markdown::render_with_limit(p, budget));
+                out.push_str(&render_markdown::render_with_limit(p, budget, None));
             }
             Ok(_) => {}
             Err(e) => {
-                let e: String = e.chars().take(budget.saturating_sub(100)).collect();
+                let e: String = e
+                    .to_string()
+                    .chars()
+                    .take(budget.saturating_sub(100))
+                    .collect();
                 let _ = writeln!(
                     out,
                     "\n<details><summary>❌ {}</summary>\n\n```\n{e}\n```\n</details>",

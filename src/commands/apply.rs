@@ -1,51 +1,47 @@
-//! The `apply` command: a fresh plan (asked for `yes`) or a saved plan
-//! (checked against the live workspace first), every limit checked before
-//! the first write, then the applier, a report, and the exit code.
+//! `apply`: a fresh plan (asked for `yes`) or a saved plan (checked
+//! against the live workspace first), every limit checked before the first
+//! write, then the applier, a report, and the exit status.
 
 use crate::applier::{self, ApplyReport};
 use crate::client::Client;
+use crate::output::{ExitStatus, Printer};
+use crate::pipeline;
 use crate::plan::{Kind, Op, Plan};
-use crate::run::{
-    EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, err, load_config, note, out, read_and_plan,
-    report_file_errors,
-};
 use crate::saved_plan::{self, SavedPlan, SavedPlanError};
 use crate::secret_sink::{SecretSink, SecretsCmd};
 use crate::secrets_out::SecretsOut;
-use crate::settings::Settings;
 use crate::{live, progress, render_text, safety};
 use anyhow::{Context as _, bail};
 use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 
-pub(crate) async fn apply(
+/// Plans `file` and applies the plan.
+pub async fn fresh(
     file: &Path,
     opts: &ApplyOptions,
     client: &Client,
-    settings: &Settings,
-) -> anyhow::Result<i32> {
-    let config = match load_config(file)? {
-        Ok(c) => c,
-        Err(e) => return Ok(report_file_errors(&e)),
-    };
-    let (_, plan) = match read_and_plan(file, &config, client).await? {
-        Ok(x) => x,
-        Err(code) => return Ok(code),
-    };
-    execute(&plan, opts, client, settings).await
+    p: &Printer,
+) -> anyhow::Result<ExitStatus> {
+    match pipeline::plan_path(client, file).await {
+        Ok(planned) => execute(&planned.plan, opts, client, p).await,
+        Err(e) => {
+            p.error(&e.render(p.err_color()));
+            Ok(ExitStatus::Error)
+        }
+    }
 }
 
 /// Applies a saved plan exactly, after checking that nothing it touches
 /// changed since it was made.
-pub(crate) async fn apply_saved(
+pub async fn saved(
     path: &Path,
     file: Option<&Path>,
     opts: &ApplyOptions,
     client: &Client,
-    settings: &Settings,
-) -> anyhow::Result<i32> {
+    p: &Printer,
+) -> anyhow::Result<ExitStatus> {
     let shown = path.display().to_string();
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read the plan {shown}"))?;
@@ -72,14 +68,14 @@ pub(crate) async fn apply_saved(
     let live = live::read_lists(client, current, saved.needs()).await?;
     let changed = saved.changed(&live);
     if !changed.is_empty() {
-        err(&render_text::render_changed(&changed));
-        return Ok(EXIT_ERROR);
+        p.error(&render_text::render_changed(&changed));
+        return Ok(ExitStatus::Error);
     }
-    execute(&saved.plan, opts, client, settings).await
+    execute(&saved.plan, opts, client, p).await
 }
 
 /// How `apply` may proceed, from its flags.
-pub(crate) struct ApplyOptions {
+pub struct ApplyOptions {
     pub ask: bool,
     pub secrets_out: Option<PathBuf>,
     pub secrets_append: bool,
@@ -112,7 +108,7 @@ impl ApplyOptions {
         None
     }
 
-    fn sink(&self) -> anyhow::Result<Option<SecretSink>> {
+    fn sink(&self, _p: &Printer) -> anyhow::Result<Option<SecretSink>> {
         if let Some(cmd) = &self.secrets_cmd {
             return Ok(Some(SecretSink::Command(SecretsCmd {
                 command: cmd.clone(),
@@ -132,54 +128,87 @@ impl ApplyOptions {
     }
 }
 
+/// What stopped an apply early, as the signal watcher records it.
+const RUNNING: u8 = 0;
+const INTERRUPTED: u8 = 1;
+const TERMINATED: u8 = 2;
+
 /// Shows the plan, checks every limit, asks (when `opts.ask`), and applies
-/// it as it is. Ctrl-C lets the action in flight finish and starts no other.
+/// it as it is. Ctrl-C or SIGTERM lets the actions in flight finish (their
+/// secrets are delivered) and starts no other.
 async fn execute(
     plan: &Plan,
     opts: &ApplyOptions,
     client: &Client,
-    settings: &Settings,
-) -> anyhow::Result<i32> {
-    out(&render_text::render(
+    p: &Printer,
+) -> anyhow::Result<ExitStatus> {
+    p.out(&render_text::render(
         plan,
-        &render_text::Paint {
-            color: settings.color,
-        },
+        &render_text::Paint { color: p.color() },
     ));
     if plan.is_empty() {
-        return Ok(EXIT_OK);
+        return Ok(ExitStatus::Success);
     }
     if let Some(why) = opts.refusal(plan) {
         bail!("{why}; nothing was changed");
     }
     if opts.ask && !confirm()? {
-        err("Apply cancelled; nothing was changed.");
-        return Ok(EXIT_ERROR);
+        p.error("Apply cancelled; nothing was changed.");
+        return Ok(ExitStatus::Error);
     }
-    let mut sink = opts.sink()?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    let watcher = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            flag.store(true, Ordering::SeqCst);
-            note("Interrupted: finishing the request in flight, starting no new ones…");
-        }
-    });
-    let progress = progress::Progress::requests(progress::wanted(true), client, "applying");
+    let mut sink = opts.sink(p)?;
+    let signal = Arc::new(AtomicU8::new(RUNNING));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = tokio::spawn(watch_signals(signal.clone(), stop.clone(), p.clone()));
+    let progress = progress::Progress::requests(progress::wanted(true, p), client, "applying");
     let report = applier::apply(client, plan, sink.as_mut(), Some(stop)).await;
     progress.finish();
     watcher.abort();
-    out(&render_report(
+    p.out(&render_report(
         &report,
         sink.as_ref().map(SecretSink::describe),
     ));
     Ok(if report.interrupted {
-        EXIT_INTERRUPTED
+        match signal.load(Ordering::SeqCst) {
+            TERMINATED => ExitStatus::Terminated,
+            _ => ExitStatus::Interrupted,
+        }
     } else if report.ok() {
-        EXIT_OK
+        ExitStatus::Success
     } else {
-        EXIT_ERROR
+        ExitStatus::Error
     })
+}
+
+/// Waits for Ctrl-C or SIGTERM and asks the applier to stop starting work.
+async fn watch_signals(
+    signal: Arc<AtomicU8>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    p: Printer,
+) {
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    let which = tokio::select! {
+        r = tokio::signal::ctrl_c() => {
+            if r.is_err() {
+                std::future::pending::<()>().await;
+            }
+            INTERRUPTED
+        }
+        () = term => TERMINATED,
+    };
+    signal.store(which, Ordering::SeqCst);
+    stop.store(true, Ordering::SeqCst);
+    p.note("Interrupted: finishing the requests in flight, starting no new ones…");
 }
 
 /// Asks on the terminal; refuses to guess when nobody is there to answer.

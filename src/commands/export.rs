@@ -1,0 +1,30 @@
+//! `export`: the live workspace as a desired-state file that plans to no
+//! changes.
+
+use crate::client::Client;
+use crate::output::{ExitStatus, Printer};
+use crate::{export, pipeline};
+use anyhow::Context as _;
+use std::path::Path;
+
+pub async fn run(
+    output: Option<&Path>,
+    client: &Client,
+    p: &Printer,
+) -> anyhow::Result<ExitStatus> {
+    let live = pipeline::read_for_export(client).await?;
+    let (config, warnings) = export::to_config(&live);
+    for w in warnings {
+        p.note(&format!("warning: {w}"));
+    }
+    let text = export::to_yaml(&config, &live.workspace.name);
+    match output {
+        Some(path) => {
+            std::fs::write(path, text)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            p.note(&format!("wrote {}", path.display()));
+        }
+        None => p.out(&text),
+    }
+    Ok(ExitStatus::Success)
+}

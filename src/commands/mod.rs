@@ -1,0 +1,9 @@
+//! One file per command. A command wires the pipeline to a renderer and
+//! returns an `ExitStatus`; it writes only through the `Printer`.
+
+pub mod apply;
+pub mod export;
+pub mod generate;
+pub mod plan;
+pub mod sandbox;
+pub mod validate;

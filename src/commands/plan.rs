@@ -1,0 +1,195 @@
+//! `plan`: one workspace (with `--diff` and `--out`), or many at once.
+
+use crate::cli::PlanFormat;
+use crate::client::Client;
+use crate::output::{ExitStatus, Printer};
+use crate::pipeline::{self, PlanError, Planned};
+use crate::progress::{self, Progress};
+use crate::render_multi::{self, Outcome};
+use crate::saved_plan::SavedPlan;
+use crate::settings::Settings;
+use crate::workspace_files::{self, Shard};
+use crate::{diff_view, render_json, render_markdown, render_text};
+use anyhow::{Context as _, bail};
+use std::path::{Path, PathBuf};
+
+pub struct PlanArgs {
+    pub files: Vec<PathBuf>,
+    pub shard: Option<Shard>,
+    pub format: PlanFormat,
+    pub diff: bool,
+    pub detailed_exitcode: bool,
+    pub out: Option<PathBuf>,
+}
+
+pub async fn run(
+    args: PlanArgs,
+    client: &Client,
+    settings: &Settings,
+    p: &Printer,
+) -> anyhow::Result<ExitStatus> {
+    let (files, many) =
+        workspace_files::expand(&args.files).context("cannot read the files given with -f")?;
+    let files = workspace_files::shard(files, args.shard);
+    let status = if many || args.shard.is_some() {
+        if args.out.is_some() || args.diff {
+            bail!("--out and --diff plan one workspace: give a single -f FILE");
+        }
+        let progress = Progress::bar(
+            progress::wanted(args.format == PlanFormat::Text, p),
+            files.len(),
+            "workspaces planned",
+        );
+        let (home, outcomes) = plan_many(&files, client, &progress).await?;
+        progress.finish();
+        p.out(&render_multi::render(
+            &outcomes,
+            &home,
+            args.format,
+            p.color(),
+        ));
+        render_multi::status(&outcomes)
+    } else {
+        let file = files
+            .into_iter()
+            .next()
+            .context("no desired-state file given")?;
+        let progress = Progress::requests(
+            progress::wanted(args.format == PlanFormat::Text, p),
+            client,
+            "reading the workspace",
+        );
+        let planned = pipeline::plan_path(client, &file).await;
+        progress.finish();
+        match planned {
+            Ok(planned) => one(&planned, &args, settings, p)?,
+            Err(e) => {
+                p.error(&e.render(p.err_color()));
+                ExitStatus::Error
+            }
+        }
+    };
+    Ok(match status {
+        ExitStatus::Changes if !args.detailed_exitcode => ExitStatus::Success,
+        s => s,
+    })
+}
+
+/// Prints one workspace's plan (and diff), saves it when asked.
+fn one(
+    planned: &Planned,
+    args: &PlanArgs,
+    settings: &Settings,
+    p: &Printer,
+) -> anyhow::Result<ExitStatus> {
+    let Planned { file, live, plan } = planned;
+    let diff = args
+        .diff
+        .then(|| diff_view::render(&file.config, live, plan));
+    p.out(&match args.format {
+        PlanFormat::Text => {
+            let mut text = render_text::render(plan, &render_text::Paint { color: p.color() });
+            if let Some(d) = &diff {
+                text.push('\n');
+                text.push_str(if d.is_empty() {
+                    "(no differences)\n"
+                } else {
+                    d
+                });
+            }
+            text
+        }
+        PlanFormat::Json => format!("{}\n", render_json::render(plan, diff.as_deref())),
+        PlanFormat::Markdown => render_markdown::render(plan, diff.as_deref()),
+    });
+    if let Some(path) = &args.out {
+        let saved = SavedPlan::new(plan, live, &file.shown(), &file.bytes);
+        std::fs::write(path, saved.to_json())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        p.note(&format!(
+            "Saved the plan to {}; apply exactly it with `{}`.",
+            path.display(),
+            apply_command(settings, path, &file.path)
+        ));
+    }
+    Ok(if plan.is_empty() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Changes
+    })
+}
+
+/// The command that applies a saved plan to the workspace it was made
+/// against: the same target flags, the plan, and the file it was made from.
+pub fn apply_command(settings: &Settings, plan: &Path, file: &Path) -> String {
+    let mut words = vec!["instantly-rbac".to_owned()];
+    words.extend(settings.target.flags());
+    words.push("apply".into());
+    words.push(plan.display().to_string());
+    words.push("-f".into());
+    words.push(file.display().to_string());
+    words
+        .iter()
+        .map(|w| shell_quote(w))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A word as a POSIX shell reads it back unchanged.
+fn shell_quote(w: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./=:@,+%".contains(c);
+    if !w.is_empty() && w.chars().all(safe) {
+        w.to_owned()
+    } else {
+        format!("'{}'", w.replace('\'', r"'\''"))
+    }
+}
+
+/// Plans every file concurrently, each through a client of its own (an
+/// agency key reaches its sub-workspaces with `x-as-workspace`, and each
+/// workspace has its own rate limiter, as limits are per workspace).
+pub async fn plan_many(
+    files: &[PathBuf],
+    agency: &Client,
+    progress: &Progress,
+) -> anyhow::Result<(crate::api_types::Workspace, Vec<Outcome>)> {
+    let home: crate::api_types::Workspace = agency.get("/workspaces/current", &[]).await?;
+    // A task per workspace, so that parsing and planning use every core.
+    let jobs: Vec<_> = files
+        .iter()
+        .map(|f| {
+            let (f, agency, home) = (f.clone(), agency.clone(), home.id.clone());
+            tokio::spawn(async move {
+                Outcome {
+                    file: f.display().to_string(),
+                    result: plan_one(&f, &agency, &home).await.map(|p| p.plan),
+                }
+            })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for (job, f) in jobs.into_iter().zip(files) {
+        outcomes.push(job.await.unwrap_or_else(|e| Outcome {
+            file: f.display().to_string(),
+            result: Err(PlanError::Read {
+                path: f.display().to_string(),
+                source: std::io::Error::other(format!("planning stopped unexpectedly: {e}")),
+            }),
+        }));
+        progress.inc();
+    }
+    Ok((home, outcomes))
+}
+
+async fn plan_one(path: &Path, agency: &Client, home_id: &str) -> Result<Planned, PlanError> {
+    let file = pipeline::load(path)?;
+    let Some(guard) = &file.config.workspace else {
+        return Err(PlanError::Unbound { path: file.shown() });
+    };
+    let client = if guard.id.value == home_id {
+        agency.clone()
+    } else {
+        agency.for_sub_workspace(&guard.id.value)
+    };
+    pipeline::plan(&client, file).await
+}

@@ -1,0 +1,114 @@
+//! What users see: the `Printer` every command writes through, and the
+//! `ExitStatus` every command ends with. Core code never prints.
+
+use crate::cli::ColorChoice;
+use std::io::{IsTerminal, Write};
+
+/// How the process ends. The numbers are part of the interface: CI jobs
+/// branch on them (see the exit-code table in README.md and docs/ci.md).
+/// Declared from the mildest to the gravest: `worst` relies on the order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ExitStatus {
+    /// Done; for `plan`, also "no changes".
+    Success,
+    /// `plan --detailed-exitcode`: the plan has changes.
+    Changes,
+    /// An error, including a mistyped command line.
+    Error,
+    /// Stopped by Ctrl-C (128 + SIGINT, as shells report it).
+    Interrupted,
+    /// Stopped by SIGTERM (128 + 15): CI cancels, `timeout`, systemd.
+    Terminated,
+}
+
+impl ExitStatus {
+    pub fn code(self) -> i32 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Error => 1,
+            ExitStatus::Changes => 2,
+            ExitStatus::Interrupted => 130,
+            ExitStatus::Terminated => 143,
+        }
+    }
+
+    /// The worse of two outcomes, for runs over several workspaces: an
+    /// error outranks changes, which outrank success.
+    pub fn worst(self, other: ExitStatus) -> ExitStatus {
+        self.max(other)
+    }
+}
+
+/// Writes to stdout and stderr for the commands. A closed pipe
+/// (`plan | head`) is not an error: the rest of the output is dropped.
+#[derive(Clone, Debug)]
+pub struct Printer {
+    quiet: bool,
+    color_out: bool,
+    color_err: bool,
+}
+
+/// Whether to colour a stream that is (or is not) a terminal: `--color`,
+/// else only on a terminal and never with NO_COLOR.
+pub fn color_wanted(choice: ColorChoice, terminal: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    }
+}
+
+impl Printer {
+    pub fn new(color: ColorChoice, quiet: bool) -> Printer {
+        Printer {
+            quiet,
+            color_out: color_wanted(color, std::io::stdout().is_terminal()),
+            color_err: color_wanted(color, std::io::stderr().is_terminal()),
+        }
+    }
+
+    /// A printer for output that is not a terminal: no colour.
+    pub fn plain() -> Printer {
+        Printer {
+            quiet: false,
+            color_out: false,
+            color_err: false,
+        }
+    }
+
+    /// Colour on stdout.
+    pub fn color(&self) -> bool {
+        self.color_out
+    }
+
+    /// Colour on stderr (diagnostics).
+    pub fn err_color(&self) -> bool {
+        self.color_err
+    }
+
+    /// `-q`: nothing but errors on stderr.
+    pub fn quiet(&self) -> bool {
+        self.quiet
+    }
+
+    /// The command's result, on stdout.
+    pub fn out(&self, text: &str) {
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout
+            .write_all(text.as_bytes())
+            .and_then(|()| stdout.flush());
+    }
+
+    /// A note or warning on stderr; `-q` silences it.
+    pub fn note(&self, text: &str) {
+        if !self.quiet {
+            self.error(text);
+        }
+    }
+
+    /// An error on stderr; never silenced.
+    pub fn error(&self, text: &str) {
+        let mut stderr = std::io::stderr().lock();
+        let _ = writeln!(stderr, "{}", text.trim_end_matches('\n'));
+    }
+}

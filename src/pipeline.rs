@@ -1,0 +1,152 @@
+//! The one pipeline every command, test and benchmark runs: load the file
+//! (once), check the workspace guard, read the live workspace, plan.
+//! Nothing here prints; errors come back typed for the caller to render.
+
+use crate::api_error::ApiError;
+use crate::api_types::Workspace;
+use crate::client::Client;
+use crate::config::Config;
+use crate::diagnostic::FileErrors;
+use crate::live::{self, Live, Needs};
+use crate::plan::Plan;
+use crate::planner::{self, Context};
+use crate::saved_plan::sha256_hex;
+use std::path::{Path, PathBuf};
+
+/// A desired-state file, read once: the bytes that were validated and
+/// planned are the bytes a saved plan's digest describes.
+#[derive(Clone, Debug)]
+pub struct LoadedFile {
+    pub path: PathBuf,
+    pub bytes: Vec<u8>,
+    pub sha256: String,
+    pub config: Config,
+}
+
+impl LoadedFile {
+    /// The path as shown in messages.
+    pub fn shown(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    fn errors(&self, errors: Vec<crate::diagnostic::Diagnostic>) -> FileErrors {
+        FileErrors {
+            path: self.shown(),
+            source: String::from_utf8_lossy(&self.bytes).into_owned(),
+            errors,
+        }
+    }
+}
+
+/// A plan and what it was made from.
+#[derive(Clone, Debug)]
+pub struct Planned {
+    pub file: LoadedFile,
+    pub live: Live,
+    pub plan: Plan,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    /// The file is invalid, or names what the workspace does not have;
+    /// every error located in the file.
+    #[error("{}", .0.render(false))]
+    File(FileErrors),
+    #[error(
+        "{path}:{line}: the file is for workspace {declared}, but the API key reaches workspace {reached} ({name}); nothing was changed"
+    )]
+    Guard {
+        path: String,
+        line: u32,
+        declared: String,
+        reached: String,
+        name: String,
+    },
+    #[error(
+        "{path}: `workspace.id` is required when planning several workspaces: the file must say which workspace it is for"
+    )]
+    Unbound { path: String },
+    #[error("{0}")]
+    Api(#[from] ApiError),
+}
+
+impl PlanError {
+    /// The error as printed on stderr: located file errors with their
+    /// snippets, anything else on an `error:` line.
+    pub fn render(&self, color: bool) -> String {
+        match self {
+            PlanError::File(e) => e.render(color),
+            e => format!("error: {e}"),
+        }
+    }
+}
+
+/// Reads and validates a desired-state file.
+pub fn load(path: &Path) -> Result<LoadedFile, PlanError> {
+    let shown = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| PlanError::Read {
+        path: shown.clone(),
+        source,
+    })?;
+    let text = std::str::from_utf8(&bytes).map_err(|e| PlanError::Read {
+        path: shown.clone(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+    })?;
+    let config = crate::config_loader::parse(&shown, text).map_err(PlanError::File)?;
+    Ok(LoadedFile {
+        path: path.to_owned(),
+        sha256: sha256_hex(&bytes),
+        bytes,
+        config,
+    })
+}
+
+/// The workspace the client reaches, checked against the file's guard.
+pub async fn guard(client: &Client, file: &LoadedFile) -> Result<Workspace, PlanError> {
+    let current: Workspace = client.get("/workspaces/current", &[]).await?;
+    match &file.config.workspace {
+        Some(g) if g.id.value != current.id => Err(PlanError::Guard {
+            path: file.shown(),
+            line: g.id.loc.line,
+            declared: g.id.value.clone(),
+            reached: current.id,
+            name: current.name,
+        }),
+        _ => Ok(current),
+    }
+}
+
+/// Guard, read what the plan needs, plan.
+pub async fn plan(client: &Client, file: LoadedFile) -> Result<Planned, PlanError> {
+    let workspace = guard(client, &file).await?;
+    let live = live::read_for_plan(client, workspace, &file.config).await?;
+    let ctx = Context {
+        auth_key_mask: Some(client.key_mask()),
+        now: Some(crate::timestamp::now()),
+    };
+    match planner::plan(&file.config, &live, &ctx) {
+        Ok(plan) => Ok(Planned { file, live, plan }),
+        Err(errors) => Err(PlanError::File(file.errors(errors))),
+    }
+}
+
+/// Load, then plan.
+pub async fn plan_path(client: &Client, path: &Path) -> Result<Planned, PlanError> {
+    plan(client, load(path)?).await
+}
+
+/// The whole workspace, for `export`. A file names accounts by the email
+/// the mappings already carry, so the account list itself is not read.
+pub async fn read_for_export(client: &Client) -> Result<Live, ApiError> {
+    let current: Workspace = client.get("/workspaces/current", &[]).await?;
+    let needs = Needs {
+        accounts: false,
+        ..Needs::all(true)
+    };
+    live::read_lists(client, current, needs).await
+}
