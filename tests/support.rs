@@ -144,3 +144,154 @@ pub fn start_sandbox_command(dir: &Path, args: &[&str]) -> (std::process::Child,
         .expect("the sandbox prints its URL");
     (child, url.trim().to_owned())
 }
+
+/// An end-to-end run of the real binary, in the spirit of `just`'s tests:
+/// files and a sandbox state go in, status, stdout, stderr and the state
+/// come out, and the assertions cover all of them.
+///
+/// ```ignore
+/// Test::new()
+///     .file("w.yaml", "version: 1\n")
+///     .args(&["plan", "-f", "w.yaml"])
+///     .run()
+///     .status(0)
+///     .stdout("…")
+///     .stderr("");
+/// ```
+pub struct Test {
+    pub dir: tempfile::TempDir,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    stdin: Option<String>,
+    state: Option<SandboxState>,
+}
+
+/// What a `Test` run came to; the assertions chain.
+pub struct Ran {
+    pub dir: tempfile::TempDir,
+    pub output: Output,
+    /// The sandbox state after the run (`--sandbox=state.json`).
+    pub state: Option<SandboxState>,
+}
+
+impl Default for Test {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Test {
+    pub fn new() -> Test {
+        Test {
+            dir: tempfile::tempdir().unwrap(),
+            args: Vec::new(),
+            env: Vec::new(),
+            stdin: None,
+            state: None,
+        }
+    }
+
+    pub fn args(mut self, args: &[&str]) -> Test {
+        self.args.extend(args.iter().map(|a| (*a).to_owned()));
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Test {
+        self.env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub fn stdin(mut self, text: &str) -> Test {
+        self.stdin = Some(text.to_owned());
+        self
+    }
+
+    pub fn file(self, name: &str, text: &str) -> Test {
+        write(self.dir.path(), name, text);
+        self
+    }
+
+    /// Runs against the built-in sandbox seeded with `state`, kept in
+    /// `state.json` (`--sandbox=state.json` is added to the arguments).
+    pub fn sandbox(mut self, state: SandboxState) -> Test {
+        state.save(&self.dir.path().join("state.json")).unwrap();
+        self.state = Some(state);
+        self.args.insert(0, "--sandbox=state.json".into());
+        self
+    }
+
+    pub fn run(self) -> Ran {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_instantly-rbac"));
+        cmd.args(&self.args)
+            .current_dir(self.dir.path())
+            .env_remove("INSTANTLY_API_KEY")
+            .env_remove("INSTANTLY_API_URL")
+            .env_remove("RUST_LOG")
+            .env("NO_COLOR", "1")
+            .stdin(if self.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("the binary runs");
+        if let Some(text) = &self.stdin {
+            use std::io::Write;
+            let mut input = child.stdin.take().expect("piped");
+            let _ = input.write_all(text.as_bytes());
+        }
+        let out = child.wait_with_output().expect("the binary ends");
+        let state = self
+            .state
+            .map(|_| SandboxState::load(&self.dir.path().join("state.json")).unwrap());
+        Ran {
+            output: Output {
+                code: out.status.code().unwrap_or(-1),
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            },
+            dir: self.dir,
+            state,
+        }
+    }
+}
+
+impl Ran {
+    fn context(&self) -> String {
+        format!(
+            "\n--- status {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.output.code, self.output.stdout, self.output.stderr
+        )
+    }
+
+    pub fn status(self, code: i32) -> Ran {
+        assert_eq!(self.output.code, code, "{}", self.context());
+        self
+    }
+
+    pub fn stdout(self, text: &str) -> Ran {
+        assert_eq!(self.output.stdout, text, "{}", self.context());
+        self
+    }
+
+    pub fn stderr(self, text: &str) -> Ran {
+        assert_eq!(self.output.stderr, text, "{}", self.context());
+        self
+    }
+
+    /// Status, stdout and stderr as one text, for a snapshot.
+    pub fn transcript(&self) -> String {
+        format!(
+            "status: {}\n--- stdout\n{}--- stderr\n{}",
+            self.output.code, self.output.stdout, self.output.stderr
+        )
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
