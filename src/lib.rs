@@ -20,6 +20,7 @@ pub mod live;
 pub mod multi;
 pub mod plan;
 pub mod planner;
+pub mod privileges;
 pub mod progress;
 pub mod rate_limiter;
 pub mod read_strategy;
