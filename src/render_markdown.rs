@@ -139,7 +139,7 @@ pub fn render_with_limit(plan: &Plan, limit: usize) -> String {
             .map(|i| {
                 format!(
                     "| {} | {} | {} | {} |\n",
-                    format!("{:?}", i.change).to_lowercase(),
+                    i.change.word(),
                     code(&i.address),
                     Privilege::describe(i.before.as_ref()).replace('|', "\\|"),
                     Privilege::describe(i.after.as_ref()).replace('|', "\\|")
