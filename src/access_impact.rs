@@ -1,12 +1,11 @@
 //! Who gains or loses access: for each member and API key whose privileges
-//! change, the privilege before → after, classified as escalation,
-//! reduction or neutral, and the risk of every action. Pure.
+//! change, the privilege before → after, classified by comparing privilege
+//! sets (src/privileges.rs): an escalation only gains, a reduction only
+//! loses, a change does both. Also the risk of every action. Pure.
 
 use crate::plan::{Action, Kind, Op, State};
-use crate::vocab;
+use crate::privileges::{self, MemberPrivileges};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
-
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
@@ -21,9 +20,32 @@ pub enum Risk {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Change {
+    /// after ⊋ before: gains, loses nothing (a creation is one).
     Escalation,
+    /// after ⊊ before: loses, gains nothing (a deletion is one).
     Reduction,
-    Neutral,
+    /// Neither contains the other: gains some and loses some.
+    Change,
+}
+
+impl Change {
+    /// How text plans mark it.
+    pub fn marker(self) -> &'static str {
+        match self {
+            Change::Escalation => "▲",
+            Change::Reduction => "▼",
+            Change::Change => "◆",
+        }
+    }
+
+    /// Its name, as serialized.
+    pub fn word(self) -> &'static str {
+        match self {
+            Change::Escalation => "escalation",
+            Change::Reduction => "reduction",
+            Change::Change => "change",
+        }
+    }
 }
 
 /// What a member or key may do: a role with permissions, or scopes.
@@ -59,7 +81,8 @@ pub struct Impact {
     pub after: Option<Privilege>,
     pub change: Change,
     pub risk: Risk,
-    /// Short reasons, e.g. "promoted to admin", "scopes added: leads:all".
+    /// Short reasons: what is gained and what is lost, e.g. "role view →
+    /// admin", "gains admin", "loses leads:all".
     pub why: Vec<String>,
 }
 
@@ -76,25 +99,64 @@ fn privilege(state: Option<&State>) -> Option<Privilege> {
     }
 }
 
-/// Whether `have` already grants everything `scope` grants.
-fn covered(have: &[String], scope: &str) -> bool {
-    let Some((res, action)) = scope.split_once(':') else {
-        return false;
-    };
-    if have.iter().any(|h| h == scope || h == "all:all") {
-        return true;
-    }
-    if res == "all" || action == "all" {
-        return false;
-    }
-    vocab::scopes_allow(have, res, action)
+/// What an action gains and loses, compared as privilege sets.
+#[derive(Default)]
+struct Delta {
+    /// Reasons, gains before losses.
+    why: Vec<String>,
+    gains: bool,
+    loses: bool,
+    /// Something gained lets them change things (or is admin).
+    gains_write: bool,
 }
 
-fn is_write(scope: &str) -> bool {
-    scope.starts_with("all:") || !scope.ends_with(":read")
+impl Delta {
+    fn gain(&mut self, what: &[&str], writes: bool) {
+        if !what.is_empty() {
+            self.gains = true;
+            self.gains_write |= writes;
+            self.why.push(format!("gains {}", what.join(", ")));
+        }
+    }
+
+    fn lose(&mut self, what: &[&str]) {
+        if !what.is_empty() {
+            self.loses = true;
+            self.why.push(format!("loses {}", what.join(", ")));
+        }
+    }
+
+    fn members(before: &MemberPrivileges, after: &MemberPrivileges) -> Delta {
+        let mut d = Delta::default();
+        match after.beyond(before) {
+            Err(role) => d.gain(&[&role], true),
+            Ok(gained) => d.gain(
+                &gained.iter().map(String::as_str).collect::<Vec<_>>(),
+                gained.iter().any(|p| privileges::member_writes(p)),
+            ),
+        }
+        match before.beyond(after) {
+            Err(role) => d.lose(&[&role]),
+            Ok(lost) => d.lose(&lost.iter().map(String::as_str).collect::<Vec<_>>()),
+        }
+        d
+    }
+
+    fn keys(before: &[String], after: &[String]) -> Delta {
+        let mut d = Delta::default();
+        let gained = privileges::scopes_beyond(after, before);
+        d.gain(
+            &gained.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+            gained.iter().any(|(_, w)| *w),
+        );
+        let lost = privileges::scopes_beyond(before, after);
+        d.lose(&lost.iter().map(|(s, _)| *s).collect::<Vec<_>>());
+        d
+    }
 }
 
-/// The access impact of a member or key action; `None` for tags and assignments.
+/// The access impact of a member or key action; `None` for tags and
+/// assignments, and when the privileges before and after are equal.
 pub fn impact(a: &Action) -> Option<Impact> {
     if !matches!(a.kind, Kind::Member | Kind::ApiKey) {
         return None;
@@ -109,110 +171,82 @@ pub fn impact(a: &Action) -> Option<Impact> {
     } else {
         privilege(a.after.as_ref())
     };
-    let mut why = Vec::new();
-    let mut high = false;
-    let (up, down) = match (&before, &after) {
-        (_, Some(Privilege::Member { role, permissions })) => {
-            let (r0, p0) = match &before {
-                Some(Privilege::Member { role, permissions }) => {
-                    (role.as_str(), permissions.clone())
-                }
-                _ => ("", Vec::new()),
-            };
-            let (rank0, rank1) = (vocab::role_rank(r0), vocab::role_rank(role));
-            let old: BTreeSet<&String> = p0.iter().collect();
-            let new: BTreeSet<&String> = permissions.iter().collect();
-            let added: Vec<&str> = new.difference(&old).map(|s| s.as_str()).collect();
-            let removed: Vec<&str> = old.difference(&new).map(|s| s.as_str()).collect();
-            if before.is_none() {
-                why.push(format!("invited as {role}"));
-            } else if rank1 > rank0 {
-                why.push(format!("promoted {r0} → {role}"));
-            } else if rank1 < rank0 {
-                why.push(format!("demoted {r0} → {role}"));
-            }
-            if role == "admin" && r0 != "admin" {
-                high = true;
-                if before.is_some() {
-                    why.push("gains admin".into());
-                }
-            }
-            if !added.is_empty() {
-                high |= before.is_some();
-                why.push(format!("permissions added: {}", added.join(", ")));
-            }
-            if !removed.is_empty() {
-                why.push(format!("permissions removed: {}", removed.join(", ")));
-            }
-            (
-                rank1 > rank0 || !added.is_empty(),
-                rank1 < rank0 || !removed.is_empty(),
-            )
-        }
-        (_, Some(Privilege::Key { scopes })) => {
-            let old = match &before {
-                Some(Privilege::Key { scopes }) => scopes.clone(),
-                _ => Vec::new(),
-            };
-            let added: Vec<&str> = scopes
-                .iter()
-                .filter(|s| !covered(&old, s))
-                .map(String::as_str)
-                .collect();
-            let lost: Vec<&str> = old
-                .iter()
-                .filter(|s| !covered(scopes, s))
-                .map(String::as_str)
-                .collect();
-            if added.iter().any(|s| is_write(s)) {
-                high = true;
-            }
-            if before.is_none() {
-                why.push(format!("new key with [{}]", scopes.join(", ")));
-            } else if !added.is_empty() {
-                why.push(format!("scopes added: {}", added.join(", ")));
-            }
-            if !lost.is_empty() {
-                why.push(format!("scopes removed: {}", lost.join(", ")));
-            }
-            (!added.is_empty(), !lost.is_empty())
-        }
-        (Some(_), None) => {
-            why.push(if a.kind == Kind::Member {
-                "removed from the workspace".into()
-            } else {
-                "revoked".into()
-            });
-            (false, true)
-        }
-        (None, None) => (false, false),
+    let member = |p: &Option<Privilege>| match p {
+        Some(Privilege::Member { role, permissions }) => MemberPrivileges::of(role, permissions),
+        _ => MemberPrivileges::none(),
     };
-    let change = if up {
-        Change::Escalation
-    } else if down {
-        Change::Reduction
-    } else {
-        Change::Neutral
+    let scopes = |p: &Option<Privilege>| match p {
+        Some(Privilege::Key { scopes }) => scopes.clone(),
+        _ => Vec::new(),
     };
-    // A re-invite removes all access until the member accepts again.
-    if a.kind == Kind::Member && a.op == Op::Replace {
-        high = true;
-        why.push("re-invited: no access until they accept".into());
-    }
-    let risk = match change {
-        Change::Escalation if high => Risk::High,
-        _ if high && a.op == Op::Replace => Risk::High,
-        Change::Escalation => Risk::Medium,
-        _ => op_risk(a.op),
+    let mut d = match a.kind {
+        Kind::Member => Delta::members(&member(&before), &member(&after)),
+        _ => Delta::keys(&scopes(&before), &scopes(&after)),
     };
-    Some(Impact {
+    let change = match a.op {
+        // From nothing, or to nothing, whatever the sets say.
+        Op::Create => Change::Escalation,
+        Op::Delete => Change::Reduction,
+        Op::Update | Op::Replace => match (d.gains, d.loses) {
+            (false, false) => return None,
+            (true, false) => Change::Escalation,
+            (false, true) => Change::Reduction,
+            (true, true) => Change::Change,
+        },
+    };
+    // The gains and losses say it all, except at the ends: a creation names
+    // what it grants, and a deletion loses everything.
+    let why = match (a.op, &before, &after) {
+        (Op::Create, _, Some(p @ Privilege::Member { .. })) => {
+            vec![format!("invited as {}", Privilege::describe(Some(p)))]
+        }
+        (Op::Create, _, Some(Privilege::Key { scopes })) => {
+            vec![format!("new key with [{}]", scopes.join(", "))]
+        }
+        (Op::Delete, _, _) if a.kind == Kind::Member => vec!["removed from the workspace".into()],
+        (Op::Delete, _, _) => vec!["revoked".into()],
+        (_, Some(Privilege::Member { role: r0, .. }), Some(Privilege::Member { role: r1, .. }))
+            if r0 != r1 =>
+        {
+            let mut why = vec![format!("role {r0} → {r1}")];
+            why.append(&mut d.why);
+            why
+        }
+        _ => std::mem::take(&mut d.why),
+    };
+    let mut impact = Impact {
         address: a.address.clone(),
         before,
         after,
         change,
-        risk,
+        risk: Risk::Medium,
         why,
-    })
+    };
+    impact.risk = if is_reinvite(a) {
+        impact
+            .why
+            .push("re-invited: no access until they accept".into());
+        Risk::High
+    } else {
+        match change {
+            Change::Escalation | Change::Change if d.gains_write => Risk::High,
+            Change::Escalation | Change::Change => Risk::Medium,
+            Change::Reduction => op_risk(a.op),
+        }
+    };
+    Some(impact)
+}
+
+/// Whether access grows or shifts (`Escalation`, `Change`) or shrinks
+/// (`Reduction`); `None` when it stays the same or is not access.
+pub fn classify(a: &Action) -> Option<Change> {
+    impact(a).map(|i| i.change)
+}
+
+/// A member removed and invited again: whatever they end up with, they have
+/// no access at all until they accept.
+fn is_reinvite(a: &Action) -> bool {
+    a.kind == Kind::Member && a.op == Op::Replace
 }
 
 /// Deletions and replacements are risky whatever they touch.
@@ -227,22 +261,24 @@ fn op_risk(op: Op) -> Risk {
 pub fn risk(a: &Action) -> Risk {
     match impact(a) {
         Some(i) => i.risk,
+        None if is_reinvite(a) => Risk::High,
         None if a.kind == Kind::Assignment => Risk::Low,
         None => op_risk(a.op),
     }
 }
 
-/// Every access change of a plan, escalations first.
+/// Every access change of a plan: riskiest first, then escalations,
+/// changes, reductions.
 pub fn impacts(actions: &[Action]) -> Vec<Impact> {
-    let mut out: Vec<Impact> = actions
-        .iter()
-        .filter_map(impact)
-        .filter(|i| i.change != Change::Neutral || i.before != i.after)
-        .collect();
+    let mut out: Vec<Impact> = actions.iter().filter_map(impact).collect();
     out.sort_by_key(|i| {
         (
             std::cmp::Reverse(i.risk),
-            i.change != Change::Escalation,
+            match i.change {
+                Change::Escalation => 0,
+                Change::Change => 1,
+                Change::Reduction => 2,
+            },
             i.address.clone(),
         )
     });

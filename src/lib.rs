@@ -22,6 +22,7 @@ pub mod output;
 pub mod pipeline;
 pub mod plan;
 pub mod planner;
+pub mod privileges;
 pub mod progress;
 pub mod rate_limiter;
 pub mod read_strategy;

@@ -87,13 +87,11 @@ pub fn phase(a: &Action) -> u8 {
     }
 }
 
+/// Whether a member update grants anything (an escalation, or a change that
+/// gains some and loses some), compared as privilege sets.
 fn is_promotion(a: &Action) -> bool {
-    match (&a.before, &a.after) {
-        (Some(State::Member(b)), Some(State::Member(n))) => {
-            vocab::role_rank(&n.role) > vocab::role_rank(&b.role)
-        }
-        _ => false,
-    }
+    use crate::access_impact::{Change, classify};
+    matches!(classify(a), Some(Change::Escalation | Change::Change))
 }
 
 fn sorted(v: &[String]) -> Vec<String> {

@@ -140,7 +140,7 @@ pub fn render_with_limit(plan: &Plan, limit: usize, diff: Option<&str>) -> Strin
             .map(|i| {
                 format!(
                     "| {} | {} | {} | {} |\n",
-                    format!("{:?}", i.change).to_lowercase(),
+                    i.change.word(),
                     code(&i.address),
                     Privilege::describe(i.before.as_ref()).replace('|', "\\|"),
                     Privilege::describe(i.after.as_ref()).replace('|', "\\|")

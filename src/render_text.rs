@@ -188,13 +188,10 @@ pub fn render(plan: &Plan, p: &Paint) -> String {
     if !impacts.is_empty() {
         let _ = writeln!(out, "\nAccess impact:");
         for i in &impacts {
-            let (mark, word) = match i.change {
-                Change::Escalation => ("▲", "escalation"),
-                Change::Reduction => ("▼", "reduction"),
-                Change::Neutral => ("=", "neutral"),
-            };
             let label = format!(
-                "{mark} {word}{}",
+                "{} {}{}",
+                i.change.marker(),
+                i.change.word(),
                 if i.risk == Risk::High {
                     ", high risk"
                 } else {
@@ -213,6 +210,10 @@ pub fn render(plan: &Plan, p: &Paint) -> String {
                 Privilege::describe(i.before.as_ref()),
                 Privilege::describe(i.after.as_ref())
             );
+            // Neither side contains the other: say which way each part went.
+            if i.change == Change::Change {
+                let _ = writeln!(out, "      {}", p.dim(&i.why.join("; ")));
+            }
         }
     }
     if !plan.warnings.is_empty() {

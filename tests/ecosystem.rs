@@ -269,7 +269,7 @@ fn the_getting_started_guide_runs_as_written() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("▲ escalation  member[bob@acme.com]: view -> editor"),
+        stdout.contains("▲ escalation, high risk  member[bob@acme.com]: view -> editor"),
         "{stdout}"
     );
     assert!(

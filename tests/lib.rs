@@ -2,6 +2,7 @@
 
 mod support;
 
+mod access_impact;
 mod chaos;
 mod client;
 mod config_errors;
