@@ -305,7 +305,7 @@ fn plans_mark_a_change_and_say_which_way_each_part_went() {
         ),
         "{text}"
     );
-    let md = instantly_rbac::render_markdown::render(&p);
+    let md = instantly_rbac::render_markdown::render(&p, None);
     assert!(
         md.contains("| change | `api_key[k]` | [campaigns:read] | [leads:read] |"),
         "{md}"

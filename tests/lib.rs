@@ -5,6 +5,7 @@ mod support;
 mod access_impact;
 mod chaos;
 mod client;
+mod commands;
 mod config_errors;
 mod e2e;
 mod ecosystem;

@@ -162,7 +162,6 @@ pub struct Test {
     pub dir: tempfile::TempDir,
     args: Vec<String>,
     env: Vec<(String, String)>,
-    stdin: Option<String>,
     state: Option<SandboxState>,
 }
 
@@ -186,23 +185,12 @@ impl Test {
             dir: tempfile::tempdir().unwrap(),
             args: Vec::new(),
             env: Vec::new(),
-            stdin: None,
             state: None,
         }
     }
 
     pub fn args(mut self, args: &[&str]) -> Test {
         self.args.extend(args.iter().map(|a| (*a).to_owned()));
-        self
-    }
-
-    pub fn env(mut self, key: &str, value: &str) -> Test {
-        self.env.push((key.to_owned(), value.to_owned()));
-        self
-    }
-
-    pub fn stdin(mut self, text: &str) -> Test {
-        self.stdin = Some(text.to_owned());
         self
     }
 
@@ -228,23 +216,13 @@ impl Test {
             .env_remove("INSTANTLY_API_URL")
             .env_remove("RUST_LOG")
             .env("NO_COLOR", "1")
-            .stdin(if self.stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
+            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        let mut child = cmd.spawn().expect("the binary runs");
-        if let Some(text) = &self.stdin {
-            use std::io::Write;
-            let mut input = child.stdin.take().expect("piped");
-            let _ = input.write_all(text.as_bytes());
-        }
-        let out = child.wait_with_output().expect("the binary ends");
+        let out = cmd.output().expect("the binary runs");
         let state = self
             .state
             .map(|_| SandboxState::load(&self.dir.path().join("state.json")).unwrap());
@@ -281,17 +259,5 @@ impl Ran {
     pub fn stderr(self, text: &str) -> Ran {
         assert_eq!(self.output.stderr, text, "{}", self.context());
         self
-    }
-
-    /// Status, stdout and stderr as one text, for a snapshot.
-    pub fn transcript(&self) -> String {
-        format!(
-            "status: {}\n--- stdout\n{}--- stderr\n{}",
-            self.output.code, self.output.stdout, self.output.stderr
-        )
-    }
-
-    pub fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
     }
 }
