@@ -14,3 +14,4 @@ mod properties;
 mod render;
 mod safety;
 mod scale;
+mod workspace_shapes;
