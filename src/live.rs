@@ -2,8 +2,7 @@
 
 use crate::api_error::ApiError;
 use crate::api_types::{
-    Account, ApiKey, Campaign, Member, RESOURCE_ACCOUNT, RESOURCE_CAMPAIGN, Tag, TagMapping,
-    Workspace,
+    Account, ApiKey, Campaign, Member, ResourceType, Tag, TagMapping, Workspace,
 };
 use crate::client::Client;
 use crate::config::Config;
@@ -156,12 +155,12 @@ pub async fn read_for_plan(
             for (tag_id, campaigns, accounts) in futures_util::future::try_join_all(reads).await? {
                 for c in campaigns {
                     live.mappings
-                        .push(mapping(&tag_id, RESOURCE_CAMPAIGN, &c.id));
+                        .push(mapping(&tag_id, ResourceType::Campaign, &c.id));
                     add_campaigns(&mut live, [c]);
                 }
                 for a in accounts {
                     live.mappings
-                        .push(mapping(&tag_id, RESOURCE_ACCOUNT, &a.email));
+                        .push(mapping(&tag_id, ResourceType::Account, &a.email));
                     add_accounts(&mut live, [a]);
                 }
             }
@@ -189,7 +188,7 @@ pub async fn read_for_plan(
                 && live
                     .mappings
                     .iter()
-                    .any(|m| m.resource_type == RESOURCE_CAMPAIGN)
+                    .any(|m| m.resource_type == ResourceType::Campaign)
             {
                 live.campaigns = client.list::<Campaign>("/campaigns", none).await?;
                 all_campaigns = true;
@@ -197,7 +196,7 @@ pub async fn read_for_plan(
             for m in live
                 .mappings
                 .iter()
-                .filter(|m| m.resource_type == RESOURCE_ACCOUNT)
+                .filter(|m| m.resource_type == ResourceType::Account)
             {
                 if !live
                     .accounts
@@ -326,7 +325,7 @@ fn add_accounts(live: &mut Live, found: impl IntoIterator<Item = Account>) {
     }
 }
 
-fn mapping(tag_id: &str, resource_type: u8, resource_id: &str) -> TagMapping {
+fn mapping(tag_id: &str, resource_type: ResourceType, resource_id: &str) -> TagMapping {
     TagMapping {
         id: String::new(),
         tag_id: tag_id.to_owned(),

@@ -64,7 +64,7 @@ fn fixture() -> (SandboxState, String) {
                 id: format!("01946416-6000-7000-a{i:03}-{c:012}"),
                 tag_id: tag.id.clone(),
                 resource_id: id(5, i * 10 + c),
-                resource_type: 2,
+                resource_type: instantly_rbac::api_types::ResourceType::Campaign,
                 ..s.mappings[0].clone()
             });
         }

@@ -3,6 +3,7 @@
 //! the owner; and what a re-run finds after an interrupted apply.
 
 use crate::support::{OPERATOR_KEY, Output, Server, run_at, write};
+use instantly_rbac::api_types::{ResourceType, TagMapping};
 use instantly_rbac::sandbox::demo::demo_state;
 use instantly_rbac::sandbox::state::SandboxState;
 use std::collections::BTreeMap;
@@ -45,7 +46,11 @@ fn plan_apply_replan(state: SandboxState, yaml: &str) -> (String, Server) {
         d.path(),
         &["plan", "-f", "w.yaml", "--detailed-exitcode"],
     );
-    let apply = run_at(&server, d.path(), &["apply", "-f", "w.yaml", "--auto-approve"]);
+    let apply = run_at(
+        &server,
+        d.path(),
+        &["apply", "-f", "w.yaml", "--auto-approve"],
+    );
     let again = run_at(
         &server,
         d.path(),
@@ -115,10 +120,26 @@ fn the_first_tag_of_a_workspace_is_planned_and_applied() {
     assert_eq!(
         assignments(&server.sandbox.state()),
         vec![
-            ("SDR-West".into(), "1".into(), "east1@acme-mail.com".into()),
-            ("SDR-West".into(), "1".into(), "west1@acme-mail.com".into()),
-            ("SDR-West".into(), "2".into(), campaigns[0].id.clone()),
-            ("SDR-West".into(), "2".into(), campaigns[3].id.clone()),
+            (
+                "SDR-West".into(),
+                "Account".into(),
+                "east1@acme-mail.com".into()
+            ),
+            (
+                "SDR-West".into(),
+                "Account".into(),
+                "west1@acme-mail.com".into()
+            ),
+            (
+                "SDR-West".into(),
+                "Campaign".into(),
+                campaigns[0].id.clone()
+            ),
+            (
+                "SDR-West".into(),
+                "Campaign".into(),
+                campaigns[3].id.clone()
+            ),
         ]
     );
 }
@@ -204,4 +225,58 @@ fn a_first_tag_in_a_workspace_with_only_its_owner() {
     );
     let (text, _) = plan_apply_replan(state, &yaml);
     insta::assert_snapshot!(text);
+}
+
+/// The demo workspace with one more assignment on `SDR-West`, to a resource
+/// type (7) the API may add but this tool does not know.
+fn with_an_unknown_resource_type() -> SandboxState {
+    let mut s = demo_state();
+    s.mappings.push(TagMapping {
+        id: "01946416-6000-7000-8000-000000000077".into(),
+        resource_id: "inbox-7".into(),
+        resource_type: ResourceType::Other(7),
+        ..s.mappings[0].clone()
+    });
+    s
+}
+
+/// Both demo tags, `SDR-West` moved from `Legacy Promo` to `Partner Webinar`.
+const BOTH_TAGS: &str = "\
+version: 1
+policy: {members: additive, api_keys: additive}
+tags:
+  - label: SDR-West
+    description: West coast SDR team
+    campaigns: [Q4 West Outbound, Partner Webinar]
+    accounts: [west1@acme-mail.com]
+  - label: Old-Team
+    description: Disbanded in Q3
+    campaigns: [Partner Webinar]
+    accounts: [west2@acme-mail.com]
+";
+
+#[test]
+fn an_assignment_of_an_unknown_resource_type_is_left_alone() {
+    let state = with_an_unknown_resource_type();
+    let unknown = state.mappings.last().unwrap().clone();
+    let (text, server) = plan_apply_replan(state, BOTH_TAGS);
+    insta::assert_snapshot!(text);
+    let after = server.sandbox.state();
+    assert!(after.mappings.contains(&unknown), "{:?}", after.mappings);
+    assert_eq!(
+        assignments(&after)
+            .iter()
+            .filter(|(tag, _, _)| tag == "SDR-West")
+            .count(),
+        4,
+        "two campaigns, one account and the unknown one"
+    );
+}
+
+#[test]
+fn export_warns_of_an_unknown_resource_type_and_leaves_it_out() {
+    let d = tempfile::tempdir().unwrap();
+    let server = Server::start(with_an_unknown_resource_type());
+    let o = run_at(&server, d.path(), &["export"]);
+    insta::assert_snapshot!(shown(&o));
 }
