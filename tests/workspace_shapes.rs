@@ -4,9 +4,11 @@
 
 use crate::support::{OPERATOR_KEY, Output, Server, run_at, write};
 use instantly_rbac::api_types::{ResourceType, TagMapping};
+use instantly_rbac::sandbox::Faults;
 use instantly_rbac::sandbox::demo::demo_state;
 use instantly_rbac::sandbox::state::SandboxState;
 use std::collections::BTreeMap;
+use std::path::Path;
 
 /// The whole user-visible outcome of one run, for a snapshot.
 fn shown(o: &Output) -> String {
@@ -279,4 +281,145 @@ fn export_warns_of_an_unknown_resource_type_and_leaves_it_out() {
     let server = Server::start(with_an_unknown_resource_type());
     let o = run_at(&server, d.path(), &["export"]);
     insta::assert_snapshot!(shown(&o));
+}
+
+/// Keys only: one new key (phase 4), then one replaced (phase 5).
+const TWO_NEW_KEYS: &str = "\
+version: 1
+policy: {members: additive, tags: additive}
+api_keys:
+  - {name: instantly-rbac (automation), scopes: [all:all]}
+  - {name: Old Zapier, scopes: [all:all]}
+  - {name: SDR — Campaign Management, scopes: [campaigns:all]}
+  - {name: Marketing — Analytics Read Only, scopes: [accounts:read, campaigns:read]}
+";
+
+fn apply_keys(server: &Server, dir: &Path) -> Output {
+    run_at(
+        server,
+        dir,
+        &[
+            "apply",
+            "-f",
+            "w.yaml",
+            "--auto-approve",
+            "--secrets-out",
+            "s.json",
+        ],
+    )
+}
+
+/// Regression: after a failed (or interrupted) apply, the re-run with the
+/// same `--secrets-out` was refused because the file it had written existed.
+#[test]
+fn a_rerun_adds_to_the_secrets_file_an_earlier_run_wrote() {
+    let d = tempfile::tempdir().unwrap();
+    let server = Server::demo();
+    write(d.path(), "w.yaml", TWO_NEW_KEYS);
+    // The replacement's create is the second write: it fails.
+    server.sandbox.set_faults(Faults {
+        fail_write: Some(2),
+        ..Faults::default()
+    });
+    let failed = apply_keys(&server, d.path());
+    server.sandbox.set_faults(Faults::default());
+    let rerun = apply_keys(&server, d.path());
+    insta::assert_snapshot!(format!(
+        "== failed apply\n{}\n== re-run\n{}",
+        shown(&failed),
+        shown(&rerun)
+    ));
+
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.path().join("s.json")).unwrap()).unwrap();
+    assert_eq!(doc["written_by"], "instantly-rbac");
+    assert_eq!(doc["format_version"], 1);
+    let delivered: Vec<(String, String, String)> = doc["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            let s = |f: &str| k[f].as_str().unwrap().to_owned();
+            (s("name"), s("id"), s("key"))
+        })
+        .collect();
+    let state = server.sandbox.state();
+    let new: Vec<(String, String, String)> = [
+        "SDR — Campaign Management",
+        "Marketing — Analytics Read Only",
+    ]
+    .iter()
+    .map(|name| {
+        let k = state.api_keys.iter().find(|k| k.name == *name).unwrap();
+        (k.name.clone(), k.id.clone(), k.key.clone())
+    })
+    .collect();
+    assert_eq!(delivered, new, "every secret, in the order created");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(d.path().join("s.json"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
+
+#[test]
+fn a_secrets_file_this_tool_did_not_write_is_still_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let server = Server::demo();
+    let state = server.sandbox.state();
+    write(d.path(), "w.yaml", TWO_NEW_KEYS);
+    let ours = "{\"written_by\": \"instantly-rbac\", \"format_version\": 1, \"keys\": []}\n";
+    let mut foreign = vec![
+        ("a list", "[]\n"),
+        (
+            "another tool's",
+            "{\"written_by\": \"vault\", \"format_version\": 1, \"keys\": []}\n",
+        ),
+        (
+            "a later format",
+            "{\"written_by\": \"instantly-rbac\", \"format_version\": 2, \"keys\": []}\n",
+        ),
+        ("not JSON", "precious"),
+    ];
+    #[cfg(unix)]
+    {
+        write(d.path(), "elsewhere.json", ours);
+        foreign.push(("a symlink to ours", ""));
+    }
+    let mut first: Option<String> = None;
+    for (what, text) in foreign {
+        let _ = std::fs::remove_file(d.path().join("s.json"));
+        if text.is_empty() {
+            #[cfg(unix)]
+            std::os::unix::fs::symlink(d.path().join("elsewhere.json"), d.path().join("s.json"))
+                .unwrap();
+        } else {
+            write(d.path(), "s.json", text);
+        }
+        let o = shown(&apply_keys(&server, d.path()));
+        match &first {
+            None => {
+                insta::assert_snapshot!(o);
+                first = Some(o);
+            }
+            Some(first) => assert_eq!(&o, first, "{what}"),
+        }
+        if !text.is_empty() {
+            assert_eq!(
+                std::fs::read_to_string(d.path().join("s.json")).unwrap(),
+                text,
+                "{what}"
+            );
+        }
+        assert_eq!(server.sandbox.state(), state, "{what}: nothing was changed");
+    }
+    #[cfg(unix)]
+    assert_eq!(
+        std::fs::read_to_string(d.path().join("elsewhere.json")).unwrap(),
+        ours
+    );
 }
