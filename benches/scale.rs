@@ -169,11 +169,11 @@ fn generate(size: &Size, ws: usize) -> (SandboxState, String) {
             let (rt, rid) = if j < accounts {
                 let e = format!("box{:05}@acme-mail.com", (t * accounts + j) % size.accounts);
                 emails.push(e.clone());
-                (RESOURCE_ACCOUNT, e)
+                (ResourceType::Account, e)
             } else {
                 let c = (t * (per_tag - accounts) + j) % size.campaigns;
                 campaigns.push(format!("Campaign {c:05}"));
-                (RESOURCE_CAMPAIGN, id(5, ws, c))
+                (ResourceType::Campaign, id(5, ws, c))
             };
             s.mappings.push(TagMapping {
                 id: id(6, ws, n),

@@ -66,9 +66,37 @@ pub struct Tag {
     pub timestamp_updated: String,
 }
 
-/// `resource_type` of mappings and toggle-resource.
-pub const RESOURCE_ACCOUNT: u8 = 1;
-pub const RESOURCE_CAMPAIGN: u8 = 2;
+/// `resource_type` of mappings and toggle-resource, a number on the wire:
+/// 1 an account, 2 a campaign. Any other number (the API may grow new
+/// kinds) is kept as `Other(n)`, never taken for one of the two.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(from = "u8", into = "u8")]
+pub enum ResourceType {
+    Account,
+    Campaign,
+    /// A number this tool does not know; never 1 or 2 when read.
+    Other(u8),
+}
+
+impl From<u8> for ResourceType {
+    fn from(code: u8) -> Self {
+        match code {
+            1 => ResourceType::Account,
+            2 => ResourceType::Campaign,
+            n => ResourceType::Other(n),
+        }
+    }
+}
+
+impl From<ResourceType> for u8 {
+    fn from(t: ResourceType) -> u8 {
+        match t {
+            ResourceType::Account => 1,
+            ResourceType::Campaign => 2,
+            ResourceType::Other(n) => n,
+        }
+    }
+}
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct TagMapping {
@@ -76,7 +104,7 @@ pub struct TagMapping {
     pub tag_id: String,
     /// A campaign uuid, or an account's email.
     pub resource_id: String,
-    pub resource_type: u8,
+    pub resource_type: ResourceType,
     #[serde(default)]
     pub timestamp_created: String,
     #[serde(default)]
@@ -147,7 +175,7 @@ pub struct PatchTag {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct ToggleResource {
     pub tag_ids: Vec<String>,
-    pub resource_type: u8,
+    pub resource_type: ResourceType,
     pub resource_ids: Vec<String>,
     pub assign: bool,
 }

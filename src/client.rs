@@ -249,9 +249,25 @@ impl Client {
         path: &str,
         query: &[(&str, String)],
     ) -> Result<Vec<T>, ApiError> {
+        let all = self.list_within(path, query, usize::MAX).await?;
+        Ok(all.expect("a walk without a page limit ends"))
+    }
+
+    /// The whole list when it ends within `max_pages` requests; `None` when
+    /// it is longer (the pages read are dropped), so a caller can fall back
+    /// to narrower look-ups without paying for the rest of a long list.
+    pub async fn list_within<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        max_pages: usize,
+    ) -> Result<Option<Vec<T>>, ApiError> {
+        if max_pages == 0 {
+            return Ok(None);
+        }
         let mut walk = 1;
         loop {
-            match self.walk(path, query).await {
+            match self.walk(path, query, max_pages).await {
                 Err(e)
                     if matches!(e.kind, ApiErrorKind::Protocol(_))
                         && walk < self.opts.max_attempts =>
@@ -269,11 +285,12 @@ impl Client {
         &self,
         path: &str,
         query: &[(&str, String)],
-    ) -> Result<Vec<T>, ApiError> {
+        max_pages: usize,
+    ) -> Result<Option<Vec<T>>, ApiError> {
         let mut out = Vec::new();
         let mut cursor: Option<String> = None;
         let mut seen = HashSet::new();
-        loop {
+        for _ in 0..max_pages {
             let mut q: Vec<(&str, String)> = query.to_vec();
             q.push(("limit", PAGE_LIMIT.to_string()));
             if let Some(c) = &cursor {
@@ -296,9 +313,10 @@ impl Client {
                     }
                     cursor = Some(next);
                 }
-                _ => return Ok(out),
+                _ => return Ok(Some(out)),
             }
         }
+        Ok(None)
     }
 
     /// One request with retries: exponential backoff with full jitter,

@@ -2,7 +2,7 @@
 //! a unified diff between them. Team roles are flattened into each member's
 //! role and permissions so that the diff shows what people can do.
 
-use crate::api_types::RESOURCE_CAMPAIGN;
+use crate::api_types::ResourceType;
 use crate::config::Config;
 use crate::live::Live;
 use crate::plan::Plan;
@@ -68,15 +68,18 @@ fn live_view(live: &Live) -> View {
             accounts: Vec::new(),
         };
         for m in live.mappings.iter().filter(|m| m.tag_id == t.id) {
-            if m.resource_type == RESOURCE_CAMPAIGN {
-                let name = live
-                    .campaigns
-                    .iter()
-                    .find(|c| c.id == m.resource_id)
-                    .map_or(m.resource_id.clone(), |c| c.name.clone());
-                tag.campaigns.push(name);
-            } else {
-                tag.accounts.push(m.resource_id.clone());
+            match m.resource_type {
+                ResourceType::Campaign => {
+                    let name = live
+                        .campaigns
+                        .iter()
+                        .find(|c| c.id == m.resource_id)
+                        .map_or(m.resource_id.clone(), |c| c.name.clone());
+                    tag.campaigns.push(name);
+                }
+                ResourceType::Account => tag.accounts.push(m.resource_id.clone()),
+                // Neither side of the diff can show what a file cannot declare.
+                ResourceType::Other(_) => {}
             }
         }
         v.tags.push(tag);

@@ -1,6 +1,6 @@
 //! `export`: the live workspace as a desired-state file that plans to no changes.
 
-use crate::api_types::RESOURCE_CAMPAIGN;
+use crate::api_types::ResourceType;
 use crate::config::{
     ApiKeySpec, At, Config, MemberSpec, Policy, TagSpec, TeamRole, WorkspaceGuard,
 };
@@ -8,7 +8,8 @@ use crate::live::Live;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The desired state that matches `live`, and warnings about what a file
-/// cannot express (duplicate key names, ambiguous campaign names, `client` members).
+/// cannot express (duplicate key names, ambiguous campaign names, `client`
+/// members, assignments to resource types this tool does not know).
 pub fn to_config(live: &Live) -> (Config, Vec<String>) {
     let mut warnings = Vec::new();
     let mut policy = Policy::default();
@@ -79,7 +80,12 @@ pub fn to_config(live: &Live) -> (Config, Vec<String>) {
         let mut campaigns = Vec::new();
         let mut accounts = Vec::new();
         for m in live.mappings.iter().filter(|m| m.tag_id == t.id) {
-            if m.resource_type == RESOURCE_CAMPAIGN {
+            if let ResourceType::Other(n) = m.resource_type {
+                warnings.push(format!(
+                    "tag `{}` is on {} of resource type {n}, which this tool does not know; left out (plans leave it alone)",
+                    t.label, m.resource_id
+                ));
+            } else if m.resource_type == ResourceType::Campaign {
                 let same: Vec<_> = live
                     .campaigns
                     .iter()

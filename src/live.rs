@@ -2,8 +2,7 @@
 
 use crate::api_error::ApiError;
 use crate::api_types::{
-    Account, ApiKey, Campaign, Member, RESOURCE_ACCOUNT, RESOURCE_CAMPAIGN, Tag, TagMapping,
-    Workspace,
+    Account, ApiKey, Campaign, Member, ResourceType, Tag, TagMapping, Workspace,
 };
 use crate::client::Client;
 use crate::config::Config;
@@ -109,9 +108,11 @@ pub async fn read_lists(
 
 /// Reads what a plan of `config` needs: members, keys and tags, and the
 /// assignments of the tags it declares or would delete, by the cheaper of
-/// per-tag lists and the mapping walk; then looks up, one request each,
-/// the declared campaigns and accounts that reading did not meet. Campaigns
-/// and accounts are never listed when the file declares no assignments.
+/// per-tag lists and the mapping walk; then resolves the declared campaigns
+/// (by name) and accounts (by email) that reading did not meet, whatever the
+/// live tags are (a workspace's first tag names campaigns no tag carries
+/// yet). Campaigns and accounts are never listed when the file declares no
+/// assignments.
 pub async fn read_for_plan(
     client: &Client,
     workspace: Workspace,
@@ -138,6 +139,8 @@ pub async fn read_for_plan(
         .iter()
         .flat_map(|t| t.campaigns.iter().map(|c| c.value.as_str()))
         .collect();
+    // Whether `live.campaigns` is the workspace's whole campaign list.
+    let mut all_campaigns = false;
     match choice.how {
         AssignmentRead::Nothing => {}
         AssignmentRead::PerTag => {
@@ -152,38 +155,13 @@ pub async fn read_for_plan(
             for (tag_id, campaigns, accounts) in futures_util::future::try_join_all(reads).await? {
                 for c in campaigns {
                     live.mappings
-                        .push(mapping(&tag_id, RESOURCE_CAMPAIGN, &c.id));
-                    if !live.campaigns.iter().any(|x| x.id == c.id) {
-                        live.campaigns.push(c);
-                    }
+                        .push(mapping(&tag_id, ResourceType::Campaign, &c.id));
+                    add_campaigns(&mut live, [c]);
                 }
                 for a in accounts {
                     live.mappings
-                        .push(mapping(&tag_id, RESOURCE_ACCOUNT, &a.email));
-                    if !live
-                        .accounts
-                        .iter()
-                        .any(|x| x.email.eq_ignore_ascii_case(&a.email))
-                    {
-                        live.accounts.push(a);
-                    }
-                }
-            }
-            // Declared names the tags' own lists did not show.
-            let missing: Vec<&str> = declared_names
-                .iter()
-                .copied()
-                .filter(|n| !live.campaigns.iter().any(|c| c.name == *n))
-                .collect();
-            let searches = missing.iter().map(|n| async move {
-                let q = [("search", n.to_string())];
-                client.list::<Campaign>("/campaigns", &q).await
-            });
-            for found in futures_util::future::try_join_all(searches).await? {
-                for c in found {
-                    if !live.campaigns.iter().any(|x| x.id == c.id) {
-                        live.campaigns.push(c);
-                    }
+                        .push(mapping(&tag_id, ResourceType::Account, &a.email));
+                    add_accounts(&mut live, [a]);
                 }
             }
         }
@@ -205,18 +183,20 @@ pub async fn read_for_plan(
                 .filter(|m| wanted.contains(&m.tag_id))
                 .collect();
             live.campaigns = campaigns;
+            all_campaigns = names;
             if !names
                 && live
                     .mappings
                     .iter()
-                    .any(|m| m.resource_type == RESOURCE_CAMPAIGN)
+                    .any(|m| m.resource_type == ResourceType::Campaign)
             {
                 live.campaigns = client.list::<Campaign>("/campaigns", none).await?;
+                all_campaigns = true;
             }
             for m in live
                 .mappings
                 .iter()
-                .filter(|m| m.resource_type == RESOURCE_ACCOUNT)
+                .filter(|m| m.resource_type == ResourceType::Account)
             {
                 if !live
                     .accounts
@@ -232,13 +212,20 @@ pub async fn read_for_plan(
             }
         }
     }
-    // Declared accounts not met yet: one look-up each.
+    if !all_campaigns {
+        let unmet: Vec<&str> = declared_names
+            .iter()
+            .copied()
+            .filter(|n| !live.campaigns.iter().any(|c| c.name == *n))
+            .collect();
+        resolve_campaigns(client, &mut live, &unmet).await?;
+    }
     let declared_accounts: BTreeSet<String> = config
         .tags
         .iter()
         .flat_map(|t| t.accounts.iter().map(|a| a.value.to_lowercase()))
         .collect();
-    let missing: Vec<&String> = declared_accounts
+    let unmet: Vec<&String> = declared_accounts
         .iter()
         .filter(|e| {
             !live
@@ -247,7 +234,61 @@ pub async fn read_for_plan(
                 .any(|a| a.email.eq_ignore_ascii_case(e))
         })
         .collect();
-    let lookups = missing.iter().map(|e| async move {
+    resolve_accounts(client, &mut live, &unmet).await?;
+    Ok(live)
+}
+
+/// Finds the campaigns named `names`: the whole campaign list when it ends
+/// within fewer pages than one `search` per name, else a search each (a
+/// search matches substrings, so every campaign of that exact name is found
+/// and a name two campaigns share is seen as such).
+async fn resolve_campaigns(
+    client: &Client,
+    live: &mut Live,
+    names: &[&str],
+) -> Result<(), ApiError> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    let none: &[(&str, String)] = &[];
+    let budget = read_strategy::list_budget(names.len());
+    if let Some(all) = client
+        .list_within::<Campaign>("/campaigns", none, budget)
+        .await?
+    {
+        add_campaigns(live, all);
+        return Ok(());
+    }
+    let searches = names.iter().map(|n| async move {
+        let q = [("search", n.to_string())];
+        client.list::<Campaign>("/campaigns", &q).await
+    });
+    for found in futures_util::future::try_join_all(searches).await? {
+        add_campaigns(live, found);
+    }
+    Ok(())
+}
+
+/// Finds the sending accounts `emails` (lower-cased): the whole account list
+/// when it ends within fewer pages than one GET per email, else a GET each.
+async fn resolve_accounts(
+    client: &Client,
+    live: &mut Live,
+    emails: &[&String],
+) -> Result<(), ApiError> {
+    if emails.is_empty() {
+        return Ok(());
+    }
+    let none: &[(&str, String)] = &[];
+    let budget = read_strategy::list_budget(emails.len());
+    if let Some(all) = client
+        .list_within::<Account>("/accounts", none, budget)
+        .await?
+    {
+        add_accounts(live, all);
+        return Ok(());
+    }
+    let lookups = emails.iter().map(|e| async move {
         match client
             .get::<Account>(&format!("/accounts/{}", encode_segment(e)), &[])
             .await
@@ -257,16 +298,34 @@ pub async fn read_for_plan(
             Err(err) => Err(err),
         }
     });
-    live.accounts.extend(
-        futures_util::future::try_join_all(lookups)
-            .await?
-            .into_iter()
-            .flatten(),
-    );
-    Ok(live)
+    let found = futures_util::future::try_join_all(lookups).await?;
+    add_accounts(live, found.into_iter().flatten());
+    Ok(())
 }
 
-fn mapping(tag_id: &str, resource_type: u8, resource_id: &str) -> TagMapping {
+/// Adds the campaigns not known yet (by id).
+fn add_campaigns(live: &mut Live, found: impl IntoIterator<Item = Campaign>) {
+    for c in found {
+        if !live.campaigns.iter().any(|x| x.id == c.id) {
+            live.campaigns.push(c);
+        }
+    }
+}
+
+/// Adds the accounts not known yet (emails compare case-insensitively).
+fn add_accounts(live: &mut Live, found: impl IntoIterator<Item = Account>) {
+    for a in found {
+        if !live
+            .accounts
+            .iter()
+            .any(|x| x.email.eq_ignore_ascii_case(&a.email))
+        {
+            live.accounts.push(a);
+        }
+    }
+}
+
+fn mapping(tag_id: &str, resource_type: ResourceType, resource_id: &str) -> TagMapping {
     TagMapping {
         id: String::new(),
         tag_id: tag_id.to_owned(),

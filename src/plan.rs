@@ -1,6 +1,7 @@
 //! A plan: the ordered actions that take the live workspace to the desired
 //! one. Built by `planner` alone; the applier carries it out as it is.
 
+use crate::api_types::ResourceType;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -85,18 +86,20 @@ impl ResourceKind {
             ResourceKind::Account => "account",
         }
     }
-    /// `resource_type` in the API: 1 = account, 2 = campaign.
-    pub fn api_code(self) -> u8 {
+    /// `resource_type` in the API.
+    pub fn api_code(self) -> ResourceType {
         match self {
-            ResourceKind::Campaign => crate::api_types::RESOURCE_CAMPAIGN,
-            ResourceKind::Account => crate::api_types::RESOURCE_ACCOUNT,
+            ResourceKind::Campaign => ResourceType::Campaign,
+            ResourceKind::Account => ResourceType::Account,
         }
     }
-    pub fn from_api_code(code: u8) -> Self {
-        if code == crate::api_types::RESOURCE_CAMPAIGN {
-            ResourceKind::Campaign
-        } else {
-            ResourceKind::Account
+    /// The kind of a live mapping; `None` for a type this tool does not
+    /// know, which it never plans.
+    pub fn from_api(t: ResourceType) -> Option<Self> {
+        match t {
+            ResourceType::Campaign => Some(ResourceKind::Campaign),
+            ResourceType::Account => Some(ResourceKind::Account),
+            ResourceType::Other(_) => None,
         }
     }
 }

@@ -2,9 +2,7 @@
 //! clock, so the same inputs always give the same plan, and every choice the
 //! applier needs (ids, order) is made here.
 
-use crate::api_types::{
-    Account, ApiKey, Campaign, Member, RESOURCE_ACCOUNT, RESOURCE_CAMPAIGN, Tag, TagMapping,
-};
+use crate::api_types::{Account, ApiKey, Campaign, Member, Tag, TagMapping};
 use crate::config::{Config, Mode, TagSpec};
 use crate::diagnostic::Diagnostic;
 use crate::ignore::IgnoreSet;
@@ -535,12 +533,14 @@ impl Planner<'_> {
         }
     }
 
-    /// The assignments of a declared tag are authoritative.
+    /// The assignments of a declared tag are authoritative, except those to
+    /// a resource type this tool does not know: it can neither name nor
+    /// declare them, so they are left alone.
     fn assignments(&mut self, spec: &TagSpec, tag: Option<&Tag>) {
         let live = self.live;
         let label = &spec.label.value;
-        // (resource_type, resource id) -> display name
-        let mut want: BTreeMap<(u8, String), String> = BTreeMap::new();
+        // (resource kind, resource id) -> display name
+        let mut want: BTreeMap<(ResourceKind, String), String> = BTreeMap::new();
         for name in &spec.campaigns {
             let matches: Vec<&Campaign> = self
                 .index
@@ -550,7 +550,7 @@ impl Planner<'_> {
                 .unwrap_or_default();
             match matches.as_slice() {
                 [c] => {
-                    want.insert((RESOURCE_CAMPAIGN, c.id.clone()), c.name.clone());
+                    want.insert((ResourceKind::Campaign, c.id.clone()), c.name.clone());
                 }
                 [] => {
                     let lower = name.value.to_lowercase();
@@ -595,7 +595,7 @@ impl Planner<'_> {
         for email in &spec.accounts {
             match self.index.accounts.get(email.value.to_lowercase().as_str()).copied() {
                 Some(a) => {
-                    want.insert((RESOURCE_ACCOUNT, a.email.clone()), a.email.clone());
+                    want.insert((ResourceKind::Account, a.email.clone()), a.email.clone());
                 }
                 None => self.errors.push(
                     Diagnostic::new(email.loc, format!("no sending account `{}` in this workspace", email.value))
@@ -603,24 +603,35 @@ impl Planner<'_> {
                 ),
             }
         }
-        let mut have: BTreeMap<(u8, String), String> = BTreeMap::new();
+        let mut have: BTreeMap<(ResourceKind, String), String> = BTreeMap::new();
+        let mut unknown: Vec<(u8, &str)> = Vec::new();
         if let Some(t) = tag {
             for m in self.index.mappings.get(t.id.as_str()).into_iter().flatten() {
-                let name = if m.resource_type == RESOURCE_CAMPAIGN {
-                    self.index
+                let Some(kind) = ResourceKind::from_api(m.resource_type) else {
+                    unknown.push((m.resource_type.into(), &m.resource_id));
+                    continue;
+                };
+                let name = match kind {
+                    ResourceKind::Campaign => self
+                        .index
                         .campaigns_by_id
                         .get(m.resource_id.as_str())
-                        .map_or(m.resource_id.clone(), |c| c.name.clone())
-                } else {
-                    m.resource_id.clone()
+                        .map_or(m.resource_id.clone(), |c| c.name.clone()),
+                    ResourceKind::Account => m.resource_id.clone(),
                 };
-                have.insert((m.resource_type, m.resource_id.clone()), name);
+                have.insert((kind, m.resource_id.clone()), name);
             }
         }
+        for (n, id) in unknown {
+            self.leave(
+                assignment_address(label, &format!("type {n}"), id),
+                &format!("resource type {n} is not one this tool knows; left alone"),
+            );
+        }
         let tag_id = tag.map(|t| t.id.clone());
-        let state = |(rt, id): &(u8, String), name: &String| AssignmentState {
+        let state = |(kind, id): &(ResourceKind, String), name: &String| AssignmentState {
             tag: label.clone(),
-            resource_type: ResourceKind::from_api_code(*rt),
+            resource_type: *kind,
             resource: name.clone(),
             resource_id: id.clone(),
         };

@@ -15,8 +15,12 @@ use std::collections::BTreeSet;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AssignmentRead {
-    /// The file declares no tags and deletes none: nothing to read.
+    /// The file declares no assignments and no live tag's assignments are
+    /// needed: nothing to read.
     Nothing,
+    /// One list per tag and resource type; with no tags to read (the first
+    /// tags of a workspace), only the declared campaigns and accounts are
+    /// looked up.
     PerTag,
     Walk,
 }
@@ -47,7 +51,12 @@ pub fn choose(config: &Config, live_tags: &[Tag]) -> Choice {
         })
         .map(|t| t.id.clone())
         .collect();
-    if tags.is_empty() {
+    let declared_assignments: usize = config
+        .tags
+        .iter()
+        .map(|t| t.campaigns.len() + t.accounts.len())
+        .sum();
+    if tags.is_empty() && declared_assignments == 0 {
         return Choice {
             how: AssignmentRead::Nothing,
             tags,
@@ -73,11 +82,6 @@ pub fn choose(config: &Config, live_tags: &[Tag]) -> Choice {
         .filter(|t| declared.contains(t.label.as_str()))
         .count()
         .max(1);
-    let declared_assignments: usize = config
-        .tags
-        .iter()
-        .map(|t| t.campaigns.len() + t.accounts.len())
-        .sum();
     let estimated_mappings = declared_assignments * live_tags.len() / declared_live;
     let campaign_names: BTreeSet<&str> = config
         .tags
@@ -96,4 +100,12 @@ pub fn choose(config: &Config, live_tags: &[Tag]) -> Choice {
         per_tag_estimate,
         walk_estimate,
     }
+}
+
+/// How many pages a whole list may take and still cost fewer requests than
+/// `lookups` look-ups of one item each (`search` by campaign name, GET by
+/// account email). A list longer than that is abandoned at this many pages
+/// for the look-ups, so resolving never costs more than twice the cheaper way.
+pub fn list_budget(lookups: usize) -> usize {
+    lookups.saturating_sub(1)
 }

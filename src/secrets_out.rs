@@ -1,8 +1,13 @@
 //! `--secrets-out`: a JSON file created with mode 0600, rewritten and synced
 //! to disk after each new key, before the next action starts.
+//!
+//! The file says who wrote it: `{"written_by": "instantly-rbac",
+//! "format_version": 1, "keys": [{name, id, key}, …]}`. A re-run with the
+//! same path after an interrupted or failed apply adds to a file this tool
+//! wrote; any other existing file is refused, never overwritten.
 
 use secrecy::{ExposeSecret, SecretString};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -19,6 +24,32 @@ struct Entry {
     name: String,
     id: String,
     key: SecretString,
+}
+
+const WRITTEN_BY: &str = "instantly-rbac";
+const FORMAT_VERSION: u32 = 1;
+
+/// The file as written.
+#[derive(Serialize)]
+struct Document<'a> {
+    written_by: &'a str,
+    format_version: u32,
+    keys: &'a [serde_json::Value],
+}
+
+/// The file as read back: only one this tool wrote, in a version it knows.
+#[derive(Deserialize)]
+struct Written {
+    written_by: String,
+    format_version: u32,
+    keys: Vec<serde_json::Value>,
+}
+
+impl Written {
+    fn parse(text: &str) -> Option<Vec<serde_json::Value>> {
+        let w: Written = serde_json::from_str(text).ok()?;
+        (w.written_by == WRITTEN_BY && w.format_version == FORMAT_VERSION).then_some(w.keys)
+    }
 }
 
 #[derive(Serialize)]
@@ -55,9 +86,26 @@ pub fn create_private(path: &Path) -> std::io::Result<File> {
 }
 
 impl SecretsOut {
+    /// A new file; or, when `path` is a regular file an earlier run of this
+    /// tool wrote (an apply that was interrupted or failed), that file,
+    /// added to, with a note on stderr. Any other existing file is refused.
     pub fn create(path: &Path) -> std::io::Result<Self> {
-        let file = create_private(path)?;
-        Self::start(path, file, Vec::new())
+        match create_private(path) {
+            Ok(file) => Self::start(path, file, Vec::new()),
+            Err(refused) if refused.kind() == std::io::ErrorKind::AlreadyExists => {
+                let Some((file, earlier)) = open_own(path) else {
+                    return Err(refused);
+                };
+                // apply_command owns the printer; this note moves there when
+                // SecretsOut reports the reuse instead.
+                crate::run::note(&format!(
+                    "note: adding to {}, written by an earlier run",
+                    path.display()
+                ));
+                Self::start(path, file, earlier)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Adds to an existing secrets file (made private if it was not), or creates it.
@@ -82,10 +130,13 @@ impl SecretsOut {
         file.read_to_string(&mut text)?;
         let earlier = if text.trim().is_empty() {
             Vec::new()
+        } else if let Some(keys) = Written::parse(&text) {
+            keys
         } else {
+            // A list of secrets kept elsewhere (or by an earlier version).
             serde_json::from_str(&text).map_err(|e| {
                 std::io::Error::other(format!(
-                    "{} is not a secrets file (a JSON list): {e}",
+                    "{} is not a secrets file (a JSON list, or a file this tool wrote): {e}",
                     path.display()
                 ))
             })?
@@ -128,11 +179,35 @@ impl SecretsOut {
             };
             all.push(serde_json::to_value(shown).map_err(std::io::Error::other)?);
         }
-        let text = serde_json::to_string_pretty(&all).map_err(std::io::Error::other)?;
+        let doc = Document {
+            written_by: WRITTEN_BY,
+            format_version: FORMAT_VERSION,
+            keys: &all,
+        };
+        let text = serde_json::to_string_pretty(&doc).map_err(std::io::Error::other)?;
         self.file.set_len(0)?;
         self.file.rewind()?;
         self.file.write_all(text.as_bytes())?;
         self.file.write_all(b"\n")?;
         self.file.sync_all()
     }
+}
+
+/// The file at `path` and the keys it holds, when it is a regular file (not
+/// followed through a symlink) that this tool wrote; made private again.
+fn open_own(path: &Path) -> Option<(File, Vec<serde_json::Value>)> {
+    let mut file = options().read(true).open(path).ok()?;
+    if !file.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut text = String::new();
+    file.read_to_string(&mut text).ok()?;
+    let keys = Written::parse(&text)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .ok()?;
+    }
+    Some((file, keys))
 }

@@ -64,7 +64,7 @@ fn fixture() -> (SandboxState, String) {
                 id: format!("01946416-6000-7000-a{i:03}-{c:012}"),
                 tag_id: tag.id.clone(),
                 resource_id: id(5, i * 10 + c),
-                resource_type: 2,
+                resource_type: instantly_rbac::api_types::ResourceType::Campaign,
                 ..s.mappings[0].clone()
             });
         }
@@ -254,7 +254,8 @@ async fn chaos(seed: u64, config_text: &str, state: SandboxState) -> Figures {
     let mut delivered: Vec<serde_json::Value> = Vec::new();
     for run in 0..2 {
         if let Ok(text) = std::fs::read_to_string(dir.path().join(format!("secrets-{run}.json"))) {
-            delivered.extend(serde_json::from_str::<Vec<serde_json::Value>>(&text).unwrap());
+            let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+            delivered.extend(doc["keys"].as_array().unwrap().iter().cloned());
         }
     }
     let delivered_ids: Vec<String> = delivered

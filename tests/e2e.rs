@@ -77,8 +77,11 @@ fn apply_then_plan_shows_no_changes_and_export_round_trips() {
     );
 
     // The secrets file holds every created key, readable by its owner only.
-    let secrets: Vec<serde_json::Value> =
+    let doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(p.join("secrets.json")).unwrap()).unwrap();
+    assert_eq!(doc["written_by"], "instantly-rbac");
+    assert_eq!(doc["format_version"], 1);
+    let secrets = doc["keys"].as_array().unwrap();
     let names: BTreeSet<&str> = secrets
         .iter()
         .map(|s| s["name"].as_str().unwrap())
@@ -99,7 +102,7 @@ fn apply_then_plan_shows_no_changes_and_export_round_trips() {
             .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
-    for s in &secrets {
+    for s in secrets {
         let key = s["key"].as_str().unwrap();
         assert!(key.len() > 20);
         assert!(
@@ -384,8 +387,9 @@ fn secrets_stay_out_of_trace_logs() {
     );
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(o.stderr.len() > 1000, "trace logs were written");
-    let secrets: Vec<serde_json::Value> =
+    let doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d.path().join("s.json")).unwrap()).unwrap();
+    let secrets = doc["keys"].as_array().unwrap();
     let mut keys: Vec<String> = secrets
         .iter()
         .map(|s| s["key"].as_str().unwrap().to_owned())

@@ -16,3 +16,4 @@ mod properties;
 mod render;
 mod safety;
 mod scale;
+mod workspace_shapes;

@@ -143,7 +143,7 @@ fn live_state(w: &World) -> SandboxState {
                 id: format!("01946416-6000-7000-9{i:03}-{c:012}"),
                 tag_id: tag.id.clone(),
                 resource_id: demo.campaigns[c].id.clone(),
-                resource_type: 2,
+                resource_type: instantly_rbac::api_types::ResourceType::Campaign,
                 ..demo.mappings[0].clone()
             });
         }
@@ -152,7 +152,7 @@ fn live_state(w: &World) -> SandboxState {
                 id: format!("01946416-6000-7000-a{i:03}-{a:012}"),
                 tag_id: tag.id.clone(),
                 resource_id: ACCOUNTS[a].into(),
-                resource_type: 1,
+                resource_type: instantly_rbac::api_types::ResourceType::Account,
                 ..demo.mappings[0].clone()
             });
         }

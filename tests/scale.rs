@@ -87,7 +87,7 @@ fn three_big_tags() -> (SandboxState, String) {
                 id: format!("01946416-6000-7000-b{t:03}-{c:012}"),
                 tag_id: tag.id.clone(),
                 resource_id: campaign.id.clone(),
-                resource_type: 2,
+                resource_type: instantly_rbac::api_types::ResourceType::Campaign,
                 ..demo_state().mappings[0].clone()
             });
             names.push(campaign.name.clone());

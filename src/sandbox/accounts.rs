@@ -13,7 +13,8 @@ pub(super) fn accounts(st: &mut SandboxState, r: &Req, rest: &[&str]) -> Answer 
             .mappings
             .iter()
             .filter(|m| {
-                m.resource_type == RESOURCE_ACCOUNT && m.resource_id.eq_ignore_ascii_case(&a.email)
+                m.resource_type == ResourceType::Account
+                    && m.resource_id.eq_ignore_ascii_case(&a.email)
             })
             .filter_map(|m| st.tags.iter().find(|t| t.id == m.tag_id))
             .map(|t| AccountTag {
@@ -30,7 +31,8 @@ pub(super) fn accounts(st: &mut SandboxState, r: &Req, rest: &[&str]) -> Answer 
     match rest {
         [] => {
             let tag_ids = r.list_param("tag_ids");
-            let carrying = (!tag_ids.is_empty()).then(|| tagged(st, RESOURCE_ACCOUNT, &tag_ids));
+            let carrying =
+                (!tag_ids.is_empty()).then(|| tagged(st, ResourceType::Account, &tag_ids));
             let search = r.query.get("search").map(|s| s.to_lowercase());
             let items: Vec<&Account> = st
                 .accounts

@@ -3,7 +3,9 @@
 //! README's first command shows a plan with every kind of change.
 
 use super::state::SandboxState;
-use crate::api_types::{Account, ApiKey, Campaign, Member, Tag, TagMapping, Workspace};
+use crate::api_types::{
+    Account, ApiKey, Campaign, Member, ResourceType, Tag, TagMapping, Workspace,
+};
 
 pub const WORKSPACE_ID: &str = "01946416-09c9-7bef-bbc9-b8c3ac2cdb2a";
 const ORG: &str = WORKSPACE_ID;
@@ -61,7 +63,7 @@ fn campaign(n: u8, name: &str) -> Campaign {
     }
 }
 
-fn mapping(n: u8, tag: &Tag, resource_type: u8, resource_id: &str) -> TagMapping {
+fn mapping(n: u8, tag: &Tag, resource_type: ResourceType, resource_id: &str) -> TagMapping {
     TagMapping {
         id: format!("01946416-6000-7000-8000-0000000000{n:02}"),
         tag_id: tag.id.clone(),
@@ -95,11 +97,11 @@ pub fn demo_state() -> SandboxState {
     })
     .collect();
     let mappings = vec![
-        mapping(1, &west, 2, &campaigns[0].id),
-        mapping(2, &west, 2, &campaigns[2].id),
-        mapping(3, &west, 1, "west1@acme-mail.com"),
-        mapping(4, &old, 2, &campaigns[3].id),
-        mapping(5, &old, 1, "west2@acme-mail.com"),
+        mapping(1, &west, ResourceType::Campaign, &campaigns[0].id),
+        mapping(2, &west, ResourceType::Campaign, &campaigns[2].id),
+        mapping(3, &west, ResourceType::Account, "west1@acme-mail.com"),
+        mapping(4, &old, ResourceType::Campaign, &campaigns[3].id),
+        mapping(5, &old, ResourceType::Account, "west2@acme-mail.com"),
     ];
     SandboxState {
         workspace: Workspace {

@@ -359,7 +359,8 @@ fn dispatch(st: &mut SandboxState, caller: &Caller, r: &Req) -> Answer {
         (Method::GET, ["campaigns"]) => {
             need("campaigns", "read")?;
             let tag_ids = r.list_param("tag_ids");
-            let carrying = (!tag_ids.is_empty()).then(|| tagged(st, RESOURCE_CAMPAIGN, &tag_ids));
+            let carrying =
+                (!tag_ids.is_empty()).then(|| tagged(st, ResourceType::Campaign, &tag_ids));
             let search = r.query.get("search").map(|s| s.to_lowercase());
             let items: Vec<&Campaign> = st
                 .campaigns
@@ -447,7 +448,7 @@ pub(super) fn paginate_with<T, U: Serialize>(
 /// The ids (or emails) of resources of `kind` carrying any of `tag_ids`.
 pub(super) fn tagged(
     st: &SandboxState,
-    kind: u8,
+    kind: ResourceType,
     tag_ids: &[String],
 ) -> std::collections::HashSet<String> {
     st.mappings

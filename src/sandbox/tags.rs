@@ -96,11 +96,11 @@ pub(super) fn toggle(st: &mut SandboxState, r: &Req) -> Answer {
         return Err(bad(format!("unknown tag id {id}")));
     }
     let known = |id: &String| match t.resource_type {
-        RESOURCE_ACCOUNT => st.accounts.iter().any(|a| a.email.eq_ignore_ascii_case(id)),
-        RESOURCE_CAMPAIGN => st.campaigns.iter().any(|c| &c.id == id),
-        _ => false,
+        ResourceType::Account => st.accounts.iter().any(|a| a.email.eq_ignore_ascii_case(id)),
+        ResourceType::Campaign => st.campaigns.iter().any(|c| &c.id == id),
+        ResourceType::Other(_) => false,
     };
-    if ![RESOURCE_ACCOUNT, RESOURCE_CAMPAIGN].contains(&t.resource_type) {
+    if let ResourceType::Other(_) = t.resource_type {
         return Err(bad(
             "body/resource_type must be 1 (account) or 2 (campaign)",
         ));
