@@ -18,6 +18,8 @@ pub struct SecretsOut {
     /// Entries already in the file (`--secrets-append`), kept as they were.
     earlier: Vec<serde_json::Value>,
     entries: Vec<Entry>,
+    /// The file was written by an earlier run and is added to.
+    reused: bool,
 }
 
 struct Entry {
@@ -88,7 +90,7 @@ pub fn create_private(path: &Path) -> std::io::Result<File> {
 impl SecretsOut {
     /// A new file; or, when `path` is a regular file an earlier run of this
     /// tool wrote (an apply that was interrupted or failed), that file,
-    /// added to, with a note on stderr. Any other existing file is refused.
+    /// added to (see `reused`). Any other existing file is refused.
     pub fn create(path: &Path) -> std::io::Result<Self> {
         match create_private(path) {
             Ok(file) => Self::start(path, file, Vec::new()),
@@ -96,13 +98,9 @@ impl SecretsOut {
                 let Some((file, earlier)) = open_own(path) else {
                     return Err(refused);
                 };
-                // apply_command owns the printer; this note moves there when
-                // SecretsOut reports the reuse instead.
-                crate::run::note(&format!(
-                    "note: adding to {}, written by an earlier run",
-                    path.display()
-                ));
-                Self::start(path, file, earlier)
+                let mut out = Self::start(path, file, earlier)?;
+                out.reused = true;
+                Ok(out)
             }
             Err(e) => Err(e),
         }
@@ -150,6 +148,7 @@ impl SecretsOut {
             file,
             earlier,
             entries: Vec::new(),
+            reused: false,
         };
         out.flush()?;
         Ok(out)
@@ -157,6 +156,11 @@ impl SecretsOut {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Whether `create` found a file an earlier run wrote and adds to it.
+    pub fn reused(&self) -> bool {
+        self.reused
     }
 
     /// Records one new key and makes it durable before returning.

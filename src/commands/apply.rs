@@ -108,22 +108,29 @@ impl ApplyOptions {
         None
     }
 
-    fn sink(&self, _p: &Printer) -> anyhow::Result<Option<SecretSink>> {
+    fn sink(&self, p: &Printer) -> anyhow::Result<Option<SecretSink>> {
         if let Some(cmd) = &self.secrets_cmd {
             return Ok(Some(SecretSink::Command(SecretsCmd {
                 command: cmd.clone(),
                 recovery_dir: std::env::current_dir()?,
             })));
         }
-        let Some(p) = &self.secrets_out else {
+        let Some(path) = &self.secrets_out else {
             return Ok(None);
         };
         let file = if self.secrets_append {
-            SecretsOut::append(p)
+            SecretsOut::append(path)
         } else {
-            SecretsOut::create(p)
+            SecretsOut::create(path)
         };
-        let file = file.with_context(|| format!("cannot open the secrets file {}", p.display()))?;
+        let file =
+            file.with_context(|| format!("cannot open the secrets file {}", path.display()))?;
+        if file.reused() {
+            p.note(&format!(
+                "note: adding to {}, written by an earlier run",
+                path.display()
+            ));
+        }
         Ok(Some(SecretSink::File(file)))
     }
 }
