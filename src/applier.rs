@@ -384,8 +384,8 @@ impl Applier<'_> {
 }
 
 fn tag_of(a: &Action) -> Option<&String> {
-    match (&a.after, &a.before) {
-        (Some(State::Assignment(s)), _) | (None, Some(State::Assignment(s))) => Some(&s.tag),
+    match a.state() {
+        Some(State::Assignment(s)) => Some(&s.tag),
         _ => None,
     }
 }

@@ -143,14 +143,14 @@ impl SavedPlan {
 }
 
 fn email_of(a: &Action) -> Option<&str> {
-    match a.after.as_ref().or(a.before.as_ref())? {
+    match a.state()? {
         State::Member(m) => Some(&m.email),
         _ => None,
     }
 }
 
 fn assignment_of(a: &Action) -> Option<&AssignmentState> {
-    match a.after.as_ref().or(a.before.as_ref())? {
+    match a.state()? {
         State::Assignment(s) => Some(s),
         _ => None,
     }
@@ -169,7 +169,7 @@ fn current(a: &Action, live: &Live) -> Option<(State, String)> {
             Some((State::Member(member_state(m)), m.id.clone()))
         }
         Kind::ApiKey => {
-            let k = match (&a.live_id, a.after.as_ref().or(a.before.as_ref())) {
+            let k = match (&a.live_id, a.state()) {
                 (Some(id), _) => live.api_keys.iter().find(|k| &k.id == id),
                 (None, Some(State::ApiKey(s))) => live.api_keys.iter().find(|k| k.name == s.name),
                 _ => None,
@@ -180,7 +180,7 @@ fn current(a: &Action, live: &Live) -> Option<(State, String)> {
             ))
         }
         Kind::Tag => {
-            let label = match a.after.as_ref().or(a.before.as_ref())? {
+            let label = match a.state()? {
                 State::Tag(t) => &t.label,
                 _ => return None,
             };

@@ -29,9 +29,8 @@ type ByTag = BTreeMap<String, BTreeMap<String, usize>>;
 pub fn batches(actions: &[&Action]) -> Vec<Batch> {
     let mut groups: BTreeMap<(bool, ResourceKind), ByTag> = BTreeMap::new();
     for (i, a) in actions.iter().enumerate() {
-        let s = match (&a.after, &a.before) {
-            (Some(State::Assignment(s)), _) | (None, Some(State::Assignment(s))) => s,
-            _ => continue,
+        let Some(State::Assignment(s)) = a.state() else {
+            continue;
         };
         groups
             .entry((a.op == Op::Create, s.resource_type))
