@@ -11,7 +11,6 @@ use crate::api_types::*;
 use crate::client::Client;
 use crate::create::{self, Outcome};
 use crate::plan::{Action, KeyState, Kind, MemberState, Op, Plan, State, TagState};
-use crate::planner::phase;
 use crate::secret_sink::{NewKey, SecretSink};
 use crate::toggle_batch::{self, Batch};
 use futures_util::stream::{self, StreamExt};
@@ -99,10 +98,10 @@ pub async fn apply(
     let actions = &plan.actions;
     let mut start = 0;
     while start < actions.len() {
-        let p = phase(&actions[start]);
+        let p = actions[start].phase;
         let end = actions[start..]
             .iter()
-            .position(|a| phase(a) != p)
+            .position(|a| a.phase != p)
             .map_or(actions.len(), |n| start + n);
         let indices: Vec<usize> = (start..end).collect();
         if actions[start].kind == Kind::Assignment {
@@ -143,7 +142,7 @@ impl Applier<'_> {
             return Done::Skipped(vec![i]);
         }
         let a = &self.plan.actions[i];
-        tracing::info!(address = %a.address, op = ?a.op, "applying");
+        tracing::info!(address = %a.address, op = %a.op, phase = a.phase, "applying");
         match self.step(a).await {
             Ok(()) => Done::Applied(vec![i]),
             Err(e) => {

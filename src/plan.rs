@@ -188,6 +188,10 @@ pub struct Action {
     pub address: String,
     pub kind: Kind,
     pub op: Op,
+    /// When it runs: phases run in increasing order, the actions of one
+    /// phase concurrently. Set by the planner (`planner::phase`) and kept in
+    /// saved plans, so a plan is applied in the order it was reviewed.
+    pub phase: u8,
     pub before: Option<State>,
     pub after: Option<State>,
     pub reason: Option<String>,

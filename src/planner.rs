@@ -44,10 +44,11 @@ pub fn plan(desired: &Config, live: &Live, ctx: &Context) -> Result<Plan, Vec<Di
         return Err(p.errors);
     }
     let mut actions = p.actions;
-    actions.sort_by(|a, b| (phase(a), &a.address).cmp(&(phase(b), &b.address)));
     for a in &mut actions {
+        a.phase = phase(a);
         a.risk = crate::access_impact::risk(a);
     }
+    actions.sort_by(|a, b| (a.phase, &a.address).cmp(&(b.phase, &b.address)));
     p.unmanaged.sort_by(|a, b| a.address.cmp(&b.address));
     let blocks = crate::safety::blocks(&actions, live, &desired.policy);
     Ok(Plan {
@@ -67,7 +68,8 @@ pub fn plan(desired: &Config, live: &Live, ctx: &Context) -> Result<Plan, Vec<Di
     })
 }
 
-/// The order of execution: every action's prerequisites come first. Tags
+/// The order of execution, recorded in each action as `Action::phase` (the
+/// applier reads it there): every action's prerequisites come first. Tags
 /// exist before assignments use them; access is granted (promotions, invites,
 /// new keys) before it is taken away (demotions, deletions); a tag goes last.
 pub fn phase(a: &Action) -> u8 {
@@ -211,6 +213,7 @@ impl Planner<'_> {
             address,
             kind,
             op,
+            phase: 0,
             before,
             after,
             reason: None,

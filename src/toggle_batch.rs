@@ -111,6 +111,7 @@ mod tests {
             address: format!("{tag}->{res}"),
             kind: Kind::Assignment,
             op: Op::Create,
+            phase: 7,
             before: None,
             after: Some(State::Assignment(AssignmentState {
                 tag: tag.into(),
