@@ -241,7 +241,8 @@ pub struct Plan {
     pub unmanaged: Vec<Unmanaged>,
     pub warnings: Vec<String>,
     /// Ids of the API keys that existed when planned: a key with a planned
-    /// name but another id found after a lost create answer is an orphan.
+    /// name but another id, found after a lost create answer, is one the
+    /// plan did not show, and stops the apply.
     #[serde(default)]
     pub live_key_ids: Vec<String>,
 }
