@@ -363,12 +363,32 @@ impl Planner<'_> {
         })
     }
 
+    /// Whether `k` may be the key this tool authenticates with: its mask
+    /// (first four and last four characters) is the tool's. Several keys
+    /// can share a mask; each of them is treated as the tool's own.
     fn is_auth_key(&self, k: &ApiKey) -> bool {
         self.ctx.auth_key_mask.as_deref() == Some(k.key.as_str())
     }
 
     fn api_keys(&mut self) {
         let live = self.live;
+        let own: Vec<&ApiKey> = live
+            .api_keys
+            .iter()
+            .filter(|k| self.is_auth_key(k))
+            .collect();
+        if own.len() > 1 {
+            let names: Vec<String> = own
+                .iter()
+                .map(|k| format!("`{}` ({})", k.name, k.id))
+                .collect();
+            self.warnings.push(format!(
+                "{} live API keys match the mask {} of the key this tool authenticates with: {}; the tool cannot tell which one it authenticates with, so none of them is revoked, replaced or rotated",
+                own.len(),
+                own[0].key,
+                names.join(", ")
+            ));
+        }
         let mut used = BTreeSet::new();
         for spec in &self.desired.api_keys {
             let name = &spec.name.value;
