@@ -1,7 +1,10 @@
 //! The applier carries out a plan and makes no choices of its own: every id
 //! and order was decided by the planner, every batch by `toggle_batch`.
-//! Phases (see `planner::phase`) run in order; the independent actions of a
-//! phase run concurrently, within the client's parallelism and rate limit.
+//! It walks the plan's actions in their order, grouping consecutive actions
+//! of the same `Action::phase` (recorded by the planner, never recomputed
+//! here); the actions of a group run concurrently, within the client's
+//! parallelism and rate limit, and a group starts when the one before it is
+//! done. It deletes only what the plan lists.
 //! After a failure (or Ctrl-C) no new action starts, those in flight finish,
 //! and the report says what was applied, what failed and what was not
 //! attempted, so that a re-run plans exactly the remainder.
@@ -11,7 +14,6 @@ use crate::api_types::*;
 use crate::client::Client;
 use crate::create::{self, Outcome};
 use crate::plan::{Action, KeyState, Kind, MemberState, Op, Plan, State, TagState};
-use crate::planner::phase;
 use crate::secret_sink::{NewKey, SecretSink};
 use crate::toggle_batch::{self, Batch};
 use futures_util::stream::{self, StreamExt};
@@ -69,7 +71,8 @@ struct Applier<'a> {
     failed: AtomicBool,
     /// Tags created during this apply: label -> id.
     created_tags: Mutex<HashMap<String, String>>,
-    /// Keys that existed when planned or were created here: never orphans.
+    /// Keys that existed when planned or were created here: a key of a
+    /// planned name that is none of these stops its create.
     known_keys: Mutex<HashSet<String>>,
     keys_created: Mutex<Vec<(String, String)>>,
     notes: Mutex<Vec<String>>,
@@ -99,10 +102,10 @@ pub async fn apply(
     let actions = &plan.actions;
     let mut start = 0;
     while start < actions.len() {
-        let p = phase(&actions[start]);
+        let p = actions[start].phase;
         let end = actions[start..]
             .iter()
-            .position(|a| phase(a) != p)
+            .position(|a| a.phase != p)
             .map_or(actions.len(), |n| start + n);
         let indices: Vec<usize> = (start..end).collect();
         if actions[start].kind == Kind::Assignment {
@@ -143,7 +146,7 @@ impl Applier<'_> {
             return Done::Skipped(vec![i]);
         }
         let a = &self.plan.actions[i];
-        tracing::info!(address = %a.address, op = ?a.op, "applying");
+        tracing::info!(address = %a.address, op = %a.op, phase = a.phase, "applying");
         match self.step(a).await {
             Ok(()) => Done::Applied(vec![i]),
             Err(e) => {
@@ -296,12 +299,9 @@ impl Applier<'_> {
             ));
         };
         let known = self.known_keys.lock().expect("keys lock").clone();
-        let (created, revoked) = create::api_key(self.client, k, &known)
+        let created = create::api_key(self.client, k, &known)
             .await
             .map_err(|e| StepError::Other(e.to_string()))?;
-        for id in revoked {
-            self.note(a, &format!("key {id} was created but the answer carrying its secret was lost, so it was revoked and created again"));
-        }
         let id = created.id.clone();
         self.known_keys
             .lock()
@@ -384,8 +384,8 @@ impl Applier<'_> {
 }
 
 fn tag_of(a: &Action) -> Option<&String> {
-    match (&a.after, &a.before) {
-        (Some(State::Assignment(s)), _) | (None, Some(State::Assignment(s))) => Some(&s.tag),
+    match a.state() {
+        Some(State::Assignment(s)) => Some(&s.tag),
         _ => None,
     }
 }

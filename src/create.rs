@@ -2,7 +2,9 @@
 //! whose answer was lost (timeout, dropped connection, 5xx, garbled answer)
 //! may or may not have happened. Instead of repeating it blindly, read back
 //! by natural key (email, label, key name): adopt the object when it is
-//! there, create it again when it is not.
+//! there, create it again when it is not. Nothing is ever deleted here: an
+//! API key cannot be adopted (its secret is only in the lost answer), so a
+//! key that appears stops the create for a person to review.
 
 use crate::api_error::ApiError;
 use crate::api_types::{ApiKey, CreateApiKey, CreateTag, InviteMember, Member, Tag};
@@ -103,35 +105,42 @@ pub async fn tag(client: &Client, t: &TagState) -> Result<Outcome<String>, Creat
     ))
 }
 
-/// A new key with its secret. A key whose create answer was lost cannot be
-/// adopted (its secret is gone): it is revoked, and the key created again.
-/// `known` holds the ids of keys that existed before (never revoked here).
-/// Returns the key and the ids of revoked orphans.
+/// A new key with its secret. A key cannot be adopted after a lost create
+/// answer (its secret is gone), and this never revokes anything: when a key
+/// of the planned name appears that is not in `known` (the ids that existed
+/// when planned, or were created by this apply), the create stops with a
+/// conflict for a person to review. When none appears, the POST did not
+/// happen, and it is made again.
 pub async fn api_key(
     client: &Client,
     k: &KeyState,
     known: &HashSet<String>,
-) -> Result<(ApiKey, Vec<String>), CreateError> {
+) -> Result<ApiKey, CreateError> {
     let body = CreateApiKey {
         name: k.name.clone(),
         scopes: k.scopes.clone(),
     };
-    let mut revoked = Vec::new();
     let mut last = None;
     for _ in 0..ROUNDS {
         let e = match client.post::<_, ApiKey>("/api-keys", &body).await {
-            Ok(key) => return Ok((key, revoked)),
+            Ok(key) => return Ok(key),
             Err(e) if e.is_ambiguous() => e,
             Err(e) => return Err(e.into()),
         };
         let keys: Vec<ApiKey> = client.list("/api-keys", &[]).await?;
-        for orphan in keys
+        let unknown: Vec<&str> = keys
             .iter()
             .filter(|x| x.name == k.name && !known.contains(&x.id))
-        {
-            tracing::warn!(id = %orphan.id, "revoking a key whose secret was lost with its create answer");
-            client.delete(&format!("/api-keys/{}", orphan.id)).await?;
-            revoked.push(orphan.id.clone());
+            .map(|x| x.id.as_str())
+            .collect();
+        if !unknown.is_empty() {
+            tracing::warn!(ids = ?unknown, "a key the plan did not show appeared after a lost create answer");
+            return Err(CreateError::Conflict(format!(
+                "a key named {} ({} {}) appeared that the plan did not show — it may be the key whose create answer was lost (its secret cannot be recovered) or one made by someone else; nothing was revoked; run plan again and review it (the create's answer was lost: {e})",
+                k.name,
+                if unknown.len() == 1 { "id" } else { "ids" },
+                unknown.join(", ")
+            )));
         }
         last = Some(e);
     }

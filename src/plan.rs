@@ -3,6 +3,8 @@
 
 use crate::api_types::ResourceType;
 use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -24,6 +26,43 @@ impl Kind {
             Kind::Assignment => "Tag assignments",
         }
     }
+
+    /// The name used in addresses, `--ack-deletes`, JSON and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Member => "member",
+            Kind::ApiKey => "api_key",
+            Kind::Tag => "tag",
+            Kind::Assignment => "assignment",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A kind or op name that is not one.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("`{found}`: expected one of {expected}")]
+pub struct UnknownName {
+    pub found: String,
+    pub expected: &'static str,
+}
+
+impl FromStr for Kind {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Kind, UnknownName> {
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| UnknownName {
+                found: s.to_owned(),
+                expected: "member, api_key, tag, assignment",
+            })
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -33,6 +72,38 @@ pub enum Op {
     Update,
     Replace,
     Delete,
+}
+
+impl Op {
+    pub const ALL: [Op; 4] = [Op::Create, Op::Update, Op::Replace, Op::Delete];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Create => "create",
+            Op::Update => "update",
+            Op::Replace => "replace",
+            Op::Delete => "delete",
+        }
+    }
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Op {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Op, UnknownName> {
+        Op::ALL
+            .into_iter()
+            .find(|o| o.as_str() == s)
+            .ok_or_else(|| UnknownName {
+                found: s.to_owned(),
+                expected: "create, update, replace, delete",
+            })
+    }
 }
 
 /// The managed fields of one object, as shown in plans (`before`/`after`).
@@ -120,6 +191,10 @@ pub struct Action {
     pub address: String,
     pub kind: Kind,
     pub op: Op,
+    /// When it runs: phases run in increasing order, the actions of one
+    /// phase concurrently. Set by the planner (`planner::phase`) and kept in
+    /// saved plans, so a plan is applied in the order it was reviewed.
+    pub phase: u8,
     pub before: Option<State>,
     pub after: Option<State>,
     pub reason: Option<String>,
@@ -131,6 +206,19 @@ pub struct Action {
     /// deletions and replacements (see `access_impact`).
     #[serde(default)]
     pub risk: crate::access_impact::Risk,
+}
+
+impl Action {
+    /// The object the action is about: its state after, else before.
+    pub fn state(&self) -> Option<&State> {
+        self.after.as_ref().or(self.before.as_ref())
+    }
+
+    /// A member replaced: removed and invited again, without access until
+    /// they accept.
+    pub fn is_reinvite(&self) -> bool {
+        self.kind == Kind::Member && self.op == Op::Replace
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -156,7 +244,8 @@ pub struct Plan {
     pub unmanaged: Vec<Unmanaged>,
     pub warnings: Vec<String>,
     /// Ids of the API keys that existed when planned: a key with a planned
-    /// name but another id found after a lost create answer is an orphan.
+    /// name but another id, found after a lost create answer, is one the
+    /// plan did not show, and stops the apply.
     #[serde(default)]
     pub live_key_ids: Vec<String>,
 }

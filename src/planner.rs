@@ -42,10 +42,11 @@ pub fn plan(desired: &Config, live: &Live, ctx: &Context) -> Result<Plan, Vec<Di
         return Err(p.errors);
     }
     let mut actions = p.actions;
-    actions.sort_by(|a, b| (phase(a), &a.address).cmp(&(phase(b), &b.address)));
     for a in &mut actions {
+        a.phase = phase(a);
         a.risk = crate::access_impact::risk(a);
     }
+    actions.sort_by(|a, b| (a.phase, &a.address).cmp(&(b.phase, &b.address)));
     p.unmanaged.sort_by(|a, b| a.address.cmp(&b.address));
     let blocks = crate::safety::blocks(&actions, live, &desired.policy);
     Ok(Plan {
@@ -65,7 +66,8 @@ pub fn plan(desired: &Config, live: &Live, ctx: &Context) -> Result<Plan, Vec<Di
     })
 }
 
-/// The order of execution: every action's prerequisites come first. Tags
+/// The order of execution, recorded in each action as `Action::phase` (the
+/// applier reads it there): every action's prerequisites come first. Tags
 /// exist before assignments use them; access is granted (promotions, invites,
 /// new keys) before it is taken away (demotions, deletions); a tag goes last.
 pub fn phase(a: &Action) -> u8 {
@@ -207,6 +209,7 @@ impl Planner<'_> {
             address,
             kind,
             op,
+            phase: 0,
             before,
             after,
             reason: None,
@@ -356,12 +359,32 @@ impl Planner<'_> {
         })
     }
 
+    /// Whether `k` may be the key this tool authenticates with: its mask
+    /// (first four and last four characters) is the tool's. Several keys
+    /// can share a mask; each of them is treated as the tool's own.
     fn is_auth_key(&self, k: &ApiKey) -> bool {
         self.ctx.auth_key_mask.as_deref() == Some(k.key.as_str())
     }
 
     fn api_keys(&mut self) {
         let live = self.live;
+        let own: Vec<&ApiKey> = live
+            .api_keys
+            .iter()
+            .filter(|k| self.is_auth_key(k))
+            .collect();
+        if own.len() > 1 {
+            let names: Vec<String> = own
+                .iter()
+                .map(|k| format!("`{}` ({})", k.name, k.id))
+                .collect();
+            self.warnings.push(format!(
+                "{} live API keys match the mask {} of the key this tool authenticates with: {}; the tool cannot tell which one it authenticates with, so none of them is revoked, replaced or rotated",
+                own.len(),
+                own[0].key,
+                names.join(", ")
+            ));
+        }
         let mut used = BTreeSet::new();
         for spec in &self.desired.api_keys {
             let name = &spec.name.value;

@@ -19,15 +19,6 @@ fn code(s: &str) -> String {
     format!("`{}`", s.replace('`', "'"))
 }
 
-fn op_word(op: Op) -> &'static str {
-    match op {
-        Op::Create => "create",
-        Op::Update => "update",
-        Op::Replace => "replace",
-        Op::Delete => "delete",
-    }
-}
-
 fn is_risky(a: &Action) -> bool {
     a.risk >= Risk::Medium
 }
@@ -59,10 +50,8 @@ pub fn render_with_limit(plan: &Plan, limit: usize, diff: Option<&str>) -> Strin
         let _ = writeln!(head, "**No changes.** The live workspace matches the file.");
     } else {
         let _ = writeln!(head, "**{}**\n", plan.summary().line());
-        let _ = writeln!(
-            head,
-            "| | create | update | replace | delete |\n|---|---:|---:|---:|---:|"
-        );
+        let ops: Vec<String> = Op::ALL.iter().map(Op::to_string).collect();
+        let _ = writeln!(head, "| | {} |\n|---|---:|---:|---:|---:|", ops.join(" | "));
         for kind in Kind::ALL {
             let n = |op| {
                 plan.actions
@@ -70,7 +59,7 @@ pub fn render_with_limit(plan: &Plan, limit: usize, diff: Option<&str>) -> Strin
                     .filter(|a| a.kind == kind && a.op == op)
                     .count()
             };
-            let row = [Op::Create, Op::Update, Op::Replace, Op::Delete].map(n);
+            let row = Op::ALL.map(n);
             if row.iter().sum::<usize>() > 0 {
                 let _ = writeln!(
                     head,
@@ -117,7 +106,7 @@ pub fn render_with_limit(plan: &Plan, limit: usize, diff: Option<&str>) -> Strin
                 };
                 format!(
                     "| {icon} | {} {} | {} |\n",
-                    op_word(a.op),
+                    a.op,
                     code(&a.address),
                     why.replace('|', "\\|")
                 )

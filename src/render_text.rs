@@ -246,6 +246,7 @@ mod tests {
                 address: "api_key[k]".into(),
                 kind: Kind::ApiKey,
                 op: Op::Create,
+                phase: 4,
                 before: None,
                 after: Some(State::ApiKey(KeyState {
                     name: "k".into(),

@@ -20,19 +20,6 @@ pub struct Block {
     pub ack: Option<String>,
 }
 
-pub fn kind_name(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Member => "member",
-        Kind::ApiKey => "api_key",
-        Kind::Tag => "tag",
-        Kind::Assignment => "assignment",
-    }
-}
-
-pub fn kind_from_name(name: &str) -> Option<Kind> {
-    Kind::ALL.into_iter().find(|k| kind_name(*k) == name)
-}
-
 fn deletes(actions: &[Action], kind: Kind) -> usize {
     actions
         .iter()
@@ -73,8 +60,7 @@ pub fn blocks(actions: &[Action], live: &Live, policy: &Policy) -> Vec<Block> {
         if n == 0 {
             continue;
         }
-        let name = kind_name(kind);
-        let ack = Some(format!("{name}={n}"));
+        let ack = Some(format!("{kind}={n}"));
         let pct = policy.max_delete_percent as usize;
         if total >= 10 && n * 100 > pct * total {
             out.push(Block {
@@ -82,7 +68,7 @@ pub fn blocks(actions: &[Action], live: &Live, policy: &Policy) -> Vec<Block> {
                 kind: Some(kind),
                 count: n,
                 message: format!(
-                    "deletes {n} of {total} {name}s ({}%), more than policy.max_delete_percent ({pct}%)",
+                    "deletes {n} of {total} {kind}s ({}%), more than policy.max_delete_percent ({pct}%)",
                     n * 100 / total
                 ),
                 ack: ack.clone(),
@@ -93,7 +79,7 @@ pub fn blocks(actions: &[Action], live: &Live, policy: &Policy) -> Vec<Block> {
                 kind: Some(kind),
                 count: n,
                 message: format!(
-                    "deletes {n} {name}s, more than policy.max_deletes ({})",
+                    "deletes {n} {kind}s, more than policy.max_deletes ({})",
                     policy.max_deletes
                 ),
                 ack,
@@ -129,8 +115,7 @@ pub fn check_acks(
         let planned = deletes(actions, *kind);
         if planned != *n {
             return Err(format!(
-                "--ack-deletes {}={n} does not match the plan, which deletes {planned}: the plan changed since it was reviewed; review it again",
-                kind_name(*kind)
+                "--ack-deletes {kind}={n} does not match the plan, which deletes {planned}: the plan changed since it was reviewed; review it again"
             ));
         }
     }
@@ -159,8 +144,9 @@ pub fn parse_ack(s: &str) -> Result<(Kind, usize), String> {
     let (k, n) = s
         .split_once('=')
         .ok_or_else(|| format!("`{s}`: expected KIND=N, e.g. member=12"))?;
-    let kind = kind_from_name(k)
-        .ok_or_else(|| format!("`{k}`: KIND is one of member, api_key, tag, assignment"))?;
+    let kind: Kind = k
+        .parse()
+        .map_err(|_| format!("`{k}`: KIND is one of member, api_key, tag, assignment"))?;
     let n = n
         .parse()
         .map_err(|_| format!("`{n}`: N must be a whole number"))?;

@@ -9,7 +9,9 @@ use crate::planner::{key_state, member_state, tag_state};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-pub const FORMAT_VERSION: &str = "1";
+/// 2: each action carries its `phase`, and the file's action order is the
+/// order of execution.
+pub const FORMAT_VERSION: &str = "2";
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SavedPlan {
@@ -46,6 +48,15 @@ pub enum SavedPlanError {
         "{path} has plan format_version {found:?}; this instantly-rbac reads version {FORMAT_VERSION}: re-run `plan --out` with this version"
     )]
     Version { path: String, found: String },
+    #[error(
+        "{path} lists its actions out of phase order ({address} in phase {phase} after an action of phase {previous}); applying it could revoke access before granting it, so nothing was changed: re-run `plan --out`"
+    )]
+    OutOfOrder {
+        path: String,
+        address: String,
+        phase: u8,
+        previous: u8,
+    },
     #[error(
         "{plan} was made from a different desired file than {file} (its content changed since the plan): re-run `plan --out`"
     )]
@@ -106,6 +117,19 @@ impl SavedPlan {
         if saved.tokens.len() != saved.plan.actions.len() {
             return Err(corrupt("one version token per action is expected".into()));
         }
+        if let Some(w) = saved
+            .plan
+            .actions
+            .windows(2)
+            .find(|w| w[1].phase < w[0].phase)
+        {
+            return Err(SavedPlanError::OutOfOrder {
+                path: path.into(),
+                address: w[1].address.clone(),
+                phase: w[1].phase,
+                previous: w[0].phase,
+            });
+        }
         Ok(saved)
     }
 
@@ -143,14 +167,14 @@ impl SavedPlan {
 }
 
 fn email_of(a: &Action) -> Option<&str> {
-    match a.after.as_ref().or(a.before.as_ref())? {
+    match a.state()? {
         State::Member(m) => Some(&m.email),
         _ => None,
     }
 }
 
 fn assignment_of(a: &Action) -> Option<&AssignmentState> {
-    match a.after.as_ref().or(a.before.as_ref())? {
+    match a.state()? {
         State::Assignment(s) => Some(s),
         _ => None,
     }
@@ -169,7 +193,7 @@ fn current(a: &Action, live: &Live) -> Option<(State, String)> {
             Some((State::Member(member_state(m)), m.id.clone()))
         }
         Kind::ApiKey => {
-            let k = match (&a.live_id, a.after.as_ref().or(a.before.as_ref())) {
+            let k = match (&a.live_id, a.state()) {
                 (Some(id), _) => live.api_keys.iter().find(|k| &k.id == id),
                 (None, Some(State::ApiKey(s))) => live.api_keys.iter().find(|k| k.name == s.name),
                 _ => None,
@@ -180,7 +204,7 @@ fn current(a: &Action, live: &Live) -> Option<(State, String)> {
             ))
         }
         Kind::Tag => {
-            let label = match a.after.as_ref().or(a.before.as_ref())? {
+            let label = match a.state()? {
                 State::Tag(t) => &t.label,
                 _ => return None,
             };

@@ -29,9 +29,8 @@ type ByTag = BTreeMap<String, BTreeMap<String, usize>>;
 pub fn batches(actions: &[&Action]) -> Vec<Batch> {
     let mut groups: BTreeMap<(bool, ResourceKind), ByTag> = BTreeMap::new();
     for (i, a) in actions.iter().enumerate() {
-        let s = match (&a.after, &a.before) {
-            (Some(State::Assignment(s)), _) | (None, Some(State::Assignment(s))) => s,
-            _ => continue,
+        let Some(State::Assignment(s)) = a.state() else {
+            continue;
         };
         groups
             .entry((a.op == Op::Create, s.resource_type))
@@ -112,6 +111,7 @@ mod tests {
             address: format!("{tag}->{res}"),
             kind: Kind::Assignment,
             op: Op::Create,
+            phase: 7,
             before: None,
             after: Some(State::Assignment(AssignmentState {
                 tag: tag.into(),

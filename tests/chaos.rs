@@ -1,11 +1,14 @@
 //! Chaos: apply plans with dozens of actions of every kind while the
 //! sandbox injects a 20% mix of faults. Every run must end converged, with
-//! nothing duplicated and every new key's secret delivered exactly once.
+//! nothing duplicated, no key revoked that a plan did not list, and every
+//! new key's secret delivered exactly once — or, when its create answer was
+//! lost, the apply stopped with a conflict naming it.
 
 use crate::support::OPERATOR_KEY;
 use instantly_rbac::api_types::{Account, ApiKey, Campaign, Member, Tag, TagMapping};
 use instantly_rbac::client::{Client, ClientOptions};
 use instantly_rbac::config_loader::parse;
+use instantly_rbac::plan::{Kind, Op};
 use instantly_rbac::planner::{Context, plan};
 use instantly_rbac::sandbox::demo::demo_state;
 use instantly_rbac::sandbox::state::SandboxState;
@@ -148,13 +151,22 @@ struct Figures {
     reruns: usize,
     faults: usize,
     retries: usize,
-    recovered_keys: usize,
+    /// New keys whose create answer was lost: each stopped its run.
+    lost_keys: usize,
     /// Why the first run stopped, when it did.
     stopped: Option<String>,
     injected: BTreeMap<FaultKind, usize>,
 }
 
-/// Plans and applies until converged (at most one re-run); returns figures.
+/// How an apply stops when a key of a planned name appears that the plan did
+/// not show (see `create::api_key`).
+const KEY_APPEARED: &str = "appeared that the plan did not show";
+
+/// Runs at most: the first may stop for any reason; each re-run only for a
+/// key whose create answer was lost, which nothing can recover.
+const MAX_RUNS: usize = 4;
+
+/// Plans and applies until converged; returns figures.
 async fn chaos(seed: u64, config_text: &str, state: SandboxState) -> Figures {
     let config = parse("chaos.yaml", config_text).unwrap_or_else(|e| panic!("{}", e.render(false)));
     let initial_keys: BTreeSet<String> = state.api_keys.iter().map(|k| k.id.clone()).collect();
@@ -172,7 +184,11 @@ async fn chaos(seed: u64, config_text: &str, state: SandboxState) -> Figures {
     let dir = tempfile::tempdir().unwrap();
     let mut figures = Figures::default();
     let c = client(&sandbox.url);
-    for run in 0..2 {
+    // Keys a plan listed for revocation (deletes and replacements).
+    let mut planned_revocations: BTreeSet<String> = BTreeSet::new();
+    // The errors of the actions stopped by a key that appeared.
+    let mut conflicts: Vec<String> = Vec::new();
+    for run in 0..MAX_RUNS {
         figures.runs += 1;
         let live = match instantly_rbac::live::read(&c, true).await {
             Ok(live) => live,
@@ -184,6 +200,12 @@ async fn chaos(seed: u64, config_text: &str, state: SandboxState) -> Figures {
             }
         };
         let p = plan(&config, &live, &ctx).unwrap();
+        planned_revocations.extend(
+            p.actions
+                .iter()
+                .filter(|a| a.kind == Kind::ApiKey && matches!(a.op, Op::Delete | Op::Replace))
+                .filter_map(|a| a.live_id.clone()),
+        );
         if run == 0 {
             figures.actions = p.actions.len();
             assert!(p.actions.len() >= 60, "{}", p.actions.len());
@@ -191,23 +213,31 @@ async fn chaos(seed: u64, config_text: &str, state: SandboxState) -> Figures {
         let path = dir.path().join(format!("secrets-{run}.json"));
         let mut sink = SecretSink::File(SecretsOut::create(&path).unwrap());
         let report = instantly_rbac::applier::apply(&c, &p, Some(&mut sink), None).await;
-        figures.recovered_keys += report
-            .notes
-            .iter()
-            .filter(|n| n.contains("revoked and created again"))
-            .count();
+        conflicts.extend(
+            report
+                .failed
+                .iter()
+                .filter(|f| f.error.contains(KEY_APPEARED))
+                .map(|f| f.error.clone()),
+        );
         if report.ok() {
             break;
         }
-        assert_eq!(
-            run, 0,
-            "seed {seed}: the re-run failed: {:?}",
+        assert!(
+            run == 0 || report.failed.iter().all(|f| f.error.contains(KEY_APPEARED)),
+            "seed {seed}: re-run {run} failed: {:?}",
             report.failed
         );
-        figures.stopped = report
-            .failed
-            .first()
-            .map(|f| format!("{}: {}", f.address, f.error));
+        assert!(
+            run + 1 < MAX_RUNS,
+            "seed {seed}: not done after {MAX_RUNS} runs"
+        );
+        if run == 0 {
+            figures.stopped = report
+                .failed
+                .first()
+                .map(|f| format!("{}: {}", f.address, f.error));
+        }
         figures.reruns += 1;
     }
     figures.retries = c.stats().retries.load(Ordering::SeqCst);
@@ -250,7 +280,18 @@ async fn chaos(seed: u64, config_text: &str, state: SandboxState) -> Figures {
         "seed {seed}: duplicate tag"
     );
 
-    // Every key created and still alive had its secret delivered exactly once.
+    // No key was revoked that a plan did not list.
+    for (endpoint, _) in sandbox.requests_by_endpoint() {
+        if let Some(id) = endpoint.strip_prefix("DELETE /api-keys/") {
+            assert!(
+                planned_revocations.contains(id),
+                "seed {seed}: key {id} was revoked, but no plan listed it"
+            );
+        }
+    }
+
+    // Every key created is alive, and had its secret delivered exactly
+    // once, or its create answer was lost and one conflict names it.
     let mut delivered: Vec<serde_json::Value> = Vec::new();
     for run in 0..2 {
         if let Ok(text) = std::fs::read_to_string(dir.path().join(format!("secrets-{run}.json"))) {
@@ -268,16 +309,33 @@ async fn chaos(seed: u64, config_text: &str, state: SandboxState) -> Figures {
         .map(|k| k.id.clone())
         .filter(|id| !initial_keys.contains(id))
         .collect();
+    let delivered_set: BTreeSet<String> = delivered_ids.iter().cloned().collect();
     assert_eq!(
+        delivered_set.len(),
         delivered_ids.len(),
-        new_ids.len(),
         "seed {seed}: one secret per new key"
     );
+    assert!(delivered_set.is_subset(&new_ids), "seed {seed}");
+    let lost: BTreeSet<&String> = new_ids.difference(&delivered_set).collect();
     assert_eq!(
-        delivered_ids.iter().cloned().collect::<BTreeSet<_>>(),
-        new_ids,
-        "seed {seed}"
+        conflicts.len(),
+        lost.len(),
+        "seed {seed}: one conflict per key whose create answer was lost: {conflicts:?}"
     );
+    for id in &lost {
+        let naming: Vec<&String> = conflicts
+            .iter()
+            .filter(|c| c.contains(id.as_str()))
+            .collect();
+        assert_eq!(naming.len(), 1, "seed {seed}: key {id}: {conflicts:?}");
+        assert!(
+            naming[0].contains(&format!("(id {id}) {KEY_APPEARED}"))
+                && naming[0].contains("nothing was revoked; run plan again and review it"),
+            "{}",
+            naming[0]
+        );
+    }
+    figures.lost_keys = lost.len();
     for d in &delivered {
         let live = state
             .api_keys
@@ -309,12 +367,12 @@ fn chaos_under_a_twenty_percent_fault_mix_converges_without_duplicates() {
     });
     let mut kinds: BTreeMap<FaultKind, usize> = BTreeMap::new();
     eprintln!(
-        "seed | actions | runs | re-runs | faults injected | retries | keys revoked and re-created"
+        "seed | actions | runs | re-runs | faults injected | retries | keys whose create answer was lost"
     );
     for (seed, f) in seeds.iter().zip(&all) {
         eprintln!(
             "{seed} | {} | {} | {} | {} | {} | {}",
-            f.actions, f.runs, f.reruns, f.faults, f.retries, f.recovered_keys
+            f.actions, f.runs, f.reruns, f.faults, f.retries, f.lost_keys
         );
         if let Some(why) = &f.stopped {
             eprintln!("  seed {seed}: the first run stopped at {why}");

@@ -11,6 +11,7 @@ mod e2e;
 mod ecosystem;
 mod hostile;
 mod pipelines;
+mod plan_domain;
 mod planner;
 mod properties;
 mod render;

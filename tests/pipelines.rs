@@ -149,7 +149,7 @@ fn bad_plan_files_are_refused_before_any_write() {
     write(
         p,
         "future.json",
-        &good.replacen("\"format_version\": \"1\"", "\"format_version\": \"9\"", 1),
+        &good.replacen("\"format_version\": \"2\"", "\"format_version\": \"9\"", 1),
     );
     let o = run_at(&server, p, &["apply", "future.json"]);
     assert!(o.stderr.contains("format_version \"9\""), "{}", o.stderr);
