@@ -478,14 +478,14 @@ async fn measure(size: Size) -> Vec<Row> {
         .iter()
         .filter(|a| a.kind != instantly_rbac::plan::Kind::Assignment)
     {
-        *per_phase.entry(planner::phase(a)).or_default() += 1;
+        *per_phase.entry(a.phase).or_default() += 1;
     }
     for a in plan
         .actions
         .iter()
         .filter(|a| a.kind == instantly_rbac::plan::Kind::Assignment)
     {
-        per_phase.entry(planner::phase(a)).or_insert(size.new_tags);
+        per_phase.entry(a.phase).or_insert(size.new_tags);
     }
     let lower: f64 = per_phase
         .values()

@@ -222,7 +222,7 @@ pub fn impact(a: &Action) -> Option<Impact> {
         risk: Risk::Medium,
         why,
     };
-    impact.risk = if is_reinvite(a) {
+    impact.risk = if a.is_reinvite() {
         impact
             .why
             .push("re-invited: no access until they accept".into());
@@ -243,12 +243,6 @@ pub fn classify(a: &Action) -> Option<Change> {
     impact(a).map(|i| i.change)
 }
 
-/// A member removed and invited again: whatever they end up with, they have
-/// no access at all until they accept.
-fn is_reinvite(a: &Action) -> bool {
-    a.kind == Kind::Member && a.op == Op::Replace
-}
-
 /// Deletions and replacements are risky whatever they touch.
 fn op_risk(op: Op) -> Risk {
     match op {
@@ -261,7 +255,7 @@ fn op_risk(op: Op) -> Risk {
 pub fn risk(a: &Action) -> Risk {
     match impact(a) {
         Some(i) => i.risk,
-        None if is_reinvite(a) => Risk::High,
+        None if a.is_reinvite() => Risk::High,
         None if a.kind == Kind::Assignment => Risk::Low,
         None => op_risk(a.op),
     }

@@ -6,7 +6,7 @@ use crate::applier::{self, ApplyReport};
 use crate::client::Client;
 use crate::output::{ExitStatus, Printer};
 use crate::pipeline;
-use crate::plan::{Kind, Op, Plan};
+use crate::plan::{Kind, Plan};
 use crate::saved_plan::{self, SavedPlan, SavedPlanError};
 use crate::secret_sink::{SecretSink, SecretsCmd};
 use crate::secrets_out::SecretsOut;
@@ -93,7 +93,7 @@ impl ApplyOptions {
         let reinvites: Vec<&str> = plan
             .actions
             .iter()
-            .filter(|a| a.kind == Kind::Member && a.op == Op::Replace)
+            .filter(|a| a.is_reinvite())
             .map(|a| a.address.as_str())
             .collect();
         if !reinvites.is_empty() && !self.allow_reinvite {
