@@ -52,14 +52,6 @@ impl Needs {
     }
 }
 
-/// Reads the workspace. Assignments and the campaigns and accounts that name
-/// them are read only when `with_assignments` (the file declares tags, or an
-/// export).
-pub async fn read(client: &Client, with_assignments: bool) -> Result<Live, ApiError> {
-    let workspace = client.get::<Workspace>("/workspaces/current", &[]).await?;
-    read_lists(client, workspace, Needs::all(with_assignments)).await
-}
-
 async fn list_if<T: serde::de::DeserializeOwned>(
     client: &Client,
     wanted: bool,

@@ -7,9 +7,8 @@
 use crate::support::OPERATOR_KEY;
 use instantly_rbac::api_types::{Account, ApiKey, Campaign, Member, Tag, TagMapping};
 use instantly_rbac::client::{Client, ClientOptions};
-use instantly_rbac::config_loader::parse;
+use instantly_rbac::pipeline;
 use instantly_rbac::plan::{Kind, Op};
-use instantly_rbac::planner::{Context, plan};
 use instantly_rbac::sandbox::demo::demo_state;
 use instantly_rbac::sandbox::state::SandboxState;
 use instantly_rbac::sandbox::{FaultKind, Faults, Sandbox};
@@ -168,7 +167,6 @@ const MAX_RUNS: usize = 4;
 
 /// Plans and applies until converged; returns figures.
 async fn chaos(seed: u64, config_text: &str, state: SandboxState) -> Figures {
-    let config = parse("chaos.yaml", config_text).unwrap_or_else(|e| panic!("{}", e.render(false)));
     let initial_keys: BTreeSet<String> = state.api_keys.iter().map(|k| k.id.clone()).collect();
     let sandbox = Sandbox::start(state, None, 0).await.unwrap();
     sandbox.set_faults(Faults {
@@ -177,11 +175,8 @@ async fn chaos(seed: u64, config_text: &str, state: SandboxState) -> Figures {
         rate_limit: Some(100.0),
         ..Faults::default()
     });
-    let ctx = Context {
-        auth_key_mask: Some(instantly_rbac::client::mask_key(OPERATOR_KEY)),
-        now: None,
-    };
     let dir = tempfile::tempdir().unwrap();
+    let file = crate::support::write(dir.path(), "chaos.yaml", config_text);
     let mut figures = Figures::default();
     let c = client(&sandbox.url);
     // Keys a plan listed for revocation (deletes and replacements).
@@ -190,8 +185,8 @@ async fn chaos(seed: u64, config_text: &str, state: SandboxState) -> Figures {
     let mut conflicts: Vec<String> = Vec::new();
     for run in 0..MAX_RUNS {
         figures.runs += 1;
-        let live = match instantly_rbac::live::read(&c, true).await {
-            Ok(live) => live,
+        let p = match pipeline::plan_path(&c, &file).await {
+            Ok(planned) => planned.plan,
             Err(e) => {
                 assert_eq!(run, 0, "seed {seed}: the re-run could not read: {e}");
                 figures.stopped = Some(e.to_string());
@@ -199,7 +194,6 @@ async fn chaos(seed: u64, config_text: &str, state: SandboxState) -> Figures {
                 continue;
             }
         };
-        let p = plan(&config, &live, &ctx).unwrap();
         planned_revocations.extend(
             p.actions
                 .iter()
@@ -246,8 +240,10 @@ async fn chaos(seed: u64, config_text: &str, state: SandboxState) -> Figures {
 
     // Converged: with faults off, nothing left to do.
     sandbox.set_faults(Faults::default());
-    let live = instantly_rbac::live::read(&c, true).await.unwrap();
-    let after = plan(&config, &live, &ctx).unwrap();
+    let after = pipeline::plan_path(&c, &file)
+        .await
+        .unwrap_or_else(|e| panic!("{}", e.render(false)))
+        .plan;
     assert!(
         after.is_empty(),
         "seed {seed}: still {:?}",
