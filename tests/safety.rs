@@ -404,6 +404,18 @@ fn secrets_append_keeps_earlier_secrets() {
 
 #[test]
 fn ctrl_c_finishes_the_action_in_flight_and_a_rerun_converges() {
+    interrupted_apply(libc::SIGINT, 130);
+}
+
+#[test]
+fn sigterm_stops_an_apply_like_ctrl_c() {
+    interrupted_apply(libc::SIGTERM, 143);
+}
+
+/// An apply stopped by `signal` mid-way: the requests in flight finish,
+/// nothing new starts, exit `code`; the re-run with the same secrets file
+/// adds to it and converges, every new key's secret delivered once.
+fn interrupted_apply(signal: i32, code: i32) {
     let d = tempfile::tempdir().unwrap();
     let server = Server::demo();
     server.sandbox.set_faults(Faults {
@@ -431,30 +443,30 @@ fn ctrl_c_finishes_the_action_in_flight_and_a_rerun_converges() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     // SAFETY: sending a signal to our own child process.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    unsafe { libc::kill(child.id() as i32, signal) };
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(130),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{stdout}\n{stderr}");
     assert!(stdout.contains("Apply interrupted:"), "{stdout}");
     assert!(stdout.contains("Not attempted:\n  · "), "{stdout}");
-    assert!(
-        String::from_utf8_lossy(&out.stderr)
-            .contains("Interrupted: finishing the requests in flight")
+    assert_eq!(
+        stderr,
+        "Interrupted: finishing the requests in flight, starting no new ones…\n"
     );
 
     server.sandbox.set_faults(Faults::default());
-    let o = apply_example(&server, d.path(), "s2.json", &[]);
+    let o = apply_example(&server, d.path(), "s1.json", &[]);
     assert_eq!(o.code, 0, "{}", o.stdout);
-    crate::support::assert_converged(&server, d.path());
-    let delivered = secrets_in(d.path(), "s1.json").len() + secrets_in(d.path(), "s2.json").len();
     assert_eq!(
-        delivered, 2,
-        "every new key's secret delivered exactly once"
+        o.stderr,
+        "note: adding to s1.json, written by an earlier run\n"
+    );
+    crate::support::assert_converged(&server, d.path());
+    assert_eq!(
+        secrets_in(d.path(), "s1.json").len(),
+        2,
+        "every new key's secret delivered exactly once, in the one file"
     );
 }
 
