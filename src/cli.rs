@@ -86,26 +86,7 @@ pub enum Command {
     #[command(hide = true)]
     Manpage,
     /// Show what apply would change.
-    Plan {
-        /// Desired-state files or directories of them (several: one plan per
-        /// workspace, read concurrently, with one aggregated summary).
-        #[arg(short = 'f', long = "file", required = true)]
-        files: Vec<PathBuf>,
-        /// Plan only the I-th of N deterministic slices of the files (a CI matrix).
-        #[arg(long, value_name = "I/N", value_parser = crate::workspace_files::parse_shard)]
-        shard: Option<crate::workspace_files::Shard>,
-        #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
-        format: PlanFormat,
-        /// Also print a unified diff of the live and the desired workspace.
-        #[arg(long)]
-        diff: bool,
-        /// Exit 0 when in sync, 2 when there are changes, 1 on error.
-        #[arg(long)]
-        detailed_exitcode: bool,
-        /// Also save the plan to this file, for `apply PLAN`.
-        #[arg(long, value_name = "PLAN")]
-        out: Option<PathBuf>,
-    },
+    Plan(PlanArgs),
     /// Plan, confirm, and carry out the changes; or carry out a saved plan.
     Apply {
         /// A plan saved by `plan --out`: applied exactly, if nothing it
@@ -165,6 +146,29 @@ pub enum Command {
         #[arg(long, default_value_t = 0, value_name = "MS")]
         latency_ms: u64,
     },
+}
+
+/// `plan`'s own options.
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    /// Desired-state files or directories of them (several: one plan per
+    /// workspace, read concurrently, with one aggregated summary).
+    #[arg(short = 'f', long = "file", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Plan only the I-th of N deterministic slices of the files (a CI matrix).
+    #[arg(long, value_name = "I/N", value_parser = crate::workspace_files::parse_shard)]
+    pub shard: Option<crate::workspace_files::Shard>,
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+    /// Also print a unified diff of the live and the desired workspace.
+    #[arg(long)]
+    pub diff: bool,
+    /// Exit 0 when in sync, 2 when there are changes, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Also save the plan to this file, for `apply PLAN`.
+    #[arg(long, value_name = "PLAN")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

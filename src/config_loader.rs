@@ -8,28 +8,6 @@ use crate::diagnostic::{Diagnostic, FileErrors};
 use crate::vocab;
 use crate::yaml_node::{self, Key, Loc, Node, Value};
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
-
-#[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    #[error("cannot read {path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("{}", .0.render(false))]
-    Invalid(FileErrors),
-}
-
-/// Reads and validates a desired-state file.
-pub fn load(path: &Path) -> Result<Config, LoadError> {
-    let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
-        path: shown.clone(),
-        source,
-    })?;
-    parse(&shown, &text).map_err(LoadError::Invalid)
-}
 
 /// Validates a desired-state document; `path` is only used in messages.
 pub fn parse(path: &str, text: &str) -> Result<Config, FileErrors> {

@@ -3,7 +3,7 @@
 //! command. `main` only calls `run`, so tests can drive it too.
 
 use crate::cli::{Cli, Command, Global, LogFormat};
-use crate::commands::{self, apply::ApplyOptions, plan::PlanArgs};
+use crate::commands::{self, apply::ApplyOptions};
 use crate::connection::Connection;
 use crate::output::{ExitStatus, Printer, color_wanted};
 use crate::sandbox::Faults;
@@ -109,24 +109,7 @@ async fn online_command(
 ) -> anyhow::Result<ExitStatus> {
     let client = &conn.client;
     match command {
-        Command::Plan {
-            files,
-            shard,
-            format,
-            diff,
-            detailed_exitcode,
-            out,
-        } => {
-            let args = PlanArgs {
-                files,
-                shard,
-                format,
-                diff,
-                detailed_exitcode,
-                out,
-            };
-            commands::plan::run(args, client, settings, p).await
-        }
+        Command::Plan(args) => commands::plan::run(args, client, settings, p).await,
         Command::Apply {
             plan,
             file,

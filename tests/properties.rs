@@ -229,7 +229,8 @@ fn live_state(s: &Shape) -> SandboxState {
 
 /// The desired file for `want`, naming only campaigns and accounts that
 /// exist in `live` (a name that does not exist is a located error, tested
-/// elsewhere). Policies from `modes` (additive when true).
+/// elsewhere). Policies from `modes` (additive when true); deletion
+/// limits off (they are tested in safety.rs).
 fn desired_yaml(want: &Shape, live: &Shape, modes: (bool, bool, bool)) -> String {
     let demo = demo_state();
     let mode = |additive: bool| {
@@ -242,7 +243,7 @@ fn desired_yaml(want: &Shape, live: &Shape, modes: (bool, bool, bool)) -> String
     let mut y = String::from("version: 1\n");
     let _ = writeln!(
         y,
-        "policy:\n  members: {}\n  api_keys: {}\n  tags: {}",
+        "policy:\n  members: {}\n  api_keys: {}\n  tags: {}\n  max_delete_percent: 100",
         mode(modes.0),
         mode(modes.1),
         mode(modes.2)

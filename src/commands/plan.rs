@@ -1,6 +1,6 @@
 //! `plan`: one workspace (with `--diff` and `--out`), or many at once.
 
-use crate::cli::PlanFormat;
+use crate::cli::{PlanArgs, PlanFormat};
 use crate::client::Client;
 use crate::output::{ExitStatus, Printer};
 use crate::pipeline::{self, PlanError, Planned};
@@ -8,19 +8,10 @@ use crate::progress::{self, Progress};
 use crate::render_multi::{self, Outcome};
 use crate::saved_plan::SavedPlan;
 use crate::settings::Settings;
-use crate::workspace_files::{self, Shard};
+use crate::workspace_files;
 use crate::{diff_view, render_json, render_markdown, render_text};
 use anyhow::{Context as _, bail};
 use std::path::{Path, PathBuf};
-
-pub struct PlanArgs {
-    pub files: Vec<PathBuf>,
-    pub shard: Option<Shard>,
-    pub format: PlanFormat,
-    pub diff: bool,
-    pub detailed_exitcode: bool,
-    pub out: Option<PathBuf>,
-}
 
 pub async fn run(
     args: PlanArgs,
