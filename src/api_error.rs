@@ -137,7 +137,11 @@ impl fmt::Display for ApiErrorKind {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}: {}", self.method, self.path, self.kind)
+        match &self.kind {
+            // Refused before any request: no method to name, the URL is the subject.
+            ApiErrorKind::Config(m) => write!(f, "{}: {m}", self.path),
+            kind => write!(f, "{} {}: {kind}", self.method, self.path),
+        }
     }
 }
 

@@ -1,5 +1,6 @@
-//! The command line, as clap parses it. Converted into `Settings` before
-//! any work starts; nothing past `run` sees these types.
+//! The command line, as clap parses it. The global options become
+//! `Settings` before any work starts; a command takes its own options
+//! struct (`PlanArgs`); nothing below the commands sees these types.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;

@@ -197,3 +197,113 @@ fn the_hint_names_a_non_default_api_url() {
         "instantly-rbac --api-url http://127.0.0.1:9000/api/v2 apply plan.json -f ws/a.yaml"
     );
 }
+
+fn example_text() -> String {
+    std::fs::read_to_string(example()).unwrap()
+}
+
+#[test]
+fn the_workspace_guard_refuses_another_workspace() {
+    Test::new()
+        .file(
+            "w.yaml",
+            "version: 1\nworkspace:\n  id: 00000000-0000-7000-8000-000000000000\n",
+        )
+        .sandbox(demo_state())
+        .args(&["plan", "-f", "w.yaml"])
+        .run()
+        .status(1)
+        .stdout("")
+        .stderr("error: w.yaml:3: the file is for workspace 00000000-0000-7000-8000-000000000000, but the API key reaches workspace 01946416-09c9-7bef-bbc9-b8c3ac2cdb2a (Acme Sales); nothing was changed\n");
+}
+
+#[test]
+fn plan_errors_point_at_the_line() {
+    Test::new()
+        .file(
+            "w.yaml",
+            "version: 1\ntags:\n  - label: SDR-West\n    campaigns: [Q4 Weast Outbound]\n",
+        )
+        .sandbox(demo_state())
+        .args(&["plan", "-f", "w.yaml"])
+        .run()
+        .status(1)
+        .stdout("")
+        .stderr(
+            "error: no campaign is named `Q4 Weast Outbound`
+ --> w.yaml:4:17
+  |
+4 |     campaigns: [Q4 Weast Outbound]
+  |                 ^^^^^^^^^^^^^^^^^
+  |
+help: names are matched exactly; similar: `Q4 West Outbound` (01946416-5000-7000-8000-000000000001), `Q4 East Outbound` (01946416-5000-7000-8000-000000000002)
+
+error: 1 error in w.yaml
+",
+        );
+}
+
+#[test]
+fn no_api_key_is_a_clear_error() {
+    Test::new()
+        .file("w.yaml", &example_text())
+        .args(&["plan", "-f", "w.yaml"])
+        .run()
+        .status(1)
+        .stdout("")
+        .stderr("error: https://api.instantly.ai/api/v2: no API key: set INSTANTLY_API_KEY or pass --api-key (or use --sandbox)\n");
+}
+
+#[test]
+fn apply_refuses_without_approval_or_a_secrets_file_and_changes_nothing() {
+    let refused = |args: &[&str], why: &str| {
+        let ran = Test::new()
+            .file("w.yaml", &example_text())
+            .sandbox(demo_state())
+            .args(&["apply", "--allow-reinvite", "-f", "w.yaml"])
+            .args(args)
+            .run()
+            .status(1)
+            .stderr(&format!("error: {why}\n"));
+        assert!(
+            ran.output.stdout.starts_with("Workspace: Acme Sales"),
+            "the plan is shown first: {}",
+            ran.output.stdout
+        );
+        assert_eq!(ran.state, Some(demo_state()), "nothing was written");
+        assert!(!ran.dir.path().join("s.json").exists());
+    };
+    refused(
+        &["--secrets-out", "s.json"],
+        "apply is not running in a terminal, so it cannot ask for confirmation: review the plan and pass --auto-approve; nothing was changed",
+    );
+    refused(
+        &["--auto-approve"],
+        "this plan creates API keys, whose secrets are shown only once: pass --secrets-out FILE or --secrets-cmd CMD; nothing was changed",
+    );
+}
+
+#[test]
+fn an_existing_secrets_file_is_never_overwritten() {
+    let ran = Test::new()
+        .file("w.yaml", &example_text())
+        .file("s.json", "precious")
+        .sandbox(demo_state())
+        .args(&[
+            "apply",
+            "--allow-reinvite",
+            "-f",
+            "w.yaml",
+            "--auto-approve",
+            "--secrets-out",
+            "s.json",
+        ])
+        .run()
+        .status(1)
+        .stderr("error: cannot open the secrets file s.json: s.json already exists; choose a new file (or --secrets-append) so no secret is overwritten\n");
+    assert_eq!(ran.state, Some(demo_state()), "nothing was written");
+    assert_eq!(
+        std::fs::read_to_string(ran.dir.path().join("s.json")).unwrap(),
+        "precious"
+    );
+}
