@@ -115,7 +115,7 @@ fn live_state(w: &World) -> SandboxState {
     for (i, (e, r)) in w.members.iter().enumerate() {
         let (role, permissions) = match team(ROLES[*r]) {
             Some(t) => (t.role, Some(t.permissions)),
-            None => (ROLES[*r].to_owned(), None),
+            None => (ROLES[*r].into(), None),
         };
         s.members.push(Member {
             id: format!("01946416-1000-7000-9000-{i:012}"),
