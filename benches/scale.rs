@@ -117,7 +117,7 @@ fn generate(size: &Size, ws: usize) -> (SandboxState, String) {
         let email = format!("member{i:05}@acme.com");
         s.members.push(Member {
             id: id(1, ws, i),
-            email: email.clone(),
+            email: email.clone().into(),
             role: role.into(),
             permissions: perms,
             ..demo.members[1].clone()
@@ -148,7 +148,7 @@ fn generate(size: &Size, ws: usize) -> (SandboxState, String) {
     }
     for i in 0..size.accounts {
         s.accounts.push(Account {
-            email: format!("box{i:05}@acme-mail.com"),
+            email: format!("box{i:05}@acme-mail.com").into(),
             ..demo.accounts[0].clone()
         });
     }

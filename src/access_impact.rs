@@ -5,6 +5,7 @@
 
 use crate::plan::{Action, Kind, Op, State};
 use crate::privileges::{self, MemberPrivileges};
+use crate::role::Role;
 use serde::{Deserialize, Serialize};
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
@@ -53,7 +54,7 @@ impl Change {
 #[serde(untagged)]
 pub enum Privilege {
     Member {
-        role: String,
+        role: Role,
         permissions: Vec<String>,
     },
     Key {
@@ -65,7 +66,9 @@ impl Privilege {
     pub fn describe(p: Option<&Privilege>) -> String {
         match p {
             None => "no access".into(),
-            Some(Privilege::Member { role, permissions }) if permissions.is_empty() => role.clone(),
+            Some(Privilege::Member { role, permissions }) if permissions.is_empty() => {
+                role.to_string()
+            }
             Some(Privilege::Member { role, permissions }) => {
                 format!("{role} + [{}]", permissions.join(", "))
             }
@@ -129,14 +132,14 @@ impl Delta {
     fn members(before: &MemberPrivileges, after: &MemberPrivileges) -> Delta {
         let mut d = Delta::default();
         match after.beyond(before) {
-            Err(role) => d.gain(&[&role], true),
+            Err(role) => d.gain(&[role.as_str()], true),
             Ok(gained) => d.gain(
                 &gained.iter().map(String::as_str).collect::<Vec<_>>(),
                 gained.iter().any(|p| privileges::member_writes(p)),
             ),
         }
         match before.beyond(after) {
-            Err(role) => d.lose(&[&role]),
+            Err(role) => d.lose(&[role.as_str()]),
             Ok(lost) => d.lose(&lost.iter().map(String::as_str).collect::<Vec<_>>()),
         }
         d

@@ -1,6 +1,8 @@
 //! Wire types of the Instantly API v2 (docs/api-contract.md), shared by the
 //! client and the sandbox so that both speak exactly one contract.
 
+use crate::email::Email;
+use crate::role::Role;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -23,10 +25,10 @@ pub struct Workspace {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Member {
     pub id: String,
-    pub email: String,
+    pub email: Email,
     #[serde(default)]
     pub user_id: Option<String>,
-    pub role: String,
+    pub role: Role,
     #[serde(default)]
     pub accepted: bool,
     #[serde(default)]
@@ -123,7 +125,7 @@ pub struct Campaign {
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Account {
-    pub email: String,
+    pub email: Email,
     #[serde(default)]
     pub timestamp_created: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -140,15 +142,15 @@ pub struct AccountTag {
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct InviteMember {
-    pub email: String,
-    pub role: String,
+    pub email: Email,
+    pub role: Role,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct PatchMember {
-    pub role: String,
+    pub role: Role,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

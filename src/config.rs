@@ -5,6 +5,8 @@
 //! `docs/schema.json` is generated from them (their doc comments become the
 //! schema's descriptions).
 
+use crate::email::Email;
+use crate::role::Role;
 use crate::yaml_node::Loc;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Serialize;
@@ -87,8 +89,9 @@ pub struct WorkspaceGuard {
 #[serde(deny_unknown_fields)]
 pub struct TeamRole {
     /// The base role.
+    // One of `Role::SETTABLE`, checked at load time.
     #[schemars(schema_with = "settable_role_schema")]
-    pub role: String,
+    pub role: Role,
     /// Fine-grained permissions, set when a member is invited.
     #[serde(default)]
     #[schemars(schema_with = "permissions_schema")]
@@ -105,10 +108,87 @@ pub struct TeamRole {
 pub struct MemberSpec {
     /// The member's email address (compared case-insensitively).
     #[schemars(email)]
-    pub email: At<String>,
+    pub email: At<Email>,
     /// `owner` (asserts the current owner; never changed), `admin`, `editor`,
     /// `view`, or the name of a team role defined under `roles`.
-    pub role: At<String>,
+    pub role: At<RoleRef>,
+}
+
+/// The role a member entry names: a built-in one, or a team role defined
+/// under `roles`. Written as the plain name in files; the loader checks the
+/// name against the closed vocabulary (`RoleRef::DECLARABLE` and the team
+/// roles) and reports an unknown one where it is written.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum RoleRef {
+    /// One of `RoleRef::DECLARABLE`.
+    Builtin(Role),
+    /// The name of a team role.
+    Team(String),
+}
+
+impl RoleRef {
+    /// The built-in roles a member entry may name (`client` cannot be set,
+    /// and a role the tool does not know cannot be declared).
+    pub const DECLARABLE: [Role; 4] = [Role::Owner, Role::Admin, Role::Editor, Role::View];
+
+    /// The built-in role named `name`, if a file may declare it.
+    pub fn builtin(name: &str) -> Option<RoleRef> {
+        RoleRef::DECLARABLE
+            .into_iter()
+            .find(|r| r.as_str() == name)
+            .map(RoleRef::Builtin)
+    }
+
+    /// The name as written in the file.
+    pub fn as_str(&self) -> &str {
+        match self {
+            RoleRef::Builtin(r) => r.as_str(),
+            RoleRef::Team(name) => name,
+        }
+    }
+
+    /// Whether the entry asserts the workspace's owner.
+    pub fn is_owner(&self) -> bool {
+        *self == RoleRef::Builtin(Role::Owner)
+    }
+}
+
+impl std::fmt::Display for RoleRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A declarable built-in name, else a team role's name (for export and
+/// tests; the loader also checks that the team role exists).
+impl From<&str> for RoleRef {
+    fn from(name: &str) -> RoleRef {
+        RoleRef::builtin(name).unwrap_or_else(|| RoleRef::Team(name.to_owned()))
+    }
+}
+
+impl From<Role> for RoleRef {
+    fn from(role: Role) -> RoleRef {
+        RoleRef::Builtin(role)
+    }
+}
+
+impl Serialize for RoleRef {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl JsonSchema for RoleRef {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        "RoleRef".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string" })
+    }
 }
 
 /// A scoped API key. Its secret is shown only when created.
@@ -141,7 +221,7 @@ pub struct TagSpec {
     pub campaigns: Vec<At<String>>,
     /// Sending accounts, by email. The tag's accounts are exactly these.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub accounts: Vec<At<String>>,
+    pub accounts: Vec<At<Email>>,
 }
 
 /// What happens to live objects the file does not declare, and the safety limits.
@@ -211,7 +291,7 @@ impl Default for Policy {
 #[serde(deny_unknown_fields, default)]
 pub struct Protect {
     /// Member emails.
-    pub members: Vec<String>,
+    pub members: Vec<Email>,
     /// API key names.
     pub api_keys: Vec<String>,
 }
@@ -220,8 +300,8 @@ impl Protect {
     pub fn is_empty(&self) -> bool {
         self.members.is_empty() && self.api_keys.is_empty()
     }
-    pub fn member(&self, email: &str) -> bool {
-        self.members.iter().any(|m| m.eq_ignore_ascii_case(email))
+    pub fn member(&self, email: &Email) -> bool {
+        self.members.contains(email)
     }
     pub fn api_key(&self, name: &str) -> bool {
         self.api_keys.iter().any(|k| k == name)
@@ -259,22 +339,27 @@ impl Ignore {
 
 impl Config {
     /// The base role and sorted permissions a member entry stands for.
-    /// Team roles were checked at load time; an unknown name yields the name itself.
-    pub fn resolve_role(&self, role: &str) -> (String, Vec<String>) {
-        match self.roles.get(role) {
-            Some(team) => {
-                let mut p = team.permissions.clone();
-                p.sort();
-                p.dedup();
-                (team.role.clone(), p)
-            }
-            None => (role.to_owned(), Vec::new()),
+    /// Team roles were checked at load time; an unknown team name yields
+    /// a role of that name, which no built-in one is taken for.
+    pub fn resolve_role(&self, role: &RoleRef) -> (Role, Vec<String>) {
+        match role {
+            RoleRef::Builtin(r) => (r.clone(), Vec::new()),
+            RoleRef::Team(name) => match self.roles.get(name) {
+                Some(team) => {
+                    let mut p = team.permissions.clone();
+                    p.sort();
+                    p.dedup();
+                    (team.role.clone(), p)
+                }
+                None => (Role::Other(name.clone()), Vec::new()),
+            },
         }
     }
 }
 
 fn settable_role_schema(_: &mut SchemaGenerator) -> Schema {
-    json_schema!({ "type": "string", "enum": crate::vocab::SETTABLE_ROLES })
+    let names: Vec<&str> = Role::SETTABLE.iter().map(Role::as_str).collect();
+    json_schema!({ "type": "string", "enum": names })
 }
 
 fn permissions_schema(_: &mut SchemaGenerator) -> Schema {

@@ -2,9 +2,11 @@
 
 use crate::config::{
     ApiKeySpec, At, Config, DEFAULT_MAX_DELETE_PERCENT, DEFAULT_MAX_DELETES, DEFAULT_MIN_ADMINS,
-    Ignore, MemberSpec, Mode, Policy, Protect, TagSpec, TeamRole, WorkspaceGuard,
+    Ignore, MemberSpec, Mode, Policy, Protect, RoleRef, TagSpec, TeamRole, WorkspaceGuard,
 };
 use crate::diagnostic::{Diagnostic, FileErrors};
+use crate::email::Email;
+use crate::role::Role;
 use crate::vocab;
 use crate::yaml_node::{self, Key, Loc, Node, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -258,7 +260,7 @@ impl Validator {
             return out;
         };
         for (key, value) in entries {
-            if vocab::ALL_ROLES.contains(&key.name.as_str()) {
+            if Role::known(&key.name).is_some() {
                 self.err(
                     key.loc,
                     format!("team role `{}` has the name of a built-in role", key.name),
@@ -273,14 +275,14 @@ impl Validator {
             let role = self
                 .required(&f, "role", &what)
                 .and_then(|n| self.string(n, "`role`"));
-            let role = role.and_then(|r| {
-                if vocab::SETTABLE_ROLES.contains(&r.value.as_str()) {
-                    Some(r.value)
-                } else {
+            let role = role.and_then(|r| match Role::known(&r.value) {
+                Some(role) if role.is_settable() => Some(role),
+                _ => {
+                    let settable: Vec<&str> = Role::SETTABLE.iter().map(Role::as_str).collect();
                     self.err(
                         r.loc,
                         format!("invalid base role `{}` for {what}", r.value),
-                        format!("expected one of {}", vocab::SETTABLE_ROLES.join(", ")),
+                        format!("expected one of {}", settable.join(", ")),
                     );
                     None
                 }
@@ -352,19 +354,26 @@ impl Validator {
             }
             if self.duplicate(
                 &mut seen,
-                email.value.to_lowercase(),
+                Email::fold(&email.value),
                 &email,
                 "member",
                 "emails compare case-insensitively",
             ) {
                 continue;
             }
-            let builtin = ["owner", "admin", "editor", "view"];
-            if !builtin.contains(&role.value.as_str()) && !roles.contains_key(&role.value) {
+            let declared = RoleRef::builtin(&role.value).or_else(|| {
+                roles
+                    .contains_key(&role.value)
+                    .then(|| RoleRef::Team(role.value.clone()))
+            });
+            // An unknown name is reported here; the entry is still kept
+            // (as a team role of that name) so that later checks report
+            // their errors too, and the file fails as a whole.
+            let declared = declared.unwrap_or_else(|| {
                 let names: Vec<&str> = roles.keys().map(String::as_str).collect();
-                let candidates: Vec<&str> = builtin
+                let candidates: Vec<&str> = RoleRef::DECLARABLE
                     .iter()
-                    .copied()
+                    .map(Role::as_str)
                     .chain(names.iter().copied())
                     .collect();
                 let hint = vocab::closest(&role.value, &candidates)
@@ -380,8 +389,9 @@ impl Validator {
                     format!("unknown role `{}`", role.value),
                     format!("{hint}expected one of owner, admin, editor, view, {team}"),
                 );
-            }
-            if role.value == "owner" {
+                RoleRef::Team(role.value.clone())
+            });
+            if declared.is_owner() {
                 if let Some(line) = owner_line {
                     self.err(
                         role.loc,
@@ -391,7 +401,10 @@ impl Validator {
                 }
                 owner_line = Some(role.loc.line);
             }
-            out.push(MemberSpec { email, role });
+            out.push(MemberSpec {
+                email: At::new(Email::new(email.value), email.loc),
+                role: At::new(declared, role.loc),
+            });
         }
         out
     }
@@ -494,7 +507,10 @@ impl Validator {
                 label,
                 description,
                 campaigns,
-                accounts,
+                accounts: accounts
+                    .into_iter()
+                    .map(|a| At::new(Email::new(a.value), a.loc))
+                    .collect(),
             });
         }
         out
@@ -532,7 +548,7 @@ impl Validator {
         let Some(f) = self.fields(node, "`policy.protect`", &["members", "api_keys"]) else {
             return Protect::default();
         };
-        let members: Vec<String> = self
+        let members: Vec<Email> = self
             .strings(f.get("members"), "`policy.protect.members`")
             .into_iter()
             .filter(|e| {
@@ -546,7 +562,7 @@ impl Validator {
                 }
                 ok
             })
-            .map(|e| e.value)
+            .map(|e| Email::new(e.value))
             .collect();
         let api_keys = self
             .strings(f.get("api_keys"), "`policy.protect.api_keys`")
@@ -662,7 +678,7 @@ impl Validator {
             .members
             .iter()
             .filter(|m| ig.member(&m.email.value))
-            .map(|m| (m.email.loc, m.email.value.clone(), "members"))
+            .map(|m| (m.email.loc, m.email.value.to_string(), "members"))
             .chain(
                 c.api_keys
                     .iter()

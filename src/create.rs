@@ -49,12 +49,9 @@ pub async fn invite(client: &Client, m: &MemberState) -> Result<Outcome<()>, Cre
             Err(e) => return Err(e.into()),
         };
         let found: Vec<Member> = client
-            .list("/workspace-members", &[("search", m.email.clone())])
+            .list("/workspace-members", &[("search", m.email.to_string())])
             .await?;
-        match found
-            .iter()
-            .find(|x| x.email.eq_ignore_ascii_case(&m.email))
-        {
+        match found.iter().find(|x| x.email == m.email) {
             Some(x) => {
                 let mut perms = x.permissions.clone().unwrap_or_default();
                 perms.sort();

@@ -4,9 +4,11 @@
 
 use crate::api_types::ResourceType;
 use crate::config::Config;
+use crate::email::Email;
 use crate::live::Live;
 use crate::plan::Plan;
 use crate::planner::{key_address, member_address, tag_address};
+use crate::role::Role;
 use serde::Serialize;
 
 #[derive(Serialize, Default)]
@@ -18,8 +20,9 @@ struct View {
 
 #[derive(Serialize, Clone)]
 struct ViewMember {
-    email: String,
-    role: String,
+    /// Shown folded, so that a case difference is no diff.
+    email: Email,
+    role: Role,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     permissions: Vec<String>,
 }
@@ -47,7 +50,7 @@ fn live_view(live: &Live) -> View {
         let mut permissions = m.permissions.clone().unwrap_or_default();
         permissions.sort();
         v.members.push(ViewMember {
-            email: m.email.to_lowercase(),
+            email: Email::new(m.email.key()),
             role: m.role.clone(),
             permissions,
         });
@@ -77,7 +80,7 @@ fn live_view(live: &Live) -> View {
                         .map_or(m.resource_id.clone(), |c| c.name.clone());
                     tag.campaigns.push(name);
                 }
-                ResourceType::Account => tag.accounts.push(m.resource_id.clone()),
+                ResourceType::Account => tag.accounts.push(Email::fold(&m.resource_id)),
                 // Neither side of the diff can show what a file cannot declare.
                 ResourceType::Other(_) => {}
             }
@@ -95,7 +98,7 @@ fn desired_view(config: &Config, live_v: &View, plan: &Plan) -> View {
     for m in &config.members {
         let (role, permissions) = config.resolve_role(&m.role.value);
         v.members.push(ViewMember {
-            email: m.email.value.to_lowercase(),
+            email: Email::new(m.email.value.key()),
             role,
             permissions,
         });
@@ -104,7 +107,7 @@ fn desired_view(config: &Config, live_v: &View, plan: &Plan) -> View {
         live_v
             .members
             .iter()
-            .filter(|m| m.role == "owner" && !v_has_member(config, &m.email))
+            .filter(|m| m.role == Role::Owner && !v_has_member(config, &m.email))
             .cloned(),
     );
     v.members.extend(
@@ -139,7 +142,11 @@ fn desired_view(config: &Config, live_v: &View, plan: &Plan) -> View {
             label: t.label.value.clone(),
             description: t.description.clone().or(live_desc),
             campaigns: t.campaigns.iter().map(|c| c.value.clone()).collect(),
-            accounts: t.accounts.iter().map(|a| a.value.to_lowercase()).collect(),
+            accounts: t
+                .accounts
+                .iter()
+                .map(|a| a.value.key().to_owned())
+                .collect(),
         });
     }
     v.tags.extend(
@@ -152,11 +159,8 @@ fn desired_view(config: &Config, live_v: &View, plan: &Plan) -> View {
     v
 }
 
-fn v_has_member(config: &Config, email: &str) -> bool {
-    config
-        .members
-        .iter()
-        .any(|m| m.email.value.eq_ignore_ascii_case(email))
+fn v_has_member(config: &Config, email: &Email) -> bool {
+    config.members.iter().any(|m| &m.email.value == email)
 }
 
 fn normalize(mut v: View) -> String {

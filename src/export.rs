@@ -2,39 +2,50 @@
 
 use crate::api_types::ResourceType;
 use crate::config::{
-    ApiKeySpec, At, Config, MemberSpec, Policy, TagSpec, TeamRole, WorkspaceGuard,
+    ApiKeySpec, At, Config, MemberSpec, Policy, RoleRef, TagSpec, TeamRole, WorkspaceGuard,
 };
+use crate::email::Email;
 use crate::live::Live;
+use crate::role::Role;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The desired state that matches `live`, and warnings about what a file
 /// cannot express (duplicate key names, ambiguous campaign names, `client`
-/// members, assignments to resource types this tool does not know).
+/// members and roles this tool does not know, assignments to resource types
+/// this tool does not know).
 pub fn to_config(live: &Live) -> (Config, Vec<String>) {
     let mut warnings = Vec::new();
     let mut policy = Policy::default();
     // Members with permissions need a team role; one per distinct (role, permissions).
-    let mut teams: BTreeMap<(String, Vec<String>), String> = BTreeMap::new();
+    let mut teams: BTreeMap<(String, Vec<String>), (Role, String)> = BTreeMap::new();
     let mut members: Vec<&crate::api_types::Member> = live.members.iter().collect();
-    members.sort_by_key(|m| (m.role != "owner", m.email.to_lowercase()));
+    members.sort_by_key(|m| (m.role != Role::Owner, &m.email));
     let mut specs = Vec::new();
     for m in members {
-        if m.role == "client" {
-            warnings.push(format!("{} has the `client` role, which the API cannot set; it is listed under policy.ignore.members", m.email));
-            policy.ignore.members.push(m.email.clone());
-            continue;
+        match &m.role {
+            Role::Client => {
+                warnings.push(format!("{} has the `client` role, which the API cannot set; it is listed under policy.ignore.members", m.email));
+                policy.ignore.members.push(m.email.to_string());
+                continue;
+            }
+            Role::Other(role) => {
+                warnings.push(format!("{} has the role `{role}`, which this tool does not know and a file cannot declare; it is listed under policy.ignore.members", m.email));
+                policy.ignore.members.push(m.email.to_string());
+                continue;
+            }
+            _ => {}
         }
         let mut perms = m.permissions.clone().unwrap_or_default();
         perms.sort();
         perms.dedup();
-        let role = if perms.is_empty() || m.role == "owner" {
-            m.role.clone()
+        let role = if perms.is_empty() || m.role == Role::Owner {
+            RoleRef::Builtin(m.role.clone())
         } else {
             let n = teams.len() + 1;
-            teams
-                .entry((m.role.clone(), perms))
-                .or_insert_with(|| format!("{}-team-{n}", m.role))
-                .clone()
+            let (_, name) = teams
+                .entry((m.role.to_string(), perms))
+                .or_insert_with(|| (m.role.clone(), format!("{}-team-{n}", m.role)));
+            RoleRef::Team(name.clone())
         };
         specs.push(MemberSpec {
             email: At::bare(m.email.clone()),
@@ -43,7 +54,7 @@ pub fn to_config(live: &Live) -> (Config, Vec<String>) {
     }
     let roles = teams
         .into_iter()
-        .map(|((role, permissions), name)| {
+        .map(|((_, permissions), (role, name))| {
             (
                 name,
                 TeamRole {
@@ -107,7 +118,7 @@ pub fn to_config(live: &Live) -> (Config, Vec<String>) {
                     }
                 }
             } else {
-                accounts.push(At::bare(m.resource_id.clone()));
+                accounts.push(At::bare(Email::new(m.resource_id.as_str())));
             }
         }
         campaigns.sort();

@@ -1,6 +1,7 @@
 //! `policy.ignore`: glob patterns of live objects the tool never plans.
 
 use crate::config::Ignore;
+use crate::email::Email;
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
 #[derive(Clone, Debug)]
@@ -14,14 +15,15 @@ impl IgnoreSet {
     /// Patterns were validated at load time; an invalid one matches nothing.
     pub fn new(ignore: &Ignore) -> Self {
         IgnoreSet {
-            // Emails compare case-insensitively everywhere, so do their patterns.
-            members: build(&ignore.members, true),
-            api_keys: build(&ignore.api_keys, false),
-            tags: build(&ignore.tags, false),
+            // Emails compare by `Email::fold`, so their patterns are folded
+            // by it too and matched against the folded address.
+            members: build(ignore.members.iter().map(|p| Email::fold(p))),
+            api_keys: build(ignore.api_keys.iter().cloned()),
+            tags: build(ignore.tags.iter().cloned()),
         }
     }
-    pub fn member(&self, email: &str) -> bool {
-        self.members.is_match(email)
+    pub fn member(&self, email: &Email) -> bool {
+        self.members.is_match(email.key())
     }
     pub fn api_key(&self, name: &str) -> bool {
         self.api_keys.is_match(name)
@@ -31,14 +33,10 @@ impl IgnoreSet {
     }
 }
 
-fn build(patterns: &[String], case_insensitive: bool) -> GlobSet {
+fn build(patterns: impl Iterator<Item = String>) -> GlobSet {
     let mut b = GlobSetBuilder::new();
     for p in patterns {
-        if let Ok(g) = GlobBuilder::new(p)
-            .case_insensitive(case_insensitive)
-            .literal_separator(false)
-            .build()
-        {
+        if let Ok(g) = GlobBuilder::new(&p).literal_separator(false).build() {
             b.add(g);
         }
     }

@@ -10,8 +10,9 @@
 //! | W005 | a declared tag with no campaigns and no accounts |
 //! | W006 | a permission the team role's base role already implies, or cannot have |
 
-use crate::config::Config;
+use crate::config::{Config, RoleRef};
 use crate::diagnostic::Diagnostic;
+use crate::role::Role;
 
 /// Permissions a `view` member cannot use: they change things (our model of
 /// Instantly's roles; the API documents none).
@@ -81,7 +82,11 @@ pub fn lint(config: &Config) -> Vec<Diagnostic> {
         }
     }
     for (name, team) in &config.roles {
-        if !config.members.iter().any(|m| &m.role.value == name) {
+        if !config
+            .members
+            .iter()
+            .any(|m| matches!(&m.role.value, RoleRef::Team(t) if t == name))
+        {
             out.push(
                 Diagnostic::lint(
                     "W003",
@@ -96,12 +101,7 @@ pub fn lint(config: &Config) -> Vec<Diagnostic> {
         let admins: Vec<&crate::config::MemberSpec> = config
             .members
             .iter()
-            .filter(|m| {
-                matches!(
-                    config.resolve_role(&m.role.value).0.as_str(),
-                    "admin" | "owner"
-                )
-            })
+            .filter(|m| config.resolve_role(&m.role.value).0.is_admin())
             .collect();
         if admins.len() > max as usize
             && let Some(last) = admins.last()
@@ -121,11 +121,11 @@ pub fn lint(config: &Config) -> Vec<Diagnostic> {
         }
     }
     for (name, team) in &config.roles {
-        let problem = match team.role.as_str() {
-            "admin" if !team.permissions.is_empty() => {
+        let problem = match team.role {
+            Role::Admin if !team.permissions.is_empty() => {
                 Some("admin already has every permission".to_owned())
             }
-            "view" => {
+            Role::View => {
                 let write: Vec<&String> = team
                     .permissions
                     .iter()

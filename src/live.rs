@@ -6,6 +6,7 @@ use crate::api_types::{
 };
 use crate::client::Client;
 use crate::config::Config;
+use crate::email::Email;
 use crate::read_strategy::{self, AssignmentRead};
 use std::collections::BTreeSet;
 
@@ -152,7 +153,7 @@ pub async fn read_for_plan(
                 }
                 for a in accounts {
                     live.mappings
-                        .push(mapping(&tag_id, ResourceType::Account, &a.email));
+                        .push(mapping(&tag_id, ResourceType::Account, a.email.as_str()));
                     add_accounts(&mut live, [a]);
                 }
             }
@@ -190,13 +191,9 @@ pub async fn read_for_plan(
                 .iter()
                 .filter(|m| m.resource_type == ResourceType::Account)
             {
-                if !live
-                    .accounts
-                    .iter()
-                    .any(|a| a.email.eq_ignore_ascii_case(&m.resource_id))
-                {
+                if !live.accounts.iter().any(|a| a.email.is(&m.resource_id)) {
                     live.accounts.push(Account {
-                        email: m.resource_id.clone(),
+                        email: Email::new(m.resource_id.as_str()),
                         timestamp_created: String::new(),
                         tags: None,
                     });
@@ -212,19 +209,14 @@ pub async fn read_for_plan(
             .collect();
         resolve_campaigns(client, &mut live, &unmet).await?;
     }
-    let declared_accounts: BTreeSet<String> = config
+    let declared_accounts: BTreeSet<&Email> = config
         .tags
         .iter()
-        .flat_map(|t| t.accounts.iter().map(|a| a.value.to_lowercase()))
+        .flat_map(|t| t.accounts.iter().map(|a| &a.value))
         .collect();
-    let unmet: Vec<&String> = declared_accounts
-        .iter()
-        .filter(|e| {
-            !live
-                .accounts
-                .iter()
-                .any(|a| a.email.eq_ignore_ascii_case(e))
-        })
+    let unmet: Vec<&Email> = declared_accounts
+        .into_iter()
+        .filter(|e| !live.accounts.iter().any(|a| &a.email == *e))
         .collect();
     resolve_accounts(client, &mut live, &unmet).await?;
     Ok(live)
@@ -261,12 +253,13 @@ async fn resolve_campaigns(
     Ok(())
 }
 
-/// Finds the sending accounts `emails` (lower-cased): the whole account list
-/// when it ends within fewer pages than one GET per email, else a GET each.
+/// Finds the sending accounts `emails`: the whole account list when it
+/// ends within fewer pages than one GET per email, else a GET each (by the
+/// folded address).
 async fn resolve_accounts(
     client: &Client,
     live: &mut Live,
-    emails: &[&String],
+    emails: &[&Email],
 ) -> Result<(), ApiError> {
     if emails.is_empty() {
         return Ok(());
@@ -282,7 +275,7 @@ async fn resolve_accounts(
     }
     let lookups = emails.iter().map(|e| async move {
         match client
-            .get::<Account>(&format!("/accounts/{}", encode_segment(e)), &[])
+            .get::<Account>(&format!("/accounts/{}", encode_segment(e.key())), &[])
             .await
         {
             Ok(a) => Ok(Some(a)),
@@ -307,11 +300,7 @@ fn add_campaigns(live: &mut Live, found: impl IntoIterator<Item = Campaign>) {
 /// Adds the accounts not known yet (emails compare case-insensitively).
 fn add_accounts(live: &mut Live, found: impl IntoIterator<Item = Account>) {
     for a in found {
-        if !live
-            .accounts
-            .iter()
-            .any(|x| x.email.eq_ignore_ascii_case(&a.email))
-        {
+        if !live.accounts.iter().any(|x| x.email == a.email) {
             live.accounts.push(a);
         }
     }

@@ -2,6 +2,8 @@
 //! one. Built by `planner` alone; the applier carries it out as it is.
 
 use crate::api_types::ResourceType;
+use crate::email::Email;
+use crate::role::Role;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -119,8 +121,8 @@ pub enum State {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MemberState {
-    pub email: String,
-    pub role: String,
+    pub email: Email,
+    pub role: Role,
     pub permissions: Vec<String>,
     /// An invitation not yet accepted.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

@@ -5,9 +5,11 @@
 use crate::api_types::{Account, ApiKey, Campaign, Member, Tag, TagMapping};
 use crate::config::{Config, Mode, TagSpec};
 use crate::diagnostic::Diagnostic;
+use crate::email::Email;
 use crate::ignore::IgnoreSet;
 use crate::live::Live;
 use crate::plan::*;
+use crate::role::Role;
 use crate::vocab;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -99,8 +101,9 @@ fn sorted(v: &[String]) -> Vec<String> {
     set.into_iter().cloned().collect()
 }
 
-pub fn member_address(email: &str) -> String {
-    format!("member[{}]", email.to_lowercase())
+/// `member[<folded email>]`: one address whatever the case it is written in.
+pub fn member_address(email: &Email) -> String {
+    format!("member[{}]", email.key())
 }
 
 pub fn key_address(name: &str) -> String {
@@ -141,13 +144,11 @@ pub fn tag_state(t: &Tag) -> TagState {
 /// Lookups into the live workspace, built once: plans of workspaces with
 /// thousands of members and tens of thousands of assignments stay linear.
 struct Index<'a> {
-    /// Lower-cased email -> member.
-    members: HashMap<String, &'a Member>,
+    members: HashMap<&'a Email, &'a Member>,
     tags: HashMap<&'a str, &'a Tag>,
     campaigns_by_name: HashMap<&'a str, Vec<&'a Campaign>>,
     campaigns_by_id: HashMap<&'a str, &'a Campaign>,
-    /// Lower-cased email -> account.
-    accounts: HashMap<String, &'a Account>,
+    accounts: HashMap<&'a Email, &'a Account>,
     /// Tag id -> its assignments.
     mappings: HashMap<&'a str, Vec<&'a TagMapping>>,
 }
@@ -166,19 +167,11 @@ impl<'a> Index<'a> {
             mappings.entry(m.tag_id.as_str()).or_default().push(m);
         }
         Index {
-            members: live
-                .members
-                .iter()
-                .map(|m| (m.email.to_lowercase(), m))
-                .collect(),
+            members: live.members.iter().map(|m| (&m.email, m)).collect(),
             tags: live.tags.iter().map(|t| (t.label.as_str(), t)).collect(),
             campaigns_by_name,
             campaigns_by_id: live.campaigns.iter().map(|c| (c.id.as_str(), c)).collect(),
-            accounts: live
-                .accounts
-                .iter()
-                .map(|a| (a.email.to_lowercase(), a))
-                .collect(),
+            accounts: live.accounts.iter().map(|a| (&a.email, a)).collect(),
             mappings,
         }
     }
@@ -236,14 +229,14 @@ impl Planner<'_> {
 
     fn members(&mut self) {
         let live = self.live;
-        let owner = live.members.iter().find(|m| m.role == "owner");
+        let owner = live.members.iter().find(|m| m.role == Role::Owner);
         let mut declared = BTreeSet::new();
         for spec in &self.desired.members {
-            let email = spec.email.value.to_lowercase();
-            declared.insert(email.clone());
-            let found = self.index.members.get(email.as_str()).copied();
-            let is_owner = owner.is_some_and(|o| o.email.to_lowercase() == email);
-            if spec.role.value == "owner" {
+            let email = &spec.email.value;
+            declared.insert(email);
+            let found = self.index.members.get(email).copied();
+            let is_owner = owner.is_some_and(|o| &o.email == email);
+            if spec.role.value.is_owner() {
                 if !is_owner {
                     let now = owner.map_or("nobody".to_owned(), |o| format!("`{}`", o.email));
                     self.errors.push(
@@ -267,7 +260,7 @@ impl Planner<'_> {
                 continue;
             }
             let (role, permissions) = self.desired.resolve_role(&spec.role.value);
-            let address = member_address(&email);
+            let address = member_address(email);
             let want = MemberState {
                 email: found.map_or(spec.email.value.clone(), |m| m.email.clone()),
                 role,
@@ -289,10 +282,10 @@ impl Planner<'_> {
                 continue;
             };
             let have = member_state(m);
-            let protect = self.desired.policy.protect.member(&email);
+            let protect = self.desired.policy.protect.member(email);
             if protect && have.permissions != want.permissions {
                 self.protected(address, "re-invited, losing access until they accept");
-            } else if protect && vocab::role_rank(&want.role) < vocab::role_rank(&have.role) {
+            } else if protect && want.role.rank() < have.role.rank() {
                 self.protected(
                     address,
                     &format!("demoted from {} to {}", have.role, want.role),
@@ -322,11 +315,10 @@ impl Planner<'_> {
             }
         }
         for m in &live.members {
-            let email = m.email.to_lowercase();
-            if declared.contains(&email) || m.role == "owner" {
+            if declared.contains(&m.email) || m.role == Role::Owner {
                 continue;
             }
-            let address = member_address(&email);
+            let address = member_address(&m.email);
             if self.ignore.member(&m.email) {
                 self.leave(address, "ignored by policy.ignore.members");
             } else if self.desired.policy.members == Mode::Additive {
@@ -616,9 +608,10 @@ impl Planner<'_> {
             }
         }
         for email in &spec.accounts {
-            match self.index.accounts.get(email.value.to_lowercase().as_str()).copied() {
+            match self.index.accounts.get(&email.value).copied() {
                 Some(a) => {
-                    want.insert((ResourceKind::Account, a.email.clone()), a.email.clone());
+                    let id = a.email.as_str().to_owned();
+                    want.insert((ResourceKind::Account, id.clone()), id);
                 }
                 None => self.errors.push(
                     Diagnostic::new(email.loc, format!("no sending account `{}` in this workspace", email.value))

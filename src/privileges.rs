@@ -13,6 +13,7 @@
 //! (the API adds resources over time), so `all:read` is never covered by any
 //! list of single resources, nor `campaigns:all` by its four actions.
 
+use crate::role::Role;
 use std::collections::BTreeSet;
 
 /// The least role that holds a permission without it being granted.
@@ -81,7 +82,7 @@ pub fn member_writes(privilege: &str) -> bool {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MemberPrivileges {
     /// `owner` or `admin`: every privilege, including ones not known yet.
-    All { role: String },
+    All { role: Role },
     /// Permission names, plus `role:<name>` for a role this model does not know.
     Only(BTreeSet<String>),
 }
@@ -91,15 +92,15 @@ impl MemberPrivileges {
         MemberPrivileges::Only(BTreeSet::new())
     }
 
-    pub fn of(role: &str, permissions: &[String]) -> Self {
+    pub fn of(role: &Role, permissions: &[String]) -> Self {
         let floor = match role {
-            "owner" | "admin" => return MemberPrivileges::All { role: role.into() },
-            "editor" => Floor::Editor,
-            "view" => Floor::View,
-            other => {
+            Role::Owner | Role::Admin => return MemberPrivileges::All { role: role.clone() },
+            Role::Editor => Floor::Editor,
+            Role::View => Floor::View,
+            Role::Client | Role::Other(_) => {
                 // `client`, or a role Instantly adds later: opaque.
                 let mut set: BTreeSet<String> = permissions.iter().cloned().collect();
-                set.insert(format!("role:{other}"));
+                set.insert(format!("role:{role}"));
                 return MemberPrivileges::Only(set);
             }
         };
@@ -114,7 +115,7 @@ impl MemberPrivileges {
 
     /// What `self` holds that `other` does not: `Err(role)` when that is
     /// every privilege of an owner or admin, else the privileges by name.
-    pub fn beyond(&self, other: &Self) -> Result<Vec<String>, String> {
+    pub fn beyond(&self, other: &Self) -> Result<Vec<String>, Role> {
         match (self, other) {
             (_, MemberPrivileges::All { .. }) => Ok(Vec::new()),
             (MemberPrivileges::All { role }, MemberPrivileges::Only(_)) => Err(role.clone()),

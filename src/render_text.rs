@@ -46,7 +46,7 @@ pub fn fields(state: &State) -> Vec<(&'static str, String)> {
     let list = |v: &[String]| format!("[{}]", v.join(", "));
     match state {
         State::Member(m) => {
-            let mut f = vec![("role", m.role.clone())];
+            let mut f = vec![("role", m.role.to_string())];
             if !m.permissions.is_empty() {
                 f.push(("permissions", list(&m.permissions)));
             }

@@ -28,7 +28,7 @@ fn deletes(actions: &[Action], kind: Kind) -> usize {
 }
 
 fn is_admin(s: Option<&State>) -> bool {
-    matches!(s, Some(State::Member(m)) if !m.pending && (m.role == "admin" || m.role == "owner"))
+    matches!(s, Some(State::Member(m)) if !m.pending && m.role.is_admin())
 }
 
 /// Accepted admins (the owner included) once the plan is applied; invites
@@ -37,7 +37,7 @@ pub fn admins_after(actions: &[Action], live: &Live) -> usize {
     let now = live
         .members
         .iter()
-        .filter(|m| m.accepted && (m.role == "admin" || m.role == "owner"))
+        .filter(|m| m.accepted && m.role.is_admin())
         .count() as i64;
     let delta: i64 = actions
         .iter()

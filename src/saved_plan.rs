@@ -166,7 +166,7 @@ impl SavedPlan {
     }
 }
 
-fn email_of(a: &Action) -> Option<&str> {
+fn email_of(a: &Action) -> Option<&crate::email::Email> {
     match a.state()? {
         State::Member(m) => Some(&m.email),
         _ => None,
@@ -185,11 +185,8 @@ fn assignment_of(a: &Action) -> Option<&AssignmentState> {
 fn current(a: &Action, live: &Live) -> Option<(State, String)> {
     match a.kind {
         Kind::Member => {
-            let email = email_of(a)?.to_lowercase();
-            let m = live
-                .members
-                .iter()
-                .find(|m| m.email.to_lowercase() == email)?;
+            let email = email_of(a)?;
+            let m = live.members.iter().find(|m| &m.email == email)?;
             Some((State::Member(member_state(m)), m.id.clone()))
         }
         Kind::ApiKey => {

@@ -1,11 +1,5 @@
-//! The words the Instantly API accepts: roles, scopes and permissions,
-//! exactly as spelled in the contract (docs/api-contract.md).
-
-/// Roles that can be set through the API (`owner` and `client` cannot).
-pub const SETTABLE_ROLES: &[&str] = &["admin", "editor", "view"];
-
-/// Every role a live member can have.
-pub const ALL_ROLES: &[&str] = &["owner", "admin", "editor", "view", "client"];
+//! The words the Instantly API accepts: scopes and permissions, exactly as
+//! spelled in the contract (docs/api-contract.md). Roles are `crate::role::Role`.
 
 pub const SCOPE_ACTIONS: &[&str] = &["read", "create", "update", "delete", "all"];
 
@@ -123,17 +117,6 @@ pub fn scopes_allow(scopes: &[String], resource: &str, action: &str) -> bool {
     })
 }
 
-/// The rank of a role for promotions and demotions.
-pub fn role_rank(role: &str) -> u8 {
-    match role {
-        "owner" => 4,
-        "admin" => 3,
-        "editor" => 2,
-        "view" => 1,
-        _ => 0,
-    }
-}
-
 /// The candidate closest to `word` by edit distance, if it is close enough to be a typo.
 pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates
@@ -203,7 +186,8 @@ mod tests {
         assert!(is_email("a@b.co"));
         assert!(!is_email("a@b"));
         assert!(!is_email("a b@c.de"));
-        assert_eq!(closest("admn", SETTABLE_ROLES), Some("admin"));
-        assert_eq!(closest("zzzzzz", SETTABLE_ROLES), None);
+        let roles = ["admin", "editor", "view"];
+        assert_eq!(closest("admn", &roles), Some("admin"));
+        assert_eq!(closest("zzzzzz", &roles), None);
     }
 }

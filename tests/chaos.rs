@@ -27,7 +27,7 @@ fn fixture() -> (SandboxState, String) {
     for i in 0..20 {
         s.members.push(Member {
             id: id(1, i),
-            email: format!("rep{i:02}@acme.com"),
+            email: format!("rep{i:02}@acme.com").into(),
             role: "editor".into(),
             ..s.members[1].clone()
         });
@@ -50,7 +50,7 @@ fn fixture() -> (SandboxState, String) {
     }
     for i in 0..250 {
         s.accounts.push(Account {
-            email: format!("box{i:02}@acme-mail.com"),
+            email: format!("box{i:02}@acme-mail.com").into(),
             ..s.accounts[0].clone()
         });
     }
@@ -262,7 +262,7 @@ async fn chaos(seed: u64, config_text: &str, state: SandboxState) -> Figures {
             state
                 .members
                 .iter()
-                .map(|m| m.email.to_lowercase())
+                .map(|m| m.email.key().to_owned())
                 .collect()
         ),
         "seed {seed}: duplicate member"

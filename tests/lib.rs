@@ -7,6 +7,7 @@ mod chaos;
 mod client;
 mod commands;
 mod config_errors;
+mod domain_types;
 mod e2e;
 mod ecosystem;
 mod hostile;

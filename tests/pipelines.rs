@@ -4,6 +4,7 @@
 use crate::support::{OPERATOR_KEY, Server, example, run, run_at, write};
 use instantly_rbac::api_types::{Member, PatchMember};
 use instantly_rbac::client::Client;
+use instantly_rbac::role::Role;
 use instantly_rbac::sandbox::demo::demo_state;
 use secrecy::SecretString;
 use std::collections::BTreeMap;
@@ -79,7 +80,7 @@ fn a_saved_plan_applies_when_only_unrelated_objects_changed() {
         .into_iter()
         .find(|m| m.id == ERIN)
         .unwrap();
-    assert_eq!(erin.role, "editor");
+    assert_eq!(erin.role, Role::Editor);
     let next = run_at(
         &server,
         d.path(),

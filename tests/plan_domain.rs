@@ -136,9 +136,13 @@ fn a_saved_plan_out_of_phase_order_is_refused() {
 }
 
 fn member_delete(state: &SandboxState, email: &str, phase: u8) -> Action {
-    let m = state.members.iter().find(|m| m.email == email).unwrap();
+    let m = state
+        .members
+        .iter()
+        .find(|m| m.email == email.into())
+        .unwrap();
     Action {
-        address: member_address(email),
+        address: member_address(&email.into()),
         kind: Kind::Member,
         op: Op::Delete,
         phase,
@@ -152,7 +156,7 @@ fn member_delete(state: &SandboxState, email: &str, phase: u8) -> Action {
 
 fn invite(email: &str, phase: u8) -> Action {
     Action {
-        address: member_address(email),
+        address: member_address(&email.into()),
         kind: Kind::Member,
         op: Op::Create,
         phase,

@@ -139,7 +139,7 @@ fn the_size_cap_holds_even_when_everything_is_risky() {
     for i in 0..3000 {
         let mut m = state.members[1].clone();
         m.id = format!("01946416-1000-7000-9000-{i:012}");
-        m.email = format!("someone.with.a.long.address.{i:05}@example-agency-client.com");
+        m.email = format!("someone.with.a.long.address.{i:05}@example-agency-client.com").into();
         state.members.push(m);
     }
     let p = plan_of(

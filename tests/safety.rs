@@ -37,7 +37,7 @@ fn with_members(n: usize) -> SandboxState {
     for i in 0..n {
         s.members.push(Member {
             id: format!("01946416-1000-7000-9000-{i:012}"),
-            email: format!("rep{i:02}@acme.com"),
+            email: format!("rep{i:02}@acme.com").into(),
             ..s.members[4].clone()
         });
     }

@@ -4,6 +4,7 @@
 
 use crate::support::{OPERATOR_KEY, Output, Server, run_at, write};
 use instantly_rbac::api_types::{ResourceType, TagMapping};
+use instantly_rbac::role::Role;
 use instantly_rbac::sandbox::Faults;
 use instantly_rbac::sandbox::demo::demo_state;
 use instantly_rbac::sandbox::state::SandboxState;
@@ -219,7 +220,7 @@ fn a_first_tag_in_a_workspace_with_only_the_operators_key() {
 #[test]
 fn a_first_tag_in_a_workspace_with_only_its_owner() {
     let mut state = without_tags();
-    state.members.retain(|m| m.role == "owner");
+    state.members.retain(|m| m.role == Role::Owner);
     // Members authoritative: the owner alone is declared, and kept.
     let yaml = FIRST_TAG.replace(
         "policy: {members: additive, api_keys: additive}",

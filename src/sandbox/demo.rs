@@ -6,17 +6,18 @@ use super::state::SandboxState;
 use crate::api_types::{
     Account, ApiKey, Campaign, Member, ResourceType, Tag, TagMapping, Workspace,
 };
+use crate::role::Role;
 
 pub const WORKSPACE_ID: &str = "01946416-09c9-7bef-bbc9-b8c3ac2cdb2a";
 const ORG: &str = WORKSPACE_ID;
 const T0: &str = "2026-01-05T09:00:00.000Z";
 
-fn member(n: u8, email: &str, role: &str, permissions: Option<&[&str]>, accepted: bool) -> Member {
+fn member(n: u8, email: &str, role: Role, permissions: Option<&[&str]>, accepted: bool) -> Member {
     Member {
         id: format!("01946416-1000-7000-8000-0000000000{n:02}"),
         email: email.into(),
         user_id: accepted.then(|| format!("01946416-2000-7000-8000-0000000000{n:02}")),
-        role: role.into(),
+        role,
         accepted,
         permissions: permissions.map(|p| p.iter().map(|s| s.to_string()).collect()),
         workspace_id: WORKSPACE_ID.into(),
@@ -75,7 +76,7 @@ fn mapping(n: u8, tag: &Tag, resource_type: ResourceType, resource_id: &str) -> 
 }
 
 pub fn demo_state() -> SandboxState {
-    let owner = member(1, "owner@acme.com", "owner", None, true);
+    let owner = member(1, "owner@acme.com", Role::Owner, None, true);
     let west = tag(1, "SDR-West", "West coast SDR team");
     let old = tag(2, "Old-Team", "Disbanded in Q3");
     let campaigns = vec![
@@ -91,7 +92,7 @@ pub fn demo_state() -> SandboxState {
     ]
     .iter()
     .map(|e| Account {
-        email: e.to_string(),
+        email: (*e).into(),
         timestamp_created: T0.into(),
         tags: None,
     })
@@ -112,18 +113,18 @@ pub fn demo_state() -> SandboxState {
         },
         members: vec![
             owner,
-            member(2, "alice@acme.com", "admin", None, true),
-            member(3, "bob@acme.com", "view", None, true),
+            member(2, "alice@acme.com", Role::Admin, None, true),
+            member(3, "bob@acme.com", Role::View, None, true),
             member(
                 4,
                 "carol@acme.com",
-                "editor",
+                Role::Editor,
                 Some(&["campaigns.view"]),
                 true,
             ),
-            member(5, "dave@acme.com", "editor", None, true),
-            member(6, "support@instantly.ai", "admin", None, true),
-            member(7, "erin@acme.com", "view", None, false),
+            member(5, "dave@acme.com", Role::Editor, None, true),
+            member(6, "support@instantly.ai", Role::Admin, None, true),
+            member(7, "erin@acme.com", Role::View, None, false),
         ],
         api_keys: vec![
             key(

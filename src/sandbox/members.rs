@@ -5,6 +5,8 @@
 use super::routes::{Answer, Req, bad, no_route, not_found, ok, paginate};
 use super::state::{SandboxState, new_id, now_iso};
 use crate::api_types::*;
+use crate::email::Email;
+use crate::role::Role;
 use crate::vocab;
 use axum::http::Method;
 
@@ -13,7 +15,7 @@ pub(super) fn members(st: &mut SandboxState, r: &Req, rest: &[&str]) -> Answer {
     match (r.method.clone(), rest) {
         (Method::GET, []) => {
             let accepted = r.query.get("accepted").map(|a| a == "true");
-            let search = r.query.get("search").map(|s| s.to_lowercase());
+            let search = r.query.get("search").map(|s| Email::fold(s));
             let items: Vec<&Member> = st
                 .members
                 .iter()
@@ -21,20 +23,17 @@ pub(super) fn members(st: &mut SandboxState, r: &Req, rest: &[&str]) -> Answer {
                 .filter(|m| {
                     search
                         .as_ref()
-                        .is_none_or(|s| m.email.to_lowercase().contains(s))
+                        .is_none_or(|s| m.email.key().contains(s.as_str()))
                 })
                 .collect();
             paginate(r, items, |m| &m.id, false)
         }
         (Method::POST, []) => {
             let inv: InviteMember = r.json()?;
-            if !vocab::SETTABLE_ROLES.contains(&inv.role.as_str()) {
-                return Err(bad(format!(
-                    "body/role must be one of {}",
-                    vocab::SETTABLE_ROLES.join(", ")
-                )));
+            if !inv.role.is_settable() {
+                return Err(bad_role());
             }
-            if !vocab::is_email(&inv.email) {
+            if !vocab::is_email(inv.email.as_str()) {
                 return Err(bad("body/email must be a valid email"));
             }
             if let Some(p) = inv
@@ -45,11 +44,7 @@ pub(super) fn members(st: &mut SandboxState, r: &Req, rest: &[&str]) -> Answer {
             {
                 return Err(bad(format!("body/permissions: unknown permission {p}")));
             }
-            if st
-                .members
-                .iter()
-                .any(|m| m.email.eq_ignore_ascii_case(&inv.email))
-            {
+            if st.members.iter().any(|m| m.email == inv.email) {
                 return Err(bad(format!(
                     "{} is already a member of this workspace",
                     inv.email
@@ -75,25 +70,28 @@ pub(super) fn members(st: &mut SandboxState, r: &Req, rest: &[&str]) -> Answer {
         (Method::PATCH, [id]) => {
             let i = find(st, id).ok_or_else(not_found)?;
             let patch: PatchMember = r.json()?;
-            if st.members[i].role == "owner" {
+            if st.members[i].role == Role::Owner {
                 return Err(bad("the owner's role cannot be changed"));
             }
-            if !vocab::SETTABLE_ROLES.contains(&patch.role.as_str()) {
-                return Err(bad(format!(
-                    "body/role must be one of {}",
-                    vocab::SETTABLE_ROLES.join(", ")
-                )));
+            if !patch.role.is_settable() {
+                return Err(bad_role());
             }
             st.members[i].role = patch.role;
             ok(&st.members[i])
         }
         (Method::DELETE, [id]) => {
             let i = find(st, id).ok_or_else(not_found)?;
-            if st.members[i].role == "owner" {
+            if st.members[i].role == Role::Owner {
                 return Err(bad("the owner cannot be removed"));
             }
             ok(&st.members.remove(i))
         }
         _ => Err(no_route()),
     }
+}
+
+/// The answer to a role the API cannot set.
+fn bad_role() -> axum::response::Response {
+    let names: Vec<&str> = Role::SETTABLE.iter().map(Role::as_str).collect();
+    bad(format!("body/role must be one of {}", names.join(", ")))
 }

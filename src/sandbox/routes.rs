@@ -454,6 +454,10 @@ pub(super) fn tagged(
     st.mappings
         .iter()
         .filter(|m| m.resource_type == kind && tag_ids.contains(&m.tag_id))
-        .map(|m| m.resource_id.to_lowercase())
+        .map(|m| match kind {
+            // Accounts are named by email: folded by the one rule.
+            ResourceType::Account => crate::email::Email::fold(&m.resource_id),
+            _ => m.resource_id.to_lowercase(),
+        })
         .collect()
 }

@@ -96,7 +96,7 @@ pub(super) fn toggle(st: &mut SandboxState, r: &Req) -> Answer {
         return Err(bad(format!("unknown tag id {id}")));
     }
     let known = |id: &String| match t.resource_type {
-        ResourceType::Account => st.accounts.iter().any(|a| a.email.eq_ignore_ascii_case(id)),
+        ResourceType::Account => st.accounts.iter().any(|a| a.email.is(id)),
         ResourceType::Campaign => st.campaigns.iter().any(|c| &c.id == id),
         ResourceType::Other(_) => false,
     };
