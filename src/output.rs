@@ -106,6 +106,14 @@ impl Printer {
         }
     }
 
+    /// A question on stderr, the answer typed on the same line.
+    pub fn prompt(&self, text: &str) {
+        let mut stderr = std::io::stderr().lock();
+        let _ = stderr
+            .write_all(text.as_bytes())
+            .and_then(|()| stderr.flush());
+    }
+
     /// An error on stderr; never silenced.
     pub fn error(&self, text: &str) {
         let mut stderr = std::io::stderr().lock();

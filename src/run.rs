@@ -127,6 +127,7 @@ async fn online_command(
                 } else {
                     !auto_approve
                 },
+                saved: plan.is_some(),
                 secrets_out,
                 secrets_append,
                 secrets_cmd,

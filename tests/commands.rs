@@ -142,7 +142,7 @@ fn the_saved_plan_hint_is_the_exact_command_for_the_same_target() {
         .run()
         .status(0)
         .stderr(
-            "Saved the plan to my plan.json; apply exactly it with `instantly-rbac --sandbox=state.json apply 'my plan.json' -f w.yaml`.\n",
+            "Saved the plan to my plan.json; apply exactly it with `instantly-rbac --sandbox=state.json apply 'my plan.json' -f w.yaml --allow-reinvite --secrets-out new-keys.json`.\n",
         );
     assert_eq!(ran.output.stdout, again.output.stdout);
     // The command as printed applies the plan to the same sandbox.
@@ -155,7 +155,7 @@ fn the_saved_plan_hint_is_the_exact_command_for_the_same_target() {
             "w.yaml",
             "--allow-reinvite",
             "--secrets-out",
-            "s.json",
+            "new-keys.json",
         ])
         .current_dir(again.dir.path())
         .env_remove("INSTANTLY_API_KEY")
@@ -186,6 +186,7 @@ fn the_hint_names_a_non_default_api_url() {
             &settings(url),
             std::path::Path::new("plan.json"),
             std::path::Path::new("ws/a.yaml"),
+            &[],
         )
     };
     assert_eq!(
@@ -306,4 +307,54 @@ fn an_existing_secrets_file_is_never_overwritten() {
         std::fs::read_to_string(ran.dir.path().join("s.json")).unwrap(),
         "precious"
     );
+}
+
+#[test]
+fn the_hint_carries_the_acknowledgements_the_plan_needs() {
+    let ran = Test::new()
+        .file(
+            "w.yaml",
+            "version: 1\npolicy:\n  max_deletes: 1\n  api_keys: additive\n  tags: additive\nmembers:\n  - email: owner@acme.com\n    role: owner\n",
+        )
+        .sandbox(demo_state())
+        .args(&["plan", "-f", "w.yaml", "--out", "p.json"])
+        .run()
+        .status(0)
+        .stderr("Saved the plan to p.json; apply exactly it with `instantly-rbac --sandbox=state.json apply p.json -f w.yaml --ack-deletes member=6`.\n");
+    assert!(
+        ran.output
+            .stdout
+            .contains("  ⛔ max_deletes: deletes 6 members, more than policy.max_deletes (1)\n"),
+        "{}",
+        ran.output.stdout
+    );
+}
+
+#[test]
+fn confirm_outside_a_terminal_says_what_works_for_a_saved_plan() {
+    let ran = Test::new()
+        .file("w.yaml", "version: 1\npolicy:\n  api_keys: additive\n  tags: additive\n  members: additive\nmembers:\n  - email: bob@acme.com\n    role: editor\n")
+        .sandbox(demo_state())
+        .args(&["plan", "-f", "w.yaml", "--out", "p.json", "-q"])
+        .run()
+        .status(0);
+    let state = ran.state.clone();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_instantly-rbac"))
+        .args(["--sandbox=state.json", "apply", "p.json", "--confirm"])
+        .current_dir(ran.dir.path())
+        .env_remove("INSTANTLY_API_KEY")
+        .env_remove("INSTANTLY_API_URL")
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: apply is not running in a terminal, so it cannot ask for confirmation: drop --confirm (a saved plan was reviewed when it was made); nothing was changed\n"
+    );
+    let after =
+        instantly_rbac::sandbox::state::SandboxState::load(&ran.dir.path().join("state.json"))
+            .unwrap();
+    assert_eq!(Some(after), state, "nothing was written");
 }

@@ -77,6 +77,8 @@ pub async fn saved(
 /// How `apply` may proceed, from its flags.
 pub struct ApplyOptions {
     pub ask: bool,
+    /// Applying a saved plan (not a fresh one).
+    pub saved: bool,
     pub secrets_out: Option<PathBuf>,
     pub secrets_append: bool,
     pub secrets_cmd: Option<String>,
@@ -159,7 +161,7 @@ async fn execute(
     if let Some(why) = opts.refusal(plan) {
         bail!("{why}; nothing was changed");
     }
-    if opts.ask && !confirm()? {
+    if opts.ask && !confirm(opts.saved, p)? {
         p.error("Apply cancelled; nothing was changed.");
         return Ok(ExitStatus::Error);
     }
@@ -219,13 +221,18 @@ async fn watch_signals(
 }
 
 /// Asks on the terminal; refuses to guess when nobody is there to answer.
-fn confirm() -> anyhow::Result<bool> {
+fn confirm(saved: bool, p: &Printer) -> anyhow::Result<bool> {
     if !std::io::stdin().is_terminal() {
+        let how = if saved {
+            "drop --confirm (a saved plan was reviewed when it was made)"
+        } else {
+            "review the plan and pass --auto-approve"
+        };
         bail!(
-            "apply is not running in a terminal, so it cannot ask for confirmation: review the plan and pass --auto-approve; nothing was changed"
+            "apply is not running in a terminal, so it cannot ask for confirmation: {how}; nothing was changed"
         );
     }
-    eprint!("\nDo you want to apply these changes? Only 'yes' is accepted: ");
+    p.prompt("\nDo you want to apply these changes? Only 'yes' is accepted: ");
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
     Ok(line.trim() == "yes")

@@ -100,7 +100,7 @@ fn one(
         p.note(&format!(
             "Saved the plan to {}; apply exactly it with `{}`.",
             path.display(),
-            apply_command(settings, path, &file.path)
+            apply_command(settings, path, &file.path, &acknowledgements(plan))
         ));
     }
     Ok(if plan.is_empty() {
@@ -110,15 +110,35 @@ fn one(
     })
 }
 
+/// The flags `apply` will ask for, for what the plan shows: re-invites,
+/// deletion limits exceeded, new keys (whose secrets need a new file).
+pub fn acknowledgements(plan: &crate::plan::Plan) -> Vec<String> {
+    let mut flags = Vec::new();
+    if plan.actions.iter().any(|a| a.is_reinvite()) {
+        flags.push("--allow-reinvite".to_owned());
+    }
+    for ack in plan.blocks.iter().filter_map(|b| b.ack.as_ref()) {
+        flags.push("--ack-deletes".into());
+        flags.push(ack.clone());
+    }
+    if plan.creates_keys() {
+        flags.push("--secrets-out".into());
+        flags.push("new-keys.json".into());
+    }
+    flags
+}
+
 /// The command that applies a saved plan to the workspace it was made
-/// against: the same target flags, the plan, and the file it was made from.
-pub fn apply_command(settings: &Settings, plan: &Path, file: &Path) -> String {
+/// against: the same target flags, the plan, the file it was made from,
+/// and the acknowledgements the reviewed plan needs.
+pub fn apply_command(settings: &Settings, plan: &Path, file: &Path, acks: &[String]) -> String {
     let mut words = vec!["instantly-rbac".to_owned()];
     words.extend(settings.target.flags());
     words.push("apply".into());
     words.push(plan.display().to_string());
     words.push("-f".into());
     words.push(file.display().to_string());
+    words.extend(acks.iter().cloned());
     words
         .iter()
         .map(|w| shell_quote(w))
