@@ -1,6 +1,9 @@
 //! instantly-rbac: a declarative reconciler for the access control of
 //! Instantly workspaces. See docs/architecture.md for how data flows.
 
+// Every line users see goes through `output::Printer`.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod access_impact;
 pub mod api_error;
 pub mod api_types;
