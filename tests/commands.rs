@@ -358,3 +358,25 @@ fn confirm_outside_a_terminal_says_what_works_for_a_saved_plan() {
             .unwrap();
     assert_eq!(Some(after), state, "nothing was written");
 }
+
+#[test]
+fn keys_sharing_the_tools_mask_are_protected_and_named_in_the_plan() {
+    let mut state = demo_state();
+    let mut twin = state.api_keys[2].clone();
+    twin.id = "01946416-3000-7000-8000-000000000009".into();
+    twin.name = "CI copy".into();
+    twin.key = "sbx_copy_of_something_else_cdef".into();
+    state.api_keys.push(twin);
+    let ran = Test::new()
+        .file(
+            "w.yaml",
+            "version: 1\napi_keys:\n  - {name: CI copy, scopes: ['campaigns:read']}\npolicy: {members: additive, tags: additive}\n",
+        )
+        .sandbox(state.clone())
+        .args(&["plan", "-f", "w.yaml"])
+        .run()
+        .status(0)
+        .stderr("");
+    insta::assert_snapshot!(ran.output.stdout);
+    assert_eq!(ran.state, Some(state));
+}
