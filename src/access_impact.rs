@@ -191,6 +191,8 @@ pub fn impact(a: &Action) -> Option<Impact> {
         Op::Create => Change::Escalation,
         Op::Delete => Change::Reduction,
         Op::Update | Op::Replace => match (d.gains, d.loses) {
+            // Same privileges after a re-invite, but none until they accept.
+            (false, false) if a.is_reinvite() => Change::Reduction,
             (false, false) => return None,
             (true, false) => Change::Escalation,
             (false, true) => Change::Reduction,

@@ -154,13 +154,13 @@ fn classification_and_risk() {
             Risk::High,
         ),
         (
-            "a re-invite to the same privileges has no impact but is high",
+            "a re-invite to the same privileges is a reduction until accepted, and high",
             action(
                 Op::Replace,
                 Some(member("editor", &["campaigns.view"])),
                 Some(member("editor", &["leads.move"])),
             ),
-            None,
+            Some(Change::Reduction),
             Risk::High,
         ),
         (

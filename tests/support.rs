@@ -171,6 +171,21 @@ pub struct Ran {
     pub output: Output,
     /// The sandbox state after the run (`--sandbox=state.json`).
     pub state: Option<SandboxState>,
+    /// The sandbox state the run started from.
+    pub state_before: Option<SandboxState>,
+}
+
+impl Ran {
+    /// Asserts that the run wrote nothing to the sandbox.
+    pub fn unchanged(self) -> Ran {
+        assert!(self.state_before.is_some(), "no sandbox in this test");
+        assert!(
+            self.state == self.state_before,
+            "the sandbox was written{}",
+            self.context()
+        );
+        self
+    }
 }
 
 impl Default for Test {
@@ -223,8 +238,9 @@ impl Test {
             cmd.env(k, v);
         }
         let out = cmd.output().expect("the binary runs");
-        let state = self
-            .state
+        let state_before = self.state;
+        let state = state_before
+            .as_ref()
             .map(|_| SandboxState::load(&self.dir.path().join("state.json")).unwrap());
         Ran {
             output: Output {
@@ -234,6 +250,7 @@ impl Test {
             },
             dir: self.dir,
             state,
+            state_before,
         }
     }
 }

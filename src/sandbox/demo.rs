@@ -27,9 +27,18 @@ fn member(n: u8, email: &str, role: Role, permissions: Option<&[&str]>, accepted
 
 /// Keys are a month old whenever the demo starts, so that rotation policies
 /// in examples behave the same on any day.
+/// Exactly 30 days ago, to the second: the key is 30 days old whatever
+/// the hour the demo is started at.
 fn month_ago() -> String {
     let t = crate::timestamp::now() - 30 * 86_400;
-    format!("{}T09:00:00.000Z", crate::timestamp::date(t))
+    let s = t.rem_euclid(86_400);
+    format!(
+        "{}T{:02}:{:02}:{:02}.000Z",
+        crate::timestamp::date(t),
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
 }
 
 fn key(n: u8, name: &str, scopes: &[&str], secret: &str) -> ApiKey {
