@@ -21,7 +21,12 @@ pub fn to_config(live: &Live) -> (Config, Vec<String>) {
     let mut members: Vec<&crate::api_types::Member> = live.members.iter().collect();
     members.sort_by_key(|m| (m.role != Role::Owner, &m.email));
     let mut specs = Vec::new();
+    let mut seen = BTreeSet::new();
     for m in members {
+        if !seen.insert(&m.email) {
+            warnings.push(format!("{} ({}) has the address of another member in another case; a file names each address once, so it is left out, and a plan will ask you to remove one of them in Instantly", m.email, m.id));
+            continue;
+        }
         match &m.role {
             Role::Client => {
                 warnings.push(format!("{} has the `client` role, which the API cannot set; it is listed under policy.ignore.members", m.email));

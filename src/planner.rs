@@ -144,7 +144,8 @@ pub fn tag_state(t: &Tag) -> TagState {
 /// Lookups into the live workspace, built once: plans of workspaces with
 /// thousands of members and tens of thousands of assignments stay linear.
 struct Index<'a> {
-    members: HashMap<&'a Email, &'a Member>,
+    /// Email → members: several when live addresses differ only in case.
+    members: HashMap<&'a Email, Vec<&'a Member>>,
     tags: HashMap<&'a str, &'a Tag>,
     campaigns_by_name: HashMap<&'a str, Vec<&'a Campaign>>,
     campaigns_by_id: HashMap<&'a str, &'a Campaign>,
@@ -167,7 +168,13 @@ impl<'a> Index<'a> {
             mappings.entry(m.tag_id.as_str()).or_default().push(m);
         }
         Index {
-            members: live.members.iter().map(|m| (&m.email, m)).collect(),
+            members: {
+                let mut by_email: HashMap<&Email, Vec<&Member>> = HashMap::new();
+                for m in &live.members {
+                    by_email.entry(&m.email).or_default().push(m);
+                }
+                by_email
+            },
             tags: live.tags.iter().map(|t| (t.label.as_str(), t)).collect(),
             campaigns_by_name,
             campaigns_by_id: live.campaigns.iter().map(|c| (c.id.as_str(), c)).collect(),
@@ -234,7 +241,29 @@ impl Planner<'_> {
         for spec in &self.desired.members {
             let email = &spec.email.value;
             declared.insert(email);
-            let found = self.index.members.get(email).copied();
+            let found = match self.index.members.get(email).map(Vec::as_slice) {
+                Some([m]) => Some(*m),
+                Some(twins @ [_, _, ..]) => {
+                    let named: Vec<String> = twins
+                        .iter()
+                        .map(|m| format!("`{}` ({})", m.email, m.id))
+                        .collect();
+                    self.errors.push(
+                        Diagnostic::new(
+                            spec.email.loc,
+                            format!(
+                                "{} live members have the address `{}` in different cases: {}",
+                                twins.len(),
+                                spec.email.value,
+                                named.join(", ")
+                            ),
+                        )
+                        .help("addresses compare without case, so the tool cannot tell which one the file means; remove all but one in Instantly"),
+                    );
+                    continue;
+                }
+                _ => None,
+            };
             let is_owner = owner.is_some_and(|o| &o.email == email);
             if spec.role.value.is_owner() {
                 if !is_owner {
@@ -318,7 +347,13 @@ impl Planner<'_> {
             if declared.contains(&m.email) || m.role == Role::Owner {
                 continue;
             }
-            let address = member_address(&m.email);
+            // Twins differing only in case are told apart by their ids.
+            let twins = self.index.members.get(&m.email).map_or(1, Vec::len);
+            let address = if twins > 1 {
+                format!("member[{} ({})]", m.email, m.id)
+            } else {
+                member_address(&m.email)
+            };
             if self.ignore.member(&m.email) {
                 self.leave(address, "ignored by policy.ignore.members");
             } else if self.desired.policy.members == Mode::Additive {

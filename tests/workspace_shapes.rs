@@ -424,3 +424,93 @@ fn a_secrets_file_this_tool_did_not_write_is_still_refused() {
         ours
     );
 }
+
+/// Live members whose addresses differ only in case (the API may allow
+/// what the contract does not promise): never one picked silently.
+fn with_case_twins() -> SandboxState {
+    let mut s = demo_state();
+    let bob = s
+        .members
+        .iter()
+        .find(|m| m.email.as_str() == "bob@acme.com")
+        .unwrap()
+        .clone();
+    s.members.push(instantly_rbac::api_types::Member {
+        id: "01946416-1000-7000-8000-0000000000ff".into(),
+        email: "BOB@acme.com".into(),
+        role: Role::Admin,
+        ..bob
+    });
+    s
+}
+
+#[test]
+fn a_declared_address_with_live_case_twins_is_a_located_error() {
+    crate::support::Test::new()
+        .file(
+            "w.yaml",
+            "version: 1\npolicy: {api_keys: additive, tags: additive, members: additive}\nmembers:\n  - email: bob@acme.com\n    role: view\n",
+        )
+        .sandbox(with_case_twins())
+        .args(&["plan", "-f", "w.yaml"])
+        .run()
+        .status(1)
+        .stdout("")
+        .stderr(
+            "error: 2 live members have the address `bob@acme.com` in different cases: `bob@acme.com` (01946416-1000-7000-8000-000000000003), `BOB@acme.com` (01946416-1000-7000-8000-0000000000ff)
+ --> w.yaml:4:12
+  |
+4 |   - email: bob@acme.com
+  |            ^^^^^^^^^^^^
+  |
+help: addresses compare without case, so the tool cannot tell which one the file means; remove all but one in Instantly
+
+error: 1 error in w.yaml
+",
+        )
+        .unchanged();
+}
+
+#[test]
+fn undeclared_case_twins_are_each_planned_by_id() {
+    let ran = crate::support::Test::new()
+        .file(
+            "w.yaml",
+            "version: 1\npolicy: {api_keys: additive, tags: additive}\nmembers:\n  - email: owner@acme.com\n    role: owner\n  - email: alice@acme.com\n    role: admin\n",
+        )
+        .sandbox(with_case_twins())
+        .args(&["plan", "-f", "w.yaml", "--format", "json"])
+        .run()
+        .status(0)
+        .stderr("");
+    let doc: serde_json::Value = serde_json::from_str(&ran.output.stdout).unwrap();
+    let deletes: Vec<&str> = doc["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["op"] == "delete" && a["kind"] == "member")
+        .map(|a| a["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        deletes,
+        vec![
+            "member[BOB@acme.com (01946416-1000-7000-8000-0000000000ff)]",
+            "member[bob@acme.com (01946416-1000-7000-8000-000000000003)]",
+            "member[carol@acme.com]",
+            "member[dave@acme.com]",
+            "member[erin@acme.com]",
+            "member[support@instantly.ai]",
+        ]
+    );
+}
+
+#[test]
+fn export_leaves_a_case_twin_out_and_says_so() {
+    crate::support::Test::new()
+        .sandbox(with_case_twins())
+        .args(&["export", "-o", "e.yaml"])
+        .run()
+        .status(0)
+        .stdout("")
+        .stderr("warning: BOB@acme.com (01946416-1000-7000-8000-0000000000ff) has the address of another member in another case; a file names each address once, so it is left out, and a plan will ask you to remove one of them in Instantly\nwrote e.yaml\n");
+}
