@@ -423,10 +423,17 @@ impl Planner<'_> {
             let candidates: Vec<&ApiKey> =
                 live.api_keys.iter().filter(|k| &k.name == name).collect();
             // Names are not unique in the API: adopt the key that already
-            // matches, else the one this tool authenticates with, else the oldest.
+            // matches and is not due for rotation (after an interrupted
+            // rotation that is the new key, whose secret was delivered),
+            // else one that matches, else the one this tool authenticates
+            // with, else the oldest.
+            let fresh = |k: &&&ApiKey| {
+                key_state(k) == want && self.rotation_due(spec.rotate_after_days, k).is_none()
+            };
             let Some(k) = candidates
                 .iter()
-                .find(|k| key_state(k) == want)
+                .find(fresh)
+                .or_else(|| candidates.iter().find(|k| key_state(k) == want))
                 .or_else(|| candidates.iter().find(|k| self.is_auth_key(k)))
                 .or(candidates.first())
                 .copied()

@@ -514,3 +514,60 @@ fn export_leaves_a_case_twin_out_and_says_so() {
         .stdout("")
         .stderr("warning: BOB@acme.com (01946416-1000-7000-8000-0000000000ff) has the address of another member in another case; a file names each address once, so it is left out, and a plan will ask you to remove one of them in Instantly\nwrote e.yaml\n");
 }
+
+/// After a rotation stopped between creating the new key and revoking the
+/// old one, two keys share the name and scopes. The re-run keeps the new
+/// key (its secret was delivered) and revokes only the old one.
+#[test]
+fn an_interrupted_rotation_keeps_the_new_key_and_revokes_the_old() {
+    let mut s = demo_state();
+    s.api_keys.truncate(1);
+    let old = instantly_rbac::api_types::ApiKey {
+        id: "01946416-3000-7000-8000-0000000000a1".into(),
+        name: "Rot".into(),
+        scopes: vec!["campaigns:read".into()],
+        key: "sbx_rot_old_000000000000".into(),
+        timestamp_created: "2020-01-01T00:00:00.000Z".into(),
+        ..s.api_keys[0].clone()
+    };
+    let new = instantly_rbac::api_types::ApiKey {
+        id: "01946416-3000-7000-8000-0000000000a2".into(),
+        key: "sbx_rot_new_000000000000".into(),
+        timestamp_created: instantly_rbac::sandbox::state::now_iso(),
+        ..old.clone()
+    };
+    s.api_keys.push(old);
+    s.api_keys.push(new);
+    let ran = crate::support::Test::new()
+        .file(
+            "w.yaml",
+            "version: 1\npolicy: {members: additive, tags: additive}\napi_keys:\n  - name: instantly-rbac (automation)\n    scopes: ['all:all']\n  - name: Rot\n    scopes: ['campaigns:read']\n    rotate_after_days: 30\n",
+        )
+        .sandbox(s)
+        .args(&["plan", "-f", "w.yaml", "--format", "json"])
+        .run()
+        .status(0)
+        .stderr("")
+        .unchanged();
+    let doc: serde_json::Value = serde_json::from_str(&ran.output.stdout).unwrap();
+    let actions: Vec<(String, String, String)> = doc["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["op"].as_str().unwrap().to_owned(),
+                a["address"].as_str().unwrap().to_owned(),
+                a["live_id"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        vec![(
+            "delete".to_owned(),
+            "api_key[Rot (01946416-3000-7000-8000-0000000000a1)]".to_owned(),
+            "01946416-3000-7000-8000-0000000000a1".to_owned()
+        )]
+    );
+}
