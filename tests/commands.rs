@@ -380,3 +380,49 @@ fn keys_sharing_the_tools_mask_are_protected_and_named_in_the_plan() {
     let ran = ran.unchanged();
     insta::assert_snapshot!(ran.output.stdout);
 }
+
+#[test]
+fn plan_out_never_overwrites_the_file_the_state_or_a_symlink_target() {
+    let yaml = "version: 1\npolicy: {members: additive, api_keys: additive, tags: additive}\n";
+    let refused = |out: &str, why: &str| {
+        let t = Test::new()
+            .file("w.yaml", yaml)
+            .file("victim.txt", "precious");
+        std::os::unix::fs::symlink("victim.txt", t.dir.path().join("link.json")).unwrap();
+        let ran = t
+            .sandbox(demo_state())
+            .args(&["plan", "-f", "w.yaml", "--out", out])
+            .run()
+            .status(1)
+            .stderr(&format!("error: {why}\n"))
+            .unchanged();
+        assert_eq!(std::fs::read_to_string(ran.path("w.yaml")).unwrap(), yaml);
+        assert_eq!(
+            std::fs::read_to_string(ran.path("victim.txt")).unwrap(),
+            "precious"
+        );
+    };
+    refused(
+        "w.yaml",
+        "--out w.yaml is the desired-state file given with -f: choose another file for the plan",
+    );
+    refused(
+        "state.json",
+        "--out state.json is the sandbox state file: choose another file for the plan",
+    );
+    refused(
+        "link.json",
+        "cannot write link.json: it is a symbolic link, which is not followed: Too many levels of symbolic links (os error 40)",
+    );
+}
+
+#[test]
+fn a_plan_path_that_looks_like_a_flag_is_written_so_the_hint_still_works() {
+    Test::new()
+        .file("w.yaml", "version: 1\npolicy: {members: additive, api_keys: additive, tags: additive}\n")
+        .sandbox(demo_state())
+        .args(&["plan", "-f", "w.yaml", "--out=-p.json"])
+        .run()
+        .status(0)
+        .stderr("Saved the plan to -p.json; apply exactly it with `instantly-rbac --sandbox=state.json apply ./-p.json -f w.yaml`.\n");
+}

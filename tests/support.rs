@@ -176,6 +176,10 @@ pub struct Ran {
 }
 
 impl Ran {
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
     /// Asserts that the run wrote nothing to the sandbox.
     pub fn unchanged(self) -> Ran {
         assert!(self.state_before.is_some(), "no sandbox in this test");

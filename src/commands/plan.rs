@@ -95,8 +95,7 @@ fn one(
     });
     if let Some(path) = &args.out {
         let saved = SavedPlan::new(plan, live, &file.shown(), &file.bytes);
-        std::fs::write(path, saved.to_json())
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        write_plan_file(path, &file.path, settings, &saved.to_json())?;
         p.note(&format!(
             "Saved the plan to {}; apply exactly it with `{}`.",
             path.display(),
@@ -107,6 +106,59 @@ fn one(
         ExitStatus::Success
     } else {
         ExitStatus::Changes
+    })
+}
+
+/// Writes a saved plan, never over the desired-state file or the sandbox
+/// state (a slip of `--out` would destroy them), never through a symlink.
+fn write_plan_file(
+    path: &Path,
+    desired: &Path,
+    settings: &Settings,
+    text: &str,
+) -> anyhow::Result<()> {
+    let same = |other: &Path| match (path.canonicalize(), other.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if same(desired) {
+        bail!(
+            "--out {} is the desired-state file given with -f: choose another file for the plan",
+            path.display()
+        );
+    }
+    if let crate::settings::Target::Sandbox {
+        state: Some(st), ..
+    } = &settings.target
+        && same(st)
+    {
+        bail!(
+            "--out {} is the sandbox state file: choose another file for the plan",
+            path.display()
+        );
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(libc::O_NOFOLLOW);
+    }
+    let write = || -> std::io::Result<()> {
+        use std::io::Write as _;
+        let mut f = opts.open(path)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()
+    };
+    write().with_context(|| {
+        if path.is_symlink() {
+            format!(
+                "cannot write {}: it is a symbolic link, which is not followed",
+                path.display()
+            )
+        } else {
+            format!("cannot write {}", path.display())
+        }
     })
 }
 
@@ -135,15 +187,25 @@ pub fn apply_command(settings: &Settings, plan: &Path, file: &Path, acks: &[Stri
     let mut words = vec!["instantly-rbac".to_owned()];
     words.extend(settings.target.flags());
     words.push("apply".into());
-    words.push(plan.display().to_string());
+    words.push(not_a_flag(plan));
     words.push("-f".into());
-    words.push(file.display().to_string());
+    words.push(not_a_flag(file));
     words.extend(acks.iter().cloned());
     words
         .iter()
         .map(|w| shell_quote(w))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// A path as an argument that cannot be taken for a flag (`-p.json`).
+fn not_a_flag(path: &Path) -> String {
+    let shown = path.display().to_string();
+    if shown.starts_with('-') {
+        format!("./{shown}")
+    } else {
+        shown
+    }
 }
 
 /// A word as a POSIX shell reads it back unchanged.
