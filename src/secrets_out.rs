@@ -1,5 +1,5 @@
-//! `--secrets-out`: a JSON file created with mode 0600, rewritten and synced
-//! to disk after each new key, before the next action starts.
+//! `--secrets-out`: a JSON file created with mode 0600, replaced whole and
+//! durably after each new key, before the next action starts.
 //!
 //! The file says who wrote it: `{"written_by": "instantly-rbac",
 //! "format_version": 1, "keys": [{name, id, key}, …]}`. A re-run with the
@@ -9,12 +9,11 @@
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::fs::File;
-use std::io::{Read, Seek, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 pub struct SecretsOut {
     path: PathBuf,
-    file: File,
     /// Entries already in the file (`--secrets-append`), kept as they were.
     earlier: Vec<serde_json::Value>,
     entries: Vec<Entry>,
@@ -93,12 +92,13 @@ impl SecretsOut {
     /// added to (see `reused`). Any other existing file is refused.
     pub fn create(path: &Path) -> std::io::Result<Self> {
         match create_private(path) {
-            Ok(file) => Self::start(path, file, Vec::new()),
+            Ok(_) => Self::start(path, Vec::new()),
             Err(refused) if refused.kind() == std::io::ErrorKind::AlreadyExists => {
                 let Some((file, earlier)) = open_own(path) else {
                     return Err(refused);
                 };
-                let mut out = Self::start(path, file, earlier)?;
+                drop(file);
+                let mut out = Self::start(path, earlier)?;
                 out.reused = true;
                 Ok(out)
             }
@@ -139,13 +139,13 @@ impl SecretsOut {
                 ))
             })?
         };
-        Self::start(path, file, earlier)
+        drop(file);
+        Self::start(path, earlier)
     }
 
-    fn start(path: &Path, file: File, earlier: Vec<serde_json::Value>) -> std::io::Result<Self> {
+    fn start(path: &Path, earlier: Vec<serde_json::Value>) -> std::io::Result<Self> {
         let mut out = SecretsOut {
             path: path.to_owned(),
-            file,
             earlier,
             entries: Vec::new(),
             reused: false,
@@ -189,12 +189,42 @@ impl SecretsOut {
             keys: &all,
         };
         let text = serde_json::to_string_pretty(&doc).map_err(std::io::Error::other)?;
-        self.file.set_len(0)?;
-        self.file.rewind()?;
-        self.file.write_all(text.as_bytes())?;
-        self.file.write_all(b"\n")?;
-        self.file.sync_all()
+        replace_durably(&self.path, &format!("{text}\n"))
     }
+}
+
+/// Replaces `path` with `text` so that a crash, a kill or a full disk
+/// leaves either the old file or the new one, never a truncated mix: a
+/// private temporary file beside it, synced, renamed over it, the folder
+/// synced.
+fn replace_durably(path: &Path, text: &str) -> std::io::Result<()> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::other(format!("{} names no file", path.display())))?;
+    let tmp = path.with_file_name(format!(".{}.partial", name.to_string_lossy()));
+    // A partial file of a killed run holds nothing the real file lacks.
+    match std::fs::remove_file(&tmp) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    let written = create_private(&tmp).and_then(|mut f| {
+        f.write_all(text.as_bytes())?;
+        f.sync_all()
+    });
+    if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, path)) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    #[cfg(unix)]
+    if let Some(dir) = path.parent() {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        File::open(dir)?.sync_all()?;
+    }
+    Ok(())
 }
 
 /// The file at `path` and the keys it holds, when it is a regular file (not

@@ -513,3 +513,24 @@ fn a_secrets_file_behind_a_symlink_is_refused() {
         "[]\n"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn the_secrets_file_is_replaced_whole_and_a_stale_partial_file_is_not_followed() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = tempfile::tempdir().unwrap();
+    let server = Server::demo();
+    // What a killed run could leave beside the file, or an attacker plant.
+    write(d.path(), "victim.txt", "precious");
+    std::os::unix::fs::symlink("victim.txt", d.path().join(".s.json.partial")).unwrap();
+    let o = apply_example(&server, d.path(), "s.json", &[]);
+    assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
+    assert_eq!(
+        std::fs::read_to_string(d.path().join("victim.txt")).unwrap(),
+        "precious"
+    );
+    assert!(!d.path().join(".s.json.partial").exists());
+    let meta = std::fs::metadata(d.path().join("s.json")).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    assert_eq!(secrets_in(d.path(), "s.json").len(), 2);
+}
