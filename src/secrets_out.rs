@@ -19,6 +19,9 @@ pub struct SecretsOut {
     entries: Vec<Entry>,
     /// The file was written by an earlier run and is added to.
     reused: bool,
+    /// `--secrets-append` to a plain JSON list kept by something else:
+    /// it stays a plain list, so whatever reads it still can.
+    plain_list: bool,
 }
 
 struct Entry {
@@ -126,21 +129,30 @@ impl SecretsOut {
         }
         let mut text = String::new();
         file.read_to_string(&mut text)?;
-        let earlier = if text.trim().is_empty() {
-            Vec::new()
+        let (earlier, plain_list) = if text.trim().is_empty() {
+            (Vec::new(), false)
         } else if let Some(keys) = Written::parse(&text) {
-            keys
+            (keys, false)
         } else {
             // A list of secrets kept elsewhere (or by an earlier version).
-            serde_json::from_str(&text).map_err(|e| {
+            let list = serde_json::from_str(&text).map_err(|e| {
                 std::io::Error::other(format!(
                     "{} is not a secrets file (a JSON list, or a file this tool wrote): {e}",
                     path.display()
                 ))
-            })?
+            })?;
+            (list, true)
         };
         drop(file);
-        Self::start(path, earlier)
+        let mut out = SecretsOut {
+            path: path.to_owned(),
+            earlier,
+            entries: Vec::new(),
+            reused: false,
+            plain_list,
+        };
+        out.flush()?;
+        Ok(out)
     }
 
     fn start(path: &Path, earlier: Vec<serde_json::Value>) -> std::io::Result<Self> {
@@ -149,6 +161,7 @@ impl SecretsOut {
             earlier,
             entries: Vec::new(),
             reused: false,
+            plain_list: false,
         };
         out.flush()?;
         Ok(out)
@@ -188,7 +201,12 @@ impl SecretsOut {
             format_version: FORMAT_VERSION,
             keys: &all,
         };
-        let text = serde_json::to_string_pretty(&doc).map_err(std::io::Error::other)?;
+        let text = if self.plain_list {
+            serde_json::to_string_pretty(&all)
+        } else {
+            serde_json::to_string_pretty(&doc)
+        }
+        .map_err(std::io::Error::other)?;
         replace_durably(&self.path, &format!("{text}\n"))
     }
 }

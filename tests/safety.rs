@@ -385,7 +385,9 @@ fn secrets_append_keeps_earlier_secrets() {
     );
     let o = apply_example(&server, d.path(), "s.json", &["--secrets-append"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
-    let all = secrets_in(d.path(), "s.json");
+    let text = std::fs::read_to_string(d.path().join("s.json")).unwrap();
+    let all: Vec<serde_json::Value> = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("a plain list stays a plain list ({e}):\n{text}"));
     assert_eq!(all.len(), 3);
     assert_eq!(all[0]["name"], "earlier");
     #[cfg(unix)]
