@@ -84,10 +84,16 @@ pub fn action(out: &mut String, a: &Action, p: &Paint) {
         (_, Some(b), Some(n)) => {
             let (before, after) = (fields(b), fields(n));
             for (name, new) in &after {
+                // A member without a status line has accepted.
+                let missing = if *name == "status" {
+                    "accepted"
+                } else {
+                    "(none)"
+                };
                 let old = before
                     .iter()
                     .find(|(k, _)| k == name)
-                    .map_or("(none)", |(_, v)| v.as_str());
+                    .map_or(missing, |(_, v)| v.as_str());
                 if old != new {
                     let _ = writeln!(out, "      {name}: {old} -> {new}");
                 }

@@ -275,17 +275,23 @@ pub fn render_report(r: &ApplyReport, secrets: Option<String>) -> String {
         let _ = writeln!(s, "note: {n}");
     }
     if !r.ok() {
-        let _ = writeln!(s, "\nApplied:");
-        for a in &r.applied {
-            let _ = writeln!(s, "  ✓ {a}");
-        }
-        let _ = writeln!(s, "Failed:");
-        for f in &r.failed {
-            let _ = writeln!(s, "  ✗ {}: {}", f.address, f.error);
-        }
-        let _ = writeln!(s, "Not attempted:");
-        for a in &r.not_attempted {
-            let _ = writeln!(s, "  · {a}");
+        let failed: Vec<String> = r
+            .failed
+            .iter()
+            .map(|f| format!("{}: {}", f.address, f.error))
+            .collect();
+        s.push('\n');
+        for (heading, mark, items) in [
+            ("Applied", "✓", &r.applied),
+            ("Failed", "✗", &failed),
+            ("Not attempted", "·", &r.not_attempted),
+        ] {
+            if !items.is_empty() {
+                let _ = writeln!(s, "{heading}:");
+                for a in items {
+                    let _ = writeln!(s, "  {mark} {a}");
+                }
+            }
         }
         let _ = writeln!(s, "\nRun plan again: it shows exactly what remains.");
     }
