@@ -23,6 +23,14 @@ pub fn to_config(live: &Live) -> (Config, Vec<String>) {
     let mut specs = Vec::new();
     let mut seen = BTreeSet::new();
     for m in members {
+        if !crate::vocab::is_email(m.email.as_str()) {
+            warnings.push(format!("{:?} ({}) is not an address a file can declare; it is listed under policy.ignore.members", m.email.as_str(), m.id));
+            policy
+                .ignore
+                .members
+                .push(globset::escape(m.email.as_str()));
+            continue;
+        }
         if !seen.insert(&m.email) {
             warnings.push(format!("{} ({}) has the address of another member in another case; a file names each address once, so it is left out, and a plan will ask you to remove one of them in Instantly", m.email, m.id));
             continue;
@@ -30,12 +38,18 @@ pub fn to_config(live: &Live) -> (Config, Vec<String>) {
         match &m.role {
             Role::Client => {
                 warnings.push(format!("{} has the `client` role, which the API cannot set; it is listed under policy.ignore.members", m.email));
-                policy.ignore.members.push(m.email.to_string());
+                policy
+                    .ignore
+                    .members
+                    .push(globset::escape(m.email.as_str()));
                 continue;
             }
             Role::Other(role) => {
                 warnings.push(format!("{} has the role `{role}`, which this tool does not know and a file cannot declare; it is listed under policy.ignore.members", m.email));
-                policy.ignore.members.push(m.email.to_string());
+                policy
+                    .ignore
+                    .members
+                    .push(globset::escape(m.email.as_str()));
                 continue;
             }
             _ => {}

@@ -17,6 +17,7 @@ pub mod connection;
 pub mod create;
 pub mod diagnostic;
 pub mod diff_view;
+pub mod durable_file;
 pub mod email;
 pub mod export;
 pub mod ignore;

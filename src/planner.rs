@@ -386,6 +386,23 @@ impl Planner<'_> {
         })
     }
 
+    /// Why a key's age is unknown when `rotate_after_days` needs it: an
+    /// unreadable or future creation time never plans a rotation silently.
+    fn unknown_age(&self, days: Option<u32>, k: &ApiKey) -> Option<String> {
+        let (days, now) = (days?, self.ctx.now?);
+        match crate::timestamp::parse(&k.timestamp_created) {
+            None => Some(format!(
+                "rotate_after_days is {days}, but the key's creation time {:?} cannot be read, so no rotation is planned: rotate it by hand",
+                k.timestamp_created
+            )),
+            Some(created) if created > now + 86_400 => Some(format!(
+                "rotate_after_days is {days}, but the key was created in the future ({}), so no rotation is planned: rotate it by hand",
+                k.timestamp_created
+            )),
+            Some(_) => None,
+        }
+    }
+
     /// Whether `k` may be the key this tool authenticates with: its mask
     /// (first four and last four characters) is the tool's. Several keys
     /// can share a mask; each of them is treated as the tool's own.
@@ -450,6 +467,9 @@ impl Planner<'_> {
             used.insert(k.id.clone());
             let have = key_state(k);
             let rotation = self.rotation_due(spec.rotate_after_days, k);
+            if let Some(why) = self.unknown_age(spec.rotate_after_days, k) {
+                self.warnings.push(format!("{address}: {why}"));
+            }
             if have == want && rotation.is_none() {
                 continue;
             }
@@ -500,15 +520,16 @@ impl Planner<'_> {
             } else {
                 key_address(&k.name)
             };
-            if self.is_auth_key(k) {
+            if self.ignore.api_key(&k.name) {
+                self.leave(address, "ignored by policy.ignore.api_keys");
+            } else if self.desired.policy.api_keys == Mode::Additive && !declared {
+                self.leave(address, "not declared; policy.api_keys is additive");
+            } else if self.is_auth_key(k) {
+                // Warned only where the file would have it revoked.
                 self.warnings.push(format!(
                     "{address} is the key this tool authenticates with; it is protected and never revoked"
                 ));
                 self.leave(address, "the key this tool authenticates with");
-            } else if self.ignore.api_key(&k.name) {
-                self.leave(address, "ignored by policy.ignore.api_keys");
-            } else if self.desired.policy.api_keys == Mode::Additive && !declared {
-                self.leave(address, "not declared; policy.api_keys is additive");
             } else if self.desired.policy.protect.api_key(&k.name) {
                 self.protected(address, "revoked");
             } else {

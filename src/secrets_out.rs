@@ -9,7 +9,7 @@
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 pub struct SecretsOut {
@@ -77,7 +77,7 @@ fn options() -> std::fs::OpenOptions {
 /// A new file only its owner can read; never an existing file, never
 /// through a symlink.
 pub fn create_private(path: &Path) -> std::io::Result<File> {
-    options().create_new(true).open(path).map_err(|e| {
+    crate::durable_file::create_new_private(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
             std::io::Error::new(
                 e.kind(),
@@ -95,7 +95,11 @@ impl SecretsOut {
     /// added to (see `reused`). Any other existing file is refused.
     pub fn create(path: &Path) -> std::io::Result<Self> {
         match create_private(path) {
-            Ok(_) => Self::start(path, Vec::new()),
+            // A file claimed here and not written is removed: a refused
+            // start must not leave a file that refuses the re-run.
+            Ok(_) => Self::start(path, Vec::new()).inspect_err(|_| {
+                let _ = std::fs::remove_file(path);
+            }),
             Err(refused) if refused.kind() == std::io::ErrorKind::AlreadyExists => {
                 let Some((file, earlier)) = open_own(path) else {
                     return Err(refused);
@@ -207,42 +211,8 @@ impl SecretsOut {
             serde_json::to_string_pretty(&doc)
         }
         .map_err(std::io::Error::other)?;
-        replace_durably(&self.path, &format!("{text}\n"))
+        crate::durable_file::replace(&self.path, &format!("{text}\n"))
     }
-}
-
-/// Replaces `path` with `text` so that a crash, a kill or a full disk
-/// leaves either the old file or the new one, never a truncated mix: a
-/// private temporary file beside it, synced, renamed over it, the folder
-/// synced.
-fn replace_durably(path: &Path, text: &str) -> std::io::Result<()> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| std::io::Error::other(format!("{} names no file", path.display())))?;
-    let tmp = path.with_file_name(format!(".{}.partial", name.to_string_lossy()));
-    // A partial file of a killed run holds nothing the real file lacks.
-    match std::fs::remove_file(&tmp) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-        _ => {}
-    }
-    let written = create_private(&tmp).and_then(|mut f| {
-        f.write_all(text.as_bytes())?;
-        f.sync_all()
-    });
-    if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, path)) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    #[cfg(unix)]
-    if let Some(dir) = path.parent() {
-        let dir = if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        };
-        File::open(dir)?.sync_all()?;
-    }
-    Ok(())
 }
 
 /// The file at `path` and the keys it holds, when it is a regular file (not

@@ -412,7 +412,23 @@ fn plan_out_never_overwrites_the_file_the_state_or_a_symlink_target() {
     );
     refused(
         "link.json",
-        "cannot write link.json: it is a symbolic link, which is not followed: Too many levels of symbolic links (os error 40)",
+        "--out link.json is a symbolic link, which is not followed: choose another file for the plan",
+    );
+    // A hard link to the desired file: the plan replaces the link's name,
+    // the desired file keeps its content.
+    let t = Test::new().file("w.yaml", yaml);
+    std::fs::hard_link(t.dir.path().join("w.yaml"), t.dir.path().join("hard.yaml")).unwrap();
+    let ran = t
+        .sandbox(demo_state())
+        .args(&["plan", "-f", "w.yaml", "--out", "hard.yaml", "-q"])
+        .run()
+        .status(0)
+        .stderr("");
+    assert_eq!(std::fs::read_to_string(ran.path("w.yaml")).unwrap(), yaml);
+    assert!(
+        std::fs::read_to_string(ran.path("hard.yaml"))
+            .unwrap()
+            .starts_with('{')
     );
 }
 

@@ -536,3 +536,23 @@ fn the_secrets_file_is_replaced_whole_and_a_stale_partial_file_is_not_followed()
     assert_eq!(meta.permissions().mode() & 0o777, 0o600);
     assert_eq!(secrets_in(d.path(), "s.json").len(), 2);
 }
+
+#[test]
+fn a_secrets_file_that_cannot_be_written_is_not_left_behind() {
+    let d = tempfile::tempdir().unwrap();
+    let server = Server::demo();
+    let state = server.sandbox.state();
+    std::fs::create_dir(d.path().join(".s.json.partial")).unwrap();
+    let o = apply_example(&server, d.path(), "s.json", &[]);
+    assert_eq!(o.code, 1, "{}", o.stdout);
+    assert_eq!(
+        o.stderr,
+        "error: cannot open the secrets file s.json: .s.json.partial: Is a directory (os error 21)\n"
+    );
+    assert!(!d.path().join("s.json").exists(), "nothing left behind");
+    assert_eq!(server.sandbox.state(), state, "nothing was written");
+    // Cleared, the same command goes through.
+    std::fs::remove_dir(d.path().join(".s.json.partial")).unwrap();
+    let o = apply_example(&server, d.path(), "s.json", &[]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+}

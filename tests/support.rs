@@ -180,6 +180,21 @@ impl Ran {
         self.dir.path().join(name)
     }
 
+    /// Runs the binary again in the same folder, against the sandbox state
+    /// the last run left.
+    pub fn again(self, args: &[&str]) -> Ran {
+        let mut t = Test {
+            dir: self.dir,
+            args: Vec::new(),
+            env: Vec::new(),
+            state: self.state,
+        };
+        if t.state.is_some() {
+            t.args.push("--sandbox=state.json".into());
+        }
+        t.args(args).run()
+    }
+
     /// Asserts that the run wrote nothing to the sandbox.
     pub fn unchanged(self) -> Ran {
         assert!(self.state_before.is_some(), "no sandbox in this test");

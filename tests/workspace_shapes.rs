@@ -571,3 +571,64 @@ fn an_interrupted_rotation_keeps_the_new_key_and_revokes_the_old() {
         )]
     );
 }
+
+#[test]
+fn a_key_whose_age_cannot_be_read_is_not_silently_left_unrotated() {
+    let mut s = demo_state();
+    s.api_keys[1].timestamp_created = "not a date".into();
+    let name = s.api_keys[1].name.clone();
+    let scopes = s.api_keys[1].scopes.clone();
+    let ran = crate::support::Test::new()
+        .file(
+            "w.yaml",
+            &format!(
+                "version: 1\npolicy: {{members: additive, tags: additive, api_keys: additive}}\napi_keys:\n  - name: {name}\n    scopes: {scopes:?}\n    rotate_after_days: 30\n"
+            ),
+        )
+        .sandbox(s)
+        .args(&["plan", "-f", "w.yaml", "--format", "json"])
+        .run()
+        .status(0)
+        .stderr("");
+    let doc: serde_json::Value = serde_json::from_str(&ran.output.stdout).unwrap();
+    assert_eq!(doc["actions"], serde_json::json!([]));
+    assert_eq!(
+        doc["warnings"],
+        serde_json::json!([format!(
+            "api_key[{name}]: rotate_after_days is 30, but the key's creation time \"not a date\" cannot be read, so no rotation is planned: rotate it by hand"
+        )])
+    );
+}
+
+#[test]
+fn export_leaves_an_address_a_file_cannot_declare_to_policy_ignore() {
+    let mut s = demo_state();
+    let bob = s
+        .members
+        .iter_mut()
+        .find(|m| m.email.as_str() == "bob@acme.com")
+        .unwrap();
+    bob.email = "mallory@acme.com\n  + member[ceo@acme.com]".into();
+    let ran = crate::support::Test::new()
+        .sandbox(s)
+        .args(&["export", "-o", "e.yaml"])
+        .run()
+        .status(0)
+        .stdout("")
+        .stderr("warning: \"mallory@acme.com\\n  + member[ceo@acme.com]\" (01946416-1000-7000-8000-000000000003) is not an address a file can declare; it is listed under policy.ignore.members\nwrote e.yaml\n");
+    // The export plans to no changes: the member is left alone.
+    let ran = ran
+        .again(&[
+            "plan",
+            "-f",
+            "e.yaml",
+            "--detailed-exitcode",
+            "--format",
+            "json",
+        ])
+        .status(0)
+        .stderr("")
+        .unchanged();
+    let doc: serde_json::Value = serde_json::from_str(&ran.output.stdout).unwrap();
+    assert_eq!(doc["actions"], serde_json::json!([]));
+}

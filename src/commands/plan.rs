@@ -110,7 +110,7 @@ fn one(
 }
 
 /// Writes a saved plan, never over the desired-state file or the sandbox
-/// state (a slip of `--out` would destroy them), never through a symlink.
+/// state (a slip of `--out` would destroy them), never through a link.
 fn write_plan_file(
     path: &Path,
     desired: &Path,
@@ -137,29 +137,15 @@ fn write_plan_file(
             path.display()
         );
     }
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.custom_flags(libc::O_NOFOLLOW);
+    if path.is_symlink() {
+        bail!(
+            "--out {} is a symbolic link, which is not followed: choose another file for the plan",
+            path.display()
+        );
     }
-    let write = || -> std::io::Result<()> {
-        use std::io::Write as _;
-        let mut f = opts.open(path)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()
-    };
-    write().with_context(|| {
-        if path.is_symlink() {
-            format!(
-                "cannot write {}: it is a symbolic link, which is not followed",
-                path.display()
-            )
-        } else {
-            format!("cannot write {}", path.display())
-        }
-    })
+    // Replaced whole: a hard link to another file keeps that file as it was.
+    crate::durable_file::replace(path, text)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// The flags `apply` will ask for, for what the plan shows: re-invites,
