@@ -146,9 +146,8 @@ fn the_saved_plan_hint_is_the_exact_command_for_the_same_target() {
         );
     assert_eq!(ran.output.stdout, again.output.stdout);
     // The command as printed applies the plan to the same sandbox.
-    let applied = std::process::Command::new(env!("CARGO_BIN_EXE_instantly-rbac"))
-        .args([
-            "--sandbox=state.json",
+    again
+        .again(&[
             "apply",
             "my plan.json",
             "-f",
@@ -157,19 +156,7 @@ fn the_saved_plan_hint_is_the_exact_command_for_the_same_target() {
             "--secrets-out",
             "new-keys.json",
         ])
-        .current_dir(again.dir.path())
-        .env_remove("INSTANTLY_API_KEY")
-        .env_remove("INSTANTLY_API_URL")
-        .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
-    assert_eq!(
-        applied.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&applied.stderr)
-    );
+        .status(0);
 }
 
 #[test]
@@ -338,25 +325,18 @@ fn confirm_outside_a_terminal_says_what_works_for_a_saved_plan() {
         .args(&["plan", "-f", "w.yaml", "--out", "p.json", "-q"])
         .run()
         .status(0);
-    let state = ran.state.clone();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_instantly-rbac"))
-        .args(["--sandbox=state.json", "apply", "p.json", "--confirm"])
-        .current_dir(ran.dir.path())
-        .env_remove("INSTANTLY_API_KEY")
-        .env_remove("INSTANTLY_API_URL")
-        .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
-        "error: apply is not running in a terminal, so it cannot ask for confirmation: drop --confirm (a saved plan was reviewed when it was made); nothing was changed\n"
+    let ran = ran
+        .again(&["apply", "p.json", "--confirm"])
+        .status(1)
+        .stderr("error: apply is not running in a terminal, so it cannot ask for confirmation: drop --confirm (a saved plan was reviewed when it was made); nothing was changed\n")
+        .unchanged();
+    assert!(
+        ran.output
+            .stdout
+            .starts_with("Workspace: Acme Sales (01946416-09c9-7bef-bbc9-b8c3ac2cdb2a)\n\nPlan: 0 to create, 1 to update"),
+        "the reviewed plan is shown: {}",
+        ran.output.stdout
     );
-    let after =
-        instantly_rbac::sandbox::state::SandboxState::load(&ran.dir.path().join("state.json"))
-            .unwrap();
-    assert_eq!(Some(after), state, "nothing was written");
 }
 
 #[test]
