@@ -43,6 +43,7 @@ pub mod saved_plan;
 pub mod secret_sink;
 pub mod secrets_out;
 pub mod settings;
+pub mod stop_signal;
 pub mod timestamp;
 pub mod toggle_batch;
 pub mod vocab;

@@ -19,6 +19,8 @@ pub enum ExitStatus {
     Interrupted,
     /// Stopped by SIGTERM (128 + 15): CI cancels, `timeout`, systemd.
     Terminated,
+    /// Stopped by SIGHUP (128 + 1): the terminal or SSH session closed.
+    HungUp,
 }
 
 impl ExitStatus {
@@ -29,6 +31,7 @@ impl ExitStatus {
             ExitStatus::Changes => 2,
             ExitStatus::Interrupted => 130,
             ExitStatus::Terminated => 143,
+            ExitStatus::HungUp => 129,
         }
     }
 

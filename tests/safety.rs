@@ -414,6 +414,11 @@ fn sigterm_stops_an_apply_like_ctrl_c() {
     interrupted_apply(libc::SIGTERM, 143);
 }
 
+#[test]
+fn sighup_stops_an_apply_like_ctrl_c() {
+    interrupted_apply(libc::SIGHUP, 129);
+}
+
 /// An apply stopped by `signal` mid-way: the requests in flight finish,
 /// nothing new starts, exit `code`; the re-run with the same secrets file
 /// adds to it and converges, every new key's secret delivered once.

@@ -10,12 +10,11 @@ use crate::plan::{Kind, Plan};
 use crate::saved_plan::{self, SavedPlan, SavedPlanError};
 use crate::secret_sink::{SecretSink, SecretsCmd};
 use crate::secrets_out::SecretsOut;
+use crate::stop_signal::StopSignal;
 use crate::{live, progress, render_text, safety};
 use anyhow::{Context as _, bail};
 use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
 
 /// Plans `file` and applies the plan.
 pub async fn fresh(
@@ -137,14 +136,9 @@ impl ApplyOptions {
     }
 }
 
-/// What stopped an apply early, as the signal watcher records it.
-const RUNNING: u8 = 0;
-const INTERRUPTED: u8 = 1;
-const TERMINATED: u8 = 2;
-
 /// Shows the plan, checks every limit, asks (when `opts.ask`), and applies
-/// it as it is. Ctrl-C or SIGTERM lets the actions in flight finish (their
-/// secrets are delivered) and starts no other.
+/// it as it is. Ctrl-C, SIGTERM or SIGHUP lets the actions in flight
+/// finish (their secrets are delivered) and starts no other.
 async fn execute(
     plan: &Plan,
     opts: &ApplyOptions,
@@ -166,58 +160,21 @@ async fn execute(
         return Ok(ExitStatus::Error);
     }
     let mut sink = opts.sink(p)?;
-    let signal = Arc::new(AtomicU8::new(RUNNING));
-    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let watcher = tokio::spawn(watch_signals(signal.clone(), stop.clone(), p.clone()));
+    let signal = StopSignal::watch(p);
     let progress = progress::Progress::requests(progress::wanted(true, p), client, "applying");
-    let report = applier::apply(client, plan, sink.as_mut(), Some(stop)).await;
+    let report = applier::apply(client, plan, sink.as_mut(), Some(signal.stop.clone())).await;
     progress.finish();
-    watcher.abort();
     p.out(&render_report(
         &report,
         sink.as_ref().map(SecretSink::describe),
     ));
     Ok(if report.interrupted {
-        match signal.load(Ordering::SeqCst) {
-            TERMINATED => ExitStatus::Terminated,
-            _ => ExitStatus::Interrupted,
-        }
+        signal.status()
     } else if report.ok() {
         ExitStatus::Success
     } else {
         ExitStatus::Error
     })
-}
-
-/// Waits for Ctrl-C or SIGTERM and asks the applier to stop starting work.
-async fn watch_signals(
-    signal: Arc<AtomicU8>,
-    stop: Arc<std::sync::atomic::AtomicBool>,
-    p: Printer,
-) {
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    let which = tokio::select! {
-        r = tokio::signal::ctrl_c() => {
-            if r.is_err() {
-                std::future::pending::<()>().await;
-            }
-            INTERRUPTED
-        }
-        () = term => TERMINATED,
-    };
-    signal.store(which, Ordering::SeqCst);
-    stop.store(true, Ordering::SeqCst);
-    p.note("Interrupted: finishing the requests in flight, starting no new ones…");
 }
 
 /// Asks on the terminal; refuses to guess when nobody is there to answer.
