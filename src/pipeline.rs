@@ -124,6 +124,15 @@ pub async fn guard(client: &Client, file: &LoadedFile) -> Result<Workspace, Plan
 /// Guard, read what the plan needs, plan.
 pub async fn plan(client: &Client, file: LoadedFile) -> Result<Planned, PlanError> {
     let workspace = guard(client, &file).await?;
+    plan_in(client, file, workspace).await
+}
+
+/// Read what the plan needs from `workspace` (as `guard` returned it), plan.
+pub async fn plan_in(
+    client: &Client,
+    file: LoadedFile,
+    workspace: Workspace,
+) -> Result<Planned, PlanError> {
     let live = live::read_for_plan(client, workspace, &file.config).await?;
     let ctx = Context {
         auth_key_mask: Some(client.key_mask()),
