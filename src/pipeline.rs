@@ -88,11 +88,21 @@ impl PlanError {
 
 /// Reads and validates a desired-state file.
 pub fn load(path: &Path) -> Result<LoadedFile, PlanError> {
-    let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| PlanError::Read {
-        path: shown.clone(),
+    parse(path, read(path)?)
+}
+
+/// Reads a desired-state file's bytes, for `parse`: whoever must check them
+/// before anything of them is shown (a saved plan's digest) goes between.
+pub fn read(path: &Path) -> Result<Vec<u8>, PlanError> {
+    std::fs::read(path).map_err(|source| PlanError::Read {
+        path: path.display().to_string(),
         source,
-    })?;
+    })
+}
+
+/// Validates the bytes `read` returned.
+pub fn parse(path: &Path, bytes: Vec<u8>) -> Result<LoadedFile, PlanError> {
+    let shown = path.display().to_string();
     let text = std::str::from_utf8(&bytes).map_err(|e| PlanError::Read {
         path: shown.clone(),
         source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),

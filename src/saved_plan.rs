@@ -178,24 +178,17 @@ impl SavedPlan {
 pub fn difference(saved: &[Action], now: &[Action]) -> Option<String> {
     for (i, (s, n)) in saved.iter().zip(now).enumerate() {
         let number = i + 1;
+        let address = printable(&s.address);
         if s.address != n.address {
+            let recomputed = printable(&n.address);
             let in_saved = |address: &str| saved.iter().any(|a| a.address == address);
             let in_now = |address: &str| now.iter().any(|a| a.address == address);
             return Some(if !in_now(&s.address) {
-                format!(
-                    "action {number} {} is in the plan but not recomputed",
-                    s.address
-                )
+                format!("action {number} {address} is in the plan but not recomputed")
             } else if !in_saved(&n.address) {
-                format!(
-                    "action {number} {} is recomputed but not in the plan",
-                    n.address
-                )
+                format!("action {number} {recomputed} is recomputed but not in the plan")
             } else {
-                format!(
-                    "action {number} is {} in the plan, {} when recomputed",
-                    s.address, n.address
-                )
+                format!("action {number} is {address} in the plan, {recomputed} when recomputed")
             });
         }
         let fields = [
@@ -209,8 +202,8 @@ pub fn difference(saved: &[Action], now: &[Action]) -> Option<String> {
         for (field, planned, recomputed) in fields {
             if let Some((path, planned, recomputed)) = first_change(field, &planned, &recomputed) {
                 return Some(format!(
-                    "action {number} {}: {path} is {} in the plan, {} when recomputed",
-                    s.address,
+                    "action {number} {address}: {} is {} in the plan, {} when recomputed",
+                    printable(&path),
                     shown(&planned),
                     shown(&recomputed)
                 ));
@@ -222,14 +215,14 @@ pub fn difference(saved: &[Action], now: &[Action]) -> Option<String> {
         return Some(format!(
             "action {} {} is in the plan but not recomputed",
             common + 1,
-            extra.address
+            printable(&extra.address)
         ));
     }
     now.get(common).map(|missing| {
         format!(
             "action {} {} is recomputed but not in the plan",
             common + 1,
-            missing.address
+            printable(&missing.address)
         )
     })
 }
@@ -266,12 +259,23 @@ fn shown(v: &serde_json::Value) -> String {
     use serde_json::Value;
     match v {
         Value::Null => "(none)".into(),
-        Value::String(s) => s.clone(),
+        Value::String(s) => printable(s),
         Value::Array(items) => format!(
             "[{}]",
             items.iter().map(shown).collect::<Vec<_>>().join(", ")
         ),
         other => other.to_string(),
+    }
+}
+
+/// A string from a plan file as it may be printed: itself, or quoted with
+/// its control characters escaped, so a forged plan cannot write terminal
+/// escapes or CI log commands (`\n::error::…`) into the output.
+pub fn printable(s: &str) -> String {
+    if s.chars().any(char::is_control) {
+        format!("{s:?}")
+    } else {
+        s.to_owned()
     }
 }
 

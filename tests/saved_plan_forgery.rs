@@ -317,3 +317,30 @@ fn without_f_a_missing_recorded_file_is_a_clear_error() {
         .stderr("note: checking p.json against w.yaml, the desired file it records (-f FILE names another)\nerror: p.json was made from w.yaml, which cannot be read (No such file or directory (os error 2)): pass -f FILE, the desired file it was planned from; nothing was changed\n")
         .unchanged();
 }
+
+#[test]
+fn a_forged_desired_path_shows_nothing_of_the_file_it_names() {
+    // A plan naming another file on the machine (`/proc/self/environ` in
+    // CI) as its desired file: it is refused on its digest, unparsed.
+    let ran = planned(W);
+    std::fs::write(ran.path("secret.yaml"), "api_key: sbx_not_for_logs\n").unwrap();
+    forge(&ran, |p| p["desired"]["path"] = json!("secret.yaml"));
+    ran.again(&["apply", "p.json", "--secrets-out", "s.json"])
+        .status(1)
+        .stdout("")
+        .stderr("note: checking p.json against secret.yaml, the desired file it records (-f FILE names another)\nerror: p.json was made from a different desired file than secret.yaml (its content changed since the plan): re-run `plan --out`\n")
+        .unchanged();
+}
+
+#[test]
+fn control_characters_in_a_forged_plan_are_shown_escaped() {
+    let ran = planned(W);
+    forge(&ran, |p| {
+        action(p, "member[frank@acme.com]")["after"]["email"] =
+            json!("x@evil.example\n::error::all clear\u{1b}[2J");
+    });
+    refused(
+        ran,
+        "error: the saved plan differs from the plan of w.yaml now: action 1 member[frank@acme.com]: after.email is \"x@evil.example\\n::error::all clear\\u{1b}[2J\" in the plan, frank@acme.com when recomputed; nothing was changed: run plan --out again and review it\n",
+    );
+}

@@ -48,41 +48,47 @@ pub async fn saved(
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read the plan {shown}"))?;
     let saved = SavedPlan::parse(&shown, &text)?;
-    let loaded = match file {
-        Some(f) => pipeline::load(f),
+    let (desired_path, desired_shown) = match file {
+        Some(f) => (f.to_owned(), f.display().to_string()),
         None => {
-            let recorded = Path::new(&saved.desired.path);
+            let recorded = saved_plan::printable(&saved.desired.path);
             p.note(&format!(
-                "note: checking {shown} against {}, the desired file it records (-f FILE names another)",
-                saved.desired.path
+                "note: checking {shown} against {recorded}, the desired file it records (-f FILE names another)"
             ));
-            match pipeline::load(recorded) {
-                Err(PlanError::Read { source, .. }) => {
-                    return Err(SavedPlanError::NoDesiredFile {
-                        plan: shown,
-                        file: saved.desired.path.clone(),
-                        error: source.to_string(),
-                    }
-                    .into());
-                }
-                loaded => loaded,
-            }
+            (PathBuf::from(&saved.desired.path), recorded)
         }
     };
-    let desired = match loaded {
+    let bytes = match pipeline::read(&desired_path) {
+        Ok(bytes) => bytes,
+        Err(PlanError::Read { source, .. }) if file.is_none() => {
+            return Err(SavedPlanError::NoDesiredFile {
+                plan: shown,
+                file: desired_shown,
+                error: source.to_string(),
+            }
+            .into());
+        }
+        Err(e) => {
+            p.error(&e.render(p.err_color()));
+            return Ok(ExitStatus::Error);
+        }
+    };
+    // Before anything of the file is shown: a forged plan can name any
+    // file on the machine (`/proc/self/environ`) as its desired file.
+    if saved_plan::sha256_hex(&bytes) != saved.desired.sha256 {
+        return Err(SavedPlanError::OtherFile {
+            plan: shown,
+            file: desired_shown,
+        }
+        .into());
+    }
+    let desired = match pipeline::parse(&desired_path, bytes) {
         Ok(desired) => desired,
         Err(e) => {
             p.error(&e.render(p.err_color()));
             return Ok(ExitStatus::Error);
         }
     };
-    if desired.sha256 != saved.desired.sha256 {
-        return Err(SavedPlanError::OtherFile {
-            plan: shown,
-            file: desired.shown(),
-        }
-        .into());
-    }
     let workspace = match pipeline::guard(client, &desired).await {
         Ok(workspace) => workspace,
         Err(e) => {
@@ -98,7 +104,6 @@ pub async fn saved(
         }
         .into());
     }
-    let file_shown = desired.shown();
     let planned = match pipeline::plan_in(client, desired, workspace).await {
         Ok(planned) => planned,
         Err(e) => {
@@ -113,7 +118,7 @@ pub async fn saved(
     }
     if let Some(difference) = saved_plan::difference(&saved.plan.actions, &planned.plan.actions) {
         return Err(SavedPlanError::Differs {
-            file: file_shown,
+            file: desired_shown,
             difference,
         }
         .into());
