@@ -90,11 +90,13 @@ pub enum Command {
     Plan(PlanArgs),
     /// Plan, confirm, and carry out the changes; or carry out a saved plan.
     Apply {
-        /// A plan saved by `plan --out`: applied exactly, if nothing it
-        /// touches changed since; without a prompt unless --confirm.
+        /// A plan saved by `plan --out`: verified by planning its desired file
+        /// again, and applied only if that gives exactly the saved actions;
+        /// without a prompt unless --confirm.
         #[arg(value_name = "PLAN", required_unless_present = "file")]
         plan: Option<PathBuf>,
-        /// The desired-state file (with PLAN: checked to be the one planned).
+        /// The desired-state file (with PLAN: the one planned; by default the
+        /// path the plan records).
         #[arg(short = 'f', long = "file")]
         file: Option<PathBuf>,
         /// Apply a fresh plan without asking (required when not run from a terminal).

@@ -88,11 +88,21 @@ impl PlanError {
 
 /// Reads and validates a desired-state file.
 pub fn load(path: &Path) -> Result<LoadedFile, PlanError> {
-    let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| PlanError::Read {
-        path: shown.clone(),
+    parse(path, read(path)?)
+}
+
+/// Reads a desired-state file's bytes, for `parse`: whoever must check them
+/// before anything of them is shown (a saved plan's digest) goes between.
+pub fn read(path: &Path) -> Result<Vec<u8>, PlanError> {
+    std::fs::read(path).map_err(|source| PlanError::Read {
+        path: path.display().to_string(),
         source,
-    })?;
+    })
+}
+
+/// Validates the bytes `read` returned.
+pub fn parse(path: &Path, bytes: Vec<u8>) -> Result<LoadedFile, PlanError> {
+    let shown = path.display().to_string();
     let text = std::str::from_utf8(&bytes).map_err(|e| PlanError::Read {
         path: shown.clone(),
         source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
@@ -124,6 +134,15 @@ pub async fn guard(client: &Client, file: &LoadedFile) -> Result<Workspace, Plan
 /// Guard, read what the plan needs, plan.
 pub async fn plan(client: &Client, file: LoadedFile) -> Result<Planned, PlanError> {
     let workspace = guard(client, &file).await?;
+    plan_in(client, file, workspace).await
+}
+
+/// Read what the plan needs from `workspace` (as `guard` returned it), plan.
+pub async fn plan_in(
+    client: &Client,
+    file: LoadedFile,
+    workspace: Workspace,
+) -> Result<Planned, PlanError> {
     let live = live::read_for_plan(client, workspace, &file.config).await?;
     let ctx = Context {
         auth_key_mask: Some(client.key_mask()),

@@ -1,9 +1,13 @@
 //! Saved plans: `plan --out PLAN` records the actions together with a
 //! version token of every live object they touch and a digest of the desired
-//! file; `apply PLAN` checks those tokens against a fresh read of only the
-//! touched collections and carries out exactly the saved actions.
+//! file. A plan file is verified, never trusted: `apply PLAN` loads the
+//! desired file again (its digest must match), plans it against the live
+//! workspace again, reports the touched objects whose tokens moved, and
+//! applies only when every saved action equals the recomputed one
+//! (`difference`); what it applies is the recomputed plan, with its own
+//! blocks and protections.
 
-use crate::live::{Live, Needs};
+use crate::live::Live;
 use crate::plan::{Action, AssignmentState, Kind, Op, Plan, State};
 use crate::planner::{key_state, member_state, tag_state};
 use serde::{Deserialize, Serialize};
@@ -61,6 +65,18 @@ pub enum SavedPlanError {
         "{plan} was made from a different desired file than {file} (its content changed since the plan): re-run `plan --out`"
     )]
     OtherFile { plan: String, file: String },
+    #[error(
+        "{plan} was made from {file}, which cannot be read ({error}): pass -f FILE, the desired file it was planned from; nothing was changed"
+    )]
+    NoDesiredFile {
+        plan: String,
+        file: String,
+        error: String,
+    },
+    #[error(
+        "the saved plan differs from the plan of {file} now: {difference}; nothing was changed: run plan --out again and review it"
+    )]
+    Differs { file: String, difference: String },
     #[error(
         "{plan} is for workspace {planned}, but the API key reaches workspace {now}; nothing was changed"
     )]
@@ -133,19 +149,6 @@ impl SavedPlan {
         Ok(saved)
     }
 
-    /// The collections to read again to check the touched objects.
-    pub fn needs(&self) -> Needs {
-        let has = |k: Kind| self.plan.actions.iter().any(|a| a.kind == k);
-        Needs {
-            members: has(Kind::Member),
-            api_keys: has(Kind::ApiKey),
-            tags: has(Kind::Tag) || has(Kind::Assignment),
-            mappings: has(Kind::Assignment),
-            campaigns: false,
-            accounts: false,
-        }
-    }
-
     /// The touched objects whose version differs from the planned one.
     pub fn changed(&self, live: &Live) -> Vec<Changed> {
         self.plan
@@ -163,6 +166,116 @@ impl SavedPlan {
                 now: current(a, live).map(|(s, _)| s),
             })
             .collect()
+    }
+}
+
+/// The first way the saved actions differ from the actions planned now,
+/// as `action N ADDRESS: FIELD is X in the plan, Y when recomputed`; `None`
+/// when they are the same actions in the same order. Compared: address,
+/// kind, op, phase, live_id, before and after. The rest of a plan (reasons,
+/// risks, blocks, protections, warnings) is derived, and taken from the
+/// recomputed plan, never from the file.
+pub fn difference(saved: &[Action], now: &[Action]) -> Option<String> {
+    for (i, (s, n)) in saved.iter().zip(now).enumerate() {
+        let number = i + 1;
+        let address = printable(&s.address);
+        if s.address != n.address {
+            let recomputed = printable(&n.address);
+            let in_saved = |address: &str| saved.iter().any(|a| a.address == address);
+            let in_now = |address: &str| now.iter().any(|a| a.address == address);
+            return Some(if !in_now(&s.address) {
+                format!("action {number} {address} is in the plan but not recomputed")
+            } else if !in_saved(&n.address) {
+                format!("action {number} {recomputed} is recomputed but not in the plan")
+            } else {
+                format!("action {number} is {address} in the plan, {recomputed} when recomputed")
+            });
+        }
+        let fields = [
+            ("kind", json(&s.kind), json(&n.kind)),
+            ("op", json(&s.op), json(&n.op)),
+            ("phase", json(&s.phase), json(&n.phase)),
+            ("live_id", json(&s.live_id), json(&n.live_id)),
+            ("before", json(&s.before), json(&n.before)),
+            ("after", json(&s.after), json(&n.after)),
+        ];
+        for (field, planned, recomputed) in fields {
+            if let Some((path, planned, recomputed)) = first_change(field, &planned, &recomputed) {
+                return Some(format!(
+                    "action {number} {address}: {} is {} in the plan, {} when recomputed",
+                    printable(&path),
+                    shown(&planned),
+                    shown(&recomputed)
+                ));
+            }
+        }
+    }
+    let common = saved.len().min(now.len());
+    if let Some(extra) = saved.get(common) {
+        return Some(format!(
+            "action {} {} is in the plan but not recomputed",
+            common + 1,
+            printable(&extra.address)
+        ));
+    }
+    now.get(common).map(|missing| {
+        format!(
+            "action {} {} is recomputed but not in the plan",
+            common + 1,
+            printable(&missing.address)
+        )
+    })
+}
+
+fn json<T: Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).expect("plan fields serialize")
+}
+
+/// The first field (by dotted path) where two values differ; a field one
+/// side lacks is null there.
+fn first_change(
+    path: &str,
+    a: &serde_json::Value,
+    b: &serde_json::Value,
+) -> Option<(String, serde_json::Value, serde_json::Value)> {
+    use serde_json::Value;
+    match (a, b) {
+        _ if a == b => None,
+        (Value::Object(x), Value::Object(y)) => x
+            .keys()
+            .chain(y.keys().filter(|k| !x.contains_key(*k)))
+            .find_map(|k| {
+                let field =
+                    |o: &serde_json::Map<String, Value>| o.get(k).cloned().unwrap_or(Value::Null);
+                first_change(&format!("{path}.{k}"), &field(x), &field(y))
+            }),
+        _ => Some((path.to_owned(), a.clone(), b.clone())),
+    }
+}
+
+/// A value in a difference: strings bare, lists as `[a, b]`, nothing as
+/// `(none)`.
+fn shown(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match v {
+        Value::Null => "(none)".into(),
+        Value::String(s) => printable(s),
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(shown).collect::<Vec<_>>().join(", ")
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// A string from a plan file as it may be printed: itself, or quoted with
+/// its control characters escaped, so a forged plan cannot write terminal
+/// escapes or CI log commands (`\n::error::…`) into the output.
+pub fn printable(s: &str) -> String {
+    if s.chars().any(char::is_control) {
+        format!("{s:?}")
+    } else {
+        s.to_owned()
     }
 }
 

@@ -328,7 +328,7 @@ fn confirm_outside_a_terminal_says_what_works_for_a_saved_plan() {
     let ran = ran
         .again(&["apply", "p.json", "--confirm"])
         .status(1)
-        .stderr("error: apply is not running in a terminal, so it cannot ask for confirmation: drop --confirm (a saved plan was reviewed when it was made); nothing was changed\n")
+        .stderr("note: checking p.json against w.yaml, the desired file it records (-f FILE names another)\nerror: apply is not running in a terminal, so it cannot ask for confirmation: drop --confirm (a saved plan was reviewed when it was made); nothing was changed\n")
         .unchanged();
     assert!(
         ran.output

@@ -17,5 +17,6 @@ mod planner;
 mod properties;
 mod render;
 mod safety;
+mod saved_plan_forgery;
 mod scale;
 mod workspace_shapes;

@@ -4,7 +4,6 @@
 use crate::support::{OPERATOR_KEY, Server, example, run, run_at, write};
 use instantly_rbac::api_types::{Member, PatchMember};
 use instantly_rbac::client::Client;
-use instantly_rbac::role::Role;
 use instantly_rbac::sandbox::demo::demo_state;
 use secrecy::SecretString;
 use std::collections::BTreeMap;
@@ -60,35 +59,26 @@ fn apply_saved(server: &Server, dir: &Path, secrets: &str) -> crate::support::Ou
 }
 
 #[test]
-fn a_saved_plan_applies_when_only_unrelated_objects_changed() {
+fn a_saved_plan_is_refused_when_an_untouched_object_drifted_since() {
     let d = tempfile::tempdir().unwrap();
     let server = Server::demo();
     save_plan(&server, d.path());
-    set_role(&server, ERIN, "editor"); // erin is declared `view`, but the plan does not touch her
+    // erin is declared `view`; the plan does not touch her, but the plan of
+    // the same file now would, so the saved one is no longer that plan.
+    set_role(&server, ERIN, "editor");
+    let before = server.sandbox.state();
     let o = apply_saved(&server, d.path(), "s.json");
-    assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
-    assert!(
-        o.stdout.contains("Apply complete: 13 actions applied."),
-        "{}",
-        o.stdout
+    assert_eq!(o.code, 1, "{}\n{}", o.stdout, o.stderr);
+    assert_eq!(o.stdout, "");
+    assert_eq!(
+        o.stderr,
+        format!(
+            "error: the saved plan differs from the plan of {} now: action 11 member[erin@acme.com] is recomputed but not in the plan; nothing was changed: run plan --out again and review it\n",
+            ex()
+        )
     );
-    // Exactly the saved actions: the later drift of erin was not folded in.
-    let erin = server
-        .sandbox
-        .state()
-        .members
-        .into_iter()
-        .find(|m| m.id == ERIN)
-        .unwrap();
-    assert_eq!(erin.role, Role::Editor);
-    let next = run_at(
-        &server,
-        d.path(),
-        &["plan", "-f", &ex(), "--format", "json"],
-    );
-    let v: serde_json::Value = serde_json::from_str(&next.stdout).unwrap();
-    assert_eq!(v["actions"].as_array().unwrap().len(), 1, "{}", next.stdout);
-    assert_eq!(v["actions"][0]["address"], "member[erin@acme.com]");
+    assert_eq!(server.sandbox.state(), before, "nothing was written");
+    assert!(!d.path().join("s.json").exists());
 }
 
 #[test]

@@ -1,17 +1,17 @@
-//! `apply`: a fresh plan (asked for `yes`) or a saved plan (checked
-//! against the live workspace first), every limit checked before the first
+//! `apply`: a fresh plan (asked for `yes`) or a saved plan (verified by
+//! planning its desired file again), every limit checked before the first
 //! write, then the applier, a report, and the exit status.
 
 use crate::applier::{self, ApplyReport};
 use crate::client::Client;
 use crate::output::{ExitStatus, Printer};
-use crate::pipeline;
+use crate::pipeline::{self, PlanError};
 use crate::plan::{Kind, Plan};
 use crate::saved_plan::{self, SavedPlan, SavedPlanError};
 use crate::secret_sink::{SecretSink, SecretsCmd};
 use crate::secrets_out::SecretsOut;
 use crate::stop_signal::StopSignal;
-use crate::{live, progress, render_text, safety};
+use crate::{progress, render_text, safety};
 use anyhow::{Context as _, bail};
 use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
@@ -32,8 +32,10 @@ pub async fn fresh(
     }
 }
 
-/// Applies a saved plan exactly, after checking that nothing it touches
-/// changed since it was made.
+/// Applies a saved plan after verifying it: the desired file it was made
+/// from (`file`, else the path it records) is loaded and planned again
+/// against the live workspace, and only a plan whose actions all equal the
+/// saved ones is applied — the recomputed one, with its own blocks.
 pub async fn saved(
     path: &Path,
     file: Option<&Path>,
@@ -45,32 +47,82 @@ pub async fn saved(
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read the plan {shown}"))?;
     let saved = SavedPlan::parse(&shown, &text)?;
-    if let Some(f) = file {
-        let bytes = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
-        if saved_plan::sha256_hex(&bytes) != saved.desired.sha256 {
-            return Err(SavedPlanError::OtherFile {
+    let (desired_path, desired_shown) = match file {
+        Some(f) => (f.to_owned(), f.display().to_string()),
+        None => {
+            let recorded = saved_plan::printable(&saved.desired.path);
+            p.note(&format!(
+                "note: checking {shown} against {recorded}, the desired file it records (-f FILE names another)"
+            ));
+            (PathBuf::from(&saved.desired.path), recorded)
+        }
+    };
+    let bytes = match pipeline::read(&desired_path) {
+        Ok(bytes) => bytes,
+        Err(PlanError::Read { source, .. }) if file.is_none() => {
+            return Err(SavedPlanError::NoDesiredFile {
                 plan: shown,
-                file: f.display().to_string(),
+                file: desired_shown,
+                error: source.to_string(),
             }
             .into());
         }
-    }
-    let current: crate::api_types::Workspace = client.get("/workspaces/current", &[]).await?;
-    if current.id != saved.plan.workspace.id {
-        return Err(SavedPlanError::OtherWorkspace {
+        Err(e) => {
+            p.error(&e.render(p.err_color()));
+            return Ok(ExitStatus::Error);
+        }
+    };
+    // Before anything of the file is shown: a forged plan can name any
+    // file on the machine (`/proc/self/environ`) as its desired file.
+    if saved_plan::sha256_hex(&bytes) != saved.desired.sha256 {
+        return Err(SavedPlanError::OtherFile {
             plan: shown,
-            planned: saved.plan.workspace.id.clone(),
-            now: current.id,
+            file: desired_shown,
         }
         .into());
     }
-    let live = live::read_lists(client, current, saved.needs()).await?;
-    let changed = saved.changed(&live);
+    let desired = match pipeline::parse(&desired_path, bytes) {
+        Ok(desired) => desired,
+        Err(e) => {
+            p.error(&e.render(p.err_color()));
+            return Ok(ExitStatus::Error);
+        }
+    };
+    let workspace = match pipeline::guard(client, &desired).await {
+        Ok(workspace) => workspace,
+        Err(e) => {
+            p.error(&e.render(p.err_color()));
+            return Ok(ExitStatus::Error);
+        }
+    };
+    if workspace.id != saved.plan.workspace.id {
+        return Err(SavedPlanError::OtherWorkspace {
+            plan: shown,
+            planned: saved.plan.workspace.id.clone(),
+            now: workspace.id,
+        }
+        .into());
+    }
+    let planned = match pipeline::plan_in(client, desired, workspace).await {
+        Ok(planned) => planned,
+        Err(e) => {
+            p.error(&e.render(p.err_color()));
+            return Ok(ExitStatus::Error);
+        }
+    };
+    let changed = saved.changed(&planned.live);
     if !changed.is_empty() {
         p.error(&render_text::render_changed(&changed));
         return Ok(ExitStatus::Error);
     }
-    execute(&saved.plan, opts, client, p).await
+    if let Some(difference) = saved_plan::difference(&saved.plan.actions, &planned.plan.actions) {
+        return Err(SavedPlanError::Differs {
+            file: desired_shown,
+            difference,
+        }
+        .into());
+    }
+    execute(&planned.plan, opts, client, p).await
 }
 
 /// How `apply` may proceed, from its flags.
