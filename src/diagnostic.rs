@@ -2,6 +2,7 @@
 //! render theirs: file, line and column, the line itself with a caret, and
 //! what would be valid.
 
+use crate::escape;
 use crate::yaml_node::Loc;
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use std::fmt::Write as _;
@@ -51,7 +52,9 @@ pub struct FileErrors {
 }
 
 impl FileErrors {
-    /// Renders every error; `color` adds ANSI styling.
+    /// Renders every error; `color` adds ANSI styling. Messages and help
+    /// texts may quote names from the API: hidden characters in them are
+    /// shown escaped.
     pub fn render(&self, color: bool) -> String {
         let renderer = if color {
             Renderer::styled()
@@ -65,7 +68,8 @@ impl FileErrors {
             } else {
                 Level::ERROR
             };
-            let mut title = level.primary_title(d.message.as_str());
+            let message = escape::terminal(&d.message);
+            let mut title = level.primary_title(message.as_str());
             if let Some(code) = d.code {
                 title = title.id(code);
             }
@@ -78,7 +82,8 @@ impl FileErrors {
                 None => title.element(annotate_snippets::Origin::path(self.path.as_str())),
             };
             let mut report = vec![group];
-            if let Some(help) = &d.help {
+            let help = d.help.as_deref().map(escape::terminal);
+            if let Some(help) = &help {
                 report.push(Group::with_title(
                     Level::HELP.secondary_title(help.as_str()),
                 ));
@@ -134,12 +139,10 @@ impl FileErrors {
                 format!(
                     "::{} file={},line={},col={}{title}::{}",
                     if d.warning { "warning" } else { "error" },
-                    self.path,
+                    escape::annotation_property(&self.path),
                     d.loc.line,
                     d.loc.col,
-                    msg.replace('%', "%25")
-                        .replace('\r', "%0D")
-                        .replace('\n', "%0A")
+                    escape::annotation(&msg)
                 )
             })
             .collect::<Vec<_>>()

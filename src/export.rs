@@ -165,9 +165,12 @@ pub fn to_config(live: &Live) -> (Config, Vec<String>) {
     (config, warnings)
 }
 
-/// The file text: a header, then the YAML.
+/// The file text: a header, then the YAML. The workspace's name goes in a
+/// comment, escaped so that a line break in it cannot end the comment and
+/// write YAML of its own.
 pub fn to_yaml(config: &Config, workspace_name: &str) -> String {
     let body = serde_saphyr::to_string(config).expect("a config serializes");
+    let workspace_name = crate::escape::terminal(workspace_name);
     format!(
         "# Desired state of the Instantly workspace \"{workspace_name}\", exported by instantly-rbac.\n\
          # Fields are documented in docs/config.md.\n{body}"

@@ -19,6 +19,7 @@ pub mod diagnostic;
 pub mod diff_view;
 pub mod durable_file;
 pub mod email;
+pub mod escape;
 pub mod export;
 pub mod ignore;
 pub mod lints;

@@ -81,7 +81,18 @@ impl PlanError {
     pub fn render(&self, color: bool) -> String {
         match self {
             PlanError::File(e) => e.render(color),
-            e => format!("error: {e}"),
+            e => format!("error: {}", e.text()),
+        }
+    }
+
+    /// The error as text for a terminal, without colour: located file
+    /// errors keep their lines (their messages come escaped), any other
+    /// error (which may quote a name or an answer from the API) is one
+    /// line with hidden characters escaped.
+    pub fn text(&self) -> String {
+        match self {
+            PlanError::File(e) => e.render(false),
+            e => crate::escape::terminal(&e.to_string()),
         }
     }
 }

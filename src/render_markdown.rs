@@ -4,6 +4,7 @@
 //! collapsible sections, cut (with a note) to stay under GitHub's limit.
 
 use crate::access_impact::{self, Privilege, Risk};
+use crate::escape::{self, code_block, code_span, markdown_inline};
 use crate::plan::{Action, Kind, Op, Plan};
 use crate::render_text::{self, Paint};
 use std::fmt::Write as _;
@@ -12,11 +13,10 @@ use std::fmt::Write as _;
 pub const GITHUB_LIMIT: usize = 65_536;
 
 pub fn marker(workspace_id: &str) -> String {
-    format!("<!-- instantly-rbac:{workspace_id} -->")
-}
-
-fn code(s: &str) -> String {
-    format!("`{}`", s.replace('`', "'"))
+    format!(
+        "<!-- instantly-rbac:{} -->",
+        escape::html_comment(workspace_id)
+    )
 }
 
 fn is_risky(a: &Action) -> bool {
@@ -43,8 +43,8 @@ pub fn render_with_limit(plan: &Plan, limit: usize, diff: Option<&str>) -> Strin
     let _ = writeln!(
         head,
         "## instantly-rbac plan: {} ({})\n",
-        ws.name,
-        code(&ws.id)
+        markdown_inline(&ws.name),
+        code_span(&ws.id)
     );
     if plan.is_empty() {
         let _ = writeln!(head, "**No changes.** The live workspace matches the file.");
@@ -82,9 +82,19 @@ pub fn render_with_limit(plan: &Plan, limit: usize, diff: Option<&str>) -> Strin
             let ack = b
                 .ack
                 .as_ref()
-                .map(|a| format!(" — acknowledge with `--ack-deletes {a}`"))
+                .map(|a| {
+                    format!(
+                        " — acknowledge with {}",
+                        code_span(&format!("--ack-deletes {a}"))
+                    )
+                })
                 .unwrap_or_default();
-            let _ = writeln!(head, "> - `{}`: {}{ack}", b.limit, b.message);
+            let _ = writeln!(
+                head,
+                "> - {}: {}{ack}",
+                code_span(&b.limit),
+                markdown_inline(&b.message)
+            );
         }
     }
     let mut risky: Vec<&Action> = plan.actions.iter().filter(|a| is_risky(a)).collect();
@@ -107,8 +117,8 @@ pub fn render_with_limit(plan: &Plan, limit: usize, diff: Option<&str>) -> Strin
                 format!(
                     "| {icon} | {} {} | {} |\n",
                     a.op,
-                    code(&a.address),
-                    why.replace('|', "\\|")
+                    code_span(&a.address),
+                    markdown_inline(&why)
                 )
             })
             .collect();
@@ -130,9 +140,9 @@ pub fn render_with_limit(plan: &Plan, limit: usize, diff: Option<&str>) -> Strin
                 format!(
                     "| {} | {} | {} | {} |\n",
                     i.change.word(),
-                    code(&i.address),
-                    Privilege::describe(i.before.as_ref()).replace('|', "\\|"),
-                    Privilege::describe(i.after.as_ref()).replace('|', "\\|")
+                    code_span(&i.address),
+                    markdown_inline(&Privilege::describe(i.before.as_ref())),
+                    markdown_inline(&Privilege::describe(i.after.as_ref()))
                 )
             })
             .collect();
@@ -154,6 +164,7 @@ pub fn render_with_limit(plan: &Plan, limit: usize, diff: Option<&str>) -> Strin
             .filter(|a| a.kind == kind)
             .map(|a| {
                 let mut s = String::new();
+                // Live strings come out of it escaped for a terminal.
                 render_text::action(&mut s, a, &plain);
                 s.lines()
                     .map(|l| format!("{}\n", l.strip_prefix("  ").unwrap_or(l)))
@@ -161,14 +172,16 @@ pub fn render_with_limit(plan: &Plan, limit: usize, diff: Option<&str>) -> Strin
             })
             .collect();
         if !items.is_empty() {
+            // A fence no backtick run in any item can close.
+            let (open, _, close) = code_block("diff", &items.concat());
             sections.push(Section {
                 title: format!(
                     "\n<details><summary>{} ({})</summary>\n\n",
                     kind.heading(),
                     items.len()
                 ),
-                open: "```diff\n".into(),
-                close: "```\n\n</details>\n".into(),
+                open,
+                close: format!("{close}\n</details>\n"),
                 items,
             });
         }
@@ -176,13 +189,15 @@ pub fn render_with_limit(plan: &Plan, limit: usize, diff: Option<&str>) -> Strin
     let mut tail_items: Vec<String> = plan
         .warnings
         .iter()
-        .map(|w| format!("- ⚠️ {w}\n"))
+        .map(|w| format!("- ⚠️ {}\n", markdown_inline(w)))
         .collect();
-    tail_items.extend(
-        plan.unmanaged
-            .iter()
-            .map(|u| format!("- {} ({})\n", code(&u.address), u.why)),
-    );
+    tail_items.extend(plan.unmanaged.iter().map(|u| {
+        format!(
+            "- {} ({})\n",
+            code_span(&u.address),
+            markdown_inline(&u.why)
+        )
+    }));
     if !tail_items.is_empty() {
         sections.push(Section {
             title: format!(
@@ -203,23 +218,19 @@ pub fn render_with_limit(plan: &Plan, limit: usize, diff: Option<&str>) -> Strin
 /// The `--diff` output inside `<details>`, fenced so that no line of it
 /// (names come from the API) can close the block early.
 fn diff_section(diff: &str) -> Section {
-    let items: Vec<String> = if diff.is_empty() {
-        vec!["(no differences)\n".into()]
-    } else {
-        diff.lines().map(|l| format!("{l}\n")).collect()
-    };
-    let longest = items
-        .iter()
-        .flat_map(|l| l.split(|c| c != '`'))
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
-    let fence = "`".repeat(longest.max(2) + 1);
+    let (open, items, close) = code_block(
+        "diff",
+        if diff.is_empty() {
+            "(no differences)"
+        } else {
+            diff
+        },
+    );
     Section {
         title: "\n<details><summary>Diff of the live and the desired workspace</summary>\n\n"
             .into(),
-        open: format!("{fence}diff\n"),
-        close: format!("{fence}\n\n</details>\n"),
+        open,
+        close: format!("{close}\n</details>\n"),
         items,
     }
 }

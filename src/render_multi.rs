@@ -4,6 +4,7 @@
 
 use crate::api_types::Workspace;
 use crate::cli::PlanFormat;
+use crate::escape::{code_block, code_span, html, html_comment, markdown_inline, terminal};
 use crate::output::ExitStatus;
 use crate::pipeline::PlanError;
 use crate::plan::{Plan, Summary};
@@ -62,11 +63,11 @@ fn text(outcomes: &[Outcome], color: bool) -> String {
     let paint = render_text::Paint { color };
     let mut out = String::new();
     for o in outcomes {
-        let _ = writeln!(out, "── {} ──", o.file);
+        let _ = writeln!(out, "── {} ──", terminal(&o.file));
         match &o.result {
             Ok(p) => out.push_str(&render_text::render(p, &paint)),
             Err(e) => {
-                let _ = writeln!(out, "error: {e}");
+                let _ = writeln!(out, "error: {}", e.text());
             }
         }
         out.push('\n');
@@ -82,21 +83,20 @@ fn text(outcomes: &[Outcome], color: bool) -> String {
     );
     for o in outcomes {
         let line = match &o.result {
-            Ok(p) if p.is_empty() => {
-                format!("{} ({}): no changes", p.workspace.name, p.workspace.id)
-            }
+            Ok(p) if p.is_empty() => format!(
+                "{} ({}): no changes",
+                terminal(&p.workspace.name),
+                terminal(&p.workspace.id)
+            ),
             Ok(p) => format!(
                 "{} ({}): {}",
-                p.workspace.name,
-                p.workspace.id,
+                terminal(&p.workspace.name),
+                terminal(&p.workspace.id),
                 p.summary().line()
             ),
-            Err(e) => format!(
-                "error: {}",
-                e.to_string().lines().next().unwrap_or_default()
-            ),
+            Err(e) => format!("error: {}", e.text().lines().next().unwrap_or_default()),
         };
-        let _ = writeln!(out, "  {}  {line}", o.file);
+        let _ = writeln!(out, "  {}  {line}", terminal(&o.file));
     }
     let _ = writeln!(out, "Total: {}", total(outcomes).line());
     out
@@ -173,7 +173,11 @@ fn json(outcomes: &[Outcome]) -> String {
 fn markdown(outcomes: &[Outcome], home: &Workspace) -> String {
     let (in_sync, changes, errors) = counts(outcomes);
     let mut head = String::new();
-    let _ = writeln!(head, "<!-- instantly-rbac:agency:{} -->", home.id);
+    let _ = writeln!(
+        head,
+        "<!-- instantly-rbac:agency:{} -->",
+        html_comment(&home.id)
+    );
     let _ = writeln!(
         head,
         "## instantly-rbac plan: {} workspaces\n",
@@ -194,12 +198,17 @@ fn markdown(outcomes: &[Outcome], home: &Workspace) -> String {
                 let s = p.summary();
                 let _ = writeln!(
                     head,
-                    "| `{}` | {} | {} | {} | {} | {} |",
-                    o.file, p.workspace.name, s.create, s.update, s.replace, s.delete
+                    "| {} | {} | {} | {} | {} | {} |",
+                    code_span(&o.file),
+                    markdown_inline(&p.workspace.name),
+                    s.create,
+                    s.update,
+                    s.replace,
+                    s.delete
                 );
             }
             Err(_) => {
-                let _ = writeln!(head, "| `{}` | ❌ error | | | | |", o.file);
+                let _ = writeln!(head, "| {} | ❌ error | | | | |", code_span(&o.file));
             }
         }
     }
@@ -213,15 +222,13 @@ fn markdown(outcomes: &[Outcome], home: &Workspace) -> String {
             }
             Ok(_) => {}
             Err(e) => {
-                let e: String = e
-                    .to_string()
-                    .chars()
-                    .take(budget.saturating_sub(100))
-                    .collect();
+                let e: String = e.text().chars().take(budget.saturating_sub(100)).collect();
+                let (open, lines, close) = code_block("", &e);
                 let _ = writeln!(
                     out,
-                    "\n<details><summary>❌ {}</summary>\n\n```\n{e}\n```\n</details>",
-                    o.file
+                    "\n<details><summary>❌ {}</summary>\n\n{open}{}{close}</details>",
+                    html(&o.file),
+                    lines.concat()
                 );
             }
         }

@@ -2,6 +2,7 @@
 //! grouped by kind with `+` `~` `-/+` `-` markers and field-level changes.
 
 use crate::access_impact::{self, Change, Privilege, Risk};
+use crate::escape::terminal;
 use crate::plan::{Action, Kind, Op, Plan, State};
 use anstyle::{AnsiColor, Style};
 use std::fmt::Write as _;
@@ -41,7 +42,8 @@ impl Paint {
     }
 }
 
-/// The managed fields of a state, as `(name, value)` pairs for display.
+/// The managed fields of a state, as `(name, value)` pairs for display;
+/// the values hold live strings (roles, scopes, descriptions) as they are.
 pub fn fields(state: &State) -> Vec<(&'static str, String)> {
     let list = |v: &[String]| format!("[{}]", v.join(", "));
     match state {
@@ -71,14 +73,19 @@ pub fn action(out: &mut String, a: &Action, p: &Paint) {
     } else {
         String::new()
     };
-    let _ = writeln!(out, "  {} {}{risk}", p.op(a.op), p.bold(&a.address));
+    let _ = writeln!(
+        out,
+        "  {} {}{risk}",
+        p.op(a.op),
+        p.bold(&terminal(&a.address))
+    );
     if let Some(reason) = &a.reason {
-        let _ = writeln!(out, "      {}", p.dim(&format!("# {reason}")));
+        let _ = writeln!(out, "      {}", p.dim(&format!("# {}", terminal(reason))));
     }
     match (a.op, &a.before, &a.after) {
         (Op::Create, _, Some(s)) | (Op::Delete, Some(s), _) => {
             for (name, value) in fields(s) {
-                let _ = writeln!(out, "      {name}: {value}");
+                let _ = writeln!(out, "      {name}: {}", terminal(&value));
             }
         }
         (_, Some(b), Some(n)) => {
@@ -95,12 +102,12 @@ pub fn action(out: &mut String, a: &Action, p: &Paint) {
                     .find(|(k, _)| k == name)
                     .map_or(missing, |(_, v)| v.as_str());
                 if old != new {
-                    let _ = writeln!(out, "      {name}: {old} -> {new}");
+                    let _ = writeln!(out, "      {name}: {} -> {}", terminal(old), terminal(new));
                 }
             }
             for (name, old) in &before {
                 if !after.iter().any(|(k, _)| k == name) {
-                    let _ = writeln!(out, "      {name}: {old} -> (none)");
+                    let _ = writeln!(out, "      {name}: {} -> (none)", terminal(old));
                 }
             }
         }
@@ -108,7 +115,8 @@ pub fn action(out: &mut String, a: &Action, p: &Paint) {
     }
 }
 
-/// One line for a state: its fields, or `assigned`, or `(absent)`.
+/// One line for a state: its fields, or `assigned`, or `(absent)`; live
+/// strings as they are.
 pub fn one_line(state: Option<&State>) -> String {
     match state {
         None => "(absent)".into(),
@@ -135,8 +143,11 @@ pub fn render_changed(changed: &[crate::saved_plan::Changed]) -> String {
         if changed.len() == 1 { "" } else { "s" }
     );
     for c in changed {
-        let (planned, now) = (one_line(c.planned.as_ref()), one_line(c.now.as_ref()));
-        let _ = writeln!(out, "  {}", c.address);
+        let (planned, now) = (
+            terminal(&one_line(c.planned.as_ref())),
+            terminal(&one_line(c.now.as_ref())),
+        );
+        let _ = writeln!(out, "  {}", terminal(&c.address));
         if planned == now {
             let _ = writeln!(
                 out,
@@ -154,7 +165,12 @@ pub fn render_changed(changed: &[crate::saved_plan::Changed]) -> String {
 pub fn render(plan: &Plan, p: &Paint) -> String {
     let mut out = String::new();
     let ws = &plan.workspace;
-    let _ = writeln!(out, "Workspace: {} ({})\n", ws.name, ws.id);
+    let _ = writeln!(
+        out,
+        "Workspace: {} ({})\n",
+        terminal(&ws.name),
+        terminal(&ws.id)
+    );
     if plan.is_empty() {
         let _ = writeln!(
             out,
@@ -170,11 +186,12 @@ pub fn render(plan: &Plan, p: &Paint) -> String {
                 p.warn("Blocked: apply refuses this plan until each limit below is dealt with.")
             );
             for b in &plan.blocks {
-                let _ = writeln!(out, "  ⛔ {}: {}", b.limit, b.message);
+                let _ = writeln!(out, "  ⛔ {}: {}", b.limit, terminal(&b.message));
                 if let Some(ack) = &b.ack {
                     let _ = writeln!(
                         out,
-                        "     after review, acknowledge with: --ack-deletes {ack}"
+                        "     after review, acknowledge with: --ack-deletes {}",
+                        terminal(ack)
                     );
                 }
             }
@@ -212,26 +229,31 @@ pub fn render(plan: &Plan, p: &Paint) -> String {
             let _ = writeln!(
                 out,
                 "  {label}  {}: {} -> {}",
-                i.address,
-                Privilege::describe(i.before.as_ref()),
-                Privilege::describe(i.after.as_ref())
+                terminal(&i.address),
+                terminal(&Privilege::describe(i.before.as_ref())),
+                terminal(&Privilege::describe(i.after.as_ref()))
             );
             // Neither side contains the other: say which way each part went.
             if i.change == Change::Change {
-                let _ = writeln!(out, "      {}", p.dim(&i.why.join("; ")));
+                let _ = writeln!(out, "      {}", p.dim(&terminal(&i.why.join("; "))));
             }
         }
     }
     if !plan.warnings.is_empty() {
         let _ = writeln!(out, "\n{}:", p.warn("Warnings"));
         for w in &plan.warnings {
-            let _ = writeln!(out, "  ! {w}");
+            let _ = writeln!(out, "  ! {}", terminal(w));
         }
     }
     if !plan.unmanaged.is_empty() {
         let _ = writeln!(out, "\nLeft alone ({}):", plan.unmanaged.len());
         for u in &plan.unmanaged {
-            let _ = writeln!(out, "  {} {}", u.address, p.dim(&format!("({})", u.why)));
+            let _ = writeln!(
+                out,
+                "  {} {}",
+                terminal(&u.address),
+                p.dim(&format!("({})", terminal(&u.why)))
+            );
         }
     }
     out

@@ -11,6 +11,7 @@ mod domain_types;
 mod e2e;
 mod ecosystem;
 mod hostile;
+mod hostile_names;
 mod pipelines;
 mod plan_domain;
 mod planner;

@@ -3,7 +3,7 @@
 
 use crate::client::Client;
 use crate::output::{ExitStatus, Printer};
-use crate::{export, pipeline};
+use crate::{escape, export, pipeline};
 use anyhow::Context as _;
 use std::path::Path;
 
@@ -15,7 +15,8 @@ pub async fn run(
     let live = pipeline::read_for_export(client).await?;
     let (config, warnings) = export::to_config(&live);
     for w in warnings {
-        p.note(&format!("warning: {w}"));
+        // The warnings quote names from the API.
+        p.note(&format!("warning: {}", escape::terminal(&w)));
     }
     let text = export::to_yaml(&config, &live.workspace.name);
     match output {

@@ -9,7 +9,7 @@ use crate::render_multi::{self, Outcome};
 use crate::saved_plan::SavedPlan;
 use crate::settings::Settings;
 use crate::workspace_files;
-use crate::{diff_view, render_json, render_markdown, render_text};
+use crate::{diff_view, escape, render_json, render_markdown, render_text};
 use anyhow::{Context as _, bail};
 use std::path::{Path, PathBuf};
 
@@ -82,11 +82,13 @@ fn one(
             let mut text = render_text::render(plan, &render_text::Paint { color: p.color() });
             if let Some(d) = &diff {
                 text.push('\n');
-                text.push_str(if d.is_empty() {
-                    "(no differences)\n"
-                } else {
-                    d
-                });
+                if d.is_empty() {
+                    text.push_str("(no differences)\n");
+                }
+                for line in d.lines() {
+                    text.push_str(&escape::terminal(line));
+                    text.push('\n');
+                }
             }
             text
         }
