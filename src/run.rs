@@ -25,7 +25,11 @@ where
     let printer = Printer::new(cli.global.color, cli.global.quiet);
     let settings = Settings::from_args(&cli.global);
     command(cli, &settings, &printer).unwrap_or_else(|e| {
-        printer.error(&format!("error: {e:#}"));
+        // An error may quote the API or a file: hidden characters escaped,
+        // line by line, so a multi-line report keeps its shape.
+        let text = format!("error: {e:#}");
+        let lines: Vec<String> = text.lines().map(crate::escape::terminal).collect();
+        printer.error(&lines.join("\n"));
         ExitStatus::Error
     })
 }

@@ -281,7 +281,7 @@ pub fn render_report(r: &ApplyReport, secrets: Option<String>) -> String {
         );
     }
     for n in &r.notes {
-        let _ = writeln!(s, "note: {n}");
+        let _ = writeln!(s, "note: {}", crate::escape::terminal(n));
     }
     if !r.ok() {
         let failed: Vec<String> = r
@@ -298,7 +298,7 @@ pub fn render_report(r: &ApplyReport, secrets: Option<String>) -> String {
             if !items.is_empty() {
                 let _ = writeln!(s, "{heading}:");
                 for a in items {
-                    let _ = writeln!(s, "  {mark} {a}");
+                    let _ = writeln!(s, "  {mark} {}", crate::escape::terminal(a));
                 }
             }
         }
