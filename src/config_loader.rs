@@ -34,21 +34,64 @@ fn syntax_error(e: &serde_saphyr::Error) -> Diagnostic {
         line: l.line() as u32,
         col: l.column() as u32,
     });
-    let text = e.without_snippet().to_string();
-    // The parser appends its own position; ours is shown with the snippet.
-    let message = text
-        .split(" at line ")
-        .next()
-        .unwrap_or(&text)
-        .trim()
-        .trim_end_matches(", set DuplicateKeyPolicy in Options if acceptable")
-        .to_owned();
-    let help = if message.contains("duplicate") {
-        "each key may appear once in a mapping; merge the two entries"
-    } else {
-        "the file must be valid YAML"
+    let (message, help) = match plain_message(e) {
+        Some((message, help)) => (message.to_owned(), help.to_owned()),
+        None => {
+            let text = e.without_snippet().to_string();
+            // The parser appends its own position; ours is shown with the snippet.
+            let message = text
+                .split(" at line ")
+                .next()
+                .unwrap_or(&text)
+                .trim()
+                .trim_end_matches(", set DuplicateKeyPolicy in Options if acceptable")
+                .to_owned();
+            let help = if message.contains("duplicate") {
+                "each key may appear once in a mapping; merge the two entries"
+            } else {
+                "the file must be valid YAML"
+            };
+            (format!("invalid YAML: {message}"), help.to_owned())
+        }
     };
-    Diagnostic::new(loc, format!("invalid YAML: {message}")).help(help)
+    Diagnostic::new(loc, message).help(help)
+}
+
+/// A plain sentence for the parser's errors whose own text shows its
+/// internals (budget counters, API names): the limits that keep a hostile
+/// file from exhausting memory or the stack, and a second document.
+fn plain_message(e: &serde_saphyr::Error) -> Option<(&'static str, &'static str)> {
+    use serde_saphyr::Error as E;
+    let mut e = e;
+    while let E::WithSnippet { error, .. } | E::AliasError { error, .. } = e {
+        e = error;
+    }
+    const TOO_BIG: &str = "the file is too deeply nested or too large";
+    match e {
+        E::Budget {
+            breach: serde_saphyr::budget::BudgetBreach::Depth { .. },
+            ..
+        } => Some((
+            TOO_BIG,
+            "a desired-state file nests a few levels deep; values may nest at most 64 levels",
+        )),
+        E::Budget { .. }
+        | E::AliasReplayLimitExceeded { .. }
+        | E::AliasExpansionLimitExceeded { .. }
+        | E::AliasReplayStackDepthExceeded { .. }
+        | E::AliasReplayCounterOverflow { .. } => Some((
+            TOO_BIG,
+            "anchors and aliases (`&a`, `*a`) expand to more values than a desired-state file holds; write the entries out",
+        )),
+        E::MultipleDocuments { .. } => Some((
+            "the file holds more than one YAML document (a second `---`)",
+            "one file describes one workspace; put each workspace in a file of its own",
+        )),
+        _ if e.to_string().contains("recursion limit exceeded") => {
+            Some((TOO_BIG, "a desired-state file nests only a few levels deep"))
+        }
+        _ => None,
+    }
 }
 
 #[derive(Default)]

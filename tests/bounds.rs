@@ -101,3 +101,97 @@ error: 1 error in w.yaml
 ",
         );
 }
+
+#[test]
+fn an_endless_or_oversized_input_file_is_refused_without_reading_it_all() {
+    let started = std::time::Instant::now();
+    Test::new()
+        .args(&["validate", "-f", "/dev/zero"])
+        .run()
+        .status(1)
+        .stdout("")
+        .stderr("error: cannot read /dev/zero: it is larger than 8 MiB, the most a desired-state file may be\n");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    Test::new()
+        .file("big.yaml", &format!("version: 1\n{}", "#".repeat(8 * 1024 * 1024)))
+        .args(&["validate", "-f", "big.yaml"])
+        .run()
+        .status(1)
+        .stderr("error: cannot read big.yaml: it is larger than 8 MiB, the most a desired-state file may be\n");
+}
+
+#[test]
+fn a_file_that_is_not_utf8_is_refused_at_its_first_bad_byte() {
+    let t = Test::new();
+    std::fs::write(
+        t.dir.path().join("w.yaml"),
+        b"version: 1\nmembers:\n  - email: j\xf6rg@acme.com\n    role: view\n",
+    )
+    .unwrap();
+    t.args(&["validate", "-f", "w.yaml"])
+        .run()
+        .status(1)
+        .stdout("")
+        .stderr(
+            "error: the file is not valid UTF-8: byte 0xF6 here
+ --> w.yaml:3:13
+  |
+3 |   - email: j\u{fffd}rg@acme.com
+  |             ^^^^^^^^^^^^
+  |
+help: save the file as UTF-8
+
+error: 1 error in w.yaml
+",
+        );
+}
+
+#[test]
+fn parser_limits_read_as_plain_sentences() {
+    let aliases: String = (1..8)
+        .map(|i| {
+            format!(
+                "  a{i}: &a{i} [{}]\n",
+                vec![format!("*a{}", i - 1); 10].join(", ")
+            )
+        })
+        .collect();
+    Test::new()
+        .file("deep.yaml", &format!("version: 1\nx: {}{}\n", "[".repeat(100), "]".repeat(100)))
+        .file("bomb.yaml", &format!("version: 1\nx:\n  a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n{aliases}"))
+        .file("two.yaml", "version: 1\n---\nversion: 1\n")
+        .args(&["validate", "-f", "deep.yaml", "-f", "bomb.yaml", "-f", "two.yaml"])
+        .run()
+        .status(1)
+        .stdout("")
+        .stderr(
+            "error: the file is too deeply nested or too large
+ --> deep.yaml:2:67
+  |
+2 | x: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]...
+  |                                                                   ^
+  |
+help: a desired-state file nests a few levels deep; values may nest at most 64 levels
+
+error: 1 error in deep.yaml
+error: the file is too deeply nested or too large
+ --> bomb.yaml:8:17
+  |
+8 |   a5: &a5 [*a4, *a4, *a4, *a4, *a4, *a4, *a4, *a4, *a4, *a4]
+  |                 ^^^
+  |
+help: anchors and aliases (`&a`, `*a`) expand to more values than a desired-state file holds; write the entries out
+
+error: 1 error in bomb.yaml
+error: the file holds more than one YAML document (a second `---`)
+ --> two.yaml:3:1
+  |
+3 | version: 1
+  | ^^^^^^^
+  |
+help: one file describes one workspace; put each workspace in a file of its own
+
+error: 1 error in two.yaml
+",
+        );
+}
