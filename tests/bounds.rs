@@ -195,3 +195,133 @@ error: 1 error in two.yaml
 ",
         );
 }
+
+#[test]
+fn numeric_flags_out_of_range_are_usage_errors() {
+    let cases = [
+        (
+            "--rate-limit",
+            "0",
+            "error: invalid value '0' for '--rate-limit <N>': requests per second: more than 0 and at most 100 (the API's limit)",
+        ),
+        (
+            "--rate-limit",
+            "101",
+            "error: invalid value '101' for '--rate-limit <N>': requests per second: more than 0 and at most 100 (the API's limit)",
+        ),
+        (
+            "--rate-limit",
+            "NaN",
+            "error: invalid value 'NaN' for '--rate-limit <N>': requests per second: more than 0 and at most 100 (the API's limit)",
+        ),
+        (
+            "--timeout",
+            "0",
+            "error: invalid value '0' for '--timeout <SECONDS>': 0 is not in 1..=3600",
+        ),
+        (
+            "--timeout",
+            "3601",
+            "error: invalid value '3601' for '--timeout <SECONDS>': 3601 is not in 1..=3600",
+        ),
+        (
+            "--parallelism",
+            "0",
+            "error: invalid value '0' for '--parallelism <N>': 0 is not in 1..=64",
+        ),
+        (
+            "--parallelism",
+            "65",
+            "error: invalid value '65' for '--parallelism <N>': 65 is not in 1..=64",
+        ),
+        (
+            "--max-attempts",
+            "0",
+            "error: invalid value '0' for '--max-attempts <N>': 0 is not in 1..=20",
+        ),
+        (
+            "--max-attempts",
+            "21",
+            "error: invalid value '21' for '--max-attempts <N>': 21 is not in 1..=20",
+        ),
+        (
+            "--retry-budget",
+            "3601",
+            "error: invalid value '3601' for '--retry-budget <SECONDS>': 3601 is not in 0..=3600",
+        ),
+    ];
+    for (flag, value, message) in cases {
+        Test::new()
+            .args(&["--sandbox", flag, value, "plan", "-f", "w.yaml"])
+            .run()
+            .status(1)
+            .stdout("")
+            .stderr(&format!(
+                "{message}\n\nFor more information, try '--help'.\n"
+            ));
+    }
+    Test::new()
+        .file("w.yaml", "version: 1\n")
+        .args(&[
+            "--rate-limit",
+            "100",
+            "--timeout",
+            "3600",
+            "--parallelism",
+            "64",
+            "--max-attempts",
+            "20",
+            "--retry-budget",
+            "3600",
+            "validate",
+            "-f",
+            "w.yaml",
+        ])
+        .run()
+        .status(0)
+        .stdout("w.yaml: valid\n")
+        .stderr("");
+}
+
+#[test]
+fn a_directory_without_workspace_files_is_an_error_not_in_sync() {
+    let t = Test::new();
+    std::fs::create_dir(t.dir.path().join("empty")).unwrap();
+    std::fs::create_dir(t.dir.path().join("other")).unwrap();
+    std::fs::write(t.dir.path().join("other/notes.txt"), "").unwrap();
+    t.args(&["--sandbox", "plan", "-f", "empty", "--detailed-exitcode"])
+        .run()
+        .status(1)
+        .stdout("")
+        .stderr(
+            "error: empty: no workspace files (*.yaml, *.yml) in this directory; nothing to plan\n",
+        )
+        .again(&["--sandbox", "plan", "-f", "other"])
+        .status(1)
+        .stdout("")
+        .stderr(
+            "error: other: no workspace files (*.yaml, *.yml) in this directory; nothing to plan\n",
+        );
+}
+
+#[test]
+fn an_api_key_on_the_command_line_is_warned_about() {
+    Test::new()
+        .file("w.yaml", "version: 1\n")
+        .args(&["validate", "-f", "w.yaml", "--api-key", "sbx_secret_0000000000"])
+        .run()
+        .status(0)
+        .stdout("w.yaml: valid\n")
+        .stderr("warning: --api-key on the command line shows in process lists and shell history; set INSTANTLY_API_KEY instead\n")
+        .again(&["validate", "-f", "w.yaml"])
+        .status(0)
+        .stderr("");
+    Test::new()
+        .file("w.yaml", "version: 1\n")
+        .env("INSTANTLY_API_KEY", "sbx_secret_0000000000")
+        .args(&["validate", "-f", "w.yaml"])
+        .run()
+        .status(0)
+        .stdout("w.yaml: valid\n")
+        .stderr("");
+}
