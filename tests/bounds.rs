@@ -2,7 +2,47 @@
 //! addresses that hide characters, endless or oversized inputs, redirects,
 //! duplicate answers, numeric flags. Each refusal is a clear message.
 
-use crate::support::Test;
+use crate::support::{OPERATOR_KEY, Test};
+use axum::Router;
+use axum::extract::Query;
+use axum::routing::get;
+use instantly_rbac::client::{Client, ClientOptions};
+use secrecy::SecretString;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// Serves `app` on loopback from a runtime of its own; returns the runtime
+/// (keep it alive) and the base URL.
+fn serve(app: Router) -> (tokio::runtime::Runtime, String) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let url = format!("http://{}/api/v2", listener.local_addr().unwrap());
+    rt.spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (rt, url)
+}
+
+/// A list whose every page is full and names a new cursor: it never ends.
+async fn endless(Query(q): Query<HashMap<String, String>>) -> axum::Json<serde_json::Value> {
+    let n: u64 = q.get("starting_after").map_or(0, |c| c.parse().unwrap()) + 1;
+    let items: Vec<_> = (0..100)
+        .map(|i| serde_json::json!({"id": format!("t-{n}-{i}"), "label": "x"}))
+        .collect();
+    axum::Json(serde_json::json!({"items": items, "next_starting_after": n.to_string()}))
+}
+
+fn redirect() -> axum::response::Response {
+    axum::response::Response::builder()
+        .status(302)
+        .header("location", "https://collector.example/steal")
+        .body(axum::body::Body::empty())
+        .unwrap()
+}
 
 #[test]
 fn addresses_with_hidden_characters_or_mixed_scripts_are_located_errors() {
@@ -324,4 +364,60 @@ fn an_api_key_on_the_command_line_is_warned_about() {
         .status(0)
         .stdout("w.yaml: valid\n")
         .stderr("");
+}
+
+#[test]
+fn a_list_that_never_ends_stops_at_the_page_or_item_bound() {
+    let (rt, url) = serve(Router::new().route("/api/v2/custom-tags", get(endless)));
+    let client = |pages, items| {
+        let opts = ClientOptions {
+            max_list_pages: pages,
+            max_list_items: items,
+            ..ClientOptions::default()
+        };
+        Client::with_options(&url, SecretString::from(OPERATOR_KEY.to_owned()), opts).unwrap()
+    };
+    let c = client(50, 1_000_000);
+    let e = rt
+        .block_on(c.list::<serde_json::Value>("/custom-tags", &[]))
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "GET /custom-tags: the list did not end within 50 pages or 1000000 items (5000 read); stopped reading it"
+    );
+    assert_eq!(
+        c.stats().requests.load(std::sync::atomic::Ordering::SeqCst),
+        50,
+        "not read again"
+    );
+    let c = client(10_000, 250);
+    let e = rt
+        .block_on(c.list::<serde_json::Value>("/custom-tags", &[]))
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "GET /custom-tags: the list did not end within 10000 pages or 250 items (300 read); stopped reading it"
+    );
+    // A bounded look-up still answers "longer than asked", not an error.
+    let c = client(50, 1_000_000);
+    assert_eq!(
+        rt.block_on(c.list_within::<serde_json::Value>("/custom-tags", &[], 3))
+            .unwrap(),
+        None
+    );
+}
+
+#[test]
+fn a_redirect_is_never_followed() {
+    let (_rt, url) =
+        serve(Router::new().route("/api/v2/workspaces/current", get(|| async { redirect() })));
+    Test::new()
+        .file("w.yaml", "version: 1\n")
+        .env("INSTANTLY_API_URL", &url)
+        .env("INSTANTLY_API_KEY", OPERATOR_KEY)
+        .args(&["plan", "-f", "w.yaml", "--max-attempts", "1"])
+        .run()
+        .status(1)
+        .stdout("")
+        .stderr("error: GET /workspaces/current: 302 redirect to https://collector.example/steal, not followed: the API key goes only to --api-url (check it)\n");
 }
