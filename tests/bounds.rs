@@ -421,3 +421,53 @@ fn a_redirect_is_never_followed() {
         .stdout("")
         .stderr("error: GET /workspaces/current: 302 redirect to https://collector.example/steal, not followed: the API key goes only to --api-url (check it)\n");
 }
+
+#[test]
+fn an_object_the_api_lists_twice_is_planned_and_counted_once() {
+    let mut state = instantly_rbac::sandbox::demo::demo_state();
+    let erin = state
+        .members
+        .iter()
+        .find(|m| m.email.as_str() == "erin@acme.com")
+        .unwrap()
+        .clone();
+    state.members.push(erin);
+    let tag = state.tags[0].clone();
+    state.tags.push(tag);
+    Test::new()
+        .file(
+            "w.yaml",
+            "version: 1\nroles:\n  sdr:\n    role: editor\n    permissions: [campaigns.view]\nmembers:\n  - email: owner@acme.com\n    role: owner\n  - email: alice@acme.com\n    role: admin\n  - email: bob@acme.com\n    role: view\n  - email: carol@acme.com\n    role: sdr\n  - email: dave@acme.com\n    role: editor\n  - email: support@instantly.ai\n    role: admin\npolicy:\n  api_keys: additive\n  tags: additive\n  max_deletes: 1\n",
+        )
+        .sandbox(state)
+        .args(&["plan", "-f", "w.yaml", "--detailed-exitcode"])
+        .run()
+        .status(2)
+        .stdout(
+            "Workspace: Acme Sales (01946416-09c9-7bef-bbc9-b8c3ac2cdb2a)
+
+Plan: 0 to create, 0 to update, 0 to replace, 1 to delete.
+
+Members:
+  - member[erin@acme.com]
+      role: view
+      status: invited (pending)
+
+Access impact:
+  \u{25bc} reduction  member[erin@acme.com]: view -> no access
+
+Warnings:
+  ! GET /workspace-members listed member erin@acme.com (id 01946416-1000-7000-8000-000000000007) 2 times; it is counted once
+  ! GET /custom-tags listed tag `SDR-West` (id 01946416-4000-7000-8000-000000000001) 2 times; it is counted once
+
+Left alone (5):
+  api_key[Marketing \u{2014} Analytics Read Only] (not declared; policy.api_keys is additive)
+  api_key[Old Zapier] (not declared; policy.api_keys is additive)
+  api_key[instantly-rbac (automation)] (not declared; policy.api_keys is additive)
+  tag[Old-Team] (not declared; policy.tags is additive)
+  tag[SDR-West] (not declared; policy.tags is additive)
+",
+        )
+        .stderr("")
+        .unchanged();
+}
