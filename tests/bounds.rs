@@ -9,7 +9,6 @@ use axum::routing::get;
 use instantly_rbac::client::{Client, ClientOptions};
 use secrecy::SecretString;
 use std::collections::HashMap;
-use std::time::Duration;
 
 /// Serves `app` on loopback from a runtime of its own; returns the runtime
 /// (keep it alive) and the base URL.
