@@ -47,6 +47,17 @@ pub enum ApiErrorKind {
     },
     /// An answer that does not follow the contract.
     Protocol(String),
+    /// A 3xx: never followed, since it would take the key elsewhere.
+    Redirected {
+        status: u16,
+        location: String,
+    },
+    /// A list that did not end within the client's bounds.
+    ListTooLong {
+        max_pages: usize,
+        max_items: usize,
+        items: usize,
+    },
     /// Refused before sending anything.
     Config(String),
 }
@@ -69,8 +80,10 @@ impl ApiError {
             MissingScope(_) | UserAgentBlocked(_) => 403,
             NotFound(_) => 404,
             RateLimited { .. } => 429,
-            Server { status, .. } | Unexpected { status, .. } => *status,
-            Transport { .. } | Protocol(_) | Config(_) => return None,
+            Server { status, .. } | Unexpected { status, .. } | Redirected { status, .. } => {
+                *status
+            }
+            Transport { .. } | Protocol(_) | ListTooLong { .. } | Config(_) => return None,
         })
     }
 
@@ -130,6 +143,22 @@ impl fmt::Display for ApiErrorKind {
             } => write!(f, "timed out: {detail}"),
             Transport { detail, .. } => write!(f, "no answer: {detail}"),
             Protocol(m) => write!(f, "answer does not follow the API contract: {m}"),
+            Redirected { status, location } if location.is_empty() => write!(
+                f,
+                "{status} redirect without a Location, not followed (check --api-url)"
+            ),
+            Redirected { status, location } => write!(
+                f,
+                "{status} redirect to {location}, not followed: the API key goes only to --api-url (check it)"
+            ),
+            ListTooLong {
+                max_pages,
+                max_items,
+                items,
+            } => write!(
+                f,
+                "the list did not end within {max_pages} pages or {max_items} items ({items} read); stopped reading it"
+            ),
             Config(m) => write!(f, "{m}"),
         }
     }

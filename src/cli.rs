@@ -44,22 +44,26 @@ pub struct Global {
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
     /// Seconds before a request to the API is abandoned.
-    #[arg(long, global = true, default_value_t = 30, value_name = "SECONDS")]
+    #[arg(long, global = true, default_value_t = 30, value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
     /// Requests per second to a workspace (the API allows 100 and 6,000 a
     /// minute, shared by all its keys: lower it when other integrations use
     /// the workspace). For `sandbox`: the limit the sandbox enforces.
-    #[arg(long, global = true, value_name = "N")]
+    #[arg(long, global = true, value_name = "N", value_parser = parse_rate_limit)]
     pub rate_limit: Option<f64>,
     /// Attempts of one request before giving up (429, 5xx, timeouts and
     /// dropped connections are retried with backoff).
-    #[arg(long, global = true, default_value_t = 6, value_name = "N")]
+    #[arg(long, global = true, default_value_t = 6, value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<u32>::new().range(1..=20))]
     pub max_attempts: u32,
     /// Requests to one workspace in flight at once.
-    #[arg(long, global = true, default_value_t = crate::client::DEFAULT_PARALLELISM, value_name = "N")]
+    #[arg(long, global = true, default_value_t = crate::client::DEFAULT_PARALLELISM, value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64))]
     pub parallelism: usize,
     /// Seconds after which no further retry of a request starts.
-    #[arg(long, global = true, default_value_t = 120, value_name = "SECONDS")]
+    #[arg(long, global = true, default_value_t = 120, value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(0..=3600))]
     pub retry_budget: u64,
 }
 
@@ -204,6 +208,14 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+/// Requests per second: above 0, at most the API's 100.
+fn parse_rate_limit(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if r > 0.0 && r <= crate::rate_limiter::DEFAULT_PER_SECOND => Ok(r),
+        _ => Err("requests per second: more than 0 and at most 100 (the API's limit)".into()),
+    }
 }
 
 fn parse_rate(s: &str) -> Result<f64, String> {

@@ -37,6 +37,10 @@ pub struct ClientOptions {
     /// Backoff: the first retry waits up to `backoff_base`, doubling up to `backoff_cap`.
     pub backoff_base: Duration,
     pub backoff_cap: Duration,
+    /// A list longer than this many pages, or items, is an error: a cursor
+    /// that never ends (each one new) must not read forever.
+    pub max_list_pages: usize,
+    pub max_list_items: usize,
 }
 
 impl Default for ClientOptions {
@@ -50,6 +54,8 @@ impl Default for ClientOptions {
             parallelism: DEFAULT_PARALLELISM,
             backoff_base: Duration::from_millis(200),
             backoff_cap: Duration::from_secs(10),
+            max_list_pages: 10_000,
+            max_list_items: 1_000_000,
         }
     }
 }
@@ -140,6 +146,8 @@ impl Client {
             .user_agent(USER_AGENT)
             .timeout(opts.timeout)
             .connect_timeout(Duration::from_secs(10))
+            // A redirect would take the key to another address: never followed.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| refuse(format!("cannot build the HTTP client: {e}")))?;
         Ok(Client {
@@ -243,7 +251,8 @@ impl Client {
     }
 
     /// Follows the cursor to the end. A repeated cursor or an oversized page
-    /// restarts the walk (within the attempt budget), never loops forever.
+    /// restarts the walk (within the attempt budget), never loops forever;
+    /// a list longer than `max_list_pages` or `max_list_items` is an error.
     pub async fn list<T: DeserializeOwned>(
         &self,
         path: &str,
@@ -290,7 +299,10 @@ impl Client {
         let mut out = Vec::new();
         let mut cursor: Option<String> = None;
         let mut seen = HashSet::new();
-        for _ in 0..max_pages {
+        for page_no in 0..max_pages {
+            if page_no == self.opts.max_list_pages {
+                return Err(self.too_long(path, out.len()));
+            }
             let mut q: Vec<(&str, String)> = query.to_vec();
             q.push(("limit", PAGE_LIMIT.to_string()));
             if let Some(c) = &cursor {
@@ -306,6 +318,9 @@ impl Client {
             }
             let empty = page.items.is_empty();
             out.extend(page.items);
+            if out.len() > self.opts.max_list_items {
+                return Err(self.too_long(path, out.len()));
+            }
             match page.next_starting_after {
                 Some(next) if !empty => {
                     if !seen.insert(next.clone()) {
@@ -317,6 +332,18 @@ impl Client {
             }
         }
         Ok(None)
+    }
+
+    fn too_long(&self, path: &str, items: usize) -> ApiError {
+        ApiError::new(
+            "GET",
+            path,
+            ApiErrorKind::ListTooLong {
+                max_pages: self.opts.max_list_pages,
+                max_items: self.opts.max_list_items,
+                items,
+            },
+        )
     }
 
     /// One request with retries: exponential backoff with full jitter,
@@ -435,6 +462,21 @@ impl Client {
             return Err(err(ApiErrorKind::Protocol(format!(
                 "an answer larger than {MAX_BODY} bytes"
             ))));
+        }
+        if (300..400).contains(&status) {
+            let location = resp
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                .unwrap_or_default();
+            return Err(err(ApiErrorKind::Redirected {
+                status,
+                location: location
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .take(200)
+                    .collect(),
+            }));
         }
         let bytes = read_capped(resp).await.map_err(err)?;
         tracing::debug!(status, bytes = bytes.len(), "answer");

@@ -254,6 +254,11 @@ pub struct Policy {
     /// Warn (lint W004) when more members than this are admins (the owner counts).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_admins: Option<u32>,
+    /// Accept email addresses with non-ASCII letters (internationalised
+    /// addresses). Invisible characters, whitespace and letters of mixed
+    /// scripts in one part are refused even so.
+    #[serde(skip_serializing_if = "is_false")]
+    pub allow_non_ascii_emails: bool,
 }
 
 pub const DEFAULT_MAX_DELETE_PERCENT: u32 = 30;
@@ -269,6 +274,9 @@ fn is_default_deletes(v: &u32) -> bool {
 fn is_default_admins(v: &u32) -> bool {
     *v == DEFAULT_MIN_ADMINS
 }
+fn is_false(v: &bool) -> bool {
+    !*v
+}
 
 impl Default for Policy {
     fn default() -> Self {
@@ -282,6 +290,7 @@ impl Default for Policy {
             max_deletes: DEFAULT_MAX_DELETES,
             min_admins: DEFAULT_MIN_ADMINS,
             max_admins: None,
+            allow_non_ascii_emails: false,
         }
     }
 }

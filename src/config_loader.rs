@@ -34,26 +34,71 @@ fn syntax_error(e: &serde_saphyr::Error) -> Diagnostic {
         line: l.line() as u32,
         col: l.column() as u32,
     });
-    let text = e.without_snippet().to_string();
-    // The parser appends its own position; ours is shown with the snippet.
-    let message = text
-        .split(" at line ")
-        .next()
-        .unwrap_or(&text)
-        .trim()
-        .trim_end_matches(", set DuplicateKeyPolicy in Options if acceptable")
-        .to_owned();
-    let help = if message.contains("duplicate") {
-        "each key may appear once in a mapping; merge the two entries"
-    } else {
-        "the file must be valid YAML"
+    let (message, help) = match plain_message(e) {
+        Some((message, help)) => (message.to_owned(), help.to_owned()),
+        None => {
+            let text = e.without_snippet().to_string();
+            // The parser appends its own position; ours is shown with the snippet.
+            let message = text
+                .split(" at line ")
+                .next()
+                .unwrap_or(&text)
+                .trim()
+                .trim_end_matches(", set DuplicateKeyPolicy in Options if acceptable")
+                .to_owned();
+            let help = if message.contains("duplicate") {
+                "each key may appear once in a mapping; merge the two entries"
+            } else {
+                "the file must be valid YAML"
+            };
+            (format!("invalid YAML: {message}"), help.to_owned())
+        }
     };
-    Diagnostic::new(loc, format!("invalid YAML: {message}")).help(help)
+    Diagnostic::new(loc, message).help(help)
+}
+
+/// A plain sentence for the parser's errors whose own text shows its
+/// internals (budget counters, API names): the limits that keep a hostile
+/// file from exhausting memory or the stack, and a second document.
+fn plain_message(e: &serde_saphyr::Error) -> Option<(&'static str, &'static str)> {
+    use serde_saphyr::Error as E;
+    let mut e = e;
+    while let E::WithSnippet { error, .. } | E::AliasError { error, .. } = e {
+        e = error;
+    }
+    const TOO_BIG: &str = "the file is too deeply nested or too large";
+    match e {
+        E::Budget {
+            breach: serde_saphyr::budget::BudgetBreach::Depth { .. },
+            ..
+        } => Some((
+            TOO_BIG,
+            "a desired-state file nests a few levels deep; values may nest at most 64 levels",
+        )),
+        E::Budget { .. }
+        | E::AliasReplayLimitExceeded { .. }
+        | E::AliasExpansionLimitExceeded { .. }
+        | E::AliasReplayStackDepthExceeded { .. }
+        | E::AliasReplayCounterOverflow { .. } => Some((
+            TOO_BIG,
+            "anchors and aliases (`&a`, `*a`) expand to more values than a desired-state file holds; write the entries out",
+        )),
+        E::MultipleDocuments { .. } => Some((
+            "the file holds more than one YAML document (a second `---`)",
+            "one file describes one workspace; put each workspace in a file of its own",
+        )),
+        _ if e.to_string().contains("recursion limit exceeded") => {
+            Some((TOO_BIG, "a desired-state file nests only a few levels deep"))
+        }
+        _ => None,
+    }
 }
 
 #[derive(Default)]
 struct Validator {
     errors: Vec<Diagnostic>,
+    /// `policy.allow_non_ascii_emails`, read before any address is checked.
+    allow_non_ascii: bool,
 }
 
 /// The fields of one mapping, looked up by name once unknown ones were reported.
@@ -96,6 +141,24 @@ impl Validator {
         }
         seen.insert(key, now.loc);
         false
+    }
+
+    /// Checks an address written in the file: its shape (`shape_help` says
+    /// what belongs there), then the characters `email::problem` refuses.
+    fn email(&mut self, e: &At<String>, shape_help: &str) -> bool {
+        if let Some(p) = crate::email::problem(&e.value, self.allow_non_ascii) {
+            self.err(e.loc, p.message, p.help);
+            return false;
+        }
+        if !vocab::is_email(&e.value) {
+            self.err(
+                e.loc,
+                format!("`{}` is not an email address", e.value),
+                shape_help,
+            );
+            return false;
+        }
+        true
     }
 
     fn type_err(&mut self, node: &Node, what: &str, expected: &str) {
@@ -345,13 +408,10 @@ impl Validator {
             let (Some(email), Some(role)) = (email, role) else {
                 continue;
             };
-            if !vocab::is_email(&email.value) {
-                self.err(
-                    email.loc,
-                    format!("`{}` is not an email address", email.value),
-                    "write the member's full address, e.g. alice@acme.com",
-                );
-            }
+            self.email(
+                &email,
+                "write the member's full address, e.g. alice@acme.com",
+            );
             if self.duplicate(
                 &mut seen,
                 Email::fold(&email.value),
@@ -485,13 +545,7 @@ impl Validator {
             let campaigns = self.strings(f.get("campaigns"), "`campaigns`");
             let accounts = self.strings(f.get("accounts"), "`accounts`");
             for a in &accounts {
-                if !vocab::is_email(&a.value) {
-                    self.err(
-                        a.loc,
-                        format!("`{}` is not an email address", a.value),
-                        "sending accounts are named by their email address",
-                    );
-                }
+                self.email(a, "sending accounts are named by their email address");
             }
             let Some(label) = label else { continue };
             if self.duplicate(
@@ -551,17 +605,7 @@ impl Validator {
         let members: Vec<Email> = self
             .strings(f.get("members"), "`policy.protect.members`")
             .into_iter()
-            .filter(|e| {
-                let ok = vocab::is_email(&e.value);
-                if !ok {
-                    self.err(
-                        e.loc,
-                        format!("`{}` is not an email address", e.value),
-                        "protect members by their email address",
-                    );
-                }
-                ok
-            })
+            .filter(|e| self.email(e, "protect members by their email address"))
             .map(|e| Email::new(e.value))
             .collect();
         let api_keys = self
@@ -583,10 +627,24 @@ impl Validator {
             "max_deletes",
             "min_admins",
             "max_admins",
+            "allow_non_ascii_emails",
         ];
         let Some(f) = self.fields(node, "`policy`", &allowed) else {
             return Policy::default();
         };
+        // Before `protect` and `ignore`, whose addresses it governs.
+        let allow_non_ascii_emails = match f.get("allow_non_ascii_emails") {
+            None => false,
+            Some(Node {
+                value: Value::Bool(b),
+                ..
+            }) => *b,
+            Some(n) => {
+                self.type_err(n, "`policy.allow_non_ascii_emails`", "true or false");
+                false
+            }
+        };
+        self.allow_non_ascii = allow_non_ascii_emails;
         let mut mode = |name: &str| match f.get(name) {
             None => Mode::Authoritative,
             Some(Node {
@@ -643,6 +701,7 @@ impl Validator {
             max_deletes,
             min_admins,
             max_admins,
+            allow_non_ascii_emails,
         }
     }
 
@@ -653,6 +712,16 @@ impl Validator {
         let mut globs = |name: &str| {
             let mut out = Vec::new();
             for g in self.strings(f.get(name), &format!("`policy.ignore.{name}`")) {
+                // A plain address (no glob syntax) may not hide characters
+                // an address must not have either.
+                let plain = g.value.contains('@') && !g.value.contains(['*', '?', '[', '{']);
+                if name == "members"
+                    && plain
+                    && let Some(p) = crate::email::problem(&g.value, self.allow_non_ascii)
+                {
+                    self.err(g.loc, p.message, p.help);
+                    continue;
+                }
                 match globset::Glob::new(&g.value) {
                     Ok(_) => out.push(g.value),
                     Err(e) => self.err(

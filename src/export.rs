@@ -23,13 +23,14 @@ pub fn to_config(live: &Live) -> (Config, Vec<String>) {
     let mut specs = Vec::new();
     let mut seen = BTreeSet::new();
     for m in members {
-        if !crate::vocab::is_email(m.email.as_str()) {
-            warnings.push(format!("{:?} ({}) is not an address a file can declare; it is listed under policy.ignore.members", m.email.as_str(), m.id));
-            policy
-                .ignore
-                .members
-                .push(globset::escape(m.email.as_str()));
+        let addr = m.email.as_str();
+        if !crate::vocab::is_email(addr) || crate::email::problem(addr, true).is_some() {
+            warnings.push(format!("{:?} ({}) is not an address a file can declare; it is listed under policy.ignore.members", addr, m.id));
+            policy.ignore.members.push(unreadable_glob(addr));
             continue;
+        }
+        if !addr.is_ascii() {
+            policy.allow_non_ascii_emails = true;
         }
         if !seen.insert(&m.email) {
             warnings.push(format!("{} ({}) has the address of another member in another case; a file names each address once, so it is left out, and a plan will ask you to remove one of them in Instantly", m.email, m.id));
@@ -136,7 +137,15 @@ pub fn to_config(live: &Live) -> (Config, Vec<String>) {
                         campaigns.push(At::bare(c.name.clone()));
                     }
                 }
+            } else if crate::email::problem(&m.resource_id, true).is_some() {
+                warnings.push(format!(
+                    "tag `{}` is on account {:?}, an address a file cannot declare; left out, so a plan would remove it",
+                    t.label, m.resource_id
+                ));
             } else {
+                if !m.resource_id.is_ascii() {
+                    policy.allow_non_ascii_emails = true;
+                }
                 accounts.push(At::bare(Email::new(m.resource_id.as_str())));
             }
         }
@@ -163,6 +172,21 @@ pub fn to_config(live: &Live) -> (Config, Vec<String>) {
         policy,
     };
     (config, warnings)
+}
+
+/// An ignore pattern for an address a file cannot write: the address as a
+/// glob, each character an address may not have matched by `?` (a plain
+/// address with such characters is refused in a file).
+fn unreadable_glob(addr: &str) -> String {
+    addr.chars()
+        .map(|c| {
+            if c.is_ascii() && !c.is_ascii_control() && c != ' ' {
+                globset::escape(&c.to_string())
+            } else {
+                "?".to_owned()
+            }
+        })
+        .collect()
 }
 
 /// The file text: a header, then the YAML. The workspace's name goes in a

@@ -24,6 +24,9 @@ pub struct Live {
     /// False when the file declares no tags, so campaigns, accounts and
     /// mappings were not read at all.
     pub assignments_read: bool,
+    /// What was odd in the answers (an id listed twice), for the plan's
+    /// warnings.
+    pub warnings: Vec<String>,
 }
 
 /// Which lists a command needs.
@@ -80,6 +83,14 @@ pub async fn read_lists(
         list_if::<Campaign>(client, needs.campaigns, "/campaigns"),
         list_if::<Account>(client, needs.accounts, "/accounts"),
     )?;
+    let mut warnings = Vec::new();
+    let w = &mut warnings;
+    let members = unique(members, "/workspace-members", member_id, w);
+    let api_keys = unique(api_keys, "/api-keys", key_id, w);
+    let tags = unique(tags, "/custom-tags", tag_id, w);
+    let mappings = unique(mappings, "/custom-tag-mappings", mapping_id, w);
+    let campaigns = unique(campaigns, "/campaigns", campaign_id, w);
+    let accounts = unique(accounts, "/accounts", account_id, w);
     tracing::info!(
         members = members.len(),
         api_keys = api_keys.len(),
@@ -96,6 +107,7 @@ pub async fn read_lists(
         campaigns,
         accounts,
         assignments_read: needs.mappings,
+        warnings,
     })
 }
 
@@ -117,6 +129,10 @@ pub async fn read_for_plan(
         client.list::<ApiKey>("/api-keys", none),
         client.list::<Tag>("/custom-tags", none),
     )?;
+    let mut warnings = Vec::new();
+    let members = unique(members, "/workspace-members", member_id, &mut warnings);
+    let api_keys = unique(api_keys, "/api-keys", key_id, &mut warnings);
+    let tags = unique(tags, "/custom-tags", tag_id, &mut warnings);
     let choice = read_strategy::choose(config, &tags);
     tracing::info!(how = ?choice.how, tags = choice.tags.len(), per_tag = choice.per_tag_estimate, walk = choice.walk_estimate, "reading assignments");
     let mut live = Live {
@@ -125,6 +141,7 @@ pub async fn read_for_plan(
         api_keys,
         tags,
         assignments_read: choice.how != AssignmentRead::Nothing,
+        warnings,
         ..Live::default()
     };
     let declared_names: BTreeSet<&str> = config
@@ -146,6 +163,9 @@ pub async fn read_for_plan(
                 Ok::<_, ApiError>((id.clone(), c, a))
             });
             for (tag_id, campaigns, accounts) in futures_util::future::try_join_all(reads).await? {
+                let w = &mut live.warnings;
+                let campaigns = unique(campaigns, "/campaigns", campaign_id, w);
+                let accounts = unique(accounts, "/accounts", account_id, w);
                 for c in campaigns {
                     live.mappings
                         .push(mapping(&tag_id, ResourceType::Campaign, &c.id));
@@ -171,10 +191,15 @@ pub async fn read_for_plan(
                     }
                 },
             )?;
-            live.mappings = mappings
-                .into_iter()
-                .filter(|m| wanted.contains(&m.tag_id))
-                .collect();
+            live.mappings = unique(
+                mappings,
+                "/custom-tag-mappings",
+                mapping_id,
+                &mut live.warnings,
+            )
+            .into_iter()
+            .filter(|m| wanted.contains(&m.tag_id))
+            .collect();
             live.campaigns = campaigns;
             all_campaigns = names;
             if !names
@@ -286,6 +311,63 @@ async fn resolve_accounts(
     let found = futures_util::future::try_join_all(lookups).await?;
     add_accounts(live, found.into_iter().flatten());
     Ok(())
+}
+
+/// `items` with each id once (the first answer kept), and a warning for
+/// each id the API listed more than once: an object listed twice must not
+/// be planned twice, nor counted twice toward the deletion limits.
+fn unique<T>(
+    items: Vec<T>,
+    path: &str,
+    id: impl Fn(&T) -> (String, String),
+    warnings: &mut Vec<String>,
+) -> Vec<T> {
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut twice: Vec<(String, String)> = Vec::new();
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let (key, _) = id(&item);
+        let n = seen.entry(key).or_insert(0);
+        *n += 1;
+        if *n == 1 {
+            out.push(item);
+        } else if *n == 2 {
+            twice.push(id(&item));
+        }
+    }
+    for (key, shown) in twice {
+        warnings.push(format!(
+            "GET {path} listed {shown} {} times; it is counted once",
+            seen[&key]
+        ));
+    }
+    out
+}
+
+/// An object's identity in a list answer, and how a warning names it.
+fn member_id(m: &Member) -> (String, String) {
+    (m.id.clone(), format!("member {} (id {})", m.email, m.id))
+}
+fn key_id(k: &ApiKey) -> (String, String) {
+    (k.id.clone(), format!("API key `{}` (id {})", k.name, k.id))
+}
+fn tag_id(t: &Tag) -> (String, String) {
+    (t.id.clone(), format!("tag `{}` (id {})", t.label, t.id))
+}
+fn mapping_id(m: &TagMapping) -> (String, String) {
+    (
+        m.id.clone(),
+        format!(
+            "the assignment of tag {} to {} (id {})",
+            m.tag_id, m.resource_id, m.id
+        ),
+    )
+}
+fn campaign_id(c: &Campaign) -> (String, String) {
+    (c.id.clone(), format!("campaign `{}` (id {})", c.name, c.id))
+}
+fn account_id(a: &Account) -> (String, String) {
+    (a.email.key().to_owned(), format!("account {}", a.email))
 }
 
 /// Adds the campaigns not known yet (by id).

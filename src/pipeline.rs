@@ -97,27 +97,42 @@ impl PlanError {
     }
 }
 
+/// The largest desired-state file read: far more than any workspace needs,
+/// and a bound on what `-f /dev/zero` or a wrong path can make the tool read.
+pub const MAX_FILE_BYTES: usize = 8 * 1024 * 1024;
+
 /// Reads and validates a desired-state file.
 pub fn load(path: &Path) -> Result<LoadedFile, PlanError> {
     parse(path, read(path)?)
 }
 
-/// Reads a desired-state file's bytes, for `parse`: whoever must check them
-/// before anything of them is shown (a saved plan's digest) goes between.
+/// Reads a desired-state file's bytes (at most `MAX_FILE_BYTES`), for
+/// `parse`: whoever must check them before anything of them is shown (a
+/// saved plan's digest) goes between.
 pub fn read(path: &Path) -> Result<Vec<u8>, PlanError> {
-    std::fs::read(path).map_err(|source| PlanError::Read {
+    use std::io::Read as _;
+    let unreadable = |source| PlanError::Read {
         path: path.display().to_string(),
         source,
-    })
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes))
+        .map_err(unreadable)?;
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(unreadable(std::io::Error::other(format!(
+            "it is larger than {} MiB, the most a desired-state file may be",
+            MAX_FILE_BYTES / (1024 * 1024)
+        ))));
+    }
+    Ok(bytes)
 }
 
 /// Validates the bytes `read` returned.
 pub fn parse(path: &Path, bytes: Vec<u8>) -> Result<LoadedFile, PlanError> {
     let shown = path.display().to_string();
-    let text = std::str::from_utf8(&bytes).map_err(|e| PlanError::Read {
-        path: shown.clone(),
-        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
-    })?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|e| PlanError::File(not_utf8(&shown, &bytes, e.valid_up_to())))?;
     let config = crate::config_loader::parse(&shown, text).map_err(PlanError::File)?;
     Ok(LoadedFile {
         path: path.to_owned(),
@@ -125,6 +140,31 @@ pub fn parse(path: &Path, bytes: Vec<u8>) -> Result<LoadedFile, PlanError> {
         bytes,
         config,
     })
+}
+
+/// The error of a file that is not UTF-8, at the line and column of its
+/// first bad byte (shown as U+FFFD in the snippet).
+fn not_utf8(path: &str, bytes: &[u8], valid_up_to: usize) -> FileErrors {
+    let good = std::str::from_utf8(&bytes[..valid_up_to]).expect("valid up to here");
+    let line_start = good.rfind('\n').map_or(0, |i| i + 1);
+    let loc = crate::yaml_node::Loc {
+        line: good.matches('\n').count() as u32 + 1,
+        col: good[line_start..].chars().count() as u32 + 1,
+    };
+    FileErrors {
+        path: path.to_owned(),
+        source: String::from_utf8_lossy(bytes).into_owned(),
+        errors: vec![
+            crate::diagnostic::Diagnostic::new(
+                loc,
+                format!(
+                    "the file is not valid UTF-8: byte 0x{:02X} here",
+                    bytes[valid_up_to]
+                ),
+            )
+            .help("save the file as UTF-8"),
+        ],
+    }
 }
 
 /// The workspace the client reaches, checked against the file's guard.

@@ -33,7 +33,8 @@ pub fn plan(desired: &Config, live: &Live, ctx: &Context) -> Result<Plan, Vec<Di
         ignore: IgnoreSet::new(&desired.policy.ignore),
         actions: Vec::new(),
         unmanaged: Vec::new(),
-        warnings: Vec::new(),
+        // What reading noticed (an id listed twice) comes first.
+        warnings: live.warnings.clone(),
         errors: Vec::new(),
     };
     p.members();

@@ -9,7 +9,8 @@ use crate::output::{ExitStatus, Printer, color_wanted};
 use crate::sandbox::Faults;
 use crate::settings::Settings;
 use anyhow::{Context as _, bail};
-use clap::Parser as _;
+use clap::parser::ValueSource;
+use clap::{CommandFactory as _, FromArgMatches as _};
 use std::ffi::OsString;
 
 pub fn run<I, T>(args: I) -> ExitStatus
@@ -17,12 +18,20 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
-        Ok(cli) => cli,
+    let parsed = Cli::command()
+        .try_get_matches_from(args)
+        .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, m)));
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => return usage(&e),
     };
     init_logs(&cli.global);
     let printer = Printer::new(cli.global.color, cli.global.quiet);
+    if matches.value_source("api_key") == Some(ValueSource::CommandLine) {
+        printer.note(
+            "warning: --api-key on the command line shows in process lists and shell history; set INSTANTLY_API_KEY instead",
+        );
+    }
     let settings = Settings::from_args(&cli.global);
     command(cli, &settings, &printer).unwrap_or_else(|e| {
         // An error may quote the API or a file: hidden characters escaped,

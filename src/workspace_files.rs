@@ -23,18 +23,41 @@ pub fn parse_shard(s: &str) -> Result<Shard, String> {
     Ok(Shard { index, count })
 }
 
+/// Why the files given with `-f` cannot be planned.
+#[derive(Debug, thiserror::Error)]
+pub enum FilesError {
+    #[error("cannot read the directory {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    /// A directory without workspace files: planning it would report "in
+    /// sync" for workspaces that were never looked at.
+    #[error("{path}: no workspace files (*.yaml, *.yml) in this directory; nothing to plan")]
+    Empty { path: String },
+}
+
 /// The files named, with directories expanded; `true` when the run covers
-/// several workspaces (more than one file, or any directory).
-pub fn expand(paths: &[PathBuf]) -> std::io::Result<(Vec<PathBuf>, bool)> {
+/// several workspaces (more than one file, or any directory). A directory
+/// with no workspace file is an error.
+pub fn expand(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, bool), FilesError> {
     let mut out = Vec::new();
     let mut dir = false;
     for p in paths {
         if p.is_dir() {
             dir = true;
-            let mut found: Vec<PathBuf> = std::fs::read_dir(p)?
+            let shown = || p.display().to_string();
+            let mut found: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|source| FilesError::Read {
+                    path: shown(),
+                    source,
+                })?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|f| f.is_file() && f.extension().is_some_and(|x| x == "yaml" || x == "yml"))
                 .collect();
+            if found.is_empty() {
+                return Err(FilesError::Empty { path: shown() });
+            }
             found.sort();
             out.extend(found);
         } else {

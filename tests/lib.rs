@@ -3,6 +3,7 @@
 mod support;
 
 mod access_impact;
+mod bounds;
 mod chaos;
 mod client;
 mod commands;

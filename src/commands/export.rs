@@ -14,7 +14,7 @@ pub async fn run(
 ) -> anyhow::Result<ExitStatus> {
     let live = pipeline::read_for_export(client).await?;
     let (config, warnings) = export::to_config(&live);
-    for w in warnings {
+    for w in live.warnings.iter().cloned().chain(warnings) {
         // The warnings quote names from the API.
         p.note(&format!("warning: {}", escape::terminal(&w)));
     }

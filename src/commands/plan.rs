@@ -19,8 +19,7 @@ pub async fn run(
     settings: &Settings,
     p: &Printer,
 ) -> anyhow::Result<ExitStatus> {
-    let (files, many) =
-        workspace_files::expand(&args.files).context("cannot read the files given with -f")?;
+    let (files, many) = workspace_files::expand(&args.files)?;
     let files = workspace_files::shard(files, args.shard);
     let status = if many || args.shard.is_some() {
         if args.out.is_some() || args.diff {

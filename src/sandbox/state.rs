@@ -115,6 +115,7 @@ impl SandboxState {
             campaigns: self.campaigns.clone(),
             accounts: self.accounts.clone(),
             assignments_read: true,
+            warnings: Vec::new(),
         }
     }
 }
