@@ -316,7 +316,7 @@ impl Applier<'_> {
         secrets
             .lock()
             .expect("secrets lock")
-            .deliver(new)
+            .deliver(new, self.stop.as_deref())
             .map_err(|e| StepError::Other(format!("key {id} was created, but {e}")))?;
         self.keys_created
             .lock()

@@ -118,6 +118,7 @@ async fn online_command(
             secrets_out,
             secrets_append,
             secrets_cmd,
+            secrets_cmd_timeout,
             ack_deletes,
             allow_reinvite,
         } => {
@@ -131,6 +132,7 @@ async fn online_command(
                 secrets_out,
                 secrets_append,
                 secrets_cmd,
+                secrets_cmd_timeout: std::time::Duration::from_secs(secrets_cmd_timeout.max(1)),
                 acks: ack_deletes,
                 allow_reinvite,
             };

@@ -17,5 +17,6 @@ mod planner;
 mod properties;
 mod render;
 mod safety;
+mod secrets;
 mod scale;
 mod workspace_shapes;

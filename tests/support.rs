@@ -228,6 +228,12 @@ impl Test {
         self
     }
 
+    /// An environment variable for the run.
+    pub fn env(mut self, name: &str, value: &str) -> Test {
+        self.env.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
     pub fn file(self, name: &str, text: &str) -> Test {
         write(self.dir.path(), name, text);
         self

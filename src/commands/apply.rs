@@ -82,6 +82,8 @@ pub struct ApplyOptions {
     pub secrets_out: Option<PathBuf>,
     pub secrets_append: bool,
     pub secrets_cmd: Option<String>,
+    /// How long `secrets_cmd` may run for one key.
+    pub secrets_cmd_timeout: std::time::Duration,
     pub acks: Vec<(Kind, usize)>,
     pub allow_reinvite: bool,
 }
@@ -115,6 +117,7 @@ impl ApplyOptions {
             return Ok(Some(SecretSink::Command(SecretsCmd {
                 command: cmd.clone(),
                 recovery_dir: std::env::current_dir()?,
+                timeout: self.secrets_cmd_timeout,
             })));
         }
         let Some(path) = &self.secrets_out else {
