@@ -143,3 +143,99 @@ fn a_secrets_cmd_that_prints_its_input_prints_nothing() {
         .stderr("stored\n")
         .stdout(&format!("{ONE_KEY_PLAN}{APPLIED}"));
 }
+
+/// Asserts that no two live members, keys or tags share their natural key.
+fn assert_no_duplicates(state: &instantly_rbac::sandbox::state::SandboxState) {
+    let mut seen = std::collections::BTreeSet::new();
+    for m in &state.members {
+        assert!(seen.insert(format!("member {}", m.email)), "two {}", m.email);
+    }
+    for k in &state.api_keys {
+        assert!(seen.insert(format!("key {}", k.name)), "two keys {}", k.name);
+    }
+    for t in &state.tags {
+        assert!(seen.insert(format!("tag {}", t.label)), "two tags {}", t.label);
+    }
+}
+
+/// The `{name, id, key}` entries of a secrets file, or none.
+fn secrets_in(path: &std::path::Path) -> Vec<serde_json::Value> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+            doc["keys"].as_array().unwrap().clone()
+        }
+        Err(_) => Vec::new(),
+    }
+}
+
+#[test]
+fn two_applies_at_once_create_each_object_once_and_the_other_stops() {
+    let server = crate::support::Server::demo();
+    server.sandbox.set_faults(instantly_rbac::sandbox::Faults {
+        latency_ms: 30,
+        ..Default::default()
+    });
+    let example = crate::support::example().display().to_string();
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let args = [
+        "apply",
+        "--allow-reinvite",
+        "-f",
+        &example,
+        "--auto-approve",
+        "--secrets-out",
+        "s.json",
+    ];
+    let children: Vec<_> = dirs
+        .iter()
+        .map(|d| crate::support::spawn_at(&server, d.path(), &args))
+        .collect();
+    let outs: Vec<_> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    let stdouts: Vec<String> = outs
+        .iter()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .collect();
+    let codes: Vec<Option<i32>> = outs.iter().map(|o| o.status.code()).collect();
+    let stopped: Vec<usize> = (0..2)
+        .filter(|&i| stdouts[i].contains("another apply is running or ran since the plan: `"))
+        .collect();
+    assert!(
+        !stopped.is_empty(),
+        "one of them stops: {codes:?}\n{}\n{}",
+        stdouts[0],
+        stdouts[1]
+    );
+    for &i in &stopped {
+        assert_eq!(codes[i], Some(1), "{}", stdouts[i]);
+        assert!(
+            stdouts[i].contains("; run plan again"),
+            "{}",
+            stdouts[i]
+        );
+    }
+    let state = server.sandbox.state();
+    assert_no_duplicates(&state);
+    // Every live key that either run made has its secret in exactly one file.
+    let delivered: Vec<serde_json::Value> = dirs
+        .iter()
+        .flat_map(|d| secrets_in(&d.path().join("s.json")))
+        .collect();
+    for entry in &delivered {
+        let id = entry["id"].as_str().unwrap();
+        if let Some(k) = state.api_keys.iter().find(|k| k.id == id) {
+            assert_eq!(entry["key"].as_str(), Some(k.key.as_str()));
+            let times = delivered.iter().filter(|e| e["id"] == id).count();
+            assert_eq!(times, 1, "{id} delivered once");
+        }
+    }
+    // The one that stopped finishes what remains.
+    server.sandbox.set_faults(instantly_rbac::sandbox::Faults::default());
+    let o = crate::support::apply_example(&server, dirs[stopped[0]].path(), "s.json", &[]);
+    assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
+    crate::support::assert_converged(&server, dirs[0].path());
+    assert_no_duplicates(&server.sandbox.state());
+}
