@@ -21,6 +21,7 @@ pub mod durable_file;
 pub mod email;
 pub mod export;
 pub mod ignore;
+pub mod intents;
 pub mod lints;
 pub mod live;
 pub mod output;

@@ -2,6 +2,7 @@
 //! or the command of `--secrets-cmd` (a secrets manager, a CI secret). A
 //! secret is delivered before the next action starts, and never printed.
 
+use crate::intents::Journal;
 use crate::secrets_out::SecretsOut;
 use secrecy::{ExposeSecret, SecretString};
 use std::io::Write;
@@ -17,30 +18,98 @@ pub struct NewKey {
     pub key: SecretString,
 }
 
-pub enum SecretSink {
+/// Where secrets go, and (in the binary) the intents that make sure no key
+/// lives without a delivered secret (`intents`).
+pub struct SecretSink {
+    to: Destination,
+    intents: Option<Journal>,
+}
+
+enum Destination {
     File(SecretsOut),
     Command(SecretsCmd),
 }
 
 impl SecretSink {
+    pub fn file(f: SecretsOut) -> SecretSink {
+        SecretSink {
+            to: Destination::File(f),
+            intents: None,
+        }
+    }
+
+    pub fn command(c: SecretsCmd) -> SecretSink {
+        SecretSink {
+            to: Destination::Command(c),
+            intents: None,
+        }
+    }
+
+    /// Records an intent in `journal` before each key create.
+    pub fn with_intents(mut self, journal: Journal) -> SecretSink {
+        self.intents = Some(journal);
+        self
+    }
+
+    /// Records, durably, that key `name` is about to be created (with
+    /// intents; else nothing).
+    pub fn intend(
+        &mut self,
+        workspace: &str,
+        name: &str,
+        scopes: &[String],
+        known_ids: Vec<String>,
+    ) -> Result<(), String> {
+        match &mut self.intents {
+            Some(j) => j
+                .record(workspace, name, scopes, known_ids)
+                .map_err(|e| format!("the intent to create it could not be recorded: {e}")),
+            None => Ok(()),
+        }
+    }
+
     /// Delivers one secret; on failure the message says where it is kept.
     /// `stop` (Ctrl-C, SIGTERM) stops a `--secrets-cmd` still running,
-    /// whose secret is then kept in the recovery file.
+    /// whose secret is then kept in the recovery file. Once the secret is
+    /// delivered (or kept), the key's intent goes.
     pub fn deliver(&mut self, key: NewKey, stop: Option<&AtomicBool>) -> Result<(), String> {
-        match self {
-            SecretSink::File(f) => {
+        let name = key.name.clone();
+        let (kept, outcome) = match &mut self.to {
+            Destination::File(f) => {
                 let path = f.path().display().to_string();
-                f.add(&key.name, &key.id, key.key)
-                    .map_err(|e| format!("its secret could not be written to {path}: {e}"))
+                let r = f
+                    .add(&key.name, &key.id, key.key)
+                    .map_err(|e| format!("its secret could not be written to {path}: {e}"));
+                (r.is_ok(), r)
             }
-            SecretSink::Command(c) => c.deliver(&key, stop),
+            Destination::Command(c) => c.deliver(&key, stop),
+        };
+        if kept && let Some(j) = &mut self.intents {
+            // Delivered: a failure here leaves an intent behind, and the
+            // next plan replaces a key whose secret is held (safe, if
+            // wasteful); said, not fatal.
+            if let Err(e) = j.delivered(&name) {
+                tracing::warn!(error = %e, "cannot remove a delivered key's intent");
+            }
+        }
+        outcome
+    }
+
+    /// After a plan was applied in full: the earlier runs' intents for the
+    /// keys it acted on are settled.
+    pub fn settle(&mut self, workspace: &str, names: &[&str]) -> Result<(), String> {
+        match &mut self.intents {
+            Some(j) => j
+                .settle(workspace, names)
+                .map_err(|e| format!("earlier intents could not be cleaned up: {e}")),
+            None => Ok(()),
         }
     }
 
     pub fn describe(&self) -> String {
-        match self {
-            SecretSink::File(f) => format!("written to {}", f.path().display()),
-            SecretSink::Command(_) => "handed to --secrets-cmd".into(),
+        match &self.to {
+            Destination::File(f) => format!("written to {}", f.path().display()),
+            Destination::Command(_) => "handed to --secrets-cmd".into(),
         }
     }
 }
@@ -57,9 +126,10 @@ pub struct SecretsCmd {
     pub timeout: Duration,
 }
 
-
 impl SecretsCmd {
-    fn deliver(&self, key: &NewKey, stop: Option<&AtomicBool>) -> Result<(), String> {
+    /// Whether the secret is kept (delivered, or in a recovery file), and
+    /// the outcome.
+    fn deliver(&self, key: &NewKey, stop: Option<&AtomicBool>) -> (bool, Result<(), String>) {
         let doc = serde_json::json!({
             "name": key.name,
             "id": key.id,
@@ -69,24 +139,30 @@ impl SecretsCmd {
         .to_string();
         let outcome = run(&self.command, &doc, self.timeout, stop);
         match outcome {
-            Ok(()) => Ok(()),
+            Ok(()) => (true, Ok(())),
             Err(why) => {
                 let path = self
                     .recovery_dir
                     .join(format!("instantly-rbac-recovered-{}.json", key.id));
                 match write_recovery(&path, &doc) {
-                    Ok(()) => Err(format!(
-                        "--secrets-cmd failed ({why}); the secret of key {} ({}) is kept in {} (mode 0600): store it, then delete that file",
-                        key.name,
-                        key.id,
-                        path.display()
-                    )),
-                    Err(e) => Err(format!(
-                        "--secrets-cmd failed ({why}) and the recovery file {} could not be written ({e}): revoke key {} ({}) and re-run",
-                        path.display(),
-                        key.name,
-                        key.id
-                    )),
+                    Ok(()) => (
+                        true,
+                        Err(format!(
+                            "--secrets-cmd failed ({why}); the secret of key {} ({}) is kept in {} (mode 0600): store it, then delete that file",
+                            key.name,
+                            key.id,
+                            path.display()
+                        )),
+                    ),
+                    Err(e) => (
+                        false,
+                        Err(format!(
+                            "--secrets-cmd failed ({why}) and the recovery file {} could not be written ({e}): revoke key {} ({}) and re-run",
+                            path.display(),
+                            key.name,
+                            key.id
+                        )),
+                    ),
                 }
             }
         }

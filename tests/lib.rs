@@ -17,6 +17,6 @@ mod planner;
 mod properties;
 mod render;
 mod safety;
-mod secrets;
 mod scale;
+mod secrets;
 mod workspace_shapes;

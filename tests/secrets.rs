@@ -148,13 +148,25 @@ fn a_secrets_cmd_that_prints_its_input_prints_nothing() {
 fn assert_no_duplicates(state: &instantly_rbac::sandbox::state::SandboxState) {
     let mut seen = std::collections::BTreeSet::new();
     for m in &state.members {
-        assert!(seen.insert(format!("member {}", m.email)), "two {}", m.email);
+        assert!(
+            seen.insert(format!("member {}", m.email)),
+            "two {}",
+            m.email
+        );
     }
     for k in &state.api_keys {
-        assert!(seen.insert(format!("key {}", k.name)), "two keys {}", k.name);
+        assert!(
+            seen.insert(format!("key {}", k.name)),
+            "two keys {}",
+            k.name
+        );
     }
     for t in &state.tags {
-        assert!(seen.insert(format!("tag {}", t.label)), "two tags {}", t.label);
+        assert!(
+            seen.insert(format!("tag {}", t.label)),
+            "two tags {}",
+            t.label
+        );
     }
 }
 
@@ -211,11 +223,7 @@ fn two_applies_at_once_create_each_object_once_and_the_other_stops() {
     );
     for &i in &stopped {
         assert_eq!(codes[i], Some(1), "{}", stdouts[i]);
-        assert!(
-            stdouts[i].contains("; run plan again"),
-            "{}",
-            stdouts[i]
-        );
+        assert!(stdouts[i].contains("; run plan again"), "{}", stdouts[i]);
     }
     let state = server.sandbox.state();
     assert_no_duplicates(&state);
@@ -233,9 +241,207 @@ fn two_applies_at_once_create_each_object_once_and_the_other_stops() {
         }
     }
     // The one that stopped finishes what remains.
-    server.sandbox.set_faults(instantly_rbac::sandbox::Faults::default());
+    server
+        .sandbox
+        .set_faults(instantly_rbac::sandbox::Faults::default());
     let o = crate::support::apply_example(&server, dirs[stopped[0]].path(), "s.json", &[]);
     assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
     crate::support::assert_converged(&server, dirs[0].path());
     assert_no_duplicates(&server.sandbox.state());
+}
+
+/// Five new keys; everything else in the demo workspace left alone.
+const FIVE_KEYS: &str = "version: 1
+api_keys:
+  - {name: k1, scopes: [campaigns:read]}
+  - {name: k2, scopes: [campaigns:read]}
+  - {name: k3, scopes: [accounts:read]}
+  - {name: k4, scopes: [accounts:read]}
+  - {name: k5, scopes: [campaigns:read, accounts:read]}
+policy: {members: additive, api_keys: additive, tags: additive}
+";
+
+/// Every live key named k1…k5 has its secret in `secrets` exactly once (and
+/// it is that key's), and no name is live twice.
+fn assert_every_key_delivered_once(
+    state: &instantly_rbac::sandbox::state::SandboxState,
+    secrets: &[serde_json::Value],
+) {
+    let ours: Vec<_> = state
+        .api_keys
+        .iter()
+        .filter(|k| k.name.len() == 2 && k.name.starts_with('k'))
+        .collect();
+    let names: std::collections::BTreeSet<&str> = ours.iter().map(|k| k.name.as_str()).collect();
+    assert_eq!(names.len(), ours.len(), "no duplicate key");
+    for k in ours {
+        let entries: Vec<_> = secrets
+            .iter()
+            .filter(|e| e["id"] == k.id.as_str())
+            .collect();
+        assert_eq!(
+            entries.len(),
+            1,
+            "{} ({}) delivered exactly once",
+            k.name,
+            k.id
+        );
+        assert_eq!(entries[0]["key"].as_str(), Some(k.key.as_str()));
+    }
+}
+
+#[test]
+fn a_killed_apply_never_leaves_a_key_whose_secret_was_not_delivered() {
+    let started = std::time::Instant::now();
+    let server = crate::support::Server::demo();
+    server.sandbox.set_faults(instantly_rbac::sandbox::Faults {
+        latency_ms: 15,
+        ..Default::default()
+    });
+    let d = tempfile::tempdir().unwrap();
+    crate::support::write(d.path(), "w.yaml", FIVE_KEYS);
+    let args = [
+        "apply",
+        "-f",
+        "w.yaml",
+        "--auto-approve",
+        "--secrets-out",
+        "s.json",
+        "--parallelism",
+        "2",
+    ];
+    let count = |server: &crate::support::Server| server.sandbox.state().api_keys.len();
+    let mut replaced_undelivered = 0;
+    // Killed as soon as the n-th new key exists (between its create and the
+    // secrets file, when the kill lands there), then after fixed delays.
+    let kills: Vec<Option<u64>> = (1..=4)
+        .map(|_| None)
+        .chain([40, 90, 140, 200].into_iter().map(Some))
+        .collect();
+    for kill in kills {
+        let before = count(&server);
+        let child = crate::support::spawn_at(&server, d.path(), &args);
+        match kill {
+            None => {
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+                while count(&server) == before && std::time::Instant::now() < deadline {
+                    std::thread::sleep(std::time::Duration::from_micros(200));
+                }
+            }
+            Some(ms) => std::thread::sleep(std::time::Duration::from_millis(ms)),
+        }
+        // SAFETY: a signal to our own child process.
+        unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+        let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        replaced_undelivered += stdout.matches("its secret was never delivered").count();
+    }
+    // Re-runs until converged.
+    let mut runs = 0;
+    loop {
+        runs += 1;
+        assert!(runs <= 4, "converges within four re-runs");
+        let o = crate::support::run_at(&server, d.path(), &args);
+        replaced_undelivered += o.stdout.matches("its secret was never delivered").count();
+        if o.code == 0 {
+            break;
+        }
+    }
+    server
+        .sandbox
+        .set_faults(instantly_rbac::sandbox::Faults::default());
+    let o = crate::support::run_at(
+        &server,
+        d.path(),
+        &["plan", "-f", "w.yaml", "--detailed-exitcode"],
+    );
+    assert_eq!(o.code, 0, "converged:\n{}", o.stdout);
+    let state = server.sandbox.state();
+    assert_eq!(
+        state.api_keys.iter().filter(|k| k.name.len() == 2).count(),
+        5
+    );
+    assert_every_key_delivered_once(&state, &secrets_in(&d.path().join("s.json")));
+    // Nothing left open: every intent was delivered or settled.
+    let left: Vec<_> = std::fs::read_dir(d.path().join(".instantly-rbac-intents"))
+        .map(|r| r.map(|e| e.unwrap().file_name()).collect())
+        .unwrap_or_default();
+    assert_eq!(left, Vec::<std::ffi::OsString>::new());
+    eprintln!(
+        "killed 8 times, {runs} re-runs, {replaced_undelivered} undelivered keys replaced, {:?}",
+        started.elapsed()
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}
+
+#[test]
+fn a_key_whose_secret_was_never_delivered_is_replaced_not_adopted() {
+    let mut state = demo_state();
+    let now = instantly_rbac::sandbox::state::now_iso();
+    state.api_keys.push(instantly_rbac::api_types::ApiKey {
+        id: "key-undelivered".into(),
+        name: "ci-deploy".into(),
+        scopes: vec!["campaigns:read".into()],
+        key: "sbx_undelivered_secret_0000000000000".into(),
+        organization_id: state.workspace.id.clone(),
+        timestamp_created: now.clone(),
+        timestamp_updated: now.clone(),
+    });
+    let intent = serde_json::json!({
+        "written_by": "instantly-rbac",
+        "format_version": 1,
+        "intents": [{
+            "run": "r1",
+            "workspace": state.workspace.id,
+            "name": "ci-deploy",
+            "scopes": ["campaigns:read"],
+            "recorded_at": now,
+            "known_ids": [],
+        }],
+    });
+    let t = Test::new().sandbox(state).file("w.yaml", ONE_KEY);
+    std::fs::create_dir(t.dir.path().join(".instantly-rbac-intents")).unwrap();
+    crate::support::write(
+        &t.dir.path().join(".instantly-rbac-intents"),
+        "r1.json",
+        &intent.to_string(),
+    );
+    let ran = t.args(&["plan", "-f", "w.yaml"]).run().status(0).stderr("");
+    let plan = &ran.output.stdout;
+    assert!(
+        plan.contains(
+            "Plan: 0 to create, 0 to update, 1 to replace, 0 to delete.\n\nAPI keys:\n  -/+ api_key[ci-deploy]\n      # its secret was never delivered: an earlier apply was killed after creating it; a new key is created and this one revoked\n"
+        ),
+        "{plan}"
+    );
+    let ran = ran
+        .again(&[
+            "apply",
+            "-f",
+            "w.yaml",
+            "--auto-approve",
+            "--secrets-out",
+            "s.json",
+        ])
+        .status(0)
+        .stderr("");
+    let state = ran.state.as_ref().unwrap();
+    let live: Vec<_> = state
+        .api_keys
+        .iter()
+        .filter(|k| k.name == "ci-deploy")
+        .collect();
+    assert_eq!(live.len(), 1);
+    assert_ne!(
+        live[0].id, "key-undelivered",
+        "the undelivered key is revoked"
+    );
+    let secrets = secrets_in(&ran.path("s.json"));
+    assert_eq!(secrets.len(), 1);
+    assert_eq!(secrets[0]["id"], live[0].id.as_str());
+    assert_eq!(secrets[0]["key"], live[0].key.as_str());
+    // Settled: the intent is gone, and the key is adopted from now on.
+    assert!(!ran.path(".instantly-rbac-intents/r1.json").exists());
+    ran.again(&["plan", "-f", "w.yaml", "--detailed-exitcode"])
+        .status(0);
 }
