@@ -368,7 +368,7 @@ fn a_killed_apply_never_leaves_a_key_whose_secret_was_not_delivered() {
         .unwrap_or_default();
     assert_eq!(left, Vec::<std::ffi::OsString>::new());
     eprintln!(
-        "killed 8 times, {runs} re-runs, {replaced_undelivered} undelivered keys replaced, {:?}",
+        "killed 8 times, {runs} re-runs, {replaced_undelivered} mentions of a never-delivered key in the runs' plans, {:?}",
         started.elapsed()
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
