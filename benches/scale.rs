@@ -415,6 +415,7 @@ async fn measure(size: Size) -> Vec<Row> {
         &Context {
             auth_key_mask: Some(c.key_mask()),
             now: None,
+            undelivered: Vec::new(),
         },
     )
     .unwrap();
@@ -453,7 +454,7 @@ async fn measure(size: Size) -> Vec<Row> {
         .count();
     let before = sandbox.requests_by_endpoint();
     let before_total = sandbox.requests();
-    let mut sink = SecretSink::File(SecretsOut::create(&dir.path().join("secrets.json")).unwrap());
+    let mut sink = SecretSink::file(SecretsOut::create(&dir.path().join("secrets.json")).unwrap());
     let start = Instant::now();
     let report = instantly_rbac::applier::apply(&c, &plan, Some(&mut sink), None).await;
     let wall = start.elapsed().as_secs_f64();

@@ -83,13 +83,13 @@ struct Applier<'a> {
 pub async fn apply(
     client: &Client,
     plan: &Plan,
-    secrets: Option<&mut SecretSink>,
+    mut secrets: Option<&mut SecretSink>,
     stop: Option<Arc<AtomicBool>>,
 ) -> ApplyReport {
     let ap = Applier {
         client,
         plan,
-        secrets: secrets.map(Mutex::new),
+        secrets: secrets.as_deref_mut().map(Mutex::new),
         stop,
         failed: AtomicBool::new(false),
         created_tags: Mutex::new(HashMap::new()),
@@ -131,7 +131,25 @@ pub async fn apply(
         }
         start = end;
     }
-    ap.report(outcomes)
+    let mut report = ap.report(outcomes);
+    // Applied in full: the intents of earlier runs this plan was made
+    // knowing (a key of theirs replaced, or created anew) are settled.
+    if report.ok()
+        && let Some(s) = secrets
+    {
+        let names: Vec<&str> = plan
+            .actions
+            .iter()
+            .filter_map(|a| match a.state() {
+                Some(State::ApiKey(k)) => Some(k.name.as_str()),
+                _ => None,
+            })
+            .collect();
+        if let Err(e) = s.settle(&plan.workspace.id, &names) {
+            report.notes.push(e);
+        }
+    }
+    report
 }
 
 impl Applier<'_> {
@@ -299,6 +317,18 @@ impl Applier<'_> {
             ));
         };
         let known = self.known_keys.lock().expect("keys lock").clone();
+        // Recorded before the POST: if this run dies before the secret is
+        // delivered, the next plan replaces the key instead of adopting it.
+        secrets
+            .lock()
+            .expect("secrets lock")
+            .intend(
+                &self.plan.workspace.id,
+                &k.name,
+                &k.scopes,
+                known.iter().cloned().collect(),
+            )
+            .map_err(|e| StepError::Other(format!("{e}; nothing was created")))?;
         let created = create::api_key(self.client, k, &known)
             .await
             .map_err(|e| StepError::Other(e.to_string()))?;
@@ -316,7 +346,7 @@ impl Applier<'_> {
         secrets
             .lock()
             .expect("secrets lock")
-            .deliver(new)
+            .deliver(new, self.stop.as_deref())
             .map_err(|e| StepError::Other(format!("key {id} was created, but {e}")))?;
         self.keys_created
             .lock()

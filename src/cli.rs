@@ -119,6 +119,10 @@ pub enum Command {
         /// JSON on its standard input (e.g. to store it in a secrets manager).
         #[arg(long, value_name = "CMD", conflicts_with = "secrets_out")]
         secrets_cmd: Option<String>,
+        /// Seconds --secrets-cmd may take for one key; then it is stopped,
+        /// the secret kept in a recovery file, and the apply stops.
+        #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+        secrets_cmd_timeout: u64,
         /// Acknowledge a blocked deletion count after review (KIND=N, KIND one
         /// of member, api_key, tag, assignment; N exactly as planned). Repeatable.
         #[arg(long, value_name = "KIND=N", value_parser = crate::safety::parse_ack)]

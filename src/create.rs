@@ -5,6 +5,10 @@
 //! there, create it again when it is not. Nothing is ever deleted here: an
 //! API key cannot be adopted (its secret is only in the lost answer), so a
 //! key that appears stops the create for a person to review.
+//!
+//! Before the first POST each create reads back once more: an object of
+//! its natural key that appeared since the plan (which said it was not
+//! there) was made by another apply; the action stops, nothing created.
 
 use crate::api_error::ApiError;
 use crate::api_types::{ApiKey, CreateApiKey, CreateTag, InviteMember, Member, Tag};
@@ -21,6 +25,43 @@ pub enum CreateError {
     Api(#[from] ApiError),
     #[error("{0}")]
     Conflict(String),
+    /// The object appeared between the plan and its create: another apply
+    /// made it. Not retried; nothing was created.
+    #[error(
+        "another apply is running or ran since the plan: `{name}` now exists ({}); {}; run plan again",
+        ids_phrase(.ids),
+        match .undone {
+            None => "nothing was created".to_owned(),
+            Some(own) => format!("the key this apply had just made ({own}) was revoked again, so nothing was created"),
+        }
+    )]
+    Concurrent {
+        name: String,
+        ids: Vec<String>,
+        /// A key this apply made in the same instant and revoked again.
+        undone: Option<String>,
+    },
+}
+
+fn ids_phrase(ids: &[String]) -> String {
+    format!(
+        "{} {}",
+        if ids.len() == 1 { "id" } else { "ids" },
+        ids.join(", ")
+    )
+}
+
+/// Stops a create whose object appeared since the plan said it was not there.
+fn not_there_yet(name: &str, ids: Vec<String>) -> Result<(), CreateError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    tracing::warn!(name, ?ids, "appeared since the plan: another apply");
+    Err(CreateError::Concurrent {
+        name: name.to_owned(),
+        ids,
+        undone: None,
+    })
 }
 
 /// How a create ended.
@@ -41,8 +82,18 @@ pub async fn invite(client: &Client, m: &MemberState) -> Result<Outcome<()>, Cre
         role: m.role.clone(),
         permissions: (!m.permissions.is_empty()).then(|| m.permissions.clone()),
     };
+    let now: Vec<Member> = client
+        .list("/workspace-members", &[("search", m.email.to_string())])
+        .await?;
+    not_there_yet(
+        m.email.as_str(),
+        now.into_iter()
+            .filter(|x| x.email == m.email)
+            .map(|x| x.id)
+            .collect(),
+    )?;
     let mut last = None;
-    for _ in 0..ROUNDS {
+    for round in 0..ROUNDS {
         let e = match client.post::<_, Member>("/workspace-members", &body).await {
             Ok(_) => return Ok(Outcome::Created(())),
             Err(e) if e.is_ambiguous() || is_already_exists(&e) => e,
@@ -52,6 +103,11 @@ pub async fn invite(client: &Client, m: &MemberState) -> Result<Outcome<()>, Cre
             .list("/workspace-members", &[("search", m.email.to_string())])
             .await?;
         match found.iter().find(|x| x.email == m.email) {
+            // Not there just before, refused as existing by the first POST:
+            // another apply invited them in between.
+            Some(x) if round == 0 && is_already_exists(&e) => {
+                not_there_yet(m.email.as_str(), vec![x.id.clone()])?;
+            }
             Some(x) => {
                 let mut perms = x.permissions.clone().unwrap_or_default();
                 perms.sort();
@@ -79,8 +135,18 @@ pub async fn tag(client: &Client, t: &TagState) -> Result<Outcome<String>, Creat
         label: t.label.clone(),
         description: t.description.clone(),
     };
+    let now: Vec<Tag> = client
+        .list("/custom-tags", &[("search", t.label.clone())])
+        .await?;
+    not_there_yet(
+        &t.label,
+        now.into_iter()
+            .filter(|x| x.label == t.label)
+            .map(|x| x.id)
+            .collect(),
+    )?;
     let mut last = None;
-    for _ in 0..ROUNDS {
+    for round in 0..ROUNDS {
         let e = match client.post::<_, Tag>("/custom-tags", &body).await {
             Ok(tag) => return Ok(Outcome::Created(tag.id)),
             Err(e) if e.is_ambiguous() || is_already_exists(&e) => e,
@@ -90,6 +156,9 @@ pub async fn tag(client: &Client, t: &TagState) -> Result<Outcome<String>, Creat
             .list("/custom-tags", &[("search", t.label.clone())])
             .await?;
         match found.into_iter().find(|x| x.label == t.label) {
+            Some(x) if round == 0 && is_already_exists(&e) => {
+                not_there_yet(&t.label, vec![x.id])?;
+            }
             // A description that differs is fixed by the next plan; the tag is the identity.
             Some(x) => return Ok(Outcome::Adopted(x.id)),
             None if is_already_exists(&e) => return Err(e.into()),
@@ -117,10 +186,18 @@ pub async fn api_key(
         name: k.name.clone(),
         scopes: k.scopes.clone(),
     };
+    let now: Vec<ApiKey> = client.list("/api-keys", &[]).await?;
+    not_there_yet(
+        &k.name,
+        now.into_iter()
+            .filter(|x| x.name == k.name && !known.contains(&x.id))
+            .map(|x| x.id)
+            .collect(),
+    )?;
     let mut last = None;
     for _ in 0..ROUNDS {
         let e = match client.post::<_, ApiKey>("/api-keys", &body).await {
-            Ok(key) => return Ok(key),
+            Ok(key) => return first_of_its_name(client, key, known).await,
             Err(e) if e.is_ambiguous() => e,
             Err(e) => return Err(e.into()),
         };
@@ -145,4 +222,50 @@ pub async fn api_key(
         || CreateError::Conflict("no answer".into()),
         CreateError::Api,
     ))
+}
+
+/// Key names are not unique, so two applies that passed the check before
+/// the POST at the same instant both create. Of the keys of a name that
+/// neither plan knew, the first created (`timestamp_created`, then id) is
+/// kept: the apply that made a later one sees the earlier (its own POST
+/// came after it), revokes its own key (never delivered, so nobody holds
+/// its secret) and stops. The apply that made the first never sees an
+/// earlier one, and goes on. When the check or the revocation fails, the
+/// key is kept (and its secret delivered): a duplicate the next plan
+/// removes is better than a key nobody holds the secret of.
+async fn first_of_its_name(
+    client: &Client,
+    key: ApiKey,
+    known: &HashSet<String>,
+) -> Result<ApiKey, CreateError> {
+    // The key exists and its secret is in hand: when this check cannot be
+    // made, the key is kept and delivered rather than its secret lost.
+    let keys: Vec<ApiKey> = match client.list("/api-keys", &[]).await {
+        Ok(keys) => keys,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot check for a key made by another apply");
+            return Ok(key);
+        }
+    };
+    let order = |x: &ApiKey| (x.timestamp_created.clone(), x.id.clone());
+    let earlier: Vec<String> = keys
+        .iter()
+        .filter(|x| x.name == key.name && x.id != key.id && !known.contains(&x.id))
+        .filter(|x| order(x) < order(&key))
+        .map(|x| x.id.clone())
+        .collect();
+    if earlier.is_empty() {
+        return Ok(key);
+    }
+    tracing::warn!(name = %key.name, ?earlier, own = %key.id, "another apply created the same key");
+    if let Err(e) = client.delete(&format!("/api-keys/{}", key.id)).await {
+        // Kept, and its secret delivered: the next plan revokes one of the two.
+        tracing::warn!(error = %e, "cannot revoke the key again; it is kept");
+        return Ok(key);
+    }
+    Err(CreateError::Concurrent {
+        name: key.name,
+        ids: earlier,
+        undone: Some(key.id),
+    })
 }

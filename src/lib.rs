@@ -22,6 +22,7 @@ pub mod email;
 pub mod escape;
 pub mod export;
 pub mod ignore;
+pub mod intents;
 pub mod lints;
 pub mod live;
 pub mod output;

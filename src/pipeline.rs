@@ -73,6 +73,8 @@ pub enum PlanError {
     Unbound { path: String },
     #[error("{0}")]
     Api(#[from] ApiError),
+    #[error("cannot read the intents of earlier applies: {0}; nothing was changed")]
+    Intents(std::io::Error),
 }
 
 impl PlanError {
@@ -194,10 +196,17 @@ pub async fn plan_in(
     file: LoadedFile,
     workspace: Workspace,
 ) -> Result<Planned, PlanError> {
+    let id = workspace.id.clone();
     let live = live::read_for_plan(client, workspace, &file.config).await?;
+    // Key creates of earlier applies in this folder whose secret was never
+    // delivered (`intents`). Read after the live keys: an intent is
+    // recorded before its POST, so any key read above has its intent here.
+    let undelivered =
+        crate::intents::read(Path::new(crate::intents::DIR), &id).map_err(PlanError::Intents)?;
     let ctx = Context {
         auth_key_mask: Some(client.key_mask()),
         now: Some(crate::timestamp::now()),
+        undelivered,
     };
     match planner::plan(&file.config, &live, &ctx) {
         Ok(plan) => Ok(Planned { file, live, plan }),

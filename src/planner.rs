@@ -21,7 +21,17 @@ pub struct Context {
     /// Now, in seconds since the epoch, for `rotate_after_days`; the planner
     /// reads no clock itself. `None` plans no rotation.
     pub now: Option<i64>,
+    /// Key creates of earlier applies whose secret was never delivered
+    /// (`intents`, read by the pipeline): a live key one of them may have
+    /// made is replaced, never adopted.
+    pub undelivered: Vec<crate::intents::Intent>,
 }
+
+/// Why a key whose secret was never delivered is replaced.
+pub const UNDELIVERED_REPLACED: &str = "its secret was never delivered: an earlier apply was killed after creating it; a new key is created and this one revoked";
+/// Why such a key is revoked when another key of its name is kept.
+pub const UNDELIVERED_REVOKED: &str =
+    "its secret was never delivered: an earlier apply was killed after creating it; it is revoked";
 
 /// Plans, or returns every error found (each located in the file).
 pub fn plan(desired: &Config, live: &Live, ctx: &Context) -> Result<Plan, Vec<Diagnostic>> {
@@ -441,17 +451,23 @@ impl Planner<'_> {
             let candidates: Vec<&ApiKey> =
                 live.api_keys.iter().filter(|k| &k.name == name).collect();
             // Names are not unique in the API: adopt the key that already
-            // matches and is not due for rotation (after an interrupted
-            // rotation that is the new key, whose secret was delivered),
-            // else one that matches, else the one this tool authenticates
-            // with, else the oldest.
+            // matches, whose secret was delivered, and is not due for
+            // rotation (after an interrupted rotation that is the new key),
+            // else one that matches and was delivered, else the one this
+            // tool authenticates with, else the oldest.
             let fresh = |k: &&&ApiKey| {
-                key_state(k) == want && self.rotation_due(spec.rotate_after_days, k).is_none()
+                key_state(k) == want
+                    && !self.undelivered(k)
+                    && self.rotation_due(spec.rotate_after_days, k).is_none()
             };
             let Some(k) = candidates
                 .iter()
                 .find(fresh)
-                .or_else(|| candidates.iter().find(|k| key_state(k) == want))
+                .or_else(|| {
+                    candidates
+                        .iter()
+                        .find(|k| key_state(k) == want && !self.undelivered(k))
+                })
                 .or_else(|| candidates.iter().find(|k| self.is_auth_key(k)))
                 .or(candidates.first())
                 .copied()
@@ -471,7 +487,8 @@ impl Planner<'_> {
             if let Some(why) = self.unknown_age(spec.rotate_after_days, k) {
                 self.warnings.push(format!("{address}: {why}"));
             }
-            if have == want && rotation.is_none() {
+            let undelivered = self.undelivered(k);
+            if have == want && rotation.is_none() && !undelivered {
                 continue;
             }
             if self.desired.policy.protect.api_key(name) {
@@ -506,6 +523,7 @@ impl Planner<'_> {
                 Some(State::ApiKey(want)),
             );
             a.reason = Some(match rotation {
+                _ if undelivered => UNDELIVERED_REPLACED.into(),
                 Some(why) if a.before == a.after => why,
                 _ => "API keys have no PATCH: a new key with the new scopes is created, then the old one is revoked".into(),
             });
@@ -534,6 +552,7 @@ impl Planner<'_> {
             } else if self.desired.policy.protect.api_key(&k.name) {
                 self.protected(address, "revoked");
             } else {
+                let undelivered = self.undelivered(k);
                 let a = self.push(
                     address,
                     Kind::ApiKey,
@@ -541,12 +560,23 @@ impl Planner<'_> {
                     Some(State::ApiKey(key_state(k))),
                     None,
                 );
-                if declared {
+                if undelivered {
+                    a.reason = Some(UNDELIVERED_REVOKED.into());
+                } else if declared {
                     a.reason = Some("a second key with a declared name".into());
                 }
                 a.live_id = Some(k.id.clone());
             }
         }
+    }
+
+    /// Whether `k` may be a key an earlier apply created and was killed
+    /// before delivering its secret.
+    fn undelivered(&self, k: &ApiKey) -> bool {
+        self.ctx
+            .undelivered
+            .iter()
+            .any(|i| i.may_be(&k.id, &k.name, &k.timestamp_created))
     }
 
     fn tags(&mut self) {

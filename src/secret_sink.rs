@@ -2,11 +2,14 @@
 //! or the command of `--secrets-cmd` (a secrets manager, a CI secret). A
 //! secret is delivered before the next action starts, and never printed.
 
+use crate::intents::Journal;
 use crate::secrets_out::SecretsOut;
 use secrecy::{ExposeSecret, SecretString};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 pub struct NewKey {
     pub name: String,
@@ -15,42 +18,118 @@ pub struct NewKey {
     pub key: SecretString,
 }
 
-pub enum SecretSink {
+/// Where secrets go, and (in the binary) the intents that make sure no key
+/// lives without a delivered secret (`intents`).
+pub struct SecretSink {
+    to: Destination,
+    intents: Option<Journal>,
+}
+
+enum Destination {
     File(SecretsOut),
     Command(SecretsCmd),
 }
 
 impl SecretSink {
+    pub fn file(f: SecretsOut) -> SecretSink {
+        SecretSink {
+            to: Destination::File(f),
+            intents: None,
+        }
+    }
+
+    pub fn command(c: SecretsCmd) -> SecretSink {
+        SecretSink {
+            to: Destination::Command(c),
+            intents: None,
+        }
+    }
+
+    /// Records an intent in `journal` before each key create.
+    pub fn with_intents(mut self, journal: Journal) -> SecretSink {
+        self.intents = Some(journal);
+        self
+    }
+
+    /// Records, durably, that key `name` is about to be created (with
+    /// intents; else nothing).
+    pub fn intend(
+        &mut self,
+        workspace: &str,
+        name: &str,
+        scopes: &[String],
+        known_ids: Vec<String>,
+    ) -> Result<(), String> {
+        match &mut self.intents {
+            Some(j) => j
+                .record(workspace, name, scopes, known_ids)
+                .map_err(|e| format!("the intent to create it could not be recorded: {e}")),
+            None => Ok(()),
+        }
+    }
+
     /// Delivers one secret; on failure the message says where it is kept.
-    pub fn deliver(&mut self, key: NewKey) -> Result<(), String> {
-        match self {
-            SecretSink::File(f) => {
+    /// `stop` (Ctrl-C, SIGTERM) stops a `--secrets-cmd` still running,
+    /// whose secret is then kept in the recovery file. Once the secret is
+    /// delivered (or kept), the key's intent goes.
+    pub fn deliver(&mut self, key: NewKey, stop: Option<&AtomicBool>) -> Result<(), String> {
+        let name = key.name.clone();
+        let (kept, outcome) = match &mut self.to {
+            Destination::File(f) => {
                 let path = f.path().display().to_string();
-                f.add(&key.name, &key.id, key.key)
-                    .map_err(|e| format!("its secret could not be written to {path}: {e}"))
+                let r = f
+                    .add(&key.name, &key.id, key.key)
+                    .map_err(|e| format!("its secret could not be written to {path}: {e}"));
+                (r.is_ok(), r)
             }
-            SecretSink::Command(c) => c.deliver(&key),
+            Destination::Command(c) => c.deliver(&key, stop),
+        };
+        if kept && let Some(j) = &mut self.intents {
+            // Delivered: a failure here leaves an intent behind, and the
+            // next plan replaces a key whose secret is held (safe, if
+            // wasteful); said, not fatal.
+            if let Err(e) = j.delivered(&name) {
+                tracing::warn!(error = %e, "cannot remove a delivered key's intent");
+            }
+        }
+        outcome
+    }
+
+    /// After a plan was applied in full: the earlier runs' intents for the
+    /// keys it acted on are settled.
+    pub fn settle(&mut self, workspace: &str, names: &[&str]) -> Result<(), String> {
+        match &mut self.intents {
+            Some(j) => j
+                .settle(workspace, names)
+                .map_err(|e| format!("earlier intents could not be cleaned up: {e}")),
+            None => Ok(()),
         }
     }
 
     pub fn describe(&self) -> String {
-        match self {
-            SecretSink::File(f) => format!("written to {}", f.path().display()),
-            SecretSink::Command(_) => "handed to --secrets-cmd".into(),
+        match &self.to {
+            Destination::File(f) => format!("written to {}", f.path().display()),
+            Destination::Command(_) => "handed to --secrets-cmd".into(),
         }
     }
 }
 
 /// Runs a shell command once per new key with `{name, id, key, scopes}` as
-/// JSON on its standard input.
+/// JSON on its standard input. It runs without the tool's `INSTANTLY_*`
+/// variables (the API key among them); its standard output is discarded
+/// (`cat` must not print a secret into a CI log), its standard error shown.
 pub struct SecretsCmd {
     pub command: String,
     /// Where a secret the command did not take is kept (mode 0600).
     pub recovery_dir: PathBuf,
+    /// How long the command may run before it is killed (`--secrets-cmd-timeout`).
+    pub timeout: Duration,
 }
 
 impl SecretsCmd {
-    fn deliver(&self, key: &NewKey) -> Result<(), String> {
+    /// Whether the secret is kept (delivered, or in a recovery file), and
+    /// the outcome.
+    fn deliver(&self, key: &NewKey, stop: Option<&AtomicBool>) -> (bool, Result<(), String>) {
         let doc = serde_json::json!({
             "name": key.name,
             "id": key.id,
@@ -58,51 +137,112 @@ impl SecretsCmd {
             "scopes": key.scopes,
         })
         .to_string();
-        let outcome = run(&self.command, &doc);
+        let outcome = run(&self.command, &doc, self.timeout, stop);
         match outcome {
-            Ok(()) => Ok(()),
+            Ok(()) => (true, Ok(())),
             Err(why) => {
                 let path = self
                     .recovery_dir
                     .join(format!("instantly-rbac-recovered-{}.json", key.id));
                 match write_recovery(&path, &doc) {
-                    Ok(()) => Err(format!(
-                        "--secrets-cmd failed ({why}); the secret of key {} ({}) is kept in {} (mode 0600): store it, then delete that file",
-                        key.name,
-                        key.id,
-                        path.display()
-                    )),
-                    Err(e) => Err(format!(
-                        "--secrets-cmd failed ({why}) and the recovery file {} could not be written ({e}): revoke key {} ({}) and re-run",
-                        path.display(),
-                        key.name,
-                        key.id
-                    )),
+                    Ok(()) => (
+                        true,
+                        Err(format!(
+                            "--secrets-cmd failed ({why}); the secret of key {} ({}) is kept in {} (mode 0600): store it, then delete that file",
+                            key.name,
+                            key.id,
+                            path.display()
+                        )),
+                    ),
+                    Err(e) => (
+                        false,
+                        Err(format!(
+                            "--secrets-cmd failed ({why}) and the recovery file {} could not be written ({e}): revoke key {} ({}) and re-run",
+                            path.display(),
+                            key.name,
+                            key.id
+                        )),
+                    ),
                 }
             }
         }
     }
 }
 
-fn run(command: &str, input: &str) -> Result<(), String> {
-    let mut child = Command::new("sh")
-        .args(["-c", command])
+fn run(
+    command: &str,
+    input: &str,
+    timeout: Duration,
+    stop: Option<&AtomicBool>,
+) -> Result<(), String> {
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", command])
         .stdin(Stdio::piped())
-        // The command's own output goes to stderr: stdout carries only the report.
-        .stdout(Stdio::from(std::io::stderr()))
-        .spawn()
-        .map_err(|e| format!("cannot start it: {e}"))?;
-    let write = child
-        .stdin
-        .take()
-        .map(|mut s| s.write_all(input.as_bytes()))
-        .unwrap_or(Ok(()));
-    let status = child.wait().map_err(|e| e.to_string())?;
+        // Discarded: stdout carries only the report, and a command that
+        // echoes its input must not print the secret into a CI log.
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    // The command gets the secret it is handed, not the tool's own key.
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("INSTANTLY_") {
+            cmd.env_remove(name);
+        }
+    }
+    // Its own process group, so that a timeout or an interrupt stops
+    // whatever it started too (an orphan would keep our stderr open).
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    let mut child = cmd.spawn().map_err(|e| format!("cannot start it: {e}"))?;
+    // Written from a thread: a command that does not read must not block
+    // the wait (and its timeout) below.
+    let stdin = child.stdin.take();
+    let input = input.to_owned();
+    let writer = std::thread::spawn(move || match stdin {
+        Some(mut s) => s.write_all(input.as_bytes()),
+        None => Ok(()),
+    });
+    let started = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if started.elapsed() >= timeout => {
+                stop_group(&mut child, writer);
+                return Err(format!(
+                    "it did not finish within {} s (--secrets-cmd-timeout) and was stopped",
+                    timeout.as_secs()
+                ));
+            }
+            Ok(None) if stop.is_some_and(|s| s.load(Ordering::SeqCst)) => {
+                stop_group(&mut child, writer);
+                return Err("the apply was interrupted while it ran, and it was stopped".into());
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            Err(e) => {
+                stop_group(&mut child, writer);
+                return Err(e.to_string());
+            }
+        }
+    };
+    let write = writer
+        .join()
+        .unwrap_or_else(|_| Err(std::io::Error::other("the writer panicked")));
     // The exit status says more than a broken pipe from a command that quit early.
     if !status.success() {
         return Err(format!("it exited with {status}"));
     }
     write.map_err(|e| format!("it did not read the secret: {e}"))
+}
+
+/// Kills the command and everything in its process group, and reaps it.
+fn stop_group(child: &mut Child, writer: std::thread::JoinHandle<std::io::Result<()>>) {
+    #[cfg(unix)]
+    // SAFETY: a signal to the process group this tool created for the command.
+    unsafe {
+        libc::kill(-(child.id() as i32), libc::SIGKILL);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = writer.join();
 }
 
 fn write_recovery(path: &Path, doc: &str) -> std::io::Result<()> {

@@ -205,7 +205,7 @@ async fn chaos(seed: u64, config_text: &str, state: SandboxState) -> Figures {
             assert!(p.actions.len() >= 60, "{}", p.actions.len());
         }
         let path = dir.path().join(format!("secrets-{run}.json"));
-        let mut sink = SecretSink::File(SecretsOut::create(&path).unwrap());
+        let mut sink = SecretSink::file(SecretsOut::create(&path).unwrap());
         let report = instantly_rbac::applier::apply(&c, &p, Some(&mut sink), None).await;
         conflicts.extend(
             report

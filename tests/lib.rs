@@ -21,4 +21,5 @@ mod render;
 mod safety;
 mod saved_plan_forgery;
 mod scale;
+mod secrets;
 mod workspace_shapes;

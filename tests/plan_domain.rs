@@ -24,6 +24,7 @@ fn ctx() -> Context {
     Context {
         auth_key_mask: Some(instantly_rbac::client::mask_key(OPERATOR_KEY)),
         now: None,
+        undelivered: Vec::new(),
     }
 }
 
@@ -56,7 +57,7 @@ fn apply_at(server: &Server, plan: &Plan, secrets: Option<&Path>) -> ApplyReport
         .build()
         .unwrap();
     let c = client(server.url());
-    let mut sink = secrets.map(|p| SecretSink::File(SecretsOut::create(p).unwrap()));
+    let mut sink = secrets.map(|p| SecretSink::file(SecretsOut::create(p).unwrap()));
     rt.block_on(apply(&c, plan, sink.as_mut(), None))
 }
 

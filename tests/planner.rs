@@ -11,6 +11,7 @@ fn ctx() -> Context {
     Context {
         auth_key_mask: Some("sbx_…cdef".into()),
         now: None,
+        undelivered: Vec::new(),
     }
 }
 

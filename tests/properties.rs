@@ -412,7 +412,7 @@ proptest! {
                 .unwrap_or_else(|e| panic!("{}\n{yaml}", e.render(false)));
             assert!(first.plan.blocks.is_empty(), "{:?}", first.plan.blocks);
             let before = sandbox.requests_by_endpoint();
-            let mut secrets = instantly_rbac::secret_sink::SecretSink::File(
+            let mut secrets = instantly_rbac::secret_sink::SecretSink::file(
                 instantly_rbac::secrets_out::SecretsOut::create(&dir.path().join("s.json")).unwrap(),
             );
             let report = instantly_rbac::applier::apply(&c, &first.plan, Some(&mut secrets), None).await;

@@ -17,6 +17,7 @@ fn plan_of(text: &str, live: &Live) -> Plan {
         &Context {
             auth_key_mask: Some("sbx_…cdef".into()),
             now: None,
+            undelivered: Vec::new(),
         },
     )
     .unwrap()

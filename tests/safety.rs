@@ -20,6 +20,7 @@ fn plan_at(text: &str, state: &SandboxState, now: Option<i64>) -> Plan {
     let ctx = Context {
         auth_key_mask: Some("sbx_…cdef".into()),
         now,
+        undelivered: Vec::new(),
     };
     plan(&config, &state.as_live(), &ctx).unwrap()
 }

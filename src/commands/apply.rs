@@ -133,6 +133,8 @@ pub struct ApplyOptions {
     pub secrets_out: Option<PathBuf>,
     pub secrets_append: bool,
     pub secrets_cmd: Option<String>,
+    /// How long `secrets_cmd` may run for one key.
+    pub secrets_cmd_timeout: std::time::Duration,
     pub acks: Vec<(Kind, usize)>,
     pub allow_reinvite: bool,
 }
@@ -161,12 +163,20 @@ impl ApplyOptions {
         None
     }
 
+    /// Where new keys' secrets go, with the intents recorded before each key
+    /// create in the working directory (where `plan` reads them).
     fn sink(&self, p: &Printer) -> anyhow::Result<Option<SecretSink>> {
+        let intents =
+            crate::intents::Journal::new(std::path::Path::new(crate::intents::DIR).into());
         if let Some(cmd) = &self.secrets_cmd {
-            return Ok(Some(SecretSink::Command(SecretsCmd {
-                command: cmd.clone(),
-                recovery_dir: std::env::current_dir()?,
-            })));
+            return Ok(Some(
+                SecretSink::command(SecretsCmd {
+                    command: cmd.clone(),
+                    recovery_dir: std::env::current_dir()?,
+                    timeout: self.secrets_cmd_timeout,
+                })
+                .with_intents(intents),
+            ));
         }
         let Some(path) = &self.secrets_out else {
             return Ok(None);
@@ -184,7 +194,7 @@ impl ApplyOptions {
                 path.display()
             ));
         }
-        Ok(Some(SecretSink::File(file)))
+        Ok(Some(SecretSink::file(file).with_intents(intents)))
     }
 }
 
