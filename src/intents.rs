@@ -136,6 +136,8 @@ pub struct Journal {
     run: String,
     /// Intents of earlier runs are only settled when recorded before this.
     opened_at: String,
+    /// The same instant, for the age of leftover files.
+    opened: std::time::SystemTime,
     open: Vec<Intent>,
 }
 
@@ -146,6 +148,7 @@ impl Journal {
             dir,
             run: uuid::Uuid::now_v7().to_string(),
             opened_at: crate::sandbox::state::now_iso(),
+            opened: std::time::SystemTime::now(),
             open: Vec::new(),
         }
     }
@@ -190,6 +193,35 @@ impl Journal {
     /// `workspace` and one of `names` (the keys the plan acted on, which it
     /// planned knowing those intents) are settled and removed.
     pub fn settle(&mut self, workspace: &str, names: &[&str]) -> std::io::Result<()> {
+        self.settle_where(workspace, |i| names.contains(&i.name.as_str()))
+    }
+
+    /// After a plan of `workspace` came out empty: no live key may be one an
+    /// earlier run's intent was for (the planner would have replaced it), so
+    /// every earlier intent for the workspace is settled, and the partial
+    /// writes killed runs left behind go too.
+    pub fn settle_all(&mut self, workspace: &str) -> std::io::Result<()> {
+        self.settle_where(workspace, |_| true)?;
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return Ok(());
+        };
+        for path in entries.flatten().map(|e| e.path()) {
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            let stale = std::fs::symlink_metadata(&path)
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t < self.opened);
+            if name.starts_with('.') && name.ends_with(".partial") && stale {
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+        Ok(())
+    }
+
+    fn settle_where(
+        &mut self,
+        workspace: &str,
+        acted_on: impl Fn(&Intent) -> bool,
+    ) -> std::io::Result<()> {
         for (path, intents) in run_files(&self.dir)? {
             if path == self.path() {
                 continue;
@@ -198,9 +230,7 @@ impl Journal {
             let kept: Vec<Intent> = intents
                 .into_iter()
                 .filter(|i| {
-                    i.workspace != workspace
-                        || !names.contains(&i.name.as_str())
-                        || i.recorded_at >= self.opened_at
+                    i.workspace != workspace || !acted_on(i) || i.recorded_at >= self.opened_at
                 })
                 .collect();
             if kept.len() != before {

@@ -212,6 +212,14 @@ async fn execute(
         &render_text::Paint { color: p.color() },
     ));
     if plan.is_empty() {
+        // Nothing to do: earlier runs' intents for this workspace are moot.
+        if let Err(e) =
+            crate::intents::Journal::new(crate::intents::DIR.into()).settle_all(&plan.workspace.id)
+        {
+            p.note(&format!(
+                "warning: earlier intents could not be settled: {e}"
+            ));
+        }
         return Ok(ExitStatus::Success);
     }
     if let Some(why) = opts.refusal(plan) {

@@ -26,19 +26,12 @@ fn member(n: u8, email: &str, role: Role, permissions: Option<&[&str]>, accepted
 }
 
 /// Keys are a month old whenever the demo starts, so that rotation policies
-/// in examples behave the same on any day.
-/// Exactly 30 days ago, to the second: the key is 30 days old whatever
-/// the hour the demo is started at.
+/// in examples behave the same on any day: midnight (UTC) 30 days before today: 30 whole days old at any hour of
+/// the day, and the same value all day, so two demo states made seconds
+/// apart are equal.
 fn month_ago() -> String {
     let t = crate::timestamp::now() - 30 * 86_400;
-    let s = t.rem_euclid(86_400);
-    format!(
-        "{}T{:02}:{:02}:{:02}.000Z",
-        crate::timestamp::date(t),
-        s / 3600,
-        s / 60 % 60,
-        s % 60
-    )
+    format!("{}T00:00:00.000Z", crate::timestamp::date(t))
 }
 
 fn key(n: u8, name: &str, scopes: &[&str], secret: &str) -> ApiKey {
