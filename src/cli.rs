@@ -97,7 +97,7 @@ pub enum Command {
         /// A plan saved by `plan --out`: verified by planning its desired file
         /// again, and applied only if that gives exactly the saved actions;
         /// without a prompt unless --confirm.
-        #[arg(value_name = "PLAN", required_unless_present = "file")]
+        #[arg(value_name = "PLAN")]
         plan: Option<PathBuf>,
         /// The desired-state file (with PLAN: the one planned; by default the
         /// path the plan records).

@@ -342,12 +342,17 @@ impl Validator {
                 Some(role) if role.is_settable() => Some(role),
                 _ => {
                     let settable: Vec<&str> = Role::SETTABLE.iter().map(Role::as_str).collect();
+                    let hint = vocab::closest(&r.value, &settable)
+                        .map(|c| format!("did you mean `{c}`? "))
+                        .unwrap_or_default();
                     self.err(
                         r.loc,
                         format!("invalid base role `{}` for {what}", r.value),
-                        format!("expected one of {}", settable.join(", ")),
+                        format!("{hint}expected one of {}", settable.join(", ")),
                     );
-                    None
+                    // Still defined, so members naming it are not reported
+                    // too: the file is invalid either way.
+                    Some(Role::View)
                 }
             });
             let permissions = self.permissions(f.get("permissions"));

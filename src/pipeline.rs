@@ -71,6 +71,14 @@ pub enum PlanError {
         "{path}: `workspace.id` is required when planning several workspaces: the file must say which workspace it is for"
     )]
     Unbound { path: String },
+    #[error(
+        "{path} is for workspace {id}, which {other} plans too: one file per workspace, so that each has one plan (and one PR comment)"
+    )]
+    SameWorkspace {
+        path: String,
+        other: String,
+        id: String,
+    },
     #[error("{0}")]
     Api(#[from] ApiError),
     #[error("cannot read the intents of earlier applies: {0}; nothing was changed")]

@@ -67,7 +67,7 @@ fn text(outcomes: &[Outcome], color: bool) -> String {
         match &o.result {
             Ok(p) => out.push_str(&render_text::render(p, &paint)),
             Err(e) => {
-                let _ = writeln!(out, "error: {}", e.text());
+                let _ = writeln!(out, "{}", e.render(false));
             }
         }
         out.push('\n');
@@ -94,7 +94,12 @@ fn text(outcomes: &[Outcome], color: bool) -> String {
                 terminal(&p.workspace.id),
                 p.summary().line()
             ),
-            Err(e) => format!("error: {}", e.text().lines().next().unwrap_or_default()),
+            Err(e) => e
+                .render(false)
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
         };
         let _ = writeln!(out, "  {}  {line}", terminal(&o.file));
     }

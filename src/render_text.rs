@@ -233,8 +233,9 @@ pub fn render(plan: &Plan, p: &Paint) -> String {
                 terminal(&Privilege::describe(i.before.as_ref())),
                 terminal(&Privilege::describe(i.after.as_ref()))
             );
-            // Neither side contains the other: say which way each part went.
-            if i.change == Change::Change {
+            // Neither side contains the other: say which way each part
+            // went; a re-invite: say why it is a reduction.
+            if i.change == Change::Change || i.why.iter().any(|w| w.starts_with("re-invited")) {
                 let _ = writeln!(out, "      {}", p.dim(&terminal(&i.why.join("; "))));
             }
         }

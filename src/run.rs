@@ -154,7 +154,9 @@ async fn online_command(
                     commands::apply::saved(&plan, file.as_deref(), &opts, client, p).await
                 }
                 (None, Some(file)) => commands::apply::fresh(&file, &opts, client, p).await,
-                (None, None) => bail!("apply needs a saved PLAN or -f FILE"),
+                (None, None) => bail!(
+                    "apply needs a saved plan (`apply PLAN`, written by `plan --out`) or a desired-state file (`apply -f FILE`)"
+                ),
             }
         }
         Command::Export { output } => commands::export::run(output.as_deref(), client, p).await,

@@ -62,7 +62,7 @@ pub enum SavedPlanError {
         previous: u8,
     },
     #[error(
-        "{plan} was made from a different desired file than {file} (its content changed since the plan): re-run `plan --out`"
+        "{plan} was made from a different desired file than {file} (another file, or its content changed since the plan): re-run `plan --out`"
     )]
     OtherFile { plan: String, file: String },
     #[error(

@@ -422,3 +422,57 @@ fn a_plan_path_that_looks_like_a_flag_is_written_so_the_hint_still_works() {
         .status(0)
         .stderr("Saved the plan to -p.json; apply exactly it with `instantly-rbac --sandbox=state.json apply ./-p.json -f w.yaml`.\n");
 }
+
+#[test]
+fn two_files_for_one_workspace_are_an_error_not_two_plans() {
+    let yaml = std::fs::read_to_string(example()).unwrap();
+    let ran = Test::new()
+        .file("ws/a.yaml", &yaml)
+        .file("ws/b.yaml", &yaml)
+        .sandbox(demo_state())
+        .args(&["plan", "-f", "ws", "--format", "json"])
+        .run()
+        .status(1)
+        .stderr("");
+    let doc: serde_json::Value = serde_json::from_str(&ran.output.stdout).unwrap();
+    assert_eq!(
+        doc["workspaces"][1]["error"],
+        "ws/b.yaml is for workspace 01946416-09c9-7bef-bbc9-b8c3ac2cdb2a, which ws/a.yaml plans too: one file per workspace, so that each has one plan (and one PR comment)"
+    );
+    assert_eq!(doc["summary"]["errors"], 1);
+}
+
+#[test]
+fn apply_without_a_plan_or_a_file_says_both_ways() {
+    Test::new()
+        .args(&["apply", "--sandbox"])
+        .run()
+        .status(1)
+        .stdout("")
+        .stderr("error: apply needs a saved plan (`apply PLAN`, written by `plan --out`) or a desired-state file (`apply -f FILE`)\n");
+}
+
+#[test]
+fn a_typo_in_a_team_roles_base_role_is_one_error_with_a_suggestion() {
+    Test::new()
+        .file(
+            "t.yaml",
+            "version: 1\nroles:\n  sdr:\n    role: editr\n    permissions: [campaigns.view]\nmembers:\n  - email: bob@acme.com\n    role: sdr\n",
+        )
+        .args(&["validate", "-f", "t.yaml"])
+        .run()
+        .status(1)
+        .stdout("")
+        .stderr(
+            "error: invalid base role `editr` for team role `sdr`
+ --> t.yaml:4:11
+  |
+4 |     role: editr
+  |           ^^^^^
+  |
+help: did you mean `editor`? expected one of admin, editor, view
+
+error: 1 error in t.yaml
+",
+        );
+}

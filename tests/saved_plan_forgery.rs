@@ -303,7 +303,7 @@ fn without_f_a_changed_recorded_file_is_refused() {
     ran.again(&["apply", "p.json", "--secrets-out", "s.json"])
         .status(1)
         .stdout("")
-        .stderr("note: checking p.json against w.yaml, the desired file it records (-f FILE names another)\nerror: p.json was made from a different desired file than w.yaml (its content changed since the plan): re-run `plan --out`\n")
+        .stderr("note: checking p.json against w.yaml, the desired file it records (-f FILE names another)\nerror: p.json was made from a different desired file than w.yaml (another file, or its content changed since the plan): re-run `plan --out`\n")
         .unchanged();
 }
 
@@ -328,7 +328,7 @@ fn a_forged_desired_path_shows_nothing_of_the_file_it_names() {
     ran.again(&["apply", "p.json", "--secrets-out", "s.json"])
         .status(1)
         .stdout("")
-        .stderr("note: checking p.json against secret.yaml, the desired file it records (-f FILE names another)\nerror: p.json was made from a different desired file than secret.yaml (its content changed since the plan): re-run `plan --out`\n")
+        .stderr("note: checking p.json against secret.yaml, the desired file it records (-f FILE names another)\nerror: p.json was made from a different desired file than secret.yaml (another file, or its content changed since the plan): re-run `plan --out`\n")
         .unchanged();
 }
 

@@ -235,7 +235,9 @@ impl Test {
     }
 
     pub fn file(self, name: &str, text: &str) -> Test {
-        write(self.dir.path(), name, text);
+        let path = self.dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
         self
     }
 

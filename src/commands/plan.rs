@@ -238,6 +238,22 @@ pub async fn plan_many(
         }));
         progress.inc();
     }
+    // One file per workspace: a second file for the same one is an error,
+    // not a second plan added to the totals.
+    let mut first: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    for o in &mut outcomes {
+        let Ok(plan) = &o.result else { continue };
+        let id = plan.workspace.id.clone();
+        if let Some(other) = first.get(&id) {
+            o.result = Err(PlanError::SameWorkspace {
+                path: o.file.clone(),
+                other: other.clone(),
+                id,
+            });
+        } else {
+            first.insert(id, o.file.clone());
+        }
+    }
     Ok((home, outcomes))
 }
 
