@@ -338,8 +338,8 @@ impl Validator {
             let role = self
                 .required(&f, "role", &what)
                 .and_then(|n| self.string(n, "`role`"));
-            let role = role.and_then(|r| match Role::known(&r.value) {
-                Some(role) if role.is_settable() => Some(role),
+            let role = role.map(|r| match Role::known(&r.value) {
+                Some(role) if role.is_settable() => role,
                 _ => {
                     let settable: Vec<&str> = Role::SETTABLE.iter().map(Role::as_str).collect();
                     let hint = vocab::closest(&r.value, &settable)
@@ -352,7 +352,7 @@ impl Validator {
                     );
                     // Still defined, so members naming it are not reported
                     // too: the file is invalid either way.
-                    Some(Role::View)
+                    Role::View
                 }
             });
             let permissions = self.permissions(f.get("permissions"));
