@@ -121,7 +121,8 @@ pub enum Command {
         secrets_cmd: Option<String>,
         /// Seconds --secrets-cmd may take for one key; then it is stopped,
         /// the secret kept in a recovery file, and the apply stops.
-        #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+        #[arg(long, value_name = "SECONDS", default_value_t = 30,
+              value_parser = clap::value_parser!(u64).range(1..=3600))]
         secrets_cmd_timeout: u64,
         /// Acknowledge a blocked deletion count after review (KIND=N, KIND one
         /// of member, api_key, tag, assignment; N exactly as planned). Repeatable.

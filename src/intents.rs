@@ -21,11 +21,6 @@ use std::path::{Path, PathBuf};
 /// Where the intents are kept, relative to the working directory.
 pub const DIR: &str = ".instantly-rbac-intents";
 
-/// How far a key's `timestamp_created` (the server's clock) may be before
-/// the intent's time (this machine's clock, with milliseconds the API's
-/// timestamps may lack) and still be the key the intent was for.
-pub const CLOCK_ALLOWANCE_SECS: i64 = 60;
-
 const WRITTEN_BY: &str = "instantly-rbac";
 const FORMAT_VERSION: u32 = 1;
 
@@ -43,20 +38,13 @@ pub struct Intent {
 }
 
 impl Intent {
-    /// Whether the live key `id`, named `name` and created at
-    /// `timestamp_created`, may be the one this intent was for. A key
-    /// whose creation time cannot be read may be.
-    pub fn may_be(&self, id: &str, name: &str, timestamp_created: &str) -> bool {
-        if name != self.name || self.known_ids.iter().any(|k| k == id) {
-            return false;
-        }
-        match (
-            crate::timestamp::parse(timestamp_created),
-            crate::timestamp::parse(&self.recorded_at),
-        ) {
-            (Some(created), Some(at)) => created >= at - CLOCK_ALLOWANCE_SECS,
-            _ => true,
-        }
+    /// Whether the live key `id`, named `name`, may be the one this intent
+    /// was for: any key of that name the run did not know. Creation times
+    /// are not compared: the API's clock is not this machine's, and a key
+    /// taken for new when it was not is only replaced once more (its new
+    /// secret delivered), while a key taken for old would have no secret.
+    pub fn may_be(&self, id: &str, name: &str) -> bool {
+        name == self.name && !self.known_ids.iter().any(|k| k == id)
     }
 }
 

@@ -120,20 +120,31 @@ pub fn load(path: &Path) -> Result<LoadedFile, PlanError> {
 /// `parse`: whoever must check them before anything of them is shown (a
 /// saved plan's digest) goes between.
 pub fn read(path: &Path) -> Result<Vec<u8>, PlanError> {
-    use std::io::Read as _;
-    let unreadable = |source| PlanError::Read {
+    read_bounded(path, MAX_FILE_BYTES, "a desired-state file").map_err(|source| PlanError::Read {
         path: path.display().to_string(),
         source,
-    };
+    })
+}
+
+/// A regular file's bytes, at most `max` of them: a FIFO, a device
+/// (`/dev/zero`) or a file too large is an error, never a hang or a
+/// machine's memory (a saved plan comes from a CI artifact).
+pub fn read_bounded(path: &Path, max: usize, what: &str) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(std::io::Error::other(format!(
+            "it is not a regular file, as {what} is"
+        )));
+    }
     let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes))
-        .map_err(unreadable)?;
-    if bytes.len() > MAX_FILE_BYTES {
-        return Err(unreadable(std::io::Error::other(format!(
-            "it is larger than {} MiB, the most a desired-state file may be",
-            MAX_FILE_BYTES / (1024 * 1024)
-        ))));
+    std::fs::File::open(path)?
+        .take(max as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() > max {
+        return Err(std::io::Error::other(format!(
+            "it is larger than {} MiB, the most {what} may be",
+            max / (1024 * 1024)
+        )));
     }
     Ok(bytes)
 }

@@ -576,7 +576,7 @@ impl Planner<'_> {
         self.ctx
             .undelivered
             .iter()
-            .any(|i| i.may_be(&k.id, &k.name, &k.timestamp_created))
+            .any(|i| i.may_be(&k.id, &k.name))
     }
 
     fn tags(&mut self) {

@@ -149,8 +149,31 @@ fn an_endless_or_oversized_input_file_is_refused_without_reading_it_all() {
         .run()
         .status(1)
         .stdout("")
-        .stderr("error: cannot read /dev/zero: it is larger than 8 MiB, the most a desired-state file may be\n");
+        .stderr(
+            "error: cannot read /dev/zero: it is not a regular file, as a desired-state file is\n",
+        );
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // A FIFO would block the open: refused before it.
+    let t = Test::new();
+    let fifo = std::ffi::CString::new(t.dir.path().join("w.yaml").to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path in our own temporary folder.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+    t.args(&["validate", "-f", "w.yaml"])
+        .run()
+        .status(1)
+        .stderr(
+            "error: cannot read w.yaml: it is not a regular file, as a desired-state file is\n",
+        );
+    // A saved plan is bounded the same way (it may come from a CI artifact).
+    Test::new()
+        .args(&["--sandbox", "apply", "/dev/zero", "-f", "w.yaml"])
+        .run()
+        .status(1)
+        .stdout("")
+        .stderr(
+            "error: cannot read the plan /dev/zero: it is not a regular file, as a saved plan is\n",
+        );
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
     Test::new()
         .file("big.yaml", &format!("version: 1\n{}", "#".repeat(8 * 1024 * 1024)))
         .args(&["validate", "-f", "big.yaml"])

@@ -409,7 +409,10 @@ fn a_key_whose_secret_was_never_delivered_is_replaced_not_adopted() {
         scopes: vec!["campaigns:read".into()],
         key: "sbx_undelivered_secret_0000000000000".into(),
         organization_id: state.workspace.id.clone(),
-        timestamp_created: now.clone(),
+        // Long before the intent: the API's clock may lag this
+        // machine's, so creation times are not compared; the key is not
+        // among those the run knew, and that decides.
+        timestamp_created: "2026-01-05T08:55:00.000Z".into(),
         timestamp_updated: now.clone(),
     });
     let intent = serde_json::json!({

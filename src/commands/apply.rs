@@ -32,6 +32,9 @@ pub async fn fresh(
     }
 }
 
+/// The largest saved plan read: room for tens of thousands of actions.
+const MAX_PLAN_BYTES: usize = 64 * 1024 * 1024;
+
 /// Applies a saved plan after verifying it: the desired file it was made
 /// from (`file`, else the path it records) is loaded and planned again
 /// against the live workspace, and only a plan whose actions all equal the
@@ -44,8 +47,10 @@ pub async fn saved(
     p: &Printer,
 ) -> anyhow::Result<ExitStatus> {
     let shown = path.display().to_string();
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read the plan {shown}"))?;
+    let bytes = pipeline::read_bounded(path, MAX_PLAN_BYTES, "a saved plan")
+        .with_context(|| format!("cannot read the plan {shown}"))?;
+    let text = String::from_utf8(bytes)
+        .with_context(|| format!("{shown} is not a plan file written by `plan --out`"))?;
     let saved = SavedPlan::parse(&shown, &text)?;
     let (desired_path, desired_shown) = match file {
         Some(f) => (f.to_owned(), f.display().to_string()),
