@@ -179,19 +179,24 @@ impl Journal {
 
     /// After a plan was applied in full: the intents of earlier runs for
     /// `workspace` and one of `names` (the keys the plan acted on, which it
-    /// planned knowing those intents) are settled and removed.
+    /// planned knowing those intents) are settled and removed, and the
+    /// partial writes of killed runs go too.
     pub fn settle(&mut self, workspace: &str, names: &[&str]) -> std::io::Result<()> {
         self.settle_where(workspace, |i| names.contains(&i.name.as_str()))
     }
 
     /// After a plan of `workspace` came out empty: no live key may be one an
     /// earlier run's intent was for (the planner would have replaced it), so
-    /// every earlier intent for the workspace is settled, and the partial
-    /// writes killed runs left behind go too.
+    /// every earlier intent for the workspace is settled.
     pub fn settle_all(&mut self, workspace: &str) -> std::io::Result<()> {
-        self.settle_where(workspace, |_| true)?;
+        self.settle_where(workspace, |_| true)
+    }
+
+    /// Partial writes killed runs left behind (older than this journal):
+    /// the files they were to replace hold everything they knew.
+    fn remove_stale_partials(&self) {
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
-            return Ok(());
+            return;
         };
         for path in entries.flatten().map(|e| e.path()) {
             let name = path.file_name().unwrap_or_default().to_string_lossy();
@@ -202,7 +207,6 @@ impl Journal {
                 let _ = std::fs::remove_file(&path);
             }
         }
-        Ok(())
     }
 
     fn settle_where(
@@ -210,6 +214,7 @@ impl Journal {
         workspace: &str,
         acted_on: impl Fn(&Intent) -> bool,
     ) -> std::io::Result<()> {
+        self.remove_stale_partials();
         for (path, intents) in run_files(&self.dir)? {
             if path == self.path() {
                 continue;
