@@ -33,6 +33,12 @@ pub struct Member {
     pub accepted: bool,
     #[serde(default)]
     pub permissions: Option<Vec<String>>,
+    /// The member's nickname in this workspace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
+    /// The address of the user's account, when the API gives it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_email: Option<String>,
     #[serde(default)]
     pub workspace_id: String,
     #[serde(default)]
@@ -148,9 +154,13 @@ pub struct InviteMember {
     pub permissions: Option<Vec<String>>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+/// `PATCH /workspace-members/{id}`: at least one field is sent.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct PatchMember {
-    pub role: Role,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

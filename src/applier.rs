@@ -216,14 +216,23 @@ impl Applier<'_> {
         match (&a.after, a.op) {
             (Some(State::Member(m)), Op::Create) => self.invite(a, m).await?,
             (Some(State::Member(m)), Op::Update) => {
-                let path = format!("/workspace-members/{}", Self::id(a)?);
-                c.patch::<_, Member>(
-                    &path,
-                    &PatchMember {
-                        role: m.role.clone(),
-                    },
-                )
-                .await?;
+                // Only the fields that change; a plan without `before` (none
+                // made by this version) sends the role.
+                let was = match &a.before {
+                    Some(State::Member(b)) => Some(b),
+                    _ => None,
+                };
+                let body = PatchMember {
+                    role: (was.is_none_or(|b| b.role != m.role)).then(|| m.role.clone()),
+                    nickname: m
+                        .nickname
+                        .clone()
+                        .filter(|n| was.is_none_or(|b| b.nickname.as_ref() != Some(n))),
+                };
+                if body != PatchMember::default() {
+                    let path = format!("/workspace-members/{}", Self::id(a)?);
+                    c.patch::<_, Member>(&path, &body).await?;
+                }
             }
             (Some(State::Member(m)), Op::Replace) => {
                 // Same email: the old membership must go before the new invite.
@@ -285,6 +294,29 @@ impl Applier<'_> {
                 a,
                 "the invite's answer was lost; the invitation exists and was adopted",
             );
+        }
+        if let Some(nickname) = &m.nickname {
+            // The invite body (`create::invite`) does not carry the nickname
+            // yet: it is set on the new membership right after.
+            let found: Vec<Member> = self
+                .client
+                .list("/workspace-members", &[("search", m.email.to_string())])
+                .await?;
+            let Some(new) = found.iter().find(|x| x.email == m.email) else {
+                return Err(StepError::Other(format!(
+                    "{}: invited, but not found to set its nickname",
+                    a.address
+                )));
+            };
+            if new.nickname.as_ref() != Some(nickname) {
+                let body = PatchMember {
+                    role: None,
+                    nickname: Some(nickname.clone()),
+                };
+                self.client
+                    .patch::<_, Member>(&format!("/workspace-members/{}", new.id), &body)
+                    .await?;
+            }
         }
         Ok(())
     }

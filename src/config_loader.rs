@@ -401,7 +401,7 @@ impl Validator {
         let mut seen: HashMap<String, Loc> = HashMap::new();
         let mut owner_line = None;
         for item in self.list(node, "`members`") {
-            let Some(f) = self.fields(item, "a member", &["email", "role"]) else {
+            let Some(f) = self.fields(item, "a member", &["email", "role", "nickname"]) else {
                 continue;
             };
             let email = self
@@ -410,6 +410,10 @@ impl Validator {
             let role = self
                 .required(&f, "role", "a member")
                 .and_then(|n| self.string(n, "`role`"));
+            let nickname = f
+                .get("nickname")
+                .and_then(|n| self.string(n, "`nickname`"))
+                .map(|n| n.value);
             let (Some(email), Some(role)) = (email, role) else {
                 continue;
             };
@@ -469,6 +473,7 @@ impl Validator {
             out.push(MemberSpec {
                 email: At::new(Email::new(email.value), email.loc),
                 role: At::new(declared, role.loc),
+                nickname,
             });
         }
         out

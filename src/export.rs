@@ -70,6 +70,7 @@ pub fn to_config(live: &Live) -> (Config, Vec<String>) {
         specs.push(MemberSpec {
             email: At::bare(m.email.clone()),
             role: At::bare(role),
+            nickname: m.nickname.clone().filter(|n| !n.trim().is_empty()),
         });
     }
     let roles = teams

@@ -127,6 +127,10 @@ pub struct MemberState {
     /// An invitation not yet accepted.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub pending: bool,
+    /// The member's nickname: the declared one, else the live one (a
+    /// nickname not declared is left as it is).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,7 +3,7 @@
 //! applier needs (ids, order) is made here.
 
 use crate::api_types::{Account, ApiKey, Campaign, Member, Tag, TagMapping};
-use crate::config::{Config, Mode, TagSpec};
+use crate::config::{Config, MemberSpec, Mode, TagSpec};
 use crate::diagnostic::Diagnostic;
 use crate::email::Email;
 use crate::ignore::IgnoreSet;
@@ -135,6 +135,7 @@ pub fn member_state(m: &Member) -> MemberState {
         role: m.role.clone(),
         permissions: sorted(m.permissions.as_deref().unwrap_or_default()),
         pending: !m.accepted,
+        nickname: m.nickname.clone().filter(|n| !n.is_empty()),
     }
 }
 
@@ -286,6 +287,9 @@ impl Planner<'_> {
                         )
                         .help("ownership is transferred in the Instantly app, never by this tool; declare the current owner with `role: owner`"),
                     );
+                } else if let Some(o) = owner {
+                    // The owner's role is never changed; a declared nickname is kept.
+                    self.nickname_only(spec, o);
                 }
                 continue;
             }
@@ -306,6 +310,11 @@ impl Planner<'_> {
                 role,
                 permissions,
                 pending: found.is_some_and(|m| !m.accepted),
+                // Not declared: not managed, so the live one is kept (and
+                // carried by a re-invite).
+                nickname: spec.nickname.clone().or_else(|| {
+                    found.and_then(|m| m.nickname.clone().filter(|n| !n.is_empty()))
+                }),
             };
             let Some(m) = found else {
                 let want = MemberState {
@@ -343,7 +352,8 @@ impl Planner<'_> {
                 );
                 a.reason = Some("permissions cannot be changed in place (PATCH takes only the role): the member is removed and re-invited, and has no access until they accept".into());
                 a.live_id = Some(m.id.clone());
-            } else if have.role != want.role {
+            } else if have.role != want.role || have.nickname != want.nickname {
+                // PATCH sends only what changed: the role, the nickname, or both.
                 let a = self.push(
                     address,
                     Kind::Member,
@@ -382,6 +392,26 @@ impl Planner<'_> {
                 a.live_id = Some(m.id.clone());
             }
         }
+    }
+
+    /// The owner's entry: only a declared nickname can change.
+    fn nickname_only(&mut self, spec: &MemberSpec, m: &Member) {
+        let have = member_state(m);
+        if spec.nickname.is_none() || spec.nickname == have.nickname {
+            return;
+        }
+        let want = MemberState {
+            nickname: spec.nickname.clone(),
+            ..have.clone()
+        };
+        let a = self.push(
+            member_address(&m.email),
+            Kind::Member,
+            Op::Update,
+            Some(State::Member(have)),
+            Some(State::Member(want)),
+        );
+        a.live_id = Some(m.id.clone());
     }
 
     /// "rotation due: …" when the key is older than `rotate_after_days`.

@@ -52,6 +52,9 @@ pub fn fields(state: &State) -> Vec<(&'static str, String)> {
             if !m.permissions.is_empty() {
                 f.push(("permissions", list(&m.permissions)));
             }
+            if let Some(n) = &m.nickname {
+                f.push(("nickname", format!("{n:?}")));
+            }
             if m.pending {
                 f.push(("status", "invited (pending)".into()));
             }

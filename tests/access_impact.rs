@@ -10,6 +10,7 @@ fn member(role: &str, permissions: &[&str]) -> State {
         role: role.into(),
         permissions: permissions.iter().map(|p| p.to_string()).collect(),
         pending: false,
+        nickname: None,
     })
 }
 

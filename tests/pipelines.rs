@@ -23,7 +23,10 @@ fn set_role(server: &Server, id: &str, role: &str) {
         std::time::Duration::from_secs(5),
     )
     .unwrap();
-    let body = PatchMember { role: role.into() };
+    let body = PatchMember {
+        role: Some(role.into()),
+        nickname: None,
+    };
     server
         .rt
         .block_on(c.patch::<_, Member>(&format!("/workspace-members/{id}"), &body))

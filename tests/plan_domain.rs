@@ -167,6 +167,7 @@ fn invite(email: &str, phase: u8) -> Action {
             role: "view".into(),
             permissions: vec![],
             pending: true,
+            nickname: None,
         })),
         reason: None,
         live_id: None,

@@ -20,6 +20,8 @@ fn member(n: u8, email: &str, role: Role, permissions: Option<&[&str]>, accepted
         role,
         accepted,
         permissions: permissions.map(|p| p.iter().map(|s| s.to_string()).collect()),
+        nickname: None,
+        user_email: None,
         workspace_id: WORKSPACE_ID.into(),
         timestamp_created: T0.into(),
     }

@@ -1,4 +1,4 @@
-//! `/workspace-members`: list, invite, get, change role, remove.
+//! `/workspace-members`: list, invite, get, change role and nickname, remove.
 // Handlers answer HTTP on both paths; boxing the error one buys nothing.
 #![allow(clippy::result_large_err)]
 
@@ -9,6 +9,19 @@ use crate::email::Email;
 use crate::role::Role;
 use crate::vocab;
 use axum::http::Method;
+use serde::Deserialize;
+
+/// The invite body: `InviteMember` and the optional fields the tool does not
+/// send in it (`nickname`, `user_email`).
+#[derive(Deserialize)]
+struct Invite {
+    #[serde(flatten)]
+    member: InviteMember,
+    #[serde(default)]
+    nickname: Option<String>,
+    #[serde(default)]
+    user_email: Option<String>,
+}
 
 pub(super) fn members(st: &mut SandboxState, r: &Req, rest: &[&str]) -> Answer {
     let find = |st: &SandboxState, id: &str| st.members.iter().position(|m| m.id == id);
@@ -29,7 +42,11 @@ pub(super) fn members(st: &mut SandboxState, r: &Req, rest: &[&str]) -> Answer {
             paginate(r, items, |m| &m.id, false)
         }
         (Method::POST, []) => {
-            let inv: InviteMember = r.json()?;
+            let Invite {
+                member: inv,
+                nickname,
+                user_email,
+            } = r.json()?;
             if !inv.role.is_settable() {
                 return Err(bad_role());
             }
@@ -57,6 +74,8 @@ pub(super) fn members(st: &mut SandboxState, r: &Req, rest: &[&str]) -> Answer {
                 role: inv.role,
                 accepted: false,
                 permissions: inv.permissions,
+                nickname,
+                user_email,
                 workspace_id: st.workspace.id.clone(),
                 timestamp_created: now_iso(),
             };
@@ -70,13 +89,21 @@ pub(super) fn members(st: &mut SandboxState, r: &Req, rest: &[&str]) -> Answer {
         (Method::PATCH, [id]) => {
             let i = find(st, id).ok_or_else(not_found)?;
             let patch: PatchMember = r.json()?;
-            if st.members[i].role == Role::Owner {
-                return Err(bad("the owner's role cannot be changed"));
+            if patch.role.is_none() && patch.nickname.is_none() {
+                return Err(bad("body must have at least one of role, nickname"));
             }
-            if !patch.role.is_settable() {
-                return Err(bad_role());
+            if let Some(role) = patch.role {
+                if st.members[i].role == Role::Owner {
+                    return Err(bad("the owner's role cannot be changed"));
+                }
+                if !role.is_settable() {
+                    return Err(bad_role());
+                }
+                st.members[i].role = role;
             }
-            st.members[i].role = patch.role;
+            if let Some(nickname) = patch.nickname {
+                st.members[i].nickname = Some(nickname);
+            }
             ok(&st.members[i])
         }
         (Method::DELETE, [id]) => {
