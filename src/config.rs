@@ -111,7 +111,8 @@ pub struct MemberSpec {
     pub email: At<Email>,
     /// `owner` (asserts the current owner; never changed), `admin`, `editor`,
     /// `view`, or the name of a team role defined under `roles`.
-    pub role: At<RoleRef>,    /// The member's nickname in the workspace. When given, kept equal to the
+    pub role: At<RoleRef>,
+    /// The member's nickname in the workspace. When given, kept equal to the
     /// live nickname (and sent with an invite); when omitted, the live
     /// nickname is left as it is, never cleared.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -312,9 +312,10 @@ impl Planner<'_> {
                 pending: found.is_some_and(|m| !m.accepted),
                 // Not declared: not managed, so the live one is kept (and
                 // carried by a re-invite).
-                nickname: spec.nickname.clone().or_else(|| {
-                    found.and_then(|m| m.nickname.clone().filter(|n| !n.is_empty()))
-                }),
+                nickname: spec
+                    .nickname
+                    .clone()
+                    .or_else(|| found.and_then(|m| m.nickname.clone().filter(|n| !n.is_empty()))),
             };
             let Some(m) = found else {
                 let want = MemberState {

@@ -13,6 +13,7 @@ mod e2e;
 mod ecosystem;
 mod hostile;
 mod hostile_names;
+mod nickname;
 mod pipelines;
 mod plan_domain;
 mod planner;
