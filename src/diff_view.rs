@@ -25,6 +25,8 @@ struct ViewMember {
     role: Role,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     permissions: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nickname: Option<String>,
 }
 
 #[derive(Serialize, Clone)]
@@ -53,6 +55,7 @@ fn live_view(live: &Live) -> View {
             email: Email::new(m.email.key()),
             role: m.role.clone(),
             permissions,
+            nickname: m.nickname.clone().filter(|n| !n.is_empty()),
         });
     }
     for k in &live.api_keys {
@@ -97,10 +100,20 @@ fn desired_view(config: &Config, live_v: &View, plan: &Plan) -> View {
     let mut v = View::default();
     for m in &config.members {
         let (role, permissions) = config.resolve_role(&m.role.value);
+        let email = Email::new(m.email.value.key());
+        // An undeclared nickname is left as it is.
+        let nickname = m.nickname.clone().or_else(|| {
+            live_v
+                .members
+                .iter()
+                .find(|l| l.email == email)
+                .and_then(|l| l.nickname.clone())
+        });
         v.members.push(ViewMember {
-            email: Email::new(m.email.value.key()),
+            email,
             role,
             permissions,
+            nickname,
         });
     }
     v.members.extend(

@@ -287,6 +287,12 @@ fn a_hostile_nickname_is_escaped_in_the_text_plan() {
     assert!(!out.contains('\x1b') && !out.contains('\u{202e}'), "{out}");
     assert!(!out.contains("\n  + member[evil"), "{out}");
     insta::assert_snapshot!("hostile_plan", out);
+    let md = ran
+        .again(&["plan", "-f", "w.yaml", "--format", "markdown"])
+        .status(0);
+    let out = &md.output.stdout;
+    assert!(!out.contains('\x1b') && !out.contains('\u{202e}'), "{out}");
+    insta::assert_snapshot!("hostile_markdown", out);
 }
 
 fn errors(text: &str) -> String {
@@ -301,4 +307,23 @@ fn a_nickname_is_a_non_empty_string_and_a_misspelling_is_named() {
     insta::assert_snapshot!(errors(
         "version: 1\nmembers:\n  - email: a@acme.com\n    role: admin\n    nickname: [Sam]\n  - email: b@acme.com\n    role: view\n    nickname: \"  \"\n  - email: c@acme.com\n    role: view\n    nicknam: Cy\n"
     ));
+}
+
+#[test]
+fn the_diff_shows_a_nickname_change_and_keeps_undeclared_ones() {
+    let ran = Test::new()
+        .file(
+            "w.yaml",
+            &file(
+                "    role: admin\n    nickname: Sam\n",
+                "    role: view\n",
+                "",
+            ),
+        )
+        .sandbox(state())
+        .args(&["plan", "-f", "w.yaml", "--diff"])
+        .run()
+        .status(0)
+        .stderr("");
+    insta::assert_snapshot!("diff", ran.output.stdout);
 }
