@@ -80,6 +80,7 @@ pub fn to_config(live: &Live) -> (Config, Vec<String>) {
                 TeamRole {
                     role,
                     permissions,
+                    unknown_permissions: Vec::new(),
                     loc: Default::default(),
                 },
             )

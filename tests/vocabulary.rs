@@ -1,0 +1,141 @@
+//! The API's vocabulary as it grows (contract revision 2026-11-29):
+//! permissions the tool does not know, 409 for a duplicate tag label, 402
+//! for a feature the workspace's plan lacks.
+
+use crate::support::Test;
+use instantly_rbac::sandbox::demo::demo_state;
+use instantly_rbac::sandbox::state::SandboxState;
+
+/// The demo with carol holding a permission Instantly added after this tool.
+fn with_future_permission() -> SandboxState {
+    let mut s = demo_state();
+    let carol = s
+        .members
+        .iter_mut()
+        .find(|m| m.email.as_str() == "carol@acme.com")
+        .unwrap();
+    carol.permissions = Some(vec!["campaigns.view".into(), "futureThing.manage".into()]);
+    s
+}
+
+#[test]
+fn a_live_unknown_permission_is_exported_as_is_and_plans_to_no_changes() {
+    let ran = Test::new()
+        .sandbox(with_future_permission())
+        .args(&["export", "-o", "live.yaml"])
+        .run()
+        .status(0)
+        .stdout("")
+        .unchanged();
+    let exported = std::fs::read_to_string(ran.path("live.yaml")).unwrap();
+    assert!(
+        exported.contains(
+            "  editor-team-1:\n    role: editor\n    permissions:\n    - campaigns.view\n    - futureThing.manage\n"
+        ),
+        "{exported}"
+    );
+    ran.again(&["plan", "-f", "live.yaml", "--detailed-exitcode"])
+        .status(0)
+        .stdout(
+            "Workspace: Acme Sales (01946416-09c9-7bef-bbc9-b8c3ac2cdb2a)\n\nNo changes. The live workspace matches the file.\n",
+        )
+        .stderr(
+            "warning[W007]: permission `futureThing.manage` is not one this tool knows
+  --> live.yaml:11:7
+   |
+11 |     - futureThing.manage
+   |       ^^^^^^^^^^^^^^^^^^
+   |
+help: it is kept as written: if Instantly added it, the plan grants it; if it is a typo, the API refuses the invite at apply (400). See docs/config.md for the 31 known permissions
+
+warning: 1 warning in w.yaml
+".replace("w.yaml", "live.yaml").as_str(),
+        )
+        .unchanged();
+}
+
+const TYPO: &str = "\
+version: 1
+policy: {members: additive, api_keys: additive, tags: additive}
+roles:
+  sdr: {role: editor, permissions: [campaigns.veiw]}
+members:
+  - email: frank@acme.com
+    role: sdr
+";
+
+const TYPO_WARNING: &str = "warning[W007]: permission `campaigns.veiw` is not one this tool knows
+ --> w.yaml:4:37
+  |
+4 |   sdr: {role: editor, permissions: [campaigns.veiw]}
+  |                                     ^^^^^^^^^^^^^^
+  |
+help: did you mean `campaigns.view`? it is kept as written: if Instantly added it, the plan grants it; if it is a typo, the API refuses the invite at apply (400). See docs/config.md for the 31 known permissions
+
+warning: 1 warning in w.yaml
+";
+
+const LEFT_ALONE: &str = "Left alone (11):
+  api_key[Marketing — Analytics Read Only] (not declared; policy.api_keys is additive)
+  api_key[Old Zapier] (not declared; policy.api_keys is additive)
+  api_key[instantly-rbac (automation)] (not declared; policy.api_keys is additive)
+  member[alice@acme.com] (not declared; policy.members is additive)
+  member[bob@acme.com] (not declared; policy.members is additive)
+  member[carol@acme.com] (not declared; policy.members is additive)
+  member[dave@acme.com] (not declared; policy.members is additive)
+  member[erin@acme.com] (not declared; policy.members is additive)
+  member[support@instantly.ai] (not declared; policy.members is additive)
+  tag[Old-Team] (not declared; policy.tags is additive)
+  tag[SDR-West] (not declared; policy.tags is additive)
+";
+
+#[test]
+fn a_declared_unknown_permission_warns_and_the_api_decides_at_apply() {
+    Test::new()
+        .file("w.yaml", TYPO)
+        .args(&["validate", "-f", "w.yaml"])
+        .run()
+        .status(0)
+        .stdout("w.yaml: valid (1 warning)\n")
+        .stderr(TYPO_WARNING);
+    let plan = format!(
+        "Workspace: Acme Sales (01946416-09c9-7bef-bbc9-b8c3ac2cdb2a)
+
+Plan: 1 to create, 0 to update, 0 to replace, 0 to delete.
+
+Members:
+  + member[frank@acme.com]  (high risk)
+      role: editor
+      permissions: [campaigns.veiw]
+      status: invited (pending)
+
+Access impact:
+  ▲ escalation, high risk  member[frank@acme.com]: no access -> editor + [campaigns.veiw]
+
+{LEFT_ALONE}"
+    );
+    Test::new()
+        .sandbox(demo_state())
+        .file("w.yaml", TYPO)
+        .args(&["plan", "-f", "w.yaml", "--detailed-exitcode"])
+        .run()
+        .status(2)
+        .stdout(&plan)
+        .stderr(TYPO_WARNING)
+        .unchanged()
+        // The sandbox, like the API, refuses a permission it does not have.
+        .again(&["apply", "-f", "w.yaml", "--auto-approve"])
+        .status(1)
+        .stdout(&format!(
+            "{plan}
+Apply failed: 0 applied, 1 failed, 0 not attempted.
+
+Failed:
+  ✗ member[frank@acme.com]: POST /workspace-members: 400 Bad Request: body/permissions: unknown permission campaigns.veiw
+
+Run plan again: it shows exactly what remains.
+"
+        ))
+        .stderr(TYPO_WARNING)
+        .unchanged();
+}
