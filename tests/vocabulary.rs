@@ -2,9 +2,14 @@
 //! permissions the tool does not know, 409 for a duplicate tag label, 402
 //! for a feature the workspace's plan lacks.
 
-use crate::support::Test;
+use crate::support::{OPERATOR_KEY, Server, Test};
+use instantly_rbac::api_error::ApiErrorKind;
+use instantly_rbac::api_types::{CreateTag, PatchTag, Tag};
+use instantly_rbac::client::Client;
 use instantly_rbac::sandbox::demo::demo_state;
 use instantly_rbac::sandbox::state::SandboxState;
+use secrecy::SecretString;
+use std::time::Duration;
 
 /// The demo with carol holding a permission Instantly added after this tool.
 fn with_future_permission() -> SandboxState {
@@ -138,4 +143,99 @@ Run plan again: it shows exactly what remains.
         ))
         .stderr(TYPO_WARNING)
         .unchanged();
+}
+
+/// The demo with a tag whose label has a trailing space.
+fn with_spaced_tag() -> SandboxState {
+    let mut s = demo_state();
+    let mut t = s.tags[0].clone();
+    t.id = "01946416-0000-7000-8000-00000000feed".into();
+    t.label = "SDR-North ".into();
+    t.description = None;
+    s.tags.push(t);
+    s
+}
+
+#[test]
+fn a_tag_refused_as_a_duplicate_names_the_live_tag_and_is_not_retried() {
+    Test::new()
+        .sandbox(with_spaced_tag())
+        .file(
+            "w.yaml",
+            "version: 1\npolicy: {members: additive, api_keys: additive, tags: additive}\ntags:\n  - {label: SDR-North, campaigns: [Legacy Promo]}\n",
+        )
+        .args(&["apply", "-f", "w.yaml", "--auto-approve"])
+        .run()
+        .status(1)
+        .stdout(&format!(
+            "Workspace: Acme Sales (01946416-09c9-7bef-bbc9-b8c3ac2cdb2a)
+
+Plan: 2 to create, 0 to update, 0 to replace, 0 to delete.
+
+Tags:
+  + tag[SDR-North]
+
+Tag assignments:
+  + assignment[SDR-North -> campaign:Legacy Promo]
+
+{}
+Apply failed: 0 applied, 1 failed, 1 not attempted.
+
+Failed:
+  ✗ tag[SDR-North]: the live tag `SDR-North ` (01946416-0000-7000-8000-00000000feed) has the same label once spaces are trimmed, so the API refuses `SDR-North` (POST /custom-tags: 409 Conflict: A tag with the same normalized label already exists in this workspace (it clashes with an object that already exists)); rename one of them
+Not attempted:
+  · assignment[SDR-North -> campaign:Legacy Promo]
+
+Run plan again: it shows exactly what remains.
+",
+            LEFT_ALONE
+                .replace("Left alone (11)", "Left alone (12)")
+                .replace(
+                    "  tag[SDR-West]",
+                    "  tag[SDR-North ] (not declared; policy.tags is additive)\n  tag[SDR-West]"
+                )
+        ))
+        .stderr("")
+        .unchanged();
+}
+
+#[test]
+fn the_sandbox_answers_409_for_a_duplicate_label_on_create_and_rename() {
+    let server = Server::demo();
+    let c = Client::new(
+        server.url(),
+        SecretString::from(OPERATOR_KEY.to_owned()),
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    let conflict = |e: instantly_rbac::api_error::ApiError| {
+        assert!(
+            matches!(&e.kind, ApiErrorKind::Conflict(m) if m == "A tag with the same normalized label already exists in this workspace"),
+            "{e:?}"
+        );
+    };
+    let create = |label: &str| CreateTag {
+        label: label.into(),
+        description: None,
+    };
+    conflict(
+        server
+            .rt
+            .block_on(c.post::<_, Tag>("/custom-tags", &create(" SDR-West ")))
+            .unwrap_err(),
+    );
+    let new: Tag = server
+        .rt
+        .block_on(c.post("/custom-tags", &create("SDR-East")))
+        .unwrap();
+    let rename = PatchTag {
+        label: Some("Old-Team ".into()),
+        description: None,
+    };
+    conflict(
+        server
+            .rt
+            .block_on(c.patch::<_, Tag>(&format!("/custom-tags/{}", new.id), &rename))
+            .unwrap_err(),
+    );
 }
