@@ -239,3 +239,21 @@ fn the_sandbox_answers_409_for_a_duplicate_label_on_create_and_rename() {
             .unwrap_err(),
     );
 }
+
+#[test]
+fn a_402_says_the_workspaces_plan_does_not_include_the_feature() {
+    let mut state = demo_state();
+    state.payment_required = vec!["/custom-tags".into()];
+    Test::new()
+        .sandbox(state)
+        .file(
+            "w.yaml",
+            "version: 1\ntags:\n  - {label: SDR-West, campaigns: [Legacy Promo]}\n",
+        )
+        .args(&["plan", "-f", "w.yaml"])
+        .run()
+        .status(1)
+        .stdout("")
+        .stderr("error: GET /custom-tags: 402 Payment Required: Upgrade your plan to use this endpoint (the workspace's plan does not include custom tags)\n")
+        .unchanged();
+}
