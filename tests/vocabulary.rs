@@ -257,3 +257,37 @@ fn a_402_says_the_workspaces_plan_does_not_include_the_feature() {
         .stderr("error: GET /custom-tags: 402 Payment Required: Upgrade your plan to use this endpoint (the workspace's plan does not include custom tags)\n")
         .unchanged();
 }
+
+#[test]
+fn a_live_key_with_an_unknown_scope_is_left_alone_by_export_and_plan() {
+    let mut state = demo_state();
+    state.api_keys[1].scopes = vec!["campaigns:read".into(), "futureThing:read".into()];
+    let ran = Test::new()
+        .sandbox(state)
+        .args(&["export", "-o", "live.yaml"])
+        .run()
+        .status(0)
+        .stdout("")
+        .stderr("warning: API key `Marketing — Analytics Read Only` has the scope `futureThing:read`, which this tool does not know and a file cannot declare; it is listed under policy.ignore.api_keys\nwrote live.yaml\n")
+        .unchanged();
+    let exported = std::fs::read_to_string(ran.path("live.yaml")).unwrap();
+    assert!(
+        exported.contains(
+            "  ignore:\n    members: []\n    api_keys:\n    - Marketing — Analytics Read Only\n"
+        ),
+        "{exported}"
+    );
+    ran.again(&["plan", "-f", "live.yaml", "--detailed-exitcode"])
+        .status(0)
+        .stdout(
+            "Workspace: Acme Sales (01946416-09c9-7bef-bbc9-b8c3ac2cdb2a)
+
+No changes. The live workspace matches the file.
+
+Left alone (1):
+  api_key[Marketing — Analytics Read Only] (ignored by policy.ignore.api_keys)
+",
+        )
+        .stderr("")
+        .unchanged();
+}
