@@ -17,13 +17,16 @@ pub enum ApiErrorKind {
     BadRequest(String),
     /// 401: the API key was rejected.
     Unauthorized(String),
-    /// 402: the workspace has no paid plan.
+    /// 402: the workspace's plan does not include the endpoint's feature.
     PaymentRequired(String),
     /// 403 with a JSON body: the key lacks a scope.
     MissingScope(String),
     /// 403 with a text body: Cloudflare blocked the user agent.
     UserAgentBlocked(String),
     NotFound(String),
+    /// 409: the object conflicts with one that exists (a tag of the same
+    /// normalized label, a workspace group relationship).
+    Conflict(String),
     /// 429; `retry_after` in seconds when the server said.
     RateLimited {
         retry_after: Option<u64>,
@@ -79,6 +82,7 @@ impl ApiError {
             PaymentRequired(_) => 402,
             MissingScope(_) | UserAgentBlocked(_) => 403,
             NotFound(_) => 404,
+            Conflict(_) => 409,
             RateLimited { .. } => 429,
             Server { status, .. } | Unexpected { status, .. } | Redirected { status, .. } => {
                 *status
@@ -117,9 +121,10 @@ impl fmt::Display for ApiErrorKind {
                 f,
                 "401 Unauthorized: {m} (check INSTANTLY_API_KEY / --api-key)"
             ),
+            // The feature is named by `ApiError`'s Display, which knows the path.
             PaymentRequired(m) => write!(
                 f,
-                "402 Payment Required: {m} (the workspace needs a paid plan)"
+                "402 Payment Required: {m} (the workspace's plan does not include this feature)"
             ),
             MissingScope(m) => write!(
                 f,
@@ -130,6 +135,10 @@ impl fmt::Display for ApiErrorKind {
                 "403 blocked by the API's firewall ({m}); the User-Agent was refused"
             ),
             NotFound(m) => write!(f, "404 Not Found: {m}"),
+            Conflict(m) => write!(
+                f,
+                "409 Conflict: {m} (it clashes with an object that already exists)"
+            ),
             RateLimited {
                 retry_after: Some(s),
             } => write!(f, "429 Too Many Requests (retry after {s}s)"),
@@ -169,9 +178,80 @@ impl fmt::Display for ApiError {
         match &self.kind {
             // Refused before any request: no method to name, the URL is the subject.
             ApiErrorKind::Config(m) => write!(f, "{}: {m}", self.path),
+            ApiErrorKind::PaymentRequired(m) => write!(
+                f,
+                "{} {}: 402 Payment Required: {m} (the workspace's plan does not include {})",
+                self.method,
+                self.path,
+                feature(&self.path)
+            ),
             kind => write!(f, "{} {}: {kind}", self.method, self.path),
         }
     }
 }
 
 impl std::error::Error for ApiError {}
+
+/// The feature an endpoint belongs to, as a 402 names it.
+pub fn feature(path: &str) -> &'static str {
+    let path = path.split('?').next().unwrap_or_default();
+    const FEATURES: &[(&str, &str)] = &[
+        ("/audit-logs", "the audit log"),
+        ("/workspace-group-members", "workspace groups"),
+        ("/custom-tag-mappings", "custom tags"),
+        ("/custom-tags", "custom tags"),
+        ("/api-keys", "API keys"),
+        ("/workspace-members", "workspace members"),
+    ];
+    FEATURES
+        .iter()
+        .find(|(prefix, _)| {
+            path.strip_prefix(prefix)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+        .map_or("this feature", |(_, name)| name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_402_names_the_feature_of_its_endpoint() {
+        let e = |path: &str| {
+            ApiError::new(
+                "GET",
+                path,
+                ApiErrorKind::PaymentRequired("Payment Required".into()),
+            )
+            .to_string()
+        };
+        assert_eq!(
+            e("/audit-logs"),
+            "GET /audit-logs: 402 Payment Required: Payment Required (the workspace's plan does not include the audit log)"
+        );
+        assert!(
+            e("/workspace-group-members/admin").ends_with("does not include workspace groups)")
+        );
+        assert!(e("/custom-tags?limit=100").ends_with("does not include custom tags)"));
+        assert!(e("/campaigns").ends_with("does not include this feature)"));
+        assert!(e("/audit-logsx").ends_with("does not include this feature)"));
+    }
+
+    #[test]
+    fn a_409_is_a_conflict() {
+        let e = ApiError::new(
+            "POST",
+            "/custom-tags",
+            ApiErrorKind::Conflict(
+                "A tag with the same normalized label already exists in this workspace".into(),
+            ),
+        );
+        assert_eq!(e.status(), Some(409));
+        assert!(!e.is_ambiguous());
+        assert_eq!(
+            e.to_string(),
+            "POST /custom-tags: 409 Conflict: A tag with the same normalized label already exists in this workspace (it clashes with an object that already exists)"
+        );
+    }
+}

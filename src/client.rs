@@ -494,6 +494,7 @@ impl Client {
             403 if is_json => ApiErrorKind::MissingScope(message),
             403 => ApiErrorKind::UserAgentBlocked(message),
             404 => ApiErrorKind::NotFound(message),
+            409 => ApiErrorKind::Conflict(message),
             429 => ApiErrorKind::RateLimited { retry_after },
             500..=599 => ApiErrorKind::Server { status, message },
             _ => ApiErrorKind::Unexpected { status, message },

@@ -96,6 +96,11 @@ pub struct TeamRole {
     #[serde(default)]
     #[schemars(schema_with = "permissions_schema")]
     pub permissions: Vec<String>,
+    /// The permissions of `permissions` this tool does not know, where
+    /// they are written, for lint W007.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub unknown_permissions: Vec<At<String>>,
     /// Where the role is defined, for lints.
     #[serde(skip)]
     #[schemars(skip)]
@@ -380,7 +385,15 @@ fn permissions_schema(_: &mut SchemaGenerator) -> Schema {
     json_schema!({
         "type": "array",
         "uniqueItems": true,
-        "items": { "type": "string", "enum": crate::vocab::PERMISSIONS }
+        // The list grows over time: a name outside it is accepted (lint
+        // W007 warns), so editors suggest the known ones without refusing others.
+        "items": {
+            "type": "string",
+            "anyOf": [
+                { "enum": crate::vocab::PERMISSIONS },
+                { "type": "string", "description": "a permission this tool does not know yet (warning W007)" }
+            ]
+        }
     })
 }
 

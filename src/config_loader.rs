@@ -355,13 +355,14 @@ impl Validator {
                     Role::View
                 }
             });
-            let permissions = self.permissions(f.get("permissions"));
+            let (permissions, unknown_permissions) = self.permissions(f.get("permissions"));
             if let Some(role) = role {
                 out.insert(
                     key.name.clone(),
                     TeamRole {
                         role,
                         permissions,
+                        unknown_permissions,
                         loc: key.loc,
                     },
                 );
@@ -370,26 +371,20 @@ impl Validator {
         out
     }
 
-    fn permissions(&mut self, node: Option<&Node>) -> Vec<String> {
+    /// The permissions, and those of them this tool does not know. The
+    /// list of permissions grows over time: an unknown one is kept (lint
+    /// W007 warns, naming the closest known one), and the API decides at
+    /// apply; a typo is refused there with 400.
+    fn permissions(&mut self, node: Option<&Node>) -> (Vec<String>, Vec<At<String>>) {
         let mut out = Vec::new();
+        let mut unknown = Vec::new();
         for p in self.strings(node, "`permissions`") {
-            if vocab::PERMISSIONS.contains(&p.value.as_str()) {
-                out.push(p.value);
-            } else {
-                let hint = vocab::closest(&p.value, vocab::PERMISSIONS)
-                    .map(|c| format!("did you mean `{c}`? "))
-                    .unwrap_or_default();
-                self.err(
-                    p.loc,
-                    format!("unknown permission `{}`", p.value),
-                    format!(
-                        "{hint}see docs/config.md for the {} permissions",
-                        vocab::PERMISSIONS.len()
-                    ),
-                );
+            if !vocab::PERMISSIONS.contains(&p.value.as_str()) {
+                unknown.push(p.clone());
             }
+            out.push(p.value);
         }
-        out
+        (out, unknown)
     }
 
     fn members(

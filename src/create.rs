@@ -72,8 +72,21 @@ pub enum Outcome<T> {
     Adopted(T),
 }
 
-fn is_already_exists(e: &ApiError) -> bool {
-    e.status() == Some(400)
+/// The answers that say "a member of that email exists": 400 (our choice
+/// in the contract; a 409 would mean the same).
+fn member_exists(e: &ApiError) -> bool {
+    matches!(e.status(), Some(400 | 409))
+}
+
+/// The answer that says "a tag of that normalized label exists": 409 (the
+/// contract's revision of 2026-11-29; a 400 is a bad body, not a duplicate).
+fn tag_exists(e: &ApiError) -> bool {
+    e.status() == Some(409)
+}
+
+/// A label as the API compares them: trimmed.
+fn normalized(label: &str) -> &str {
+    label.trim()
 }
 
 pub async fn invite(client: &Client, m: &MemberState) -> Result<Outcome<()>, CreateError> {
@@ -96,7 +109,7 @@ pub async fn invite(client: &Client, m: &MemberState) -> Result<Outcome<()>, Cre
     for round in 0..ROUNDS {
         let e = match client.post::<_, Member>("/workspace-members", &body).await {
             Ok(_) => return Ok(Outcome::Created(())),
-            Err(e) if e.is_ambiguous() || is_already_exists(&e) => e,
+            Err(e) if e.is_ambiguous() || member_exists(&e) => e,
             Err(e) => return Err(e.into()),
         };
         let found: Vec<Member> = client
@@ -105,7 +118,7 @@ pub async fn invite(client: &Client, m: &MemberState) -> Result<Outcome<()>, Cre
         match found.iter().find(|x| x.email == m.email) {
             // Not there just before, refused as existing by the first POST:
             // another apply invited them in between.
-            Some(x) if round == 0 && is_already_exists(&e) => {
+            Some(x) if round == 0 && member_exists(&e) => {
                 not_there_yet(m.email.as_str(), vec![x.id.clone()])?;
             }
             Some(x) => {
@@ -119,7 +132,7 @@ pub async fn invite(client: &Client, m: &MemberState) -> Result<Outcome<()>, Cre
                     m.email, x.role
                 )));
             }
-            None if is_already_exists(&e) => return Err(e.into()),
+            None if member_exists(&e) => return Err(e.into()),
             None => last = Some(e),
         }
     }
@@ -136,7 +149,10 @@ pub async fn tag(client: &Client, t: &TagState) -> Result<Outcome<String>, Creat
         description: t.description.clone(),
     };
     let now: Vec<Tag> = client
-        .list("/custom-tags", &[("search", t.label.clone())])
+        .list(
+            "/custom-tags",
+            &[("search", normalized(&t.label).to_owned())],
+        )
         .await?;
     not_there_yet(
         &t.label,
@@ -149,19 +165,38 @@ pub async fn tag(client: &Client, t: &TagState) -> Result<Outcome<String>, Creat
     for round in 0..ROUNDS {
         let e = match client.post::<_, Tag>("/custom-tags", &body).await {
             Ok(tag) => return Ok(Outcome::Created(tag.id)),
-            Err(e) if e.is_ambiguous() || is_already_exists(&e) => e,
+            Err(e) if e.is_ambiguous() || tag_exists(&e) => e,
             Err(e) => return Err(e.into()),
         };
         let found: Vec<Tag> = client
-            .list("/custom-tags", &[("search", t.label.clone())])
+            .list(
+                "/custom-tags",
+                &[("search", normalized(&t.label).to_owned())],
+            )
             .await?;
-        match found.into_iter().find(|x| x.label == t.label) {
-            Some(x) if round == 0 && is_already_exists(&e) => {
-                not_there_yet(&t.label, vec![x.id])?;
+        match found.iter().find(|x| x.label == t.label) {
+            Some(x) if round == 0 && tag_exists(&e) => {
+                not_there_yet(&t.label, vec![x.id.clone()])?;
             }
             // A description that differs is fixed by the next plan; the tag is the identity.
-            Some(x) => return Ok(Outcome::Adopted(x.id)),
-            None if is_already_exists(&e) => return Err(e.into()),
+            Some(x) => return Ok(Outcome::Adopted(x.id.clone())),
+            // Refused as a duplicate, and no tag of this exact label: one
+            // whose label differs only by spaces holds it. Not ours, not retried.
+            None if tag_exists(&e) => {
+                let clashing: Vec<String> = found
+                    .iter()
+                    .filter(|x| normalized(&x.label) == normalized(&t.label))
+                    .map(|x| format!("`{}` ({})", x.label, x.id))
+                    .collect();
+                if clashing.is_empty() {
+                    return Err(e.into());
+                }
+                return Err(CreateError::Conflict(format!(
+                    "the live tag {} has the same label once spaces are trimmed, so the API refuses `{}` ({e}); rename one of them",
+                    clashing.join(", "),
+                    t.label
+                )));
+            }
             None => last = Some(e),
         }
     }

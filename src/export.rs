@@ -81,6 +81,7 @@ pub fn to_config(live: &Live) -> (Config, Vec<String>) {
                 TeamRole {
                     role,
                     permissions,
+                    unknown_permissions: Vec::new(),
                     loc: Default::default(),
                 },
             )
@@ -92,6 +93,20 @@ pub fn to_config(live: &Live) -> (Config, Vec<String>) {
     let mut keys: Vec<_> = live.api_keys.iter().collect();
     keys.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
     for k in keys {
+        // A scope Instantly added after this tool: a file cannot declare
+        // it (scopes are a closed list), so the key is left alone.
+        if let Some(scope) = k
+            .scopes
+            .iter()
+            .find(|s| crate::vocab::scope_problem(s).is_some())
+        {
+            warnings.push(format!("API key `{}` has the scope `{scope}`, which this tool does not know and a file cannot declare; it is listed under policy.ignore.api_keys", k.name));
+            let glob = globset::escape(&k.name);
+            if !policy.ignore.api_keys.contains(&glob) {
+                policy.ignore.api_keys.push(glob);
+            }
+            continue;
+        }
         if !names.insert(k.name.clone()) {
             warnings.push(format!("two API keys are named `{}`; only the older is exported, so a plan would revoke the other", k.name));
             continue;

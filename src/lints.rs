@@ -9,6 +9,7 @@
 //! | W004 | more admins than `policy.max_admins` (the owner counts) |
 //! | W005 | a declared tag with no campaigns and no accounts |
 //! | W006 | a permission the team role's base role already implies, or cannot have |
+//! | W007 | a permission this tool does not know (kept: the API decides at apply) |
 
 use crate::config::{Config, RoleRef};
 use crate::diagnostic::Diagnostic;
@@ -36,6 +37,7 @@ const WRITE_PERMISSIONS: &[&str] = &[
     "aiAgents.manage",
     "workspaceGroupMembers.invite",
     "workspaceGroupMembers.remove",
+    "websiteChat.manage",
 ];
 
 /// Every lint of `config`, in file order.
@@ -151,6 +153,42 @@ pub fn lint(config: &Config) -> Vec<Diagnostic> {
             );
         }
     }
+    for team in config.roles.values() {
+        out.extend(unknown_permissions(team));
+    }
+    out.sort();
+    out
+}
+
+/// W007 for each permission of `team` this tool does not know.
+fn unknown_permissions(team: &crate::config::TeamRole) -> Vec<Diagnostic> {
+    team.unknown_permissions
+        .iter()
+        .map(|p| {
+            let hint = crate::vocab::closest(&p.value, crate::vocab::PERMISSIONS)
+                .map(|c| format!("did you mean `{c}`? "))
+                .unwrap_or_default();
+            Diagnostic::lint(
+                "W007",
+                p.loc,
+                format!("permission `{}` is not one this tool knows", p.value),
+            )
+            .help(format!(
+                "{hint}it is kept as written: if Instantly added it, the plan grants it; if it is a typo, the API refuses the invite at apply (400). See docs/config.md for the {} known permissions",
+                crate::vocab::PERMISSIONS.len()
+            ))
+        })
+        .collect()
+}
+
+/// The W007 warnings of `config`: shown by `plan` and `apply` too, since a
+/// misspelt permission is otherwise found only when the API refuses it.
+pub fn unknown_permission_warnings(config: &Config) -> Vec<Diagnostic> {
+    let mut out: Vec<Diagnostic> = config
+        .roles
+        .values()
+        .flat_map(unknown_permissions)
+        .collect();
     out.sort();
     out
 }

@@ -29,6 +29,13 @@ impl LoadedFile {
         self.path.display().to_string()
     }
 
+    /// The file's warnings `plan` and `apply` show (W007: permissions this
+    /// tool does not know), rendered; `None` when there are none.
+    pub fn plan_warnings(&self, color: bool) -> Option<String> {
+        let warnings = crate::lints::unknown_permission_warnings(&self.config);
+        (!warnings.is_empty()).then(|| self.errors(warnings).render(color))
+    }
+
     fn errors(&self, errors: Vec<crate::diagnostic::Diagnostic>) -> FileErrors {
         FileErrors {
             path: self.shown(),

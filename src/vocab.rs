@@ -71,6 +71,8 @@ pub const PERMISSIONS: &[&str] = &[
     "workspaceGroupMembers.invite",
     "workspaceGroupMembers.remove",
     "workspaceGroupMembers.leave",
+    "websiteChat.view",
+    "websiteChat.manage",
 ];
 
 /// Why a scope string is not valid, or `None` when it is.

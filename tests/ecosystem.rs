@@ -76,12 +76,16 @@ fn examples_pass_the_loader_and_the_schema() {
         "version: 1\nmembers:\n  - {email: a@acme.com, rol: admin}\n",
         "version: 2\n",
         "version: 1\napi_keys:\n  - {name: k, scopes: [campaign:read]}\n",
-        "version: 1\nroles:\n  r: {role: editor, permissions: [campaigns.veiw]}\n",
         "version: 1\npolicy: {members: addative}\n",
     ] {
         assert!(!v.is_valid(&as_json(bad)), "the schema accepts:\n{bad}");
         assert!(instantly_rbac::config_loader::parse("b.yaml", bad).is_err());
     }
+    // A permission this tool does not know is a warning (W007), not an
+    // error: Instantly adds permissions over time.
+    let unknown = "version: 1\nroles:\n  r: {role: editor, permissions: [campaigns.veiw]}\n";
+    assert!(v.is_valid(&as_json(unknown)));
+    assert!(instantly_rbac::config_loader::parse("u.yaml", unknown).is_ok());
     // Descriptions come from the doc comments of the config types.
     let raw = std::fs::read_to_string(root().join("docs/schema.json")).unwrap();
     assert!(raw.contains("Replace the key when it is older than this many days."));

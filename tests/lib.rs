@@ -23,4 +23,5 @@ mod safety;
 mod saved_plan_forgery;
 mod scale;
 mod secrets;
+mod vocabulary;
 mod workspace_shapes;

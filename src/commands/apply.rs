@@ -24,7 +24,12 @@ pub async fn fresh(
     p: &Printer,
 ) -> anyhow::Result<ExitStatus> {
     match pipeline::plan_path(client, file).await {
-        Ok(planned) => execute(&planned.plan, opts, client, p).await,
+        Ok(planned) => {
+            if let Some(w) = planned.file.plan_warnings(p.err_color()) {
+                p.note(&w);
+            }
+            execute(&planned.plan, opts, client, p).await
+        }
         Err(e) => {
             p.error(&e.render(p.err_color()));
             Ok(ExitStatus::Error)
@@ -87,7 +92,12 @@ pub async fn saved(
         .into());
     }
     let desired = match pipeline::parse(&desired_path, bytes) {
-        Ok(desired) => desired,
+        Ok(desired) => {
+            if let Some(w) = desired.plan_warnings(p.err_color()) {
+                p.note(&w);
+            }
+            desired
+        }
         Err(e) => {
             p.error(&e.render(p.err_color()));
             return Ok(ExitStatus::Error);

@@ -73,6 +73,9 @@ fn one(
     p: &Printer,
 ) -> anyhow::Result<ExitStatus> {
     let Planned { file, live, plan } = planned;
+    if let Some(w) = file.plan_warnings(p.err_color()) {
+        p.note(&w);
+    }
     let diff = args
         .diff
         .then(|| diff_view::render(&file.config, live, plan));

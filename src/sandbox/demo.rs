@@ -155,5 +155,6 @@ pub fn demo_state() -> SandboxState {
         campaigns,
         accounts,
         sub_workspaces: Vec::new(),
+        payment_required: Vec::new(),
     }
 }

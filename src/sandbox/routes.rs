@@ -245,6 +245,16 @@ fn process(
     // Only a persisted sandbox needs to know whether the write changed anything.
     let before = (write && shared.path.is_some()).then(|| state.clone());
     let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let path = format!("/{}", segs.join("/"));
+    if state.payment_required.iter().any(|prefix| {
+        path.strip_prefix(prefix.trim_end_matches('/'))
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    }) {
+        return error(
+            StatusCode::PAYMENT_REQUIRED,
+            "Upgrade your plan to use this endpoint",
+        );
+    }
     let req = Req {
         method,
         segs: &segs,

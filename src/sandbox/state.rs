@@ -22,6 +22,11 @@ pub struct SandboxState {
     /// by the agency's keys.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sub_workspaces: Vec<SandboxState>,
+    /// Path prefixes (e.g. `/audit-logs`) of features this workspace's plan
+    /// does not include: every request under one answers 402, as the API
+    /// does for a plan without the feature.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub payment_required: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -2,10 +2,18 @@
 // Handlers answer HTTP on both paths; boxing the error one buys nothing.
 #![allow(clippy::result_large_err)]
 
-use super::routes::{Answer, Req, bad, no_route, not_found, ok, paginate};
+use super::routes::{Answer, Req, bad, error, no_route, not_found, ok, paginate};
 use super::state::{SandboxState, new_id, now_iso};
 use crate::api_types::*;
 use axum::http::Method;
+
+/// 409: labels are unique per workspace once trimmed, on create and rename.
+fn duplicate() -> axum::response::Response {
+    error(
+        axum::http::StatusCode::CONFLICT,
+        "A tag with the same normalized label already exists in this workspace",
+    )
+}
 
 pub(super) fn tags(st: &mut SandboxState, r: &Req, rest: &[&str]) -> Answer {
     let find = |st: &SandboxState, id: &str| st.tags.iter().position(|t| t.id == id);
@@ -39,8 +47,8 @@ pub(super) fn tags(st: &mut SandboxState, r: &Req, rest: &[&str]) -> Answer {
             if c.label.trim().is_empty() {
                 return Err(bad("body/label must not be empty"));
             }
-            if st.tags.iter().any(|t| t.label == c.label) {
-                return Err(bad(format!("a tag labelled {} already exists", c.label)));
+            if st.tags.iter().any(|t| t.label.trim() == c.label.trim()) {
+                return Err(duplicate());
             }
             let now = now_iso();
             let t = Tag {
@@ -62,8 +70,12 @@ pub(super) fn tags(st: &mut SandboxState, r: &Req, rest: &[&str]) -> Answer {
             let i = find(st, id).ok_or_else(not_found)?;
             let p: PatchTag = r.json()?;
             if let Some(label) = p.label {
-                if st.tags.iter().any(|t| t.label == label && t.id != *id) {
-                    return Err(bad(format!("a tag labelled {label} already exists")));
+                if st
+                    .tags
+                    .iter()
+                    .any(|t| t.label.trim() == label.trim() && t.id != *id)
+                {
+                    return Err(duplicate());
                 }
                 st.tags[i].label = label;
             }
