@@ -152,6 +152,8 @@ pub struct InviteMember {
     pub role: Role,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
 }
 
 /// `PATCH /workspace-members/{id}`: at least one field is sent.

@@ -295,9 +295,9 @@ impl Applier<'_> {
                 "the invite's answer was lost; the invitation exists and was adopted",
             );
         }
-        if let Some(nickname) = &m.nickname {
-            // The invite body (`create::invite`) does not carry the nickname
-            // yet: it is set on the new membership right after.
+        if let (Outcome::Adopted(()), Some(nickname)) = (&outcome, &m.nickname) {
+            // The invite carries the nickname; an adopted one (its answer
+            // was lost, maybe another run's) gets it set here.
             let found: Vec<Member> = self
                 .client
                 .list("/workspace-members", &[("search", m.email.to_string())])

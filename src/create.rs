@@ -94,6 +94,7 @@ pub async fn invite(client: &Client, m: &MemberState) -> Result<Outcome<()>, Cre
         email: m.email.clone(),
         role: m.role.clone(),
         permissions: (!m.permissions.is_empty()).then(|| m.permissions.clone()),
+        nickname: m.nickname.clone(),
     };
     let now: Vec<Member> = client
         .list("/workspace-members", &[("search", m.email.to_string())])
