@@ -153,5 +153,7 @@ pub fn demo_state() -> SandboxState {
         campaigns,
         accounts,
         sub_workspaces: Vec::new(),
+        audit_logs: Vec::new(),
+        audit_log: Default::default(),
     }
 }

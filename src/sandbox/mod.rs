@@ -4,6 +4,7 @@
 
 mod accounts;
 mod api_keys;
+mod audit_logs;
 pub mod demo;
 pub mod faults;
 mod members;

@@ -10,6 +10,7 @@ use super::state::SandboxState;
 use super::{
     accounts::accounts,
     api_keys::api_keys,
+    audit_logs::audit_logs,
     members::members,
     tags::{tags, toggle},
 };
@@ -196,6 +197,7 @@ async fn handle(
         &body,
         &token,
         as_workspace.as_deref(),
+        ua,
     );
     match fault {
         Some(kind) => faults::after(kind, answer, cursor.as_deref()).await,
@@ -212,6 +214,7 @@ fn process(
     body: &[u8],
     token: &str,
     as_workspace: Option<&str>,
+    user_agent: &str,
 ) -> Response {
     let write = *method != Method::GET;
     // Keys are the agency (top) workspace's; `x-as-workspace` picks the
@@ -250,6 +253,7 @@ fn process(
         segs: &segs,
         query,
         body,
+        user_agent,
     };
     let answer = dispatch(&mut state, &caller, &req).unwrap_or_else(|e| e);
     let changed = before.is_some_and(|b| *state != b);
@@ -278,6 +282,8 @@ pub(super) struct Req<'a> {
     pub(super) segs: &'a [&'a str],
     pub(super) query: &'a HashMap<String, String>,
     pub(super) body: &'a [u8],
+    /// The caller's User-Agent, for the audit log.
+    pub(super) user_agent: &'a str,
 }
 
 impl Req<'_> {
@@ -336,6 +342,10 @@ fn dispatch(st: &mut SandboxState, caller: &Caller, r: &Req) -> Answer {
         (_, ["api-keys", rest @ ..]) => {
             need("api_keys", action)?;
             api_keys(st, r, rest, &caller_id)
+        }
+        (Method::GET, ["audit-logs"]) => {
+            need("audit_logs", "read")?;
+            audit_logs(st, r)
         }
         (Method::POST, ["custom-tags", "toggle-resource"]) => {
             // (our choice) toggling assignments needs custom_tags:update.
