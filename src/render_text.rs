@@ -82,6 +82,13 @@ pub fn action(out: &mut String, a: &Action, p: &Paint) {
     if let Some(reason) = &a.reason {
         let _ = writeln!(out, "      {}", p.dim(&format!("# {}", terminal(reason))));
     }
+    if let Some(by) = &a.attribution {
+        let _ = writeln!(
+            out,
+            "      {}",
+            p.dim(&format!("# {}", terminal(&by.line())))
+        );
+    }
     match (a.op, &a.before, &a.after) {
         (Op::Create, _, Some(s)) | (Op::Delete, Some(s), _) => {
             for (name, value) in fields(s) {
@@ -255,6 +262,13 @@ pub fn render(plan: &Plan, p: &Paint) -> String {
                 terminal(&u.address),
                 p.dim(&format!("({})", terminal(&u.why)))
             );
+            if let Some(by) = &u.attribution {
+                let _ = writeln!(
+                    out,
+                    "      {}",
+                    p.dim(&format!("# {}", terminal(&by.line())))
+                );
+            }
         }
     }
     out
@@ -284,6 +298,7 @@ mod tests {
                 reason: None,
                 live_id: None,
                 risk: Default::default(),
+                attribution: None,
             }],
             blocks: vec![],
             unmanaged: vec![],

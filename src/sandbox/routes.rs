@@ -195,14 +195,23 @@ async fn handle(
         &segments,
         &query,
         &body,
-        &token,
-        as_workspace.as_deref(),
-        ua,
+        Credentials {
+            token: &token,
+            as_workspace: as_workspace.as_deref(),
+            user_agent: ua,
+        },
     );
     match fault {
         Some(kind) => faults::after(kind, answer, cursor.as_deref()).await,
         None => answer,
     }
+}
+
+/// Who is asking: the bearer token, the workspace asked for, the User-Agent.
+struct Credentials<'a> {
+    token: &'a str,
+    as_workspace: Option<&'a str>,
+    user_agent: &'a str,
 }
 
 /// Carries the request out on the state, and persists a change.
@@ -212,10 +221,13 @@ fn process(
     segments: &[String],
     query: &HashMap<String, String>,
     body: &[u8],
-    token: &str,
-    as_workspace: Option<&str>,
-    user_agent: &str,
+    credentials: Credentials,
 ) -> Response {
+    let Credentials {
+        token,
+        as_workspace,
+        user_agent,
+    } = credentials;
     let write = *method != Method::GET;
     // Keys are the agency (top) workspace's; `x-as-workspace` picks the
     // workspace served, each under a lock of its own.

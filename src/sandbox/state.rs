@@ -1,8 +1,6 @@
 //! What the sandbox holds: one workspace, persisted as JSON.
 
-use crate::api_types::{
-    Account, ApiKey, AuditEvent, Campaign, Member, Tag, TagMapping, Workspace,
-};
+use crate::api_types::{Account, ApiKey, AuditEvent, Campaign, Member, Tag, TagMapping, Workspace};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
