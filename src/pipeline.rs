@@ -245,9 +245,12 @@ pub async fn plan_in(
                 plan = planner::plan(&file.config, &live, &ctx)
                     .map_err(|errors| PlanError::File(file.errors(errors)))?;
             }
-            Ok(_) => plan.warnings.push(attribution::unread_note(&format!(
-                "it has no key events since {since}: the workspace's plan may not include it"
-            ))),
+            // Every key attributed was created after `since`: no event at
+            // all is a log not kept (a plan without the feature), not
+            // keys without a history.
+            Ok(_) => plan.warnings.push(attribution::unread_note(
+                "it has no API key events: the workspace's plan may not include it",
+            )),
             Err(e) => plan
                 .warnings
                 .push(attribution::unread_note(&e.kind.to_string())),

@@ -481,6 +481,7 @@ Access impact:
 Warnings:
   ! GET /workspace-members listed member erin@acme.com (id 01946416-1000-7000-8000-000000000007) 2 times; it is counted once
   ! GET /custom-tags listed tag `SDR-West` (id 01946416-4000-7000-8000-000000000001) 2 times; it is counted once
+  ! the audit log could not be read (it has no API key events: the workspace's plan may not include it): keys are not attributed
 
 Left alone (5):
   api_key[Marketing \u{2014} Analytics Read Only] (not declared; policy.api_keys is additive)

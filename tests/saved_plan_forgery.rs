@@ -212,6 +212,9 @@ Access impact:
   ▲ escalation  member[frank@acme.com]: no access -> view
 {bob_impact}  ▼ reduction  member[dave@acme.com]: editor -> no access
 
+Warnings:
+  ! the audit log could not be read (it has no API key events: the workspace's plan may not include it): keys are not attributed
+
 Left alone (5):
   api_key[Marketing — Analytics Read Only] (not declared; policy.api_keys is additive)
   api_key[Old Zapier] (not declared; policy.api_keys is additive)

@@ -25,6 +25,9 @@ API keys:
 Access impact:
   ▲ escalation  api_key[ci-deploy]: no access -> [campaigns:read]
 
+Warnings:
+  ! the audit log could not be read (it has no API key events: the workspace's plan may not include it): keys are not attributed
+
 Left alone (11):
   api_key[Marketing — Analytics Read Only] (not declared; policy.api_keys is additive)
   api_key[Old Zapier] (not declared; policy.api_keys is additive)

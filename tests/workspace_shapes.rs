@@ -110,6 +110,7 @@ fn the_first_tag_of_a_workspace_is_planned_and_applied() {
         BTreeMap::from([
             ("GET /accounts".to_owned(), 1),
             ("GET /api-keys".to_owned(), 1),
+            ("GET /audit-logs".to_owned(), 2),
             ("GET /campaigns".to_owned(), 1),
             ("GET /custom-tags".to_owned(), 1),
             ("GET /workspace-members".to_owned(), 1),
@@ -167,6 +168,7 @@ fn one_declared_name_is_searched_for_not_listed() {
         BTreeMap::from([
             ("GET /accounts/east1@acme-mail.com".to_owned(), 1),
             ("GET /api-keys".to_owned(), 1),
+            ("GET /audit-logs".to_owned(), 2),
             ("GET /campaigns".to_owned(), 1),
             ("GET /custom-tags".to_owned(), 1),
             ("GET /workspace-members".to_owned(), 1),
@@ -594,9 +596,12 @@ fn a_key_whose_age_cannot_be_read_is_not_silently_left_unrotated() {
     assert_eq!(doc["actions"], serde_json::json!([]));
     assert_eq!(
         doc["warnings"],
-        serde_json::json!([format!(
-            "api_key[{name}]: rotate_after_days is 30, but the key's creation time \"not a date\" cannot be read, so no rotation is planned: rotate it by hand"
-        )])
+        serde_json::json!([
+            format!(
+                "api_key[{name}]: rotate_after_days is 30, but the key's creation time \"not a date\" cannot be read, so no rotation is planned: rotate it by hand"
+            ),
+            "the audit log could not be read (it has no API key events: the workspace's plan may not include it): keys are not attributed"
+        ])
     );
 }
 
