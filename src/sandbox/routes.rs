@@ -94,6 +94,12 @@ async fn handle(
             uri.path().trim_start_matches("/api/v2")
         ))
         .or_default() += 1;
+    if uri.path() == "/api/v2/audit-logs" {
+        shared.audit_reads.lock().expect("audit lock").push(format!(
+            "{method} /audit-logs?{}",
+            uri.query().unwrap_or("")
+        ));
+    }
     let faults = shared.faults.lock().expect("faults lock").clone();
     if faults.latency_ms > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(faults.latency_ms)).await;
