@@ -261,3 +261,69 @@ fn a_key_created_through_the_api_is_attributed_when_left_alone_and_when_deleted(
         deleted.output.stdout
     );
 }
+
+#[test]
+fn json_carries_the_event_on_the_entry() {
+    let ran = Test::new()
+        .file("w.yaml", ADDITIVE)
+        .sandbox(with_log())
+        .args(&["plan", "-f", "w.yaml", "--format", "json"])
+        .run()
+        .status(0)
+        .stderr("");
+    let doc: serde_json::Value = serde_json::from_str(&ran.output.stdout).unwrap();
+    assert_eq!(doc["warnings"], serde_json::json!([]));
+    assert_eq!(
+        doc["unmanaged"][1],
+        serde_json::json!({
+            "address": "api_key[Old Zapier]",
+            "why": "not declared; policy.api_keys is additive",
+            "attribution": {
+                "event": "created",
+                "user_name": "Priya Natarajan",
+                "user_id": "01946416-2000-7000-8000-00000000000a",
+                "timestamp": CREATED,
+                "from_api": false
+            }
+        })
+    );
+}
+
+#[test]
+fn a_hostile_user_name_is_shown_escaped() {
+    let mut s = with_log();
+    let e = s.audit_logs.last_mut().unwrap();
+    e.user_name = Some("Eve\u{1b}[2J\n| **x** <b>".into());
+    e.from_api = true;
+    e.user_agent = Some("curl/8\u{7}`".into());
+    let text = Test::new()
+        .file("w.yaml", ADDITIVE)
+        .sandbox(s.clone())
+        .args(&["plan", "-f", "w.yaml"])
+        .run()
+        .status(0);
+    assert!(
+        text.output.stdout.contains(
+            "      # created by Eve\\u{1b}[2J\\n| **x** <b> on 2026-11-20 through the API (user agent curl/8\\u{7}`)\n"
+        ),
+        "{}",
+        text.output.stdout
+    );
+    let md = Test::new()
+        .file("w.yaml", ADDITIVE)
+        .sandbox(s)
+        .args(&["plan", "-f", "w.yaml", "--format", "markdown"])
+        .run()
+        .status(0);
+    let line = md
+        .output
+        .stdout
+        .lines()
+        .find(|l| l.contains("Old Zapier"))
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        line,
+        "- `api_key[Old Zapier]` (not declared; policy.api_keys is additive): created by Eve\\u{1b}[2J\\n\\| \\*\\*x\\*\\* &lt;b&gt; on 2026-11-20 through the API (user agent curl/8\\u{7}\\`)"
+    );
+}
