@@ -327,3 +327,37 @@ fn a_hostile_user_name_is_shown_escaped() {
         "- `api_key[Old Zapier]` (not declared; policy.api_keys is additive): created by Eve\\u{1b}[2J\\n\\| \\*\\*x\\*\\* &lt;b&gt; on 2026-11-20 through the API (user agent curl/8\\u{7}\\`)"
     );
 }
+
+/// Attribution is read again at apply: a saved plan whose attribution
+/// differs from the recomputed one (the log changed, or the field was
+/// edited) applies as planned.
+#[test]
+fn a_saved_plans_attribution_is_not_compared_at_apply() {
+    let ran = Test::new()
+        .file(
+            "w.yaml",
+            "version: 1\npolicy: {members: additive, tags: additive}\napi_keys:\n  - name: instantly-rbac (automation)\n    scopes: [all:all]\n  - name: Marketing — Analytics Read Only\n    scopes: [campaigns:read]\n",
+        )
+        .sandbox(with_log())
+        .args(&["plan", "-f", "w.yaml", "--out", "p.json", "-q"])
+        .run()
+        .status(0);
+    let path = ran.path("p.json");
+    let mut saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let delete = saved["plan"]["actions"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|a| a["address"] == "api_key[Old Zapier]")
+        .unwrap();
+    assert_eq!(delete["attribution"]["user_name"], "Priya Natarajan");
+    delete["attribution"]["user_name"] = "Someone Else".into();
+    std::fs::write(&path, serde_json::to_string_pretty(&saved).unwrap()).unwrap();
+    let ran = ran
+        .again(&["apply", "p.json", "-f", "w.yaml", "--secrets-out", "s.json"])
+        .status(0)
+        .stderr("");
+    let state = ran.state.unwrap();
+    assert!(state.api_keys.iter().all(|k| k.name != "Old Zapier"));
+}
