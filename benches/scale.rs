@@ -416,6 +416,7 @@ async fn measure(size: Size) -> Vec<Row> {
             auth_key_mask: Some(c.key_mask()),
             now: None,
             undelivered: Vec::new(),
+            key_events: None,
         },
     )
     .unwrap();

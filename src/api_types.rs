@@ -202,3 +202,31 @@ pub struct ErrorBody {
     pub error: String,
     pub message: String,
 }
+
+/// One entry of the audit log (`/audit-logs`). Only what attributing API
+/// keys needs is typed; the rest is kept as it came.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct AuditEvent {
+    pub id: String,
+    pub timestamp: String,
+    #[serde(default)]
+    pub organization_id: String,
+    /// 37 an API key created, 38 one deleted; other codes are kept as
+    /// numbers (new ones appear over time).
+    pub activity_type: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
+    #[serde(default)]
+    pub ip_address: String,
+    #[serde(default)]
+    pub from_api: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key_id: Option<String>,
+    /// (our choice) the sandbox writes `{"name": …}` for key events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_metadata: Option<serde_json::Value>,
+}

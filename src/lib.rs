@@ -8,6 +8,7 @@ pub mod access_impact;
 pub mod api_error;
 pub mod api_types;
 pub mod applier;
+pub mod attribution;
 pub mod cli;
 pub mod client;
 pub mod commands;

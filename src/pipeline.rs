@@ -4,6 +4,7 @@
 
 use crate::api_error::ApiError;
 use crate::api_types::Workspace;
+use crate::attribution;
 use crate::client::Client;
 use crate::config::Config;
 use crate::diagnostic::FileErrors;
@@ -229,15 +230,35 @@ pub async fn plan_in(
     // recorded before its POST, so any key read above has its intent here.
     let undelivered =
         crate::intents::read(Path::new(crate::intents::DIR), &id).map_err(PlanError::Intents)?;
-    let ctx = Context {
+    let now = crate::timestamp::now();
+    let mut ctx = Context {
         auth_key_mask: Some(client.key_mask()),
-        now: Some(crate::timestamp::now()),
+        now: Some(now),
         undelivered,
+        key_events: None,
     };
-    match planner::plan(&file.config, &live, &ctx) {
-        Ok(plan) => Ok(Planned { file, live, plan }),
-        Err(errors) => Err(PlanError::File(file.errors(errors))),
+    let mut plan = match planner::plan(&file.config, &live, &ctx) {
+        Ok(plan) => plan,
+        Err(errors) => return Err(PlanError::File(file.errors(errors))),
+    };
+    if attribution::needed(&plan) {
+        // Read after planning, since only a plan with keys to attribute
+        // reads the log; then planned again (pure, and the same plan) with
+        // the events, which the planner attaches where it has each key.
+        let since = attribution::start_date(&plan, &live, now);
+        match attribution::read(client, &since).await {
+            Ok(events) if !events.is_empty() => {
+                ctx.key_events = Some(attribution::KeyEvents::new(&events));
+                plan = planner::plan(&file.config, &live, &ctx)
+                    .map_err(|errors| PlanError::File(file.errors(errors)))?;
+            }
+            // No events: unknown, shown as no attribution (the contract:
+            // a plan without the feature may answer an empty log).
+            Ok(_) => {}
+            Err(e) => plan.warnings.push(attribution::unread_note(&e.to_string())),
+        }
     }
+    Ok(Planned { file, live, plan })
 }
 
 /// Load, then plan.

@@ -212,6 +212,10 @@ pub struct Action {
     /// deletions and replacements (see `access_impact`).
     #[serde(default)]
     pub risk: crate::access_impact::Risk,
+    /// For an API key: who created it (or, for a declared key that
+    /// disappeared, deleted it), from the audit log (`attribution`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<crate::attribution::Attribution>,
 }
 
 impl Action {
@@ -238,6 +242,9 @@ pub struct WorkspaceRef {
 pub struct Unmanaged {
     pub address: String,
     pub why: String,
+    /// For an API key: who created it, from the audit log (`attribution`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<crate::attribution::Attribution>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

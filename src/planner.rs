@@ -25,6 +25,9 @@ pub struct Context {
     /// (`intents`, read by the pipeline): a live key one of them may have
     /// made is replaced, never adopted.
     pub undelivered: Vec<crate::intents::Intent>,
+    /// Key events of the audit log (read by the pipeline when the plan has
+    /// keys to attribute): attached to key actions and keys left alone.
+    pub key_events: Option<crate::attribution::KeyEvents>,
 }
 
 /// Why a key whose secret was never delivered is replaced.
@@ -227,6 +230,7 @@ impl Planner<'_> {
             reason: None,
             live_id: None,
             risk: Default::default(),
+            attribution: None,
         });
         self.actions.last_mut().expect("just pushed")
     }
@@ -243,7 +247,21 @@ impl Planner<'_> {
         self.unmanaged.push(Unmanaged {
             address,
             why: why.to_owned(),
+            attribution: None,
         });
+    }
+
+    /// Who created the live key `k`, if the audit log says.
+    fn created(&self, k: &ApiKey) -> Option<crate::attribution::Attribution> {
+        self.ctx.key_events.as_ref()?.created(&k.id)
+    }
+
+    /// Attributes the entry just left alone to the creation of `k`.
+    fn attribute_left(&mut self, k: &ApiKey) {
+        let a = self.created(k);
+        if let Some(u) = self.unmanaged.last_mut() {
+            u.attribution = a;
+        }
     }
 
     fn members(&mut self) {
@@ -503,13 +521,19 @@ impl Planner<'_> {
                 .or(candidates.first())
                 .copied()
             else {
-                self.push(
+                let deleted = self
+                    .ctx
+                    .key_events
+                    .as_ref()
+                    .and_then(|e| e.deleted_named(name));
+                let a = self.push(
                     address,
                     Kind::ApiKey,
                     Op::Create,
                     None,
                     Some(State::ApiKey(want)),
                 );
+                a.attribution = deleted;
                 continue;
             };
             used.insert(k.id.clone());
@@ -531,6 +555,7 @@ impl Planner<'_> {
                         "replaced (its old key revoked)"
                     },
                 );
+                self.attribute_left(k);
                 continue;
             }
             if have == want && self.is_auth_key(k) {
@@ -546,6 +571,7 @@ impl Planner<'_> {
                 ));
                 continue;
             }
+            let attribution = self.created(k);
             let a = self.push(
                 address,
                 Kind::ApiKey,
@@ -559,6 +585,7 @@ impl Planner<'_> {
                 _ => "API keys have no PATCH: a new key with the new scopes is created, then the old one is revoked".into(),
             });
             a.live_id = Some(k.id.clone());
+            a.attribution = attribution;
         }
         for k in &live.api_keys {
             if used.contains(&k.id) {
@@ -572,18 +599,23 @@ impl Planner<'_> {
             };
             if self.ignore.api_key(&k.name) {
                 self.leave(address, "ignored by policy.ignore.api_keys");
+                self.attribute_left(k);
             } else if self.desired.policy.api_keys == Mode::Additive && !declared {
                 self.leave(address, "not declared; policy.api_keys is additive");
+                self.attribute_left(k);
             } else if self.is_auth_key(k) {
                 // Warned only where the file would have it revoked.
                 self.warnings.push(format!(
                     "{address} is the key this tool authenticates with; it is protected and never revoked"
                 ));
                 self.leave(address, "the key this tool authenticates with");
+                self.attribute_left(k);
             } else if self.desired.policy.protect.api_key(&k.name) {
                 self.protected(address, "revoked");
+                self.attribute_left(k);
             } else {
                 let undelivered = self.undelivered(k);
+                let attribution = self.created(k);
                 let a = self.push(
                     address,
                     Kind::ApiKey,
@@ -597,6 +629,7 @@ impl Planner<'_> {
                     a.reason = Some("a second key with a declared name".into());
                 }
                 a.live_id = Some(k.id.clone());
+                a.attribution = attribution;
             }
         }
     }

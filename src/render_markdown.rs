@@ -192,8 +192,13 @@ pub fn render_with_limit(plan: &Plan, limit: usize, diff: Option<&str>) -> Strin
         .map(|w| format!("- ⚠️ {}\n", markdown_inline(w)))
         .collect();
     tail_items.extend(plan.unmanaged.iter().map(|u| {
+        let by = u
+            .attribution
+            .as_ref()
+            .map(|a| format!(": {}", markdown_inline(&a.line())))
+            .unwrap_or_default();
         format!(
-            "- {} ({})\n",
+            "- {} ({}){by}\n",
             code_span(&u.address),
             markdown_inline(&u.why)
         )

@@ -85,6 +85,13 @@ pub fn action(out: &mut String, a: &Action, p: &Paint) {
     if let Some(reason) = &a.reason {
         let _ = writeln!(out, "      {}", p.dim(&format!("# {}", terminal(reason))));
     }
+    if let Some(by) = &a.attribution {
+        let _ = writeln!(
+            out,
+            "      {}",
+            p.dim(&format!("# {}", terminal(&by.line())))
+        );
+    }
     match (a.op, &a.before, &a.after) {
         (Op::Create, _, Some(s)) | (Op::Delete, Some(s), _) => {
             for (name, value) in fields(s) {
@@ -258,6 +265,13 @@ pub fn render(plan: &Plan, p: &Paint) -> String {
                 terminal(&u.address),
                 p.dim(&format!("({})", terminal(&u.why)))
             );
+            if let Some(by) = &u.attribution {
+                let _ = writeln!(
+                    out,
+                    "      {}",
+                    p.dim(&format!("# {}", terminal(&by.line())))
+                );
+            }
         }
     }
     out
@@ -287,6 +301,7 @@ mod tests {
                 reason: None,
                 live_id: None,
                 risk: Default::default(),
+                attribution: None,
             }],
             blocks: vec![],
             unmanaged: vec![],

@@ -122,6 +122,7 @@ mod tests {
             reason: None,
             live_id: None,
             risk: Default::default(),
+            attribution: None,
         }
     }
 

@@ -35,6 +35,7 @@ fn action(op: Op, before: Option<State>, after: Option<State>) -> Action {
         reason: None,
         live_id: None,
         risk: Risk::Low,
+        attribution: None,
         phase: 0,
     }
 }

@@ -3,6 +3,7 @@
 mod support;
 
 mod access_impact;
+mod attribution;
 mod bounds;
 mod chaos;
 mod client;

@@ -25,6 +25,7 @@ fn ctx() -> Context {
         auth_key_mask: Some(instantly_rbac::client::mask_key(OPERATOR_KEY)),
         now: None,
         undelivered: Vec::new(),
+        key_events: None,
     }
 }
 
@@ -152,6 +153,7 @@ fn member_delete(state: &SandboxState, email: &str, phase: u8) -> Action {
         reason: None,
         live_id: Some(m.id.clone()),
         risk: Default::default(),
+        attribution: None,
     }
 }
 
@@ -172,6 +174,7 @@ fn invite(email: &str, phase: u8) -> Action {
         reason: None,
         live_id: None,
         risk: Default::default(),
+        attribution: None,
     }
 }
 

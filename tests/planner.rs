@@ -12,6 +12,7 @@ fn ctx() -> Context {
         auth_key_mask: Some("sbx_…cdef".into()),
         now: None,
         undelivered: Vec::new(),
+        key_events: None,
     }
 }
 

@@ -18,6 +18,7 @@ fn plan_of(text: &str, live: &Live) -> Plan {
             auth_key_mask: Some("sbx_…cdef".into()),
             now: None,
             undelivered: Vec::new(),
+            key_events: None,
         },
     )
     .unwrap()

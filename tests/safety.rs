@@ -21,6 +21,7 @@ fn plan_at(text: &str, state: &SandboxState, now: Option<i64>) -> Plan {
         auth_key_mask: Some("sbx_…cdef".into()),
         now,
         undelivered: Vec::new(),
+        key_events: None,
     };
     plan(&config, &state.as_live(), &ctx).unwrap()
 }

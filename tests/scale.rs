@@ -23,8 +23,10 @@ fn a_file_without_assignments_lists_no_campaigns_or_accounts() {
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert_eq!(
         endpoints(&server),
+        // The keys left alone are attributed: one audit read per event type.
         BTreeMap::from([
             ("GET /api-keys".to_owned(), 1),
+            ("GET /audit-logs".to_owned(), 2),
             ("GET /custom-tags".to_owned(), 1),
             ("GET /workspace-members".to_owned(), 1),
             ("GET /workspaces/current".to_owned(), 1),
@@ -54,6 +56,7 @@ fn the_example_plan_reads_each_list_once_and_looks_up_only_the_unknown_account()
         BTreeMap::from([
             ("GET /accounts/east1@acme-mail.com".to_owned(), 1),
             ("GET /api-keys".to_owned(), 1),
+            ("GET /audit-logs".to_owned(), 2),
             ("GET /campaigns".to_owned(), 1),
             ("GET /custom-tag-mappings".to_owned(), 1),
             ("GET /custom-tags".to_owned(), 1),
@@ -119,7 +122,8 @@ fn per_tag_lists_are_read_when_they_need_fewer_requests() {
     assert_eq!(e.get("GET /campaigns"), Some(&6), "{e:?}");
     assert_eq!(e.get("GET /accounts"), Some(&3), "{e:?}");
     assert_eq!(e.get("GET /custom-tag-mappings"), None, "{e:?}");
-    assert_eq!(e.values().sum::<usize>(), 4 + 9, "{e:?}");
+    // Four lists, nine per-tag pages, two audit reads (the keys left alone).
+    assert_eq!(e.values().sum::<usize>(), 4 + 9 + 2, "{e:?}");
 }
 
 #[test]

@@ -110,6 +110,7 @@ fn the_first_tag_of_a_workspace_is_planned_and_applied() {
         BTreeMap::from([
             ("GET /accounts".to_owned(), 1),
             ("GET /api-keys".to_owned(), 1),
+            ("GET /audit-logs".to_owned(), 2),
             ("GET /campaigns".to_owned(), 1),
             ("GET /custom-tags".to_owned(), 1),
             ("GET /workspace-members".to_owned(), 1),
@@ -167,6 +168,7 @@ fn one_declared_name_is_searched_for_not_listed() {
         BTreeMap::from([
             ("GET /accounts/east1@acme-mail.com".to_owned(), 1),
             ("GET /api-keys".to_owned(), 1),
+            ("GET /audit-logs".to_owned(), 2),
             ("GET /campaigns".to_owned(), 1),
             ("GET /custom-tags".to_owned(), 1),
             ("GET /workspace-members".to_owned(), 1),

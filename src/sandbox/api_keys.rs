@@ -47,6 +47,8 @@ pub(super) fn api_keys(st: &mut SandboxState, r: &Req, rest: &[&str], caller_id:
                 timestamp_updated: now,
             };
             st.api_keys.push(k.clone());
+            let at = k.timestamp_created.clone();
+            super::audit_logs::record_key_event(st, 37, &k, r.user_agent, &at);
             ok(&k)
         }
         (Method::DELETE, [id]) => {
@@ -59,6 +61,7 @@ pub(super) fn api_keys(st: &mut SandboxState, r: &Req, rest: &[&str], caller_id:
                 return Err(bad("an API key cannot revoke itself"));
             }
             let k = st.api_keys.remove(i);
+            super::audit_logs::record_key_event(st, 38, &k, r.user_agent, &now_iso());
             ok(&ApiKey {
                 key: mask_key(&k.key),
                 ..k

@@ -156,5 +156,7 @@ pub fn demo_state() -> SandboxState {
         accounts,
         sub_workspaces: Vec::new(),
         payment_required: Vec::new(),
+        audit_logs: Vec::new(),
+        audit_log: Default::default(),
     }
 }

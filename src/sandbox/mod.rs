@@ -4,6 +4,7 @@
 
 mod accounts;
 mod api_keys;
+mod audit_logs;
 pub mod demo;
 pub mod faults;
 mod members;
@@ -40,6 +41,9 @@ pub(crate) struct Shared {
     seen: Mutex<std::collections::HashMap<String, u64>>,
     /// Requests by method and path, for request-count tests.
     by_endpoint: Mutex<BTreeMap<String, usize>>,
+    /// The audit-log reads, `GET /audit-logs?query` in order, for tests of
+    /// what the tool asks the log.
+    audit_reads: Mutex<Vec<String>>,
 }
 
 impl Shared {
@@ -101,6 +105,7 @@ impl Sandbox {
             windows: Mutex::new(std::collections::HashMap::new()),
             seen: Mutex::new(std::collections::HashMap::new()),
             by_endpoint: Mutex::new(BTreeMap::new()),
+            audit_reads: Mutex::new(Vec::new()),
         });
         let app = routes::router(shared.clone());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -141,6 +146,11 @@ impl Sandbox {
             .lock()
             .expect("endpoint lock")
             .clone()
+    }
+
+    /// The audit-log reads served, as `GET /audit-logs?query`, in order.
+    pub fn audit_reads(&self) -> Vec<String> {
+        self.shared.audit_reads.lock().expect("audit lock").clone()
     }
 
     /// Faults injected so far, by kind.

@@ -10,6 +10,7 @@ use super::state::SandboxState;
 use super::{
     accounts::accounts,
     api_keys::api_keys,
+    audit_logs::audit_logs,
     members::members,
     tags::{tags, toggle},
 };
@@ -93,6 +94,12 @@ async fn handle(
             uri.path().trim_start_matches("/api/v2")
         ))
         .or_default() += 1;
+    if uri.path() == "/api/v2/audit-logs" {
+        shared.audit_reads.lock().expect("audit lock").push(format!(
+            "{method} /audit-logs?{}",
+            uri.query().unwrap_or("")
+        ));
+    }
     let faults = shared.faults.lock().expect("faults lock").clone();
     if faults.latency_ms > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(faults.latency_ms)).await;
@@ -194,13 +201,23 @@ async fn handle(
         &segments,
         &query,
         &body,
-        &token,
-        as_workspace.as_deref(),
+        Credentials {
+            token: &token,
+            as_workspace: as_workspace.as_deref(),
+            user_agent: ua,
+        },
     );
     match fault {
         Some(kind) => faults::after(kind, answer, cursor.as_deref()).await,
         None => answer,
     }
+}
+
+/// Who is asking: the bearer token, the workspace asked for, the User-Agent.
+struct Credentials<'a> {
+    token: &'a str,
+    as_workspace: Option<&'a str>,
+    user_agent: &'a str,
 }
 
 /// Carries the request out on the state, and persists a change.
@@ -210,9 +227,13 @@ fn process(
     segments: &[String],
     query: &HashMap<String, String>,
     body: &[u8],
-    token: &str,
-    as_workspace: Option<&str>,
+    credentials: Credentials,
 ) -> Response {
+    let Credentials {
+        token,
+        as_workspace,
+        user_agent,
+    } = credentials;
     let write = *method != Method::GET;
     // Keys are the agency (top) workspace's; `x-as-workspace` picks the
     // workspace served, each under a lock of its own.
@@ -260,6 +281,7 @@ fn process(
         segs: &segs,
         query,
         body,
+        user_agent,
     };
     let answer = dispatch(&mut state, &caller, &req).unwrap_or_else(|e| e);
     let changed = before.is_some_and(|b| *state != b);
@@ -288,6 +310,8 @@ pub(super) struct Req<'a> {
     pub(super) segs: &'a [&'a str],
     pub(super) query: &'a HashMap<String, String>,
     pub(super) body: &'a [u8],
+    /// The caller's User-Agent, for the audit log.
+    pub(super) user_agent: &'a str,
 }
 
 impl Req<'_> {
@@ -346,6 +370,10 @@ fn dispatch(st: &mut SandboxState, caller: &Caller, r: &Req) -> Answer {
         (_, ["api-keys", rest @ ..]) => {
             need("api_keys", action)?;
             api_keys(st, r, rest, &caller_id)
+        }
+        (Method::GET, ["audit-logs"]) => {
+            need("audit_logs", "read")?;
+            audit_logs(st, r)
         }
         (Method::POST, ["custom-tags", "toggle-resource"]) => {
             // (our choice) toggling assignments needs custom_tags:update.

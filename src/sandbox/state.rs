@@ -1,6 +1,6 @@
 //! What the sandbox holds: one workspace, persisted as JSON.
 
-use crate::api_types::{Account, ApiKey, Campaign, Member, Tag, TagMapping, Workspace};
+use crate::api_types::{Account, ApiKey, AuditEvent, Campaign, Member, Tag, TagMapping, Workspace};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -27,6 +27,31 @@ pub struct SandboxState {
     /// does for a plan without the feature.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub payment_required: Vec<String>,
+    /// The audit log, oldest first as appended (`/audit-logs` answers
+    /// newest first). Key creates and deletes through the sandbox add to it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audit_logs: Vec<AuditEvent>,
+    /// How `/audit-logs` answers when the workspace's plan or key cannot
+    /// read it: `forbidden` (403) or `payment_required` (402); by default
+    /// it serves the log.
+    #[serde(default, skip_serializing_if = "AuditAccess::is_default")]
+    pub audit_log: AuditAccess,
+}
+
+/// Whether `/audit-logs` serves the log (see `SandboxState::audit_log`).
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAccess {
+    #[default]
+    Served,
+    Forbidden,
+    PaymentRequired,
+}
+
+impl AuditAccess {
+    fn is_default(&self) -> bool {
+        *self == AuditAccess::Served
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
