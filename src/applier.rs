@@ -238,7 +238,12 @@ impl Applier<'_> {
                 // Same email: the old membership must go before the new invite.
                 c.delete(&format!("/workspace-members/{}", Self::id(a)?))
                     .await?;
-                self.invite(a, m).await?;
+                self.invite(a, m).await.map_err(|e| {
+                    StepError::Other(format!(
+                        "removed, but the new invitation failed, so {} has no access now: {e}; fix the cause and run apply again (the plan then invites them)",
+                        m.email
+                    ))
+                })?;
             }
             (Some(State::ApiKey(k)), Op::Create) => self.create_key(a, k).await?,
             (Some(State::ApiKey(k)), Op::Replace) => {

@@ -258,6 +258,17 @@ pub async fn plan_in(
             Err(e) => plan.warnings.push(attribution::unread_note(&e.to_string())),
         }
     }
+    // W007 in the plan itself, so JSON and Markdown (a PR comment) carry
+    // it, not only the terminal: a typo there is refused only at apply.
+    for d in crate::lints::unknown_permission_warnings(&file.config) {
+        plan.warnings.push(format!(
+            "{}:{}: {} (W007){}",
+            file.shown(),
+            d.loc.line,
+            d.message,
+            d.help.map(|h| format!(": {h}")).unwrap_or_default()
+        ));
+    }
     Ok(Planned { file, live, plan })
 }
 

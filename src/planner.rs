@@ -190,7 +190,9 @@ impl<'a> Index<'a> {
                 }
                 by_email
             },
-            tags: live.tags.iter().map(|t| (t.label.as_str(), t)).collect(),
+            // Labels are unique after trimming (the contract): a live
+            // `  Old-Team ` is the declared `Old-Team`.
+            tags: live.tags.iter().map(|t| (t.label.trim(), t)).collect(),
             campaigns_by_name,
             campaigns_by_id: live.campaigns.iter().map(|c| (c.id.as_str(), c)).collect(),
             accounts: live.accounts.iter().map(|a| (&a.email, a)).collect(),
@@ -648,7 +650,7 @@ impl Planner<'_> {
         for spec in &self.desired.tags {
             let label = &spec.label.value;
             let address = tag_address(label);
-            let found = self.index.tags.get(label.as_str()).copied();
+            let found = self.index.tags.get(label.trim()).copied();
             let want = TagState {
                 label: label.clone(),
                 description: spec.description.clone().filter(|d| !d.is_empty()),
@@ -675,7 +677,12 @@ impl Planner<'_> {
             self.assignments(spec, found);
         }
         for t in &live.tags {
-            if self.desired.tags.iter().any(|s| s.label.value == t.label) {
+            if self
+                .desired
+                .tags
+                .iter()
+                .any(|s| s.label.value.trim() == t.label.trim())
+            {
                 continue;
             }
             let address = tag_address(&t.label);

@@ -42,11 +42,12 @@ fn pages(n: usize) -> usize {
 
 pub fn choose(config: &Config, live_tags: &[Tag]) -> Choice {
     let ignore = IgnoreSet::new(&config.policy.ignore);
-    let declared: BTreeSet<&str> = config.tags.iter().map(|t| t.label.value.as_str()).collect();
+    // Labels compare trimmed, as the API makes them unique.
+    let declared: BTreeSet<&str> = config.tags.iter().map(|t| t.label.value.trim()).collect();
     let tags: Vec<String> = live_tags
         .iter()
         .filter(|t| {
-            declared.contains(t.label.as_str())
+            declared.contains(t.label.trim())
                 || (config.policy.tags == Mode::Authoritative && !ignore.tag(&t.label))
         })
         .map(|t| t.id.clone())
@@ -68,18 +69,22 @@ pub fn choose(config: &Config, live_tags: &[Tag]) -> Choice {
     let per_tag_estimate: usize = live_tags
         .iter()
         .filter(|t| tags.contains(&t.id))
-        .map(
-            |t| match config.tags.iter().find(|s| s.label.value == t.label) {
+        .map(|t| {
+            match config
+                .tags
+                .iter()
+                .find(|s| s.label.value.trim() == t.label.trim())
+            {
                 Some(s) => pages(s.campaigns.len()) + pages(s.accounts.len()),
                 None => 2,
-            },
-        )
+            }
+        })
         .sum();
     // The walk reads every tag's assignments: assume the tags the file does
     // not describe carry as many as those it does, on average.
     let declared_live = live_tags
         .iter()
-        .filter(|t| declared.contains(t.label.as_str()))
+        .filter(|t| declared.contains(t.label.trim()))
         .count()
         .max(1);
     let estimated_mappings = declared_assignments * live_tags.len() / declared_live;

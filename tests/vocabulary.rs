@@ -42,7 +42,7 @@ fn a_live_unknown_permission_is_exported_as_is_and_plans_to_no_changes() {
     ran.again(&["plan", "-f", "live.yaml", "--detailed-exitcode"])
         .status(0)
         .stdout(
-            "Workspace: Acme Sales (01946416-09c9-7bef-bbc9-b8c3ac2cdb2a)\n\nNo changes. The live workspace matches the file.\n",
+            "Workspace: Acme Sales (01946416-09c9-7bef-bbc9-b8c3ac2cdb2a)\n\nNo changes. The live workspace matches the file.\n\nWarnings:\n  ! live.yaml:11: permission `futureThing.manage` is not one this tool knows (W007): it is kept as written: if Instantly added it, the plan grants it; if it is a typo, the API refuses the invite at apply (400). See docs/config.md for the 31 known permissions\n",
         )
         .stderr(
             "warning[W007]: permission `futureThing.manage` is not one this tool knows
@@ -117,6 +117,9 @@ Members:
 Access impact:
   ▲ escalation, high risk  member[frank@acme.com]: no access -> editor + [campaigns.veiw]
 
+Warnings:
+  ! w.yaml:4: permission `campaigns.veiw` is not one this tool knows (W007): did you mean `campaigns.view`? it is kept as written: if Instantly added it, the plan grants it; if it is a typo, the API refuses the invite at apply (400). See docs/config.md for the 31 known permissions
+
 {LEFT_ALONE}"
     );
     Test::new()
@@ -142,60 +145,6 @@ Run plan again: it shows exactly what remains.
 "
         ))
         .stderr(TYPO_WARNING)
-        .unchanged();
-}
-
-/// The demo with a tag whose label has a trailing space.
-fn with_spaced_tag() -> SandboxState {
-    let mut s = demo_state();
-    let mut t = s.tags[0].clone();
-    t.id = "01946416-0000-7000-8000-00000000feed".into();
-    t.label = "SDR-North ".into();
-    t.description = None;
-    s.tags.push(t);
-    s
-}
-
-#[test]
-fn a_tag_refused_as_a_duplicate_names_the_live_tag_and_is_not_retried() {
-    Test::new()
-        .sandbox(with_spaced_tag())
-        .file(
-            "w.yaml",
-            "version: 1\npolicy: {members: additive, api_keys: additive, tags: additive}\ntags:\n  - {label: SDR-North, campaigns: [Legacy Promo]}\n",
-        )
-        .args(&["apply", "-f", "w.yaml", "--auto-approve"])
-        .run()
-        .status(1)
-        .stdout(&format!(
-            "Workspace: Acme Sales (01946416-09c9-7bef-bbc9-b8c3ac2cdb2a)
-
-Plan: 2 to create, 0 to update, 0 to replace, 0 to delete.
-
-Tags:
-  + tag[SDR-North]
-
-Tag assignments:
-  + assignment[SDR-North -> campaign:Legacy Promo]
-
-{}
-Apply failed: 0 applied, 1 failed, 1 not attempted.
-
-Failed:
-  ✗ tag[SDR-North]: the live tag `SDR-North ` (01946416-0000-7000-8000-00000000feed) has the same label once spaces are trimmed, so the API refuses `SDR-North` (POST /custom-tags: 409 Conflict: A tag with the same normalized label already exists in this workspace (it clashes with an object that already exists)); rename one of them
-Not attempted:
-  · assignment[SDR-North -> campaign:Legacy Promo]
-
-Run plan again: it shows exactly what remains.
-",
-            LEFT_ALONE
-                .replace("Left alone (11)", "Left alone (12)")
-                .replace(
-                    "  tag[SDR-West]",
-                    "  tag[SDR-North ] (not declared; policy.tags is additive)\n  tag[SDR-West]"
-                )
-        ))
-        .stderr("")
         .unchanged();
 }
 
@@ -290,4 +239,81 @@ Left alone (1):
         )
         .stderr("")
         .unchanged();
+}
+
+/// A re-invite removes the member before inviting them again: a permission
+/// the API then refuses would leave them removed, so apply refuses first.
+#[test]
+fn a_reinvite_with_an_unknown_permission_is_refused_before_any_write() {
+    let yaml = "version: 1\npolicy: {members: additive, api_keys: additive, tags: additive}\nroles:\n  sdr:\n    role: editor\n    permissions: [campaigns.view, websiteChat.veiw]\nmembers:\n  - email: carol@acme.com\n    role: sdr\n";
+    let ran = crate::support::Test::new()
+        .file("w.yaml", yaml)
+        .sandbox(instantly_rbac::sandbox::demo::demo_state())
+        .args(&[
+            "apply",
+            "-f",
+            "w.yaml",
+            "--auto-approve",
+            "--allow-reinvite",
+        ])
+        .run()
+        .status(1)
+        .unchanged();
+    assert!(
+        ran.output.stderr.ends_with("error: the plan re-invites member[carol@acme.com] (websiteChat.veiw) with a permission this tool does not know (W007): a re-invite removes the member first, and if the API refuses the permission (a typo) they are left removed. Check the spelling; if Instantly added the permission, a newer instantly-rbac knows it; nothing was changed\n"),
+        "{}",
+        ran.output.stderr
+    );
+    // The JSON plan (a PR job's) carries the warning too.
+    let ran = ran
+        .again(&["plan", "-f", "w.yaml", "--format", "json"])
+        .status(0);
+    let doc: serde_json::Value = serde_json::from_str(&ran.output.stdout).unwrap();
+    assert_eq!(
+        doc["warnings"],
+        serde_json::json!([
+            "w.yaml:6: permission `websiteChat.veiw` is not one this tool knows (W007): did you mean `websiteChat.view`? it is kept as written: if Instantly added it, the plan grants it; if it is a typo, the API refuses the invite at apply (400). See docs/config.md for the 31 known permissions"
+        ])
+    );
+}
+
+/// Labels are unique after trimming: a live `  Old-Team ` is the declared
+/// `Old-Team`, not a create the API would refuse with 409 forever.
+#[test]
+fn a_live_label_with_surrounding_spaces_is_the_declared_tag() {
+    let mut state = instantly_rbac::sandbox::demo::demo_state();
+    let old = state
+        .tags
+        .iter_mut()
+        .find(|t| t.label == "Old-Team")
+        .unwrap();
+    old.label = "  Old-Team ".into();
+    let ran = crate::support::Test::new()
+        .file(
+            "w.yaml",
+            "version: 1\npolicy: {members: additive, api_keys: additive}\ntags:\n  - label: SDR-West\n    campaigns: [Q4 West Outbound, Legacy Promo]\n    accounts: [west1@acme-mail.com]\n  - label: Old-Team\n    campaigns: [Partner Webinar]\n",
+        )
+        .sandbox(state)
+        .args(&["plan", "-f", "w.yaml", "--format", "json"])
+        .run()
+        .status(0)
+        .stderr("");
+    let doc: serde_json::Value = serde_json::from_str(&ran.output.stdout).unwrap();
+    let ops: Vec<String> = doc["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            format!(
+                "{} {}",
+                a["op"].as_str().unwrap(),
+                a["address"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(
+        !ops.iter()
+            .any(|o| o.contains("tag[Old-Team]") || o.contains("tag[  Old-Team ]")),
+        "{ops:?}"
+    );
 }
