@@ -14,7 +14,9 @@ policy: {members: additive, api_keys: additive, tags: additive}
 ";
 
 /// What `apply -f w.yaml` (ONE_KEY) shows before it applies.
-const ONE_KEY_PLAN: &str = "Workspace: Acme Sales (01946416-09c9-7bef-bbc9-b8c3ac2cdb2a)
+fn one_key_plan() -> String {
+    format!(
+        "Workspace: Acme Sales (01946416-09c9-7bef-bbc9-b8c3ac2cdb2a)
 
 Plan: 1 to create, 0 to update, 0 to replace, 0 to delete.
 
@@ -25,19 +27,10 @@ API keys:
 Access impact:
   ▲ escalation  api_key[ci-deploy]: no access -> [campaigns:read]
 
-Left alone (11):
-  api_key[Marketing — Analytics Read Only] (not declared; policy.api_keys is additive)
-  api_key[Old Zapier] (not declared; policy.api_keys is additive)
-  api_key[instantly-rbac (automation)] (not declared; policy.api_keys is additive)
-  member[alice@acme.com] (not declared; policy.members is additive)
-  member[bob@acme.com] (not declared; policy.members is additive)
-  member[carol@acme.com] (not declared; policy.members is additive)
-  member[dave@acme.com] (not declared; policy.members is additive)
-  member[erin@acme.com] (not declared; policy.members is additive)
-  member[support@instantly.ai] (not declared; policy.members is additive)
-  tag[Old-Team] (not declared; policy.tags is additive)
-  tag[SDR-West] (not declared; policy.tags is additive)
-";
+{}",
+        crate::support::DEMO_LEFT_ALONE
+    )
+}
 
 const APPLIED: &str = "
 Apply complete: 1 action applied.
@@ -82,8 +75,9 @@ fn a_secrets_cmd_that_hangs_is_stopped_and_its_secret_kept_in_the_recovery_file(
     let id = key_id(&ran, "ci-deploy");
     let dir = ran.dir.path().canonicalize().unwrap();
     let recovery = dir.join(format!("instantly-rbac-recovered-{id}.json"));
+    let plan = one_key_plan();
     let ran = ran.status(1).stderr("").stdout(&format!(
-        "{ONE_KEY_PLAN}
+        "{plan}
 Apply failed: 0 applied, 1 failed, 0 not attempted.
 
 Failed:
@@ -121,7 +115,7 @@ fn a_secrets_cmd_runs_without_the_tools_instantly_variables() {
         .run()
         .status(0)
         .stderr("")
-        .stdout(&format!("{ONE_KEY_PLAN}{APPLIED}"));
+        .stdout(&format!("{}{APPLIED}", one_key_plan()));
     let env = std::fs::read_to_string(ran.path("env.txt")).unwrap();
     assert!(env.contains("PATH="), "{env}");
     let leaked: Vec<&str> = env
@@ -136,12 +130,12 @@ fn a_secrets_cmd_that_prints_its_input_prints_nothing() {
     apply_one_key("cat", &[])
         .status(0)
         .stderr("")
-        .stdout(&format!("{ONE_KEY_PLAN}{APPLIED}"));
+        .stdout(&format!("{}{APPLIED}", one_key_plan()));
     // Its standard error is shown.
     apply_one_key("cat > /dev/null; echo stored >&2", &[])
         .status(0)
         .stderr("stored\n")
-        .stdout(&format!("{ONE_KEY_PLAN}{APPLIED}"));
+        .stdout(&format!("{}{APPLIED}", one_key_plan()));
 }
 
 /// Asserts that no two live members, keys or tags share their natural key.

@@ -6,6 +6,21 @@ use instantly_rbac::sandbox::{Sandbox, demo};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+/// What a plan of the demo with every collection additive leaves alone.
+pub const DEMO_LEFT_ALONE: &str = "Left alone (11):
+  api_key[Marketing — Analytics Read Only] (not declared; policy.api_keys is additive)
+  api_key[Old Zapier] (not declared; policy.api_keys is additive)
+  api_key[instantly-rbac (automation)] (not declared; policy.api_keys is additive)
+  member[alice@acme.com] (not declared; policy.members is additive)
+  member[bob@acme.com] (not declared; policy.members is additive)
+  member[carol@acme.com] (not declared; policy.members is additive)
+  member[dave@acme.com] (not declared; policy.members is additive)
+  member[erin@acme.com] (not declared; policy.members is additive)
+  member[support@instantly.ai] (not declared; policy.members is additive)
+  tag[Old-Team] (not declared; policy.tags is additive)
+  tag[SDR-West] (not declared; policy.tags is additive)
+";
+
 pub const OPERATOR_KEY: &str = "sbx_demo_operator_0123456789abcdef";
 
 /// A sandbox served by its own runtime, so a test thread can block on the binary.

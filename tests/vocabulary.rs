@@ -80,19 +80,7 @@ help: did you mean `campaigns.view`? it is kept as written: if Instantly added i
 warning: 1 warning in w.yaml
 ";
 
-const LEFT_ALONE: &str = "Left alone (11):
-  api_key[Marketing — Analytics Read Only] (not declared; policy.api_keys is additive)
-  api_key[Old Zapier] (not declared; policy.api_keys is additive)
-  api_key[instantly-rbac (automation)] (not declared; policy.api_keys is additive)
-  member[alice@acme.com] (not declared; policy.members is additive)
-  member[bob@acme.com] (not declared; policy.members is additive)
-  member[carol@acme.com] (not declared; policy.members is additive)
-  member[dave@acme.com] (not declared; policy.members is additive)
-  member[erin@acme.com] (not declared; policy.members is additive)
-  member[support@instantly.ai] (not declared; policy.members is additive)
-  tag[Old-Team] (not declared; policy.tags is additive)
-  tag[SDR-West] (not declared; policy.tags is additive)
-";
+use crate::support::DEMO_LEFT_ALONE as LEFT_ALONE;
 
 #[test]
 fn a_declared_unknown_permission_warns_and_the_api_decides_at_apply() {
