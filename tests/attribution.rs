@@ -149,9 +149,9 @@ fn a_plan_without_keys_to_attribute_reads_no_audit_log() {
     );
 }
 
-fn without_access(access: AuditAccess, note: &str) {
+fn without_access(refuse: impl FnOnce(&mut SandboxState), note: &str) {
     let mut s = with_log();
-    s.audit_log = access;
+    refuse(&mut s);
     let ran = Test::new()
         .file("w.yaml", ADDITIVE)
         .sandbox(s)
@@ -174,7 +174,7 @@ fn without_access(access: AuditAccess, note: &str) {
 #[test]
 fn without_the_scope_keys_are_not_attributed_and_one_note_says_so() {
     without_access(
-        AuditAccess::Forbidden,
+        |s| s.audit_log = AuditAccess::Forbidden,
         "the audit log could not be read (GET /audit-logs: 403 Forbidden: API key does not have the required scope: audit_logs:read (the API key lacks a scope this call needs)): keys are not attributed",
     );
 }
@@ -182,8 +182,8 @@ fn without_the_scope_keys_are_not_attributed_and_one_note_says_so() {
 #[test]
 fn without_the_feature_keys_are_not_attributed_and_one_note_says_so() {
     without_access(
-        AuditAccess::PaymentRequired,
-        "the audit log could not be read (GET /audit-logs: 402 Payment Required: The audit log is not included in the workspace's plan (the workspace's plan does not include the audit log)): keys are not attributed",
+        |s| s.payment_required = vec!["/audit-logs".into()],
+        "the audit log could not be read (GET /audit-logs: 402 Payment Required: Upgrade your plan to use this endpoint (the workspace's plan does not include the audit log)): keys are not attributed",
     );
 }
 

@@ -18,12 +18,6 @@ pub(super) fn audit_logs(st: &SandboxState, r: &Req) -> Answer {
                 "API key does not have the required scope: audit_logs:read",
             ));
         }
-        AuditAccess::PaymentRequired => {
-            return Err(error(
-                StatusCode::PAYMENT_REQUIRED,
-                "The audit log is not included in the workspace's plan",
-            ));
-        }
     }
     let limit = match r.query.get("limit") {
         None => 100,

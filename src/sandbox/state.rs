@@ -31,9 +31,9 @@ pub struct SandboxState {
     /// newest first). Key creates and deletes through the sandbox add to it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub audit_logs: Vec<AuditEvent>,
-    /// How `/audit-logs` answers when the workspace's plan or key cannot
-    /// read it: `forbidden` (403) or `payment_required` (402); by default
-    /// it serves the log.
+    /// `forbidden`: `/audit-logs` answers 403, as to a key without
+    /// `audit_logs:read`. (A plan without the feature is `payment_required:
+    /// ["/audit-logs"]`, as for any other endpoint.)
     #[serde(default, skip_serializing_if = "AuditAccess::is_default")]
     pub audit_log: AuditAccess,
 }
@@ -45,7 +45,6 @@ pub enum AuditAccess {
     #[default]
     Served,
     Forbidden,
-    PaymentRequired,
 }
 
 impl AuditAccess {
