@@ -160,7 +160,7 @@ fn without_access(refuse: impl FnOnce(&mut SandboxState), note: &str) {
         .status(0)
         .stderr("")
         .unchanged();
-    let doc: serde_json::Value = serde_json::from_str(&ran.output.stdout).unwrap();
+    let doc = ran.json();
     assert_eq!(doc["warnings"], serde_json::json!([note]));
     let attributed = doc["unmanaged"]
         .as_array()
@@ -271,7 +271,7 @@ fn json_carries_the_event_on_the_entry() {
         .run()
         .status(0)
         .stderr("");
-    let doc: serde_json::Value = serde_json::from_str(&ran.output.stdout).unwrap();
+    let doc = ran.json();
     assert_eq!(doc["warnings"], serde_json::json!([]));
     assert_eq!(
         doc["unmanaged"][1],

@@ -74,8 +74,7 @@ fn diff_run(format: &str) -> crate::support::Ran {
 fn diff_with_json_is_a_field_of_one_json_document() {
     let ran = diff_run("json").status(0).stderr("");
     let ran = ran.unchanged();
-    let doc: serde_json::Value = serde_json::from_str(&ran.output.stdout)
-        .unwrap_or_else(|e| panic!("not one JSON document ({e}):\n{}", ran.output.stdout));
+    let doc = ran.json();
     let diff = doc["diff"].as_str().expect("a diff field");
     assert!(diff.starts_with("--- live"), "{diff}");
     assert!(diff.contains("\n+- email: frank@acme.com\n"), "{diff}");
@@ -86,7 +85,7 @@ fn diff_with_json_is_a_field_of_one_json_document() {
         .args(&["plan", "-f", &ex, "--format", "json"])
         .run()
         .status(0);
-    let doc: serde_json::Value = serde_json::from_str(&ran.output.stdout).unwrap();
+    let doc = ran.json();
     assert!(doc.get("diff").is_none());
 }
 
@@ -434,7 +433,7 @@ fn two_files_for_one_workspace_are_an_error_not_two_plans() {
         .run()
         .status(1)
         .stderr("");
-    let doc: serde_json::Value = serde_json::from_str(&ran.output.stdout).unwrap();
+    let doc = ran.json();
     assert_eq!(
         doc["workspaces"][1]["error"],
         "ws/b.yaml is for workspace 01946416-09c9-7bef-bbc9-b8c3ac2cdb2a, which ws/a.yaml plans too: one file per workspace, so that each has one plan (and one PR comment)"

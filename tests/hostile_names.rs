@@ -243,7 +243,7 @@ fn the_markdown_plan_keeps_its_shape() {
 #[test]
 fn the_json_plan_keeps_the_exact_strings() {
     let ran = plan(&["--format", "json", "--diff"]);
-    let doc: serde_json::Value = serde_json::from_str(&ran.output.stdout).unwrap();
+    let doc = ran.json();
     fn strings(v: &serde_json::Value, out: &mut Vec<String>) {
         match v {
             serde_json::Value::String(s) => out.push(s.clone()),

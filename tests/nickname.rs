@@ -127,7 +127,7 @@ fn a_nickname_change_is_not_an_access_change() {
         .args(&["plan", "-f", "w.yaml", "--format", "json"])
         .run()
         .status(0);
-    let plan: serde_json::Value = serde_json::from_str(&ran.output.stdout).unwrap();
+    let plan = ran.json();
     insta::assert_snapshot!(
         "json_actions",
         serde_json::to_string_pretty(&plan["actions"]).unwrap()

@@ -191,6 +191,12 @@ pub struct Ran {
 }
 
 impl Ran {
+    /// Stdout as one JSON document (`--format json`); fails the test if not.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.output.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}){}", self.context()))
+    }
+
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }

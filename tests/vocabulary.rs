@@ -256,7 +256,7 @@ fn a_reinvite_with_an_unknown_permission_is_refused_before_any_write() {
     let ran = ran
         .again(&["plan", "-f", "w.yaml", "--format", "json"])
         .status(0);
-    let doc: serde_json::Value = serde_json::from_str(&ran.output.stdout).unwrap();
+    let doc = ran.json();
     assert_eq!(
         doc["warnings"],
         serde_json::json!([
@@ -286,7 +286,7 @@ fn a_live_label_with_surrounding_spaces_is_the_declared_tag() {
         .run()
         .status(0)
         .stderr("");
-    let doc: serde_json::Value = serde_json::from_str(&ran.output.stdout).unwrap();
+    let doc = ran.json();
     let ops: Vec<String> = doc["actions"]
         .as_array()
         .unwrap()

@@ -485,7 +485,7 @@ fn undeclared_case_twins_are_each_planned_by_id() {
         .run()
         .status(0)
         .stderr("");
-    let doc: serde_json::Value = serde_json::from_str(&ran.output.stdout).unwrap();
+    let doc = ran.json();
     let deletes: Vec<&str> = doc["actions"]
         .as_array()
         .unwrap()
@@ -551,7 +551,7 @@ fn an_interrupted_rotation_keeps_the_new_key_and_revokes_the_old() {
         .status(0)
         .stderr("")
         .unchanged();
-    let doc: serde_json::Value = serde_json::from_str(&ran.output.stdout).unwrap();
+    let doc = ran.json();
     let actions: Vec<(String, String, String)> = doc["actions"]
         .as_array()
         .unwrap()
@@ -592,7 +592,7 @@ fn a_key_whose_age_cannot_be_read_is_not_silently_left_unrotated() {
         .run()
         .status(0)
         .stderr("");
-    let doc: serde_json::Value = serde_json::from_str(&ran.output.stdout).unwrap();
+    let doc = ran.json();
     assert_eq!(doc["actions"], serde_json::json!([]));
     assert_eq!(
         doc["warnings"],
@@ -631,6 +631,6 @@ fn export_leaves_an_address_a_file_cannot_declare_to_policy_ignore() {
         .status(0)
         .stderr("")
         .unchanged();
-    let doc: serde_json::Value = serde_json::from_str(&ran.output.stdout).unwrap();
+    let doc = ran.json();
     assert_eq!(doc["actions"], serde_json::json!([]));
 }
