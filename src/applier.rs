@@ -366,9 +366,23 @@ impl Applier<'_> {
                 known.iter().cloned().collect(),
             )
             .map_err(|e| StepError::Other(format!("{e}; nothing was created")))?;
-        let created = create::api_key(self.client, k, &known)
-            .await
-            .map_err(|e| StepError::Other(e.to_string()))?;
+        let created = match create::api_key(self.client, k, &known).await {
+            Ok(created) => created,
+            Err(e) => {
+                // Nothing of this run exists (refused outright, or another
+                // apply's key won): an intent left open would have the next
+                // plan replace that other key, revoking a secret it holds.
+                let nothing_made = match &e {
+                    create::CreateError::Concurrent { .. } => true,
+                    create::CreateError::Api(api) => !api.is_ambiguous(),
+                    create::CreateError::Conflict(_) => false,
+                };
+                if nothing_made {
+                    secrets.lock().expect("secrets lock").withdraw(&k.name);
+                }
+                return Err(StepError::Other(e.to_string()));
+            }
+        };
         let id = created.id.clone();
         self.known_keys
             .lock()

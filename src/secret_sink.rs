@@ -68,6 +68,15 @@ impl SecretSink {
         }
     }
 
+    /// The create of key `name` made nothing: its intent goes.
+    pub fn withdraw(&mut self, name: &str) {
+        if let Some(j) = &mut self.intents
+            && let Err(e) = j.delivered(name)
+        {
+            tracing::warn!(error = %e, "cannot remove the intent of a key never made");
+        }
+    }
+
     /// Delivers one secret; on failure the message says where it is kept.
     /// `stop` (Ctrl-C, SIGTERM) stops a `--secrets-cmd` still running,
     /// whose secret is then kept in the recovery file. Once the secret is

@@ -462,3 +462,40 @@ fn an_action_knows_its_object_and_whether_it_is_a_reinvite() {
     assert_eq!(dave.state(), dave.before.as_ref());
     assert_eq!(p.actions.iter().filter(|a| a.is_reinvite()).count(), 1);
 }
+
+/// A key create the API refuses outright made nothing: its intent goes, so
+/// the next plan cannot take another apply's same-named key for this
+/// run's and replace it.
+#[test]
+fn a_refused_key_create_leaves_no_intent_open() {
+    let state = demo_state();
+    let mut p = plan_of(
+        "version: 1\napi_keys:\n  - {name: ci-deploy, scopes: [campaigns:read]}\npolicy: {members: additive, api_keys: additive, tags: additive}\n",
+        &state,
+    );
+    // A scope the sandbox (as the API) refuses with 400: the loader would
+    // have refused it in a file.
+    if let Some(State::ApiKey(k)) = &mut p.actions[0].after {
+        k.scopes = vec!["nonsense:read".into()];
+    }
+    let server = Server::start(state);
+    let d = tempfile::tempdir().unwrap();
+    let intents = d.path().join(".instantly-rbac-intents");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let c = client(server.url());
+    let mut sink = SecretSink::file(SecretsOut::create(&d.path().join("s.json")).unwrap())
+        .with_intents(instantly_rbac::intents::Journal::new(intents.clone()));
+    let report = rt.block_on(apply(&c, &p, Some(&mut sink), None));
+    assert_eq!(report.failed.len(), 1, "{report:?}");
+    assert!(
+        report.failed[0].error.contains("400 Bad Request"),
+        "{report:?}"
+    );
+    let open: Vec<_> = std::fs::read_dir(&intents)
+        .map(|r| r.map(|e| e.unwrap().file_name()).collect())
+        .unwrap_or_default();
+    assert_eq!(open, Vec::<std::ffi::OsString>::new());
+}

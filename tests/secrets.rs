@@ -234,6 +234,15 @@ fn two_applies_at_once_create_each_object_once_and_the_other_stops() {
             assert_eq!(times, 1, "{id} delivered once");
         }
     }
+    // No intent stays open: a key create another apply's key beat made
+    // nothing, and its intent goes (else the next plan would replace the
+    // other apply's key, whose secret is held).
+    for d in &dirs {
+        let open: Vec<_> = std::fs::read_dir(d.path().join(".instantly-rbac-intents"))
+            .map(|r| r.map(|e| e.unwrap().file_name()).collect())
+            .unwrap_or_default();
+        assert_eq!(open, Vec::<std::ffi::OsString>::new(), "{stdouts:?}");
+    }
     // The one that stopped finishes what remains.
     server
         .sandbox
