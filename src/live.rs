@@ -8,7 +8,7 @@ use crate::client::Client;
 use crate::config::Config;
 use crate::email::Email;
 use crate::read_strategy::{self, AssignmentRead};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 /// What the planner needs to know of the live workspace.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -200,7 +200,7 @@ pub async fn read_for_plan(
             .into_iter()
             .filter(|m| wanted.contains(&m.tag_id))
             .collect();
-            live.campaigns = campaigns;
+            live.campaigns = unique(campaigns, "/campaigns", campaign_id, &mut live.warnings);
             all_campaigns = names;
             if !names
                 && live
@@ -208,22 +208,21 @@ pub async fn read_for_plan(
                     .iter()
                     .any(|m| m.resource_type == ResourceType::Campaign)
             {
-                live.campaigns = client.list::<Campaign>("/campaigns", none).await?;
+                let campaigns = client.list::<Campaign>("/campaigns", none).await?;
+                live.campaigns = unique(campaigns, "/campaigns", campaign_id, &mut live.warnings);
                 all_campaigns = true;
             }
-            for m in live
+            let accounts: Vec<Account> = live
                 .mappings
                 .iter()
                 .filter(|m| m.resource_type == ResourceType::Account)
-            {
-                if !live.accounts.iter().any(|a| a.email.is(&m.resource_id)) {
-                    live.accounts.push(Account {
-                        email: Email::new(m.resource_id.as_str()),
-                        timestamp_created: String::new(),
-                        tags: None,
-                    });
-                }
-            }
+                .map(|m| Account {
+                    email: Email::new(m.resource_id.as_str()),
+                    timestamp_created: String::new(),
+                    tags: None,
+                })
+                .collect();
+            add_accounts(&mut live, accounts);
         }
     }
     if !all_campaigns {
@@ -370,19 +369,23 @@ fn account_id(a: &Account) -> (String, String) {
     (a.email.key().to_owned(), format!("account {}", a.email))
 }
 
-/// Adds the campaigns not known yet (by id).
+/// Adds the campaigns not known yet (by id); linear, for lists of
+/// thousands.
 fn add_campaigns(live: &mut Live, found: impl IntoIterator<Item = Campaign>) {
+    let mut known: HashSet<String> = live.campaigns.iter().map(|c| c.id.clone()).collect();
     for c in found {
-        if !live.campaigns.iter().any(|x| x.id == c.id) {
+        if known.insert(c.id.clone()) {
             live.campaigns.push(c);
         }
     }
 }
 
-/// Adds the accounts not known yet (emails compare case-insensitively).
+/// Adds the accounts not known yet (emails compare by the one folding
+/// rule); linear.
 fn add_accounts(live: &mut Live, found: impl IntoIterator<Item = Account>) {
+    let mut known: HashSet<Email> = live.accounts.iter().map(|a| a.email.clone()).collect();
     for a in found {
-        if !live.accounts.iter().any(|x| x.email == a.email) {
+        if known.insert(a.email.clone()) {
             live.accounts.push(a);
         }
     }

@@ -493,3 +493,34 @@ Left alone (5):
         .stderr("")
         .unchanged();
 }
+
+/// The mapping walk reads the whole campaign list: a campaign listed twice
+/// there is one campaign, not "2 campaigns are named …".
+#[test]
+fn a_campaign_listed_twice_on_the_walk_is_one_campaign() {
+    let mut s = instantly_rbac::sandbox::demo::demo_state();
+    let twice = s.campaigns[0].clone();
+    s.campaigns.push(twice);
+    let yaml = std::fs::read_to_string(crate::support::example()).unwrap();
+    let ran = Test::new()
+        .file("w.yaml", &yaml)
+        .sandbox(s)
+        .args(&["plan", "-f", "w.yaml", "--format", "json"])
+        .run()
+        .status(0)
+        .stderr("");
+    let doc = ran.json();
+    let warnings: Vec<&str> = doc["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .filter(|w| w.contains("/campaigns"))
+        .collect();
+    assert_eq!(
+        warnings,
+        vec![
+            "GET /campaigns listed campaign `Q4 West Outbound` (id 01946416-5000-7000-8000-000000000001) 2 times; it is counted once"
+        ]
+    );
+}
