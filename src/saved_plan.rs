@@ -293,13 +293,29 @@ fn assignment_of(a: &Action) -> Option<&AssignmentState> {
     }
 }
 
+/// The live tag an action touches: by label compared trimmed, as the API
+/// makes labels unique (and the planner matches them).
+fn tag_in<'a>(live: &'a Live, label: &str) -> Option<&'a crate::api_types::Tag> {
+    live.tags.iter().find(|t| t.label.trim() == label.trim())
+}
+
 /// The touched object as it is now, with what identifies its version
 /// beyond its state (id, update time).
 fn current(a: &Action, live: &Live) -> Option<(State, String)> {
     match a.kind {
         Kind::Member => {
+            // By address; by id only among case twins, which share one
+            // (a plan file's id is not trusted further than that).
             let email = email_of(a)?;
-            let m = live.members.iter().find(|m| &m.email == email)?;
+            let mut same = live.members.iter().filter(|m| &m.email == email);
+            let first = same.next()?;
+            let m = match (same.next(), &a.live_id) {
+                (Some(_), Some(id)) => live
+                    .members
+                    .iter()
+                    .find(|m| &m.email == email && &m.id == id)?,
+                _ => first,
+            };
             Some((State::Member(member_state(m)), m.id.clone()))
         }
         Kind::ApiKey => {
@@ -318,7 +334,7 @@ fn current(a: &Action, live: &Live) -> Option<(State, String)> {
                 State::Tag(t) => &t.label,
                 _ => return None,
             };
-            let t = live.tags.iter().find(|t| &t.label == label)?;
+            let t = tag_in(live, label)?;
             Some((
                 State::Tag(tag_state(t)),
                 format!("{}@{}", t.id, t.timestamp_updated),
@@ -326,7 +342,7 @@ fn current(a: &Action, live: &Live) -> Option<(State, String)> {
         }
         Kind::Assignment => {
             let s = assignment_of(a)?;
-            let tag = live.tags.iter().find(|t| t.label == s.tag)?;
+            let tag = tag_in(live, &s.tag)?;
             let present = live.mappings.iter().any(|m| {
                 m.tag_id == tag.id
                     && m.resource_type == s.resource_type.api_code()

@@ -344,3 +344,41 @@ fn control_characters_in_a_forged_plan_are_shown_escaped() {
         "error: the saved plan differs from the plan of w.yaml now: action 1 member[frank@acme.com]: after.email is \"x@evil.example\\n::error::all clear\\u{1b}[2J\" in the plan, frank@acme.com when recomputed; nothing was changed: run plan --out again and review it\n",
     );
 }
+
+/// A live label with surrounding spaces is the declared tag: a change to
+/// it after the plan is seen, not taken for a tag that is absent both times.
+#[test]
+fn a_change_to_a_tag_whose_live_label_has_spaces_is_seen() {
+    let mut state = demo_state();
+    let old = state
+        .tags
+        .iter_mut()
+        .find(|t| t.label == "SDR-West")
+        .unwrap();
+    old.label = " SDR-West ".into();
+    let ran = Test::new()
+        .file(
+            "w.yaml",
+            "version: 1\npolicy: {members: additive, api_keys: additive, tags: additive}\ntags:\n  - label: SDR-West\n    description: West, renamed\n    campaigns: [Q4 West Outbound, Legacy Promo]\n    accounts: [west1@acme-mail.com]\n",
+        )
+        .sandbox(state)
+        .args(&["plan", "-f", "w.yaml", "--out", "p.json", "-q"])
+        .run()
+        .status(0);
+    let path = ran.path("state.json");
+    let mut live = instantly_rbac::sandbox::state::SandboxState::load(&path).unwrap();
+    live.tags
+        .iter_mut()
+        .find(|t| t.label == " SDR-West ")
+        .unwrap()
+        .description = Some("changed by hand".into());
+    live.save(&path).unwrap();
+    let ran = ran.again(&["apply", "p.json", "-f", "w.yaml"]).status(1);
+    assert!(
+        ran.output
+            .stderr
+            .starts_with("error: 1 object the saved plan touches changed since it was made; nothing was changed.\n  tag[SDR-West]\n"),
+        "{}",
+        ran.output.stderr
+    );
+}
