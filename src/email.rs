@@ -5,6 +5,7 @@
 //! equality, hash and order are those of the folded key, so maps keyed by
 //! `Email` and comparisons between them are right by construction.
 
+use crate::escape::invisible as is_invisible;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::borrow::Cow;
@@ -109,19 +110,6 @@ pub fn problem(s: &str, allow_non_ascii: bool) -> Option<Problem> {
 pub struct Problem {
     pub message: String,
     pub help: String,
-}
-
-/// Zero-width and joiner characters, bidi controls, word joiners and
-/// invisible operators, the BOM, the soft hyphen.
-fn is_invisible(c: char) -> bool {
-    matches!(c,
-        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
-        | '\u{180B}'..='\u{180F}'
-        | '\u{200B}'..='\u{200F}'
-        | '\u{202A}'..='\u{202E}'
-        | '\u{2060}'..='\u{206F}'
-        | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}'
-        | '\u{FFF9}'..='\u{FFFB}')
 }
 
 /// The script of a letter, for the scripts whose letters look alike.

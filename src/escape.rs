@@ -10,15 +10,22 @@
 /// (C0 with `\n` `\r` `\t` and ESC, DEL, C1), bidi overrides and isolates,
 /// zero-width characters and the Unicode line and paragraph separators.
 fn hidden(c: char) -> bool {
-    c.is_control()
-        || matches!(c,
-            '\u{061C}'                  // Arabic letter mark
-            | '\u{200B}'..='\u{200F}'   // zero-width space … right-to-left mark
-            | '\u{2028}' | '\u{2029}'   // line and paragraph separators
-            | '\u{202A}'..='\u{202E}'   // bidi embeddings and overrides
-            | '\u{2060}'                // word joiner
-            | '\u{2066}'..='\u{2069}'   // bidi isolates
-            | '\u{FEFF}') // zero-width no-break space
+    c.is_control() || invisible(c) || matches!(c, '\u{2028}' | '\u{2029}') // line and paragraph separators
+}
+
+/// Characters that render as nothing or reorder what follows: zero-width
+/// and joiner characters, bidi controls, word joiners and invisible
+/// operators, fillers, variation selectors, the BOM, the soft hyphen. One
+/// list, for what is escaped on output and refused in addresses.
+pub fn invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}'
+        | '\u{200B}'..='\u{200F}'
+        | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}'
+        | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}'
+        | '\u{FFF9}'..='\u{FFFB}')
 }
 
 fn push_visible(out: &mut String, c: char) {
@@ -187,6 +194,9 @@ mod tests {
         );
         let plain = "Q4 West — Outbound | <b> `x` é 🔴";
         assert_eq!(terminal(plain), plain);
+        // Fillers and variation selectors look like nothing: shown too, as
+        // the address check refuses them (one list for both).
+        assert_eq!(terminal("prod\u{3164}\u{fe0f}"), r"prod\u{3164}\u{fe0f}");
     }
 
     #[test]
