@@ -135,7 +135,7 @@ impl Journal {
         Journal {
             dir,
             run: uuid::Uuid::now_v7().to_string(),
-            opened_at: crate::sandbox::state::now_iso(),
+            opened_at: crate::timestamp::now_iso(),
             opened: std::time::SystemTime::now(),
             open: Vec::new(),
         }
@@ -165,7 +165,7 @@ impl Journal {
             workspace: workspace.to_owned(),
             name: name.to_owned(),
             scopes: scopes.to_vec(),
-            recorded_at: crate::sandbox::state::now_iso(),
+            recorded_at: crate::timestamp::now_iso(),
             known_ids,
         });
         write(&self.path(), &self.open)

@@ -70,15 +70,6 @@ impl Printer {
         }
     }
 
-    /// A printer for output that is not a terminal: no colour.
-    pub fn plain() -> Printer {
-        Printer {
-            quiet: false,
-            color_out: false,
-            color_err: false,
-        }
-    }
-
     /// Colour on stdout.
     pub fn color(&self) -> bool {
         self.color_out

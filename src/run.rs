@@ -145,7 +145,7 @@ async fn online_command(
                 secrets_out,
                 secrets_append,
                 secrets_cmd,
-                secrets_cmd_timeout: std::time::Duration::from_secs(secrets_cmd_timeout.max(1)),
+                secrets_cmd_timeout: std::time::Duration::from_secs(secrets_cmd_timeout),
                 acks: ack_deletes,
                 allow_reinvite,
             };

@@ -221,7 +221,7 @@ pub async fn plan_many(
     let jobs: Vec<_> = files
         .iter()
         .map(|f| {
-            let (f, agency, home) = (f.clone(), agency.clone(), home.id.clone());
+            let (f, agency, home) = (f.clone(), agency.clone(), home.clone());
             tokio::spawn(async move {
                 Outcome {
                     file: f.display().to_string(),
@@ -260,15 +260,18 @@ pub async fn plan_many(
     Ok((home, outcomes))
 }
 
-async fn plan_one(path: &Path, agency: &Client, home_id: &str) -> Result<Planned, PlanError> {
+async fn plan_one(
+    path: &Path,
+    agency: &Client,
+    home: &crate::api_types::Workspace,
+) -> Result<Planned, PlanError> {
     let file = pipeline::load(path)?;
     let Some(guard) = &file.config.workspace else {
         return Err(PlanError::Unbound { path: file.shown() });
     };
-    let client = if guard.id.value == home_id {
-        agency.clone()
-    } else {
-        agency.for_sub_workspace(&guard.id.value)
-    };
-    pipeline::plan(&client, file).await
+    if guard.id.value == home.id {
+        // The agency's own workspace was read above: its guard holds.
+        return pipeline::plan_in(agency, file, home.clone()).await;
+    }
+    pipeline::plan(&agency.for_sub_workspace(&guard.id.value), file).await
 }

@@ -104,22 +104,7 @@ impl SandboxState {
     }
 }
 
-/// ISO-8601 UTC with milliseconds, as the API writes timestamps.
-pub fn now_iso() -> String {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let secs = d.as_secs() as i64;
-    let rem = secs.rem_euclid(86_400);
-    format!(
-        "{}T{:02}:{:02}:{:02}.{:03}Z",
-        crate::timestamp::date(secs),
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        d.subsec_millis()
-    )
-}
+pub use crate::timestamp::now_iso;
 
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
