@@ -54,6 +54,24 @@ pub fn date(secs: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// Now as the API writes timestamps: ISO-8601 UTC with milliseconds
+/// (`2026-03-05T23:09:47.274Z`).
+pub fn now_iso() -> String {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = d.as_secs() as i64;
+    let rem = secs.rem_euclid(86_400);
+    format!(
+        "{}T{:02}:{:02}:{:02}.{:03}Z",
+        date(secs),
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        d.subsec_millis()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,22 +89,4 @@ mod tests {
         assert_eq!(parse("not a date"), None);
         assert_eq!(parse("2026-13-01T00:00:00Z"), None);
     }
-}
-
-/// Now as the API writes timestamps: ISO-8601 UTC with milliseconds
-/// (`2026-03-05T23:09:47.274Z`).
-pub fn now_iso() -> String {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let secs = d.as_secs() as i64;
-    let rem = secs.rem_euclid(86_400);
-    format!(
-        "{}T{:02}:{:02}:{:02}.{:03}Z",
-        date(secs),
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        d.subsec_millis()
-    )
 }
