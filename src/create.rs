@@ -96,16 +96,8 @@ pub async fn invite(client: &Client, m: &MemberState) -> Result<Outcome<()>, Cre
         permissions: (!m.permissions.is_empty()).then(|| m.permissions.clone()),
         nickname: m.nickname.clone(),
     };
-    let now: Vec<Member> = client
-        .list("/workspace-members", &[("search", m.email.to_string())])
-        .await?;
-    not_there_yet(
-        m.email.as_str(),
-        now.into_iter()
-            .filter(|x| x.email == m.email)
-            .map(|x| x.id)
-            .collect(),
-    )?;
+    // No look before the POST: a member another apply invited since the
+    // plan makes the first POST answer "already a member" (round 0 below).
     let mut last = None;
     for round in 0..ROUNDS {
         let e = match client.post::<_, Member>("/workspace-members", &body).await {
@@ -149,19 +141,8 @@ pub async fn tag(client: &Client, t: &TagState) -> Result<Outcome<String>, Creat
         label: t.label.clone(),
         description: t.description.clone(),
     };
-    let now: Vec<Tag> = client
-        .list(
-            "/custom-tags",
-            &[("search", normalized(&t.label).to_owned())],
-        )
-        .await?;
-    not_there_yet(
-        &t.label,
-        now.into_iter()
-            .filter(|x| x.label == t.label)
-            .map(|x| x.id)
-            .collect(),
-    )?;
+    // No look before the POST: a tag another apply made since the plan
+    // makes the first POST answer 409 (round 0 below).
     let mut last = None;
     for round in 0..ROUNDS {
         let e = match client.post::<_, Tag>("/custom-tags", &body).await {
@@ -222,14 +203,9 @@ pub async fn api_key(
         name: k.name.clone(),
         scopes: k.scopes.clone(),
     };
-    let now: Vec<ApiKey> = client.list("/api-keys", &[]).await?;
-    not_there_yet(
-        &k.name,
-        now.into_iter()
-            .filter(|x| x.name == k.name && !known.contains(&x.id))
-            .map(|x| x.id)
-            .collect(),
-    )?;
+    // No look before the POST: names are not unique, so another apply's
+    // key of this name is found after it (`first_of_its_name`), where the
+    // later of the two is revoked by the apply that made it.
     let mut last = None;
     for _ in 0..ROUNDS {
         let e = match client.post::<_, ApiKey>("/api-keys", &body).await {
