@@ -4,6 +4,7 @@
 // Every line users see goes through `output::Printer`.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod access;
 pub mod access_impact;
 pub mod api_error;
 pub mod api_types;
@@ -38,6 +39,7 @@ pub mod render_json;
 pub mod render_markdown;
 pub mod render_multi;
 pub mod render_text;
+pub mod review;
 pub mod role;
 pub mod run;
 pub mod safety;

@@ -160,6 +160,7 @@ async fn online_command(
             }
         }
         Command::Export { output } => commands::export::run(output.as_deref(), client, p).await,
+        Command::Review(args) => commands::review::run(&args, client, p).await,
         Command::Validate { .. }
         | Command::Sandbox { .. }
         | Command::Completions { .. }

@@ -5,5 +5,6 @@ pub mod apply;
 pub mod export;
 pub mod generate;
 pub mod plan;
+pub mod review;
 pub mod sandbox;
 pub mod validate;
