@@ -20,6 +20,7 @@ mod plan_domain;
 mod planner;
 mod properties;
 mod render;
+mod review;
 mod safety;
 mod saved_plan_forgery;
 mod scale;

@@ -32,7 +32,12 @@ fn member(n: u8, email: &str, role: Role, permissions: Option<&[&str]>, accepted
 /// the day, and the same value all day, so two demo states made seconds
 /// apart are equal.
 fn month_ago() -> String {
-    let t = crate::timestamp::now() - 30 * 86_400;
+    days_ago(30)
+}
+
+/// Midnight (UTC) `days` before today.
+fn days_ago(days: i64) -> String {
+    let t = crate::timestamp::now() - days * 86_400;
     format!("{}T00:00:00.000Z", crate::timestamp::date(t))
 }
 
@@ -171,7 +176,12 @@ pub fn demo_state() -> SandboxState {
             ),
             member(5, "dave@acme.com", Role::Editor, None, true),
             member(6, "support@instantly.ai", Role::Admin, None, true),
-            member(7, "erin@acme.com", Role::View, None, false),
+            Member {
+                // Invited 120 days ago (midnight UTC): `review` of the demo
+                // finds an old pending invitation, in the same words any day.
+                timestamp_created: days_ago(120),
+                ..member(7, "erin@acme.com", Role::View, None, false)
+            },
         ],
         api_keys: vec![
             key(
