@@ -444,3 +444,91 @@ fn output_goes_to_a_file() {
         "{written}"
     );
 }
+
+/// The brief's matrix as team roles: what each grants, as tabled in
+/// docs/access-review.md.
+#[test]
+fn the_example_roles_grant_what_the_docs_table_says() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/roles/access-matrix.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let config = instantly_rbac::config_loader::parse("access-matrix.yaml", &text)
+        .unwrap_or_else(|e| panic!("{}", e.render(false)));
+    let rows: Vec<(String, Vec<&str>)> = config
+        .roles
+        .keys()
+        .map(|name| {
+            let (role, permissions) = config.resolve_role(&name.as_str().into());
+            let access = instantly_rbac::access::of_member(&role, &permissions);
+            (
+                name.clone(),
+                access.cells().map(|(_, l)| l.as_str()).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (
+                "manager".to_owned(),
+                vec!["edit", "edit", "view", "none", "none", "none"]
+            ),
+            (
+                "sdr".to_owned(),
+                vec!["edit", "edit", "view", "none", "none", "none"]
+            ),
+            (
+                "viewer".to_owned(),
+                vec!["view", "view", "view", "none", "none", "none"]
+            ),
+        ]
+    );
+    let docs = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/access-review.md"),
+    )
+    .unwrap();
+    for line in [
+        "| | grants (`editor` + `campaigns.view`, `leadManagement.view`, `accounts.view`, `analytics.view`) | edit | edit | view | none | none | none |",
+        "| | grants (`editor` + `campaigns.view`, `leadManagement.view`, `leads.move`, `accounts.view`) | edit | edit | view | none | none | none |",
+        "| | grants (`view`) | view | view | view | none | none | none |",
+    ] {
+        assert!(docs.contains(line), "docs/access-review.md lacks {line}");
+    }
+}
+
+/// The plan's access impact reads the same table as `review`.
+#[test]
+fn the_plans_access_impact_names_the_matrix_columns_that_change() {
+    let example = crate::support::example().display().to_string();
+    let ran = Test::new()
+        .sandbox(demo_state())
+        .args(&["plan", "-f", &example, "--format", "json"])
+        .run()
+        .status(0);
+    let v = ran.json();
+    let of = |address: &str| {
+        v["access_impact"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["address"] == address)
+            .unwrap()["access"]
+            .clone()
+    };
+    assert_eq!(
+        of("member[bob@acme.com]"),
+        serde_json::json!([
+            {"column": "campaigns", "before": "view", "after": "edit"},
+            {"column": "leads", "before": "view", "after": "edit"}
+        ])
+    );
+    assert_eq!(
+        of("member[carol@acme.com]"),
+        serde_json::Value::Null,
+        "no column changes"
+    );
+    assert_eq!(
+        of("api_key[Marketing — Analytics Read Only]"),
+        serde_json::json!([{"column": "accounts", "before": "none", "after": "view"}])
+    );
+}
