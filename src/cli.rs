@@ -138,6 +138,10 @@ pub enum Command {
         /// Output file (default: stdout).
         #[arg(short = 'o', long = "output")]
         output: Option<PathBuf>,
+        /// Write it in FILE's words: FILE's team role names, policy (ignore,
+        /// protect, limits) and rotate_after_days.
+        #[arg(long, value_name = "FILE")]
+        like: Option<PathBuf>,
     },
     /// Who can do what, and who has not logged in lately: an access review (read-only).
     Review(ReviewArgs),

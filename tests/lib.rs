@@ -25,5 +25,6 @@ mod safety;
 mod saved_plan_forgery;
 mod scale;
 mod secrets;
+mod team_roles;
 mod vocabulary;
 mod workspace_shapes;
