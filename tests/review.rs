@@ -532,3 +532,28 @@ fn the_plans_access_impact_names_the_matrix_columns_that_change() {
         serde_json::json!([{"column": "accounts", "before": "none", "after": "view"}])
     );
 }
+
+/// A key whose scopes do not cover `audit_logs:read` gets a 403 from the
+/// log (the sandbox checks every route's scope): activity is unknown.
+#[test]
+fn a_key_without_audit_logs_read_leaves_activity_unknown() {
+    let mut state = demo_state();
+    state.api_keys[1].scopes = ["workspaces:read", "workspace_members:read", "api_keys:read"]
+        .map(String::from)
+        .to_vec();
+    let ran = Test::new()
+        .sandbox(state)
+        .env("INSTANTLY_API_KEY", "sbx_demo_marketing_fedcba9876543210")
+        .args(&["review", "--format", "json"])
+        .run()
+        .status(0)
+        .stderr("note: Acme Sales: last logins are unknown: the audit log could not be read (GET /audit-logs: 403 Forbidden: API key does not have the required scope: audit_logs:read (the API key lacks a scope this call needs)); no member is reported inactive\n");
+    for (email, last, inactive) in activity(&ran.output.stdout) {
+        assert_eq!(
+            (last, inactive),
+            (serde_json::Value::Null, serde_json::Value::Null),
+            "{email}"
+        );
+    }
+    assert_eq!(ran.json()["findings"][0]["kind"], "activity_unknown");
+}
