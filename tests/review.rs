@@ -557,3 +557,34 @@ fn a_key_without_audit_logs_read_leaves_activity_unknown() {
     }
     assert_eq!(ran.json()["findings"][0]["kind"], "activity_unknown");
 }
+
+#[test]
+fn a_bad_file_is_a_located_error_and_a_directory_says_what_it_could_not_review() {
+    Test::new()
+        .file(
+            "w.yaml",
+            "version: 1\nmembers:\n  - email: bob@acme.com\n    role: superuser\n",
+        )
+        .sandbox(demo_state())
+        .args(&["review", "-f", "w.yaml"])
+        .run()
+        .status(1)
+        .stdout("")
+        .unchanged();
+    let ran = Test::new()
+        .file("ws/a.yaml", "version: 1\nworkspace:\n  id: 01946416-09c9-7bef-bbc9-b8c3ac2cdb2a\n")
+        .file("ws/b.yaml", "version: 1\n")
+        .sandbox(demo_state())
+        .args(&["review", "-f", "ws", "--format", "json"])
+        .run()
+        .status(1)
+        .stderr("error: ws/b.yaml: `workspace.id` is required when reviewing a directory: the file must say which workspace it is for\n")
+        .unchanged();
+    let v = ran.json();
+    assert_eq!(v["summary"]["errors"], 1);
+    assert_eq!(
+        v["summary"]["workspaces"][1],
+        serde_json::json!({"file": "ws/b.yaml", "workspace_id": null, "workspace_name": null, "members": 0, "api_keys": 0, "findings": 0, "error": "ws/b.yaml: `workspace.id` is required when reviewing a directory: the file must say which workspace it is for"})
+    );
+    assert_eq!(v["workspaces"].as_array().unwrap().len(), 1);
+}

@@ -93,7 +93,10 @@ async fn one_file(
 ) -> anyhow::Result<Review> {
     let file = pipeline::load(path).map_err(|e| anyhow::anyhow!(e.text()))?;
     let Some(guard) = &file.config.workspace else {
-        anyhow::bail!(pipeline::PlanError::Unbound { path: file.shown() }.text());
+        anyhow::bail!(
+            "{}: `workspace.id` is required when reviewing a directory: the file must say which workspace it is for",
+            file.shown()
+        );
     };
     if guard.id.value == home.id {
         return review_one(agency, home.clone(), Some(&file), args, now, p).await;
