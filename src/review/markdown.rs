@@ -33,9 +33,9 @@ pub fn render(r: &Review) -> String {
     let _ = writeln!(out, "| | |\n|---|---|");
     let _ = writeln!(
         out,
-        "| workspace | {} (`{}`) |",
+        "| workspace | {} ({}) |",
         md(&r.workspace.name),
-        md(&r.workspace.id)
+        crate::escape::code_span(&r.workspace.id)
     );
     let _ = writeln!(out, "| date | {} |", r.generated_at);
     let key = r

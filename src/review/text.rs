@@ -45,7 +45,7 @@ pub fn render(r: &Review) -> String {
     let mut out = String::new();
     let key = r.reviewer_key.as_deref().map_or_else(
         || "a key of another workspace".to_owned(),
-        |k| format!("key {:?}", terminal(k)),
+        |k| format!("key \"{}\"", terminal(k)),
     );
     let _ = writeln!(
         out,
