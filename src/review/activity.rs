@@ -104,3 +104,45 @@ pub async fn read(client: &Client, start_date: &str) -> Result<Logins, ApiError>
     }
     Ok(Logins::from_events(&events))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn login(id: &str, user: Option<&str>, at: &str) -> AuditEvent {
+        AuditEvent {
+            id: id.into(),
+            timestamp: at.into(),
+            organization_id: String::new(),
+            activity_type: LOGIN,
+            user_id: user.map(str::to_owned),
+            user_name: None,
+            ip_address: String::new(),
+            from_api: false,
+            user_agent: None,
+            api_key_id: None,
+            audit_metadata: None,
+        }
+    }
+
+    #[test]
+    fn the_newest_login_of_each_user_and_an_empty_log_is_unknown() {
+        let events = [
+            login("1", Some("u1"), "2026-11-01T10:00:00.000Z"),
+            login("2", Some("u1"), "2026-11-20T10:00:00.000Z"),
+            login("3", Some("u2"), "2026-11-05T10:00:00.000Z"),
+            login("4", None, "2026-11-29T10:00:00.000Z"),
+        ];
+        let Logins::Known(seen) = Logins::from_events(&events) else {
+            panic!("known");
+        };
+        assert_eq!(seen["u1"], "2026-11-20T10:00:00.000Z");
+        assert_eq!(seen["u2"], "2026-11-05T10:00:00.000Z");
+        assert_eq!(seen.len(), 2);
+        assert!(matches!(Logins::from_events(&[]), Logins::Unknown(_)));
+        assert_eq!(
+            start_date(86_400 * 100 + 5_000, 90),
+            "1970-01-11T00:00:00.000Z"
+        );
+    }
+}

@@ -209,3 +209,21 @@ pub fn iso(secs: i64) -> String {
         rem % 60
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::overprivileged;
+
+    #[test]
+    fn overprivileged_keys_reach_everything_or_write_keys_or_members() {
+        let o = |s: &[&str]| overprivileged(&s.iter().map(|x| x.to_string()).collect::<Vec<_>>());
+        assert!(o(&["all:read"]));
+        assert!(o(&["all:all"]));
+        assert!(o(&["api_keys:create"]));
+        assert!(o(&["workspace_members:all"]));
+        assert!(o(&["campaigns:read", "workspace_members:delete"]));
+        assert!(!o(&["api_keys:read", "workspace_members:read"]));
+        assert!(!o(&["campaigns:all", "leads:all"]));
+        assert!(!o(&["weird"]));
+    }
+}
