@@ -29,6 +29,7 @@ pub mod intents;
 pub mod lints;
 pub mod live;
 pub mod output;
+pub mod output_path;
 pub mod pipeline;
 pub mod plan;
 pub mod planner;

@@ -162,7 +162,7 @@ async fn online_command(
         Command::Export { output, like } => {
             commands::export::run(output.as_deref(), like.as_deref(), client, p).await
         }
-        Command::Review(args) => commands::review::run(&args, client, p).await,
+        Command::Review(args) => commands::review::run(&args, client, settings, p).await,
         Command::Validate { .. }
         | Command::Sandbox { .. }
         | Command::Completions { .. }

@@ -588,3 +588,116 @@ fn a_bad_file_is_a_located_error_and_a_directory_says_what_it_could_not_review()
     );
     assert_eq!(v["workspaces"].as_array().unwrap().len(), 1);
 }
+
+/// `-o` never replaces what is not a regular file: a device, a named pipe,
+/// a directory, a symbolic link (`/dev/stdout` is one) are refused before
+/// any request and left as they are; `-o -` is standard output.
+#[test]
+fn the_output_is_a_new_or_regular_file_or_stdout() {
+    let refused = |out: &str, why: &str| {
+        let t = Test::new().file("victim.txt", "precious");
+        std::os::unix::fs::symlink("victim.txt", t.dir.path().join("link.md")).unwrap();
+        std::fs::create_dir(t.dir.path().join("d")).unwrap();
+        let fifo = std::process::Command::new("mkfifo")
+            .arg(t.dir.path().join("myfifo"))
+            .status()
+            .unwrap();
+        assert!(fifo.success());
+        let ran = t
+            .sandbox(demo_state())
+            .args(&["review", "-o", out])
+            .run()
+            .status(1)
+            .stdout("")
+            .stderr(&format!(
+                "error: -o {out} is {why}, not a regular file: it is left as it is; choose a new or a regular file, or `-o -` for standard output\n"
+            ))
+            .unchanged();
+        assert!(ran.path("link.md").is_symlink());
+        assert!(ran.path("d").is_dir());
+        use std::os::unix::fs::FileTypeExt;
+        assert!(
+            std::fs::symlink_metadata(ran.path("myfifo"))
+                .unwrap()
+                .file_type()
+                .is_fifo()
+        );
+        assert_eq!(
+            std::fs::read_to_string(ran.path("victim.txt")).unwrap(),
+            "precious"
+        );
+    };
+    refused("/dev/null", "a device");
+    refused("myfifo", "a named pipe");
+    refused("d", "a directory");
+    refused("link.md", "a symbolic link (not followed)");
+    let (code, out, err) = review(demo_state(), &["-o", "-"]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert_eq!(out, review(demo_state(), &[]).1);
+}
+
+/// The one check in `durable_file` covers every command's output path.
+#[test]
+fn plan_and_export_refuse_a_device_or_a_pipe_too() {
+    let t = Test::new().file(
+        "w.yaml",
+        "version: 1\npolicy: {members: additive, api_keys: additive, tags: additive}\n",
+    );
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(t.dir.path().join("myfifo"))
+        .status()
+        .unwrap();
+    assert!(fifo.success());
+    let ran = t
+        .sandbox(demo_state())
+        .args(&["export", "-o", "myfifo"])
+        .run()
+        .status(1)
+        .stdout("")
+        .stderr("error: cannot write myfifo: myfifo is a named pipe, not a regular file: it is left as it is\n")
+        .unchanged();
+    // The plan is shown, then not saved.
+    let ran = ran.again(&["plan", "-f", "w.yaml", "-q"]).status(0);
+    let shown = ran.output.stdout.clone();
+    ran.again(&["plan", "-f", "w.yaml", "--out", "/dev/null", "-q"])
+        .status(1)
+        .stdout(&shown)
+        .stderr("error: cannot write /dev/null: /dev/null is a device, not a regular file: it is left as it is\n")
+        .unchanged();
+}
+
+/// `-o` is never one of the review's inputs: the file given with `-f`, a
+/// file of the `-f` directory, the sandbox state.
+#[test]
+fn the_output_is_never_an_input() {
+    let yaml = "version: 1\nworkspace:\n  id: 01946416-09c9-7bef-bbc9-b8c3ac2cdb2a\n";
+    let refused = |args: &[&str], why: &str| {
+        let ran = Test::new()
+            .file("w.yaml", yaml)
+            .file("ws/a.yaml", yaml)
+            .sandbox(demo_state())
+            .args(args)
+            .run()
+            .status(1)
+            .stdout("")
+            .stderr(&format!("error: {why}\n"))
+            .unchanged();
+        assert_eq!(std::fs::read_to_string(ran.path("w.yaml")).unwrap(), yaml);
+        assert_eq!(
+            std::fs::read_to_string(ran.path("ws/a.yaml")).unwrap(),
+            yaml
+        );
+    };
+    refused(
+        &["review", "-f", "w.yaml", "-o", "./w.yaml"],
+        "-o ./w.yaml is the desired-state file given with -f: choose another file for the review",
+    );
+    refused(
+        &["review", "-f", "ws", "-o", "ws/a.yaml"],
+        "-o ws/a.yaml is a desired-state file of the -f directory: choose another file for the review",
+    );
+    refused(
+        &["review", "-o", "state.json"],
+        "-o state.json is the sandbox state file: choose another file for the review",
+    );
+}

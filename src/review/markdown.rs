@@ -38,10 +38,10 @@ pub fn render(r: &Review) -> String {
         crate::escape::code_span(&r.workspace.id)
     );
     let _ = writeln!(out, "| date | {} |", r.generated_at);
-    let key = r
-        .reviewer_key
-        .as_deref()
-        .map_or_else(|| "a key of another workspace".to_owned(), md);
+    let key = match &r.read_with {
+        super::ReadWith::Key(name) => md(name),
+        other => other.describe(md),
+    };
     let _ = writeln!(out, "| read with the API key | {key} |");
     let _ = writeln!(out, "| inactive after | {} days |", r.inactive_days);
     let _ = writeln!(out, "\n## Members ({})\n", r.members.len());

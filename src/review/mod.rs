@@ -33,9 +33,9 @@ pub struct Review {
     pub members: Vec<MemberRow>,
     pub api_keys: Vec<KeyRow>,
     pub findings: Vec<findings::Finding>,
-    /// The name of the API key the review was read with (Markdown's header).
+    /// The API key the review was read with (the header).
     #[serde(skip)]
-    pub reviewer_key: Option<String>,
+    pub read_with: ReadWith,
     #[serde(skip)]
     pub inactive_days: u32,
 }
@@ -84,7 +84,33 @@ pub struct Inputs<'a> {
     pub file_name: Option<String>,
     pub now: i64,
     pub inactive_days: u32,
-    pub reviewer_key: Option<String>,
+    pub read_with: ReadWith,
+}
+
+/// Which key of the workspace the review was read with, as far as the
+/// lists tell: the API shows keys masked (first and last four characters).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReadWith {
+    /// Exactly one key of the workspace has the mask of the key in use.
+    Key(String),
+    /// Several keys share the mask: its last four characters.
+    Ambiguous(String),
+    /// None has it: an agency key reading a sub-workspace.
+    Other,
+}
+
+impl ReadWith {
+    /// For the header; `esc` escapes the key's name for the output.
+    pub fn describe(&self, esc: fn(&str) -> String) -> String {
+        match self {
+            ReadWith::Key(name) => format!("key \"{}\"", esc(name)),
+            ReadWith::Ambiguous(tail) => format!(
+                "a key ending …{} (ambiguous: several keys of the workspace end so)",
+                esc(tail)
+            ),
+            ReadWith::Other => "a key of another workspace".to_owned(),
+        }
+    }
 }
 
 /// Whole days from `created` to `now`, or `None` when it is not a date.
@@ -191,7 +217,7 @@ pub fn build(live: &Live, inputs: &Inputs) -> Review {
         members,
         api_keys,
         findings: Vec::new(),
-        reviewer_key: inputs.reviewer_key.clone(),
+        read_with: inputs.read_with.clone(),
         inactive_days: inputs.inactive_days,
     };
     review.findings = findings::find(&review, inputs);

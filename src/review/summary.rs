@@ -82,36 +82,44 @@ pub fn render(s: &Summary, esc: fn(&str) -> String, markdown: bool) -> String {
         out.push_str("Agency summary:\n");
     }
     for l in &s.workspaces {
-        let who = match (&l.workspace_name, &l.error) {
-            (Some(n), _) => esc(n),
-            (None, Some(e)) => format!("not reviewed: {}", esc(e)),
-            (None, None) => String::new(),
-        };
-        if markdown {
-            out.push_str(&format!(
-                "| {} | {who} | {} | {} | {} |\n",
+        // A diagnostic's first line: the whole of it was on stderr.
+        let error = |e: &str| esc(e.lines().next().unwrap_or_default());
+        match (&l.workspace_name, &l.error, markdown) {
+            (Some(n), _, true) => out.push_str(&format!(
+                "| {} | {} | {} | {} | {} |\n",
                 esc(&l.file),
+                esc(n),
                 l.members,
                 l.api_keys,
                 l.findings
-            ));
-        } else {
-            out.push_str(&format!(
-                "  {}: {who}: {} members, {} API keys, {} findings\n",
+            )),
+            (Some(n), _, false) => out.push_str(&format!(
+                "  {}: {}: {}, {}, {}\n",
                 esc(&l.file),
-                l.members,
-                l.api_keys,
-                l.findings
-            ));
+                esc(n),
+                plural(l.members, "member", "members"),
+                plural(l.api_keys, "API key", "API keys"),
+                plural(l.findings, "finding", "findings")
+            )),
+            (None, e, true) => out.push_str(&format!(
+                "| {} | not reviewed: {} | – | – | – |\n",
+                esc(&l.file),
+                error(e.as_deref().unwrap_or_default())
+            )),
+            (None, e, false) => out.push_str(&format!(
+                "  {}: not reviewed: {}\n",
+                esc(&l.file),
+                error(e.as_deref().unwrap_or_default())
+            )),
         }
     }
     let by_kind: Vec<String> = s.findings.iter().map(|(k, n)| format!("{n} {k}")).collect();
     let total = format!(
-        "{} workspaces ({} not reviewed), {} members, {} API keys, findings: {}",
-        s.workspaces.len(),
+        "{} ({} not reviewed), {}, {}, findings: {}",
+        plural(s.workspaces.len(), "workspace", "workspaces"),
         s.errors,
-        s.members,
-        s.api_keys,
+        plural(s.members, "member", "members"),
+        plural(s.api_keys, "API key", "API keys"),
         if by_kind.is_empty() {
             "none".to_owned()
         } else {
@@ -124,4 +132,9 @@ pub fn render(s: &Summary, esc: fn(&str) -> String, markdown: bool) -> String {
         out.push_str(&format!("  {total}\n"));
     }
     out
+}
+
+/// `1 member`, `2 members`.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }

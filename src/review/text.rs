@@ -43,10 +43,7 @@ fn opt(v: &Option<String>) -> String {
 
 pub fn render(r: &Review) -> String {
     let mut out = String::new();
-    let key = r.reviewer_key.as_deref().map_or_else(
-        || "a key of another workspace".to_owned(),
-        |k| format!("key \"{}\"", terminal(k)),
-    );
+    let key = r.read_with.describe(terminal);
     let _ = writeln!(
         out,
         "Access review of {} ({}) at {}, read with {key}; inactive after {} days",
