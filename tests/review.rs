@@ -71,7 +71,7 @@ Members (7):
   carol@acme.com        editor  edit       edit   view      none      none      none     <5 days ago 09:30>  no
   dave@acme.com         editor  edit       edit   view      none      none      none     -                         yes
   support@instantly.ai  admin   full       full   full      full      full      full     <30 days ago 09:30>  no
-  erin@acme.com         view    view       view   view      none      none      none     invited (pending)         unknown
+  erin@acme.com         view    view       view   view      none      none      none     invited (pending)         pending
 
 API keys (3):
   key                              scopes          campaigns  leads  accounts  webhooks  api_keys  members  age (days)  flags
@@ -80,10 +80,10 @@ API keys (3):
   Old Zapier                       all:all         full       full   full      full      full      full     30          over-privileged
 
 Findings (4):
-  inactive_member  member[dave@acme.com]: no login in the last 90 days
+  inactive_member     member[dave@acme.com]: no login in the last 90 days
   pending_invitation  member[erin@acme.com]: invited 120 days ago and not accepted
-  overprivileged_key  api_key[Old Zapier]: scopes [all:all] reach every resource, keys or members
-  overprivileged_key  api_key[instantly-rbac (automation)]: scopes [all:all] reach every resource, keys or members
+  overprivileged_key  api_key[Old Zapier]: scopes [all:all] give full access everywhere, or write API keys or members
+  overprivileged_key  api_key[instantly-rbac (automation)]: scopes [all:all] give full access everywhere, or write API keys or members
 "
     );
 }

@@ -173,7 +173,8 @@ async fn review_one(
     for w in &live.warnings {
         p.note(&format!("warning: {}", escape::terminal(w)));
     }
-    let logins = activity::read(client, &activity::start_date(now, args.inactive_days)).await?;
+    let logins =
+        activity::read(client, &activity::start_date(now, args.inactive_days), now).await?;
     if let Some(note) = logins.note() {
         p.note(&format!(
             "note: {}: {}",

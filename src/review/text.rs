@@ -46,11 +46,11 @@ pub fn render(r: &Review) -> String {
     let key = r.read_with.describe(terminal);
     let _ = writeln!(
         out,
-        "Access review of {} ({}) at {}, read with {key}; inactive after {} days",
+        "Access review of {} ({}) at {}, read with {key}; inactive after {}",
         terminal(&r.workspace.name),
         terminal(&r.workspace.id),
         r.generated_at,
-        r.inactive_days
+        super::summary::plural(r.inactive_days as usize, "day", "days")
     );
     let _ = writeln!(out, "\nMembers ({}):", r.members.len());
     let mut rows = vec![header(&["member", "role"], &["last login", "inactive"])];
@@ -67,6 +67,7 @@ pub fn render(r: &Review) -> String {
             opt(&m.last_login)
         });
         row.push(match m.inactive {
+            _ if m.pending => "pending".into(),
             Some(true) => "yes".into(),
             Some(false) => "no".into(),
             None => "unknown".into(),
@@ -79,7 +80,10 @@ pub fn render(r: &Review) -> String {
     for k in &r.api_keys {
         let mut row = vec![terminal(&k.name), terminal(&k.scopes.join(", "))];
         row.extend(k.access.cells().map(|(_, l)| l.as_str().to_owned()));
-        row.push(k.age_days.map_or_else(|| "-".into(), |a| a.to_string()));
+        row.push(
+            k.age_days
+                .map_or_else(|| "unknown".into(), |a| a.to_string()),
+        );
         let flags: Vec<&str> = [
             (k.overprivileged, "over-privileged"),
             (k.rotation_due, "rotation due"),
@@ -93,10 +97,17 @@ pub fn render(r: &Review) -> String {
     }
     table(&mut out, &rows);
     let _ = writeln!(out, "\nFindings ({}):", r.findings.len());
+    // Kinds padded to the longest, so the addresses line up.
+    let w = r
+        .findings
+        .iter()
+        .map(|f| f.kind.as_str().len())
+        .max()
+        .unwrap_or(0);
     for f in &r.findings {
         let _ = writeln!(
             out,
-            "  {}  {}: {}",
+            "  {:<w$}  {}: {}",
             f.kind.as_str(),
             terminal(&f.address),
             terminal(&f.detail)
