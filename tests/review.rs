@@ -701,3 +701,314 @@ fn the_output_is_never_an_input() {
         "-o state.json is the sandbox state file: choose another file for the review",
     );
 }
+
+/// The findings of a JSON review, as `kind address: detail` lines.
+fn findings_of(ran: &crate::support::Ran) -> Vec<String> {
+    ran.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}: {}",
+                f["kind"].as_str().unwrap(),
+                f["address"].as_str().unwrap(),
+                f["detail"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+fn run_json(state: SandboxState, file: Option<&str>) -> crate::support::Ran {
+    let mut t = Test::new().sandbox(state);
+    let mut args = vec!["review", "--format", "json"];
+    if let Some(yaml) = file {
+        t = t.file("w.yaml", yaml);
+        args.extend(["-f", "w.yaml"]);
+    }
+    t.args(&args).run().status(0).stderr("").unchanged()
+}
+
+/// The demo's login event `i` (oldest first: dave, support, bob, carol,
+/// alice, owner), at another time.
+fn login_at(state: &mut SandboxState, email_user: &str, at: String) {
+    let e = state
+        .audit_logs
+        .iter_mut()
+        .find(|e| e.user_name.as_deref() == Some(email_user))
+        .unwrap();
+    e.timestamp = at;
+}
+
+/// A login the API attributes to nobody may be anyone's: members without
+/// a login of their own are unknown, not inactive.
+#[test]
+fn logins_without_a_user_id_leave_unmatched_members_unknown() {
+    let mut state = demo_state();
+    let mut anon = state.audit_logs[0].clone();
+    anon.id = "01946416-7000-7000-8000-000000000099".into();
+    anon.user_id = None;
+    anon.timestamp = timestamp::now_iso();
+    state.audit_logs.push(anon);
+    let ran = run_json(state, None);
+    let dave = &activity(&ran.output.stdout)[4];
+    assert_eq!(
+        dave,
+        &(
+            "dave@acme.com".to_owned(),
+            serde_json::Value::Null,
+            serde_json::Value::Null
+        )
+    );
+    assert_eq!(
+        findings_of(&ran),
+        [
+            "activity_unknown workspace: 1 login in the window has no user id: a member without a login of their own is unknown, not inactive",
+            "pending_invitation member[erin@acme.com]: invited 120 days ago and not accepted",
+            "overprivileged_key api_key[Old Zapier]: scopes [all:all] give full access everywhere, or write API keys or members",
+            "overprivileged_key api_key[instantly-rbac (automation)]: scopes [all:all] give full access everywhere, or write API keys or members",
+        ]
+    );
+}
+
+/// A timestamp that is not a date, or is in the future, proves nothing:
+/// activity and age are unknown (never recent, never inactive, never a
+/// negative age), each with a finding; a pending invitation of unknown
+/// age is still reported.
+#[test]
+fn untrusted_timestamps_make_activity_and_age_unknown() {
+    let mut state = demo_state();
+    login_at(&mut state, "bob", "2099-01-01T09:30:00.000Z".into());
+    // Hour 99 of today: the API's clock says a date this tool cannot read.
+    let today = timestamp::date(timestamp::now());
+    login_at(&mut state, "carol", format!("{today}T99:00:00.000Z"));
+    let erin = state
+        .members
+        .iter_mut()
+        .find(|m| m.email.to_string() == "erin@acme.com")
+        .unwrap();
+    erin.timestamp_created = "2099-06-01T00:00:00.000Z".into();
+    state.api_keys[1].timestamp_created = "garbage".into();
+    state.api_keys[2].timestamp_created = "2030-01-01T00:00:00.000Z".into();
+    let ran = run_json(state, Some(DECLARED));
+    let rows = activity(&ran.output.stdout);
+    let null = serde_json::Value::Null;
+    assert_eq!(
+        rows[2],
+        ("bob@acme.com".to_owned(), null.clone(), null.clone())
+    );
+    assert_eq!(
+        rows[3],
+        ("carol@acme.com".to_owned(), null.clone(), null.clone())
+    );
+    let ages: Vec<serde_json::Value> = ran.json()["api_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["age_days"].clone())
+        .collect();
+    assert_eq!(ages, [serde_json::json!(30), null.clone(), null]);
+    let findings: Vec<String> = findings_of(&ran)
+        .into_iter()
+        .filter(|f| !f.starts_with("undeclared_access") && !f.starts_with("overprivileged"))
+        .collect();
+    assert_eq!(
+        findings,
+        [
+            "untrusted_timestamp api_key[Marketing — Analytics Read Only]: created `garbage` is not a date: its age is unknown; rotate_after_days is 90, but whether it is due cannot be told: rotate it by hand".to_owned(),
+            "untrusted_timestamp api_key[Old Zapier]: created `2030-01-01T00:00:00.000Z` is in the future: its age is unknown; rotate_after_days is 7, but whether it is due cannot be told: rotate it by hand".to_owned(),
+            "untrusted_timestamp member[bob@acme.com]: last login `2099-01-01T09:30:00.000Z` is in the future: activity unknown".to_owned(),
+            format!("untrusted_timestamp member[carol@acme.com]: last login `{today}T99:00:00.000Z` is not a date: activity unknown"),
+            "inactive_member member[dave@acme.com]: no login in the last 90 days".to_owned(),
+            "pending_invitation member[erin@acme.com]: not accepted; invited at an unknown time (`2099-06-01T00:00:00.000Z` is in the future)".to_owned(),
+        ]
+    );
+    // Text: an unknown age reads `unknown`, never `-` or a negative number.
+    let text = ran.again(&["review", "-f", "w.yaml"]).status(0).stderr("");
+    let out = normalize(&text.output.stdout);
+    assert!(
+        out.contains(
+            "  Marketing — Analytics Read Only  campaigns:read  view       none   none      none      none      none     unknown
+  Old Zapier                       all:all         full       full   full      full      full      full     unknown     over-privileged
+"
+        ),
+        "{out}"
+    );
+}
+
+/// `rotate_after_days: N` is due when the key is *older* than N whole
+/// days, as `plan` rotates it: at exactly N days it is not yet.
+#[test]
+fn rotation_is_due_after_n_days_as_plan_says() {
+    let at = |days: i64| {
+        let mut state = demo_state();
+        state.api_keys[2].timestamp_created =
+            instantly_rbac::review::iso(timestamp::now() - days * 86_400 - 3600);
+        let ran = run_json(state, Some(DECLARED));
+        findings_of(&ran)
+            .into_iter()
+            .filter(|f| f.starts_with("rotation_due"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(at(7), Vec::<String>::new());
+    assert_eq!(
+        at(8),
+        ["rotation_due api_key[Old Zapier]: 8 days old; rotate_after_days is 7"]
+    );
+    assert!(instantly_rbac::planner::is_rotation_due(8, 7));
+    assert!(!instantly_rbac::planner::is_rotation_due(7, 7));
+}
+
+/// With `-f`, a scope or permission outside the matrix's six columns is
+/// access the file does not declare, compared exactly.
+#[test]
+fn undeclared_scopes_and_permissions_outside_the_matrix_are_findings() {
+    let mut state = demo_state();
+    state.api_keys[1].scopes = ["campaigns:read", "emails:all", "billing:all"]
+        .map(String::from)
+        .to_vec();
+    let bob = state
+        .members
+        .iter_mut()
+        .find(|m| m.email.to_string() == "bob@acme.com")
+        .unwrap();
+    bob.permissions = Some(vec!["billing.manage".into()]);
+    let ran = run_json(state, Some(DECLARED));
+    let undeclared: Vec<String> = findings_of(&ran)
+        .into_iter()
+        .filter(|f| f.starts_with("undeclared_access"))
+        .collect();
+    assert_eq!(
+        undeclared,
+        [
+            "undeclared_access api_key[Marketing — Analytics Read Only]: holds more than w.yaml declares: scope emails:all, scope billing:all",
+            "undeclared_access api_key[instantly-rbac (automation)]: not declared in w.yaml",
+            "undeclared_access member[alice@acme.com]: not declared in w.yaml",
+            "undeclared_access member[bob@acme.com]: holds more than w.yaml declares: billing.manage",
+            "undeclared_access member[dave@acme.com]: holds more than w.yaml declares: campaigns edit (declared view), leads edit (declared view)",
+            "undeclared_access member[erin@acme.com]: not declared in w.yaml",
+            "undeclared_access member[support@instantly.ai]: not declared in w.yaml",
+        ]
+    );
+}
+
+/// Over-privileged, from the access table: full access through `all`, or
+/// writing API keys or members. `all:read` and an unknown `all:x` are not.
+#[test]
+fn overprivileged_keys_follow_the_access_table() {
+    let mut state = demo_state();
+    for (n, scopes) in [
+        ("members-all", "workspace_group_members:all"),
+        ("read-everything", "all:read"),
+        ("unknown-action", "all:frobnicate"),
+        ("key-minter", "api_keys:create"),
+    ] {
+        let mut k = hostile_key(n);
+        k.id = format!("01946416-3000-7000-8000-0000000001{:02}", n.len());
+        k.key = format!("sbx_{n}_0000000000000000");
+        k.scopes = vec![scopes.into()];
+        state.api_keys.push(k);
+    }
+    let ran = run_json(state, None);
+    let flagged: Vec<String> = findings_of(&ran)
+        .into_iter()
+        .filter(|f| f.starts_with("overprivileged_key"))
+        .collect();
+    assert_eq!(
+        flagged,
+        [
+            "overprivileged_key api_key[Old Zapier]: scopes [all:all] give full access everywhere, or write API keys or members",
+            "overprivileged_key api_key[instantly-rbac (automation)]: scopes [all:all] give full access everywhere, or write API keys or members",
+            "overprivileged_key api_key[key-minter]: scopes [api_keys:create] give full access everywhere, or write API keys or members",
+            "overprivileged_key api_key[members-all]: scopes [workspace_group_members:all] give full access everywhere, or write API keys or members",
+        ]
+    );
+}
+
+/// The key in use is named only when its mask (first and last four
+/// characters, all the API shows) matches exactly one key.
+#[test]
+fn the_key_in_use_is_named_only_when_its_mask_is_unique() {
+    let mut state = demo_state();
+    let mut twin = hostile_key("Twin");
+    twin.key = "sbx_twin_of_the_operator_cdef".into();
+    state.api_keys.push(twin);
+    let (code, out, err) = review(state.clone(), &[]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert_eq!(
+        out.lines().next().unwrap(),
+        "Access review of Acme Sales (01946416-09c9-7bef-bbc9-b8c3ac2cdb2a) at <now>, read with a key ending …cdef (ambiguous: several keys of the workspace end so); inactive after 90 days"
+    );
+    let (_, md, _) = review(state, &["--format", "markdown", "--inactive-days", "1"]);
+    assert!(
+        md.contains(
+            "| read with the API key | a key ending …cdef (ambiguous: several keys of the workspace end so) |\n| inactive after | 1 day |\n"
+        ),
+        "{md}"
+    );
+}
+
+/// Exactly 20 000 logins in the window are all read; one more is "more
+/// than 20 000" (unknown).
+#[test]
+fn twenty_thousand_logins_are_read_whole() {
+    let with = |n: usize| {
+        let mut state = demo_state();
+        let base = state.audit_logs[0].clone();
+        let at = timestamp::now_iso();
+        state.audit_logs = (0..n)
+            .map(|i| {
+                let mut e = base.clone();
+                e.id = format!("01946416-7000-7000-8000-{i:012}");
+                e.timestamp.clone_from(&at);
+                e
+            })
+            .collect();
+        let ran = Test::new()
+            .sandbox(state)
+            .args(&["review", "--format", "json"])
+            .run()
+            .status(0);
+        (ran.output.stderr.clone(), findings_of(&ran)[0].clone())
+    };
+    let (err, first) = with(20_000);
+    assert_eq!(err, "");
+    assert_eq!(
+        first,
+        "inactive_member member[alice@acme.com]: no login in the last 90 days"
+    );
+    let (err, first) = with(20_001);
+    let note = "last logins are unknown: more than 20000 logins in the window; no member is reported inactive";
+    assert_eq!(err, format!("note: Acme Sales: {note}\n"));
+    assert_eq!(first, format!("activity_unknown workspace: {note}"));
+}
+
+/// A file of team roles only is not a workspace's file; with one,
+/// members that `policy.ignore` leaves alone are not undeclared.
+#[test]
+fn a_base_file_is_refused_and_ignored_members_are_not_undeclared() {
+    Test::new()
+        .file("roles.yaml", "version: 1\nroles:\n  sdr:\n    role: editor\n")
+        .sandbox(demo_state())
+        .args(&["review", "-f", "roles.yaml"])
+        .run()
+        .status(1)
+        .stdout("")
+        .stderr("error: roles.yaml names no workspace and declares no member and no API key: it is a base of team roles, not a workspace's file; review against the workspace's file, or without -f\n")
+        .unchanged();
+    let ignoring = format!(
+        "{DECLARED}policy:\n  ignore:\n    members: [\"*@instantly.ai\", alice@acme.com]\n    api_keys: [\"instantly-rbac*\"]\n"
+    );
+    let ran = run_json(demo_state(), Some(&ignoring));
+    let undeclared: Vec<String> = findings_of(&ran)
+        .into_iter()
+        .filter(|f| f.starts_with("undeclared_access"))
+        .collect();
+    assert_eq!(
+        undeclared,
+        [
+            "undeclared_access member[dave@acme.com]: holds more than w.yaml declares: campaigns edit (declared view), leads edit (declared view)",
+            "undeclared_access member[erin@acme.com]: not declared in w.yaml",
+        ]
+    );
+}
