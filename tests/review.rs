@@ -1012,3 +1012,89 @@ fn a_base_file_is_refused_and_ignored_members_are_not_undeclared() {
         ]
     );
 }
+
+/// `-f DIR`: every `*.yaml` entry is accounted for — a dangling link is not
+/// reviewed (exit 1), a directory is skipped with a warning, a second file
+/// for a workspace is refused rather than counted twice, a bad file keeps
+/// its located, multi-line diagnostic; the summary reads naturally.
+#[test]
+fn a_directory_accounts_for_every_entry() {
+    let home = "version: 1\nworkspace:\n  id: 01946416-09c9-7bef-bbc9-b8c3ac2cdb2a\nmembers:\n  - email: owner@acme.com\n    role: owner\n";
+    let t = Test::new()
+        .file("ws/a.yaml", home)
+        .file("ws/b.yaml", home)
+        .file(
+            "ws/d.yaml",
+            "version: 1\nworkspace:\n  id: 01946416-09c9-7bef-bbc9-b8c3ac2cdb2a\nmembers:\n  - email: bob@acme.com\n    role: superuser\n",
+        )
+        .file("ws/e.yaml", "version: 1\nworkspace:\n  id: 01946416-09c9-7bef-bbc9-0000000000ff\n");
+    std::os::unix::fs::symlink("gone.yaml", t.dir.path().join("ws/c.yaml")).unwrap();
+    std::fs::create_dir(t.dir.path().join("ws/sub.yaml")).unwrap();
+    let ran = t
+        .sandbox(demo_state())
+        .args(&["review", "-f", "ws", "--inactive-days", "1"])
+        .run()
+        .status(1)
+        .unchanged();
+    let out = normalize(&ran.output.stdout);
+    let summary = &out[out.find("Agency summary:").unwrap()..];
+    assert_eq!(
+        summary,
+        "Agency summary:
+  ws/a.yaml: Acme Sales: 7 members, 3 API keys, 17 findings
+  ws/b.yaml: not reviewed: workspace 01946416-09c9-7bef-bbc9-b8c3ac2cdb2a is already reviewed from ws/a.yaml: one file per workspace
+  ws/c.yaml: not reviewed: a symbolic link to nothing: the workspace it stands for is not reviewed
+  ws/d.yaml: not reviewed: unknown role `superuser`
+  ws/e.yaml: not reviewed: GET /workspaces/current: 403 Forbidden: x-as-workspace: 01946416-09c9-7bef-bbc9-0000000000ff is not a sub-workspace of this workspace (the agency key of 01946416-09c9-7bef-bbc9-b8c3ac2cdb2a does not reach workspace 01946416-09c9-7bef-bbc9-0000000000ff, or lacks a scope this call needs)
+  5 workspaces (4 not reviewed), 7 members, 3 API keys, findings: 5 inactive_member, 2 overprivileged_key, 1 pending_invitation, 9 undeclared_access
+"
+    );
+    let stderr = "warning: ws/sub.yaml is a directory, not a workspace file; skipped
+error: ws/b.yaml: workspace 01946416-09c9-7bef-bbc9-b8c3ac2cdb2a is already reviewed from ws/a.yaml: one file per workspace
+error: ws/c.yaml: a symbolic link to nothing: the workspace it stands for is not reviewed
+error: ws/d.yaml: unknown role `superuser`
+ --> ws/d.yaml:6:11
+  |
+6 |     role: superuser
+  |           ^^^^^^^^^
+  |
+help: expected one of owner, admin, editor, view, no team roles are defined under `roles`
+
+error: 1 error in ws/d.yaml
+error: ws/e.yaml: GET /workspaces/current: 403 Forbidden: x-as-workspace: 01946416-09c9-7bef-bbc9-0000000000ff is not a sub-workspace of this workspace (the agency key of 01946416-09c9-7bef-bbc9-b8c3ac2cdb2a does not reach workspace 01946416-09c9-7bef-bbc9-0000000000ff, or lacks a scope this call needs)
+";
+    assert_eq!(ran.output.stderr, stderr);
+    // CSV stays a table: what was not reviewed is said on stderr (exit 1).
+    let ran = ran
+        .again(&["review", "-f", "ws/a.yaml", "--format", "csv"])
+        .status(0);
+    let one = ran.output.stdout.clone();
+    ran.again(&["review", "-f", "ws", "--format", "csv"])
+        .status(1)
+        .stdout(&one)
+        .stderr(stderr)
+        .unchanged();
+}
+
+/// A review changes nothing, and its errors say what was not reviewed.
+#[test]
+fn errors_speak_of_reviewing() {
+    let t = Test::new().file(
+        "w.yaml",
+        "version: 1\nworkspace:\n  id: 01946416-09c9-7bef-bbc9-0000000000ff\n",
+    );
+    std::fs::create_dir(t.dir.path().join("empty")).unwrap();
+    let ran = t
+        .sandbox(demo_state())
+        .args(&["review", "-f", "w.yaml"])
+        .run()
+        .status(1)
+        .stdout("")
+        .stderr("error: w.yaml:3: the file is for workspace 01946416-09c9-7bef-bbc9-0000000000ff, but the API key reaches workspace 01946416-09c9-7bef-bbc9-b8c3ac2cdb2a (Acme Sales); nothing was reviewed\n")
+        .unchanged();
+    ran.again(&["review", "-f", "empty"])
+        .status(1)
+        .stdout("")
+        .stderr("error: empty: no workspace files (*.yaml, *.yml) in this directory; nothing to review\n")
+        .unchanged();
+}

@@ -105,7 +105,7 @@ pub async fn run(
                 Some(f) => match pipeline::guard(client, f).await {
                     Ok(w) => w,
                     Err(e) => {
-                        p.error(&e.render(p.err_color()));
+                        p.error(&format!("error: {}", guard_error(e)));
                         return Ok(ExitStatus::Error);
                     }
                 },
@@ -153,11 +153,49 @@ async fn one_file(
     if guard.id.value == home.id {
         return review_one(agency, home.clone(), Some(&file), args, now, p).await;
     }
-    let client = agency.for_sub_workspace(&guard.id.value);
-    let workspace = pipeline::guard(&client, &file)
+    let id = &guard.id.value;
+    let client = agency.for_sub_workspace(id);
+    // A 403 here is as likely a workspace the agency key does not reach as
+    // a missing scope: the hint says both.
+    let forbidden = |e: &crate::api_error::ApiError| match &e.kind {
+        crate::api_error::ApiErrorKind::MissingScope(m) => format!(
+            "{} {}: 403 Forbidden: {m} (the agency key of {} does not reach workspace {id}, or lacks a scope this call needs)",
+            e.method, e.path, home.id
+        ),
+        _ => e.to_string(),
+    };
+    let workspace = match pipeline::guard(&client, &file).await {
+        Ok(w) => w,
+        Err(pipeline::PlanError::Api(e)) if e.status() == Some(403) => {
+            bail!("{}", escape::terminal(&forbidden(&e)))
+        }
+        Err(e) => bail!("{}", guard_error(e)),
+    };
+    review_one(&client, workspace, Some(&file), args, now, p)
         .await
-        .map_err(|e| anyhow::anyhow!(unprefixed(e.text())))?;
-    review_one(&client, workspace, Some(&file), args, now, p).await
+        .map_err(|e| match e.downcast_ref::<crate::api_error::ApiError>() {
+            Some(api) if api.status() == Some(403) => {
+                anyhow::anyhow!("{}", escape::terminal(&forbidden(api)))
+            }
+            _ => e,
+        })
+}
+
+/// A guard or load error as one escaped text without its `error: `; a
+/// guard refusal says nothing was reviewed (a review changes nothing).
+fn guard_error(e: pipeline::PlanError) -> String {
+    match e {
+        pipeline::PlanError::Guard {
+            path,
+            line,
+            declared,
+            reached,
+            name,
+        } => escape::terminal(&format!(
+            "{path}:{line}: the file is for workspace {declared}, but the API key reaches workspace {reached} ({name}); nothing was reviewed"
+        )),
+        e => unprefixed(e.text()),
+    }
 }
 
 /// Reads members, keys and the window's logins, and builds the review.

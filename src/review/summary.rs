@@ -82,8 +82,14 @@ pub fn render(s: &Summary, esc: fn(&str) -> String, markdown: bool) -> String {
         out.push_str("Agency summary:\n");
     }
     for l in &s.workspaces {
-        // A diagnostic's first line: the whole of it was on stderr.
-        let error = |e: &str| esc(e.lines().next().unwrap_or_default());
+        // A diagnostic's first line (the whole of it was on stderr),
+        // without the file's name the line starts with already.
+        let error = |e: &str| {
+            let first = e.lines().next().unwrap_or_default();
+            esc(first
+                .strip_prefix(&format!("{}: ", l.file))
+                .unwrap_or(first))
+        };
         match (&l.workspace_name, &l.error, markdown) {
             (Some(n), _, true) => out.push_str(&format!(
                 "| {} | {} | {} | {} | {} |\n",
