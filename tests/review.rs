@@ -1098,3 +1098,23 @@ fn errors_speak_of_reviewing() {
         .stderr("error: empty: no workspace files (*.yaml, *.yml) in this directory; nothing to review\n")
         .unchanged();
 }
+
+/// Full-width characters take two columns: the table stays aligned.
+#[test]
+fn full_width_names_keep_the_table_aligned() {
+    let mut state = demo_state();
+    state.api_keys.push(hostile_key("営業キー"));
+    let (code, out, _) = review(state, &[]);
+    assert_eq!(code, 0);
+    let keys = &out[out.find("API keys (4):").unwrap()..out.find("\nFindings").unwrap()];
+    assert_eq!(
+        keys,
+        "API keys (4):
+  key                              scopes          campaigns  leads  accounts  webhooks  api_keys  members  age (days)  flags
+  instantly-rbac (automation)      all:all         full       full   full      full      full      full     30          over-privileged
+  Marketing — Analytics Read Only  campaigns:read  view       none   none      none      none      none     30
+  Old Zapier                       all:all         full       full   full      full      full      full     30          over-privileged
+  営業キー                         campaigns:read  view       none   none      none      none      none     30
+"
+    );
+}

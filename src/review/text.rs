@@ -6,6 +6,11 @@ use crate::access::Column;
 use crate::escape::terminal;
 use std::fmt::Write as _;
 
+/// Columns a cell takes on a terminal: a full-width character two.
+fn width(cell: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(cell)
+}
+
 /// Rows of cells as aligned columns, two spaces apart, trailing spaces cut.
 fn table(out: &mut String, rows: &[Vec<String>]) {
     let n = rows.iter().map(Vec::len).max().unwrap_or(0);
@@ -13,7 +18,7 @@ fn table(out: &mut String, rows: &[Vec<String>]) {
         .map(|i| {
             rows.iter()
                 .filter_map(|r| r.get(i))
-                .map(|c| c.chars().count())
+                .map(|c| width(c))
                 .max()
                 .unwrap_or(0)
         })
@@ -21,7 +26,8 @@ fn table(out: &mut String, rows: &[Vec<String>]) {
     for r in rows {
         let mut line = String::from(" ");
         for (cell, w) in r.iter().zip(&widths) {
-            let _ = write!(line, " {cell:<w$} ");
+            let pad = w - width(cell);
+            let _ = write!(line, " {cell}{:pad$} ", "");
         }
         let _ = writeln!(out, "{}", line.trim_end());
     }
