@@ -1064,6 +1064,33 @@ error: 1 error in ws/d.yaml
 error: ws/e.yaml: GET /workspaces/current: 403 Forbidden: x-as-workspace: 01946416-09c9-7bef-bbc9-0000000000ff is not a sub-workspace of this workspace (the agency key of 01946416-09c9-7bef-bbc9-b8c3ac2cdb2a does not reach workspace 01946416-09c9-7bef-bbc9-0000000000ff, or lacks a scope this call needs)
 ";
     assert_eq!(ran.output.stderr, stderr);
+    let ran = ran
+        .again(&[
+            "review",
+            "-f",
+            "ws",
+            "--format",
+            "markdown",
+            "--inactive-days",
+            "1",
+        ])
+        .status(1);
+    let out = normalize(&ran.output.stdout);
+    assert_eq!(
+        &out[out.find("## Agency summary").unwrap()..],
+        "## Agency summary
+
+| file | workspace | members | API keys | findings |
+|---|---|---|---|---|
+| ws/a.yaml | Acme Sales | 7 | 3 | 17 |
+| ws/b.yaml | not reviewed: workspace 01946416-09c9-7bef-bbc9-b8c3ac2cdb2a is already reviewed from ws/a.yaml: one file per workspace | – | – | – |
+| ws/c.yaml | not reviewed: a symbolic link to nothing: the workspace it stands for is not reviewed | – | – | – |
+| ws/d.yaml | not reviewed: unknown role \\`superuser\\` | – | – | – |
+| ws/e.yaml | not reviewed: GET /workspaces/current: 403 Forbidden: x-as-workspace: 01946416-09c9-7bef-bbc9-0000000000ff is not a sub-workspace of this workspace (the agency key of 01946416-09c9-7bef-bbc9-b8c3ac2cdb2a does not reach workspace 01946416-09c9-7bef-bbc9-0000000000ff, or lacks a scope this call needs) | – | – | – |
+
+5 workspaces (4 not reviewed), 7 members, 3 API keys, findings: 5 inactive_member, 2 overprivileged_key, 1 pending_invitation, 9 undeclared_access
+"
+    );
     // CSV stays a table: what was not reviewed is said on stderr (exit 1).
     let ran = ran
         .again(&["review", "-f", "ws/a.yaml", "--format", "csv"])

@@ -166,6 +166,9 @@ mod tests {
             login("2", Some("u1"), "2026-11-20T10:00:00.000Z"),
             login("3", Some("u2"), "2026-11-05T10:00:00.000Z"),
             login("4", None, "2026-11-29T10:00:00.000Z"),
+            // Untrusted: never the newest, kept to say why activity is unknown.
+            login("5", Some("u1"), "2099-01-01T00:00:00.000Z"),
+            login("6", Some("u3"), "2026-11-29T99:00:00.000Z"),
         ];
         let now = crate::timestamp::parse("2026-11-30T00:00:00.000Z").unwrap();
         let Logins::Known(seen) = Logins::from_events(&events, now) else {
@@ -179,7 +182,18 @@ mod tests {
             seen.users["u2"].newest.as_deref(),
             Some("2026-11-05T10:00:00.000Z")
         );
-        assert_eq!((seen.users.len(), seen.unattributed), (2, 1));
+        assert_eq!(
+            seen.users["u1"].untrusted.as_deref(),
+            Some("2099-01-01T00:00:00.000Z")
+        );
+        assert_eq!(
+            seen.users["u3"],
+            UserLogins {
+                newest: None,
+                untrusted: Some("2026-11-29T99:00:00.000Z".into())
+            }
+        );
+        assert_eq!((seen.users.len(), seen.unattributed), (3, 1));
         assert!(matches!(Logins::from_events(&[], now), Logins::Unknown(_)));
         assert_eq!(
             start_date(86_400 * 100 + 5_000, 90),
