@@ -217,7 +217,10 @@ async fn review_one(
     }
     let logins =
         activity::read(client, &activity::start_date(now, args.inactive_days), now).await?;
-    if let Some(note) = logins.note() {
+    for note in [logins.note(), logins.unattributed_note()]
+        .into_iter()
+        .flatten()
+    {
         p.note(&format!(
             "note: {}: {}",
             escape::terminal(&live.workspace.name),

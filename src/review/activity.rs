@@ -75,6 +75,26 @@ impl Logins {
         Logins::Known(seen)
     }
 
+    /// The note when some logins name no user (see `Seen::unattributed`).
+    pub fn unattributed_note(&self) -> Option<String> {
+        match self {
+            Logins::Known(seen) if seen.unattributed > 0 => Some(format!(
+                "{} in the window {} no user id: a member without a login of their own is unknown, not inactive",
+                if seen.unattributed == 1 {
+                    "1 login".to_owned()
+                } else {
+                    format!("{} logins", seen.unattributed)
+                },
+                if seen.unattributed == 1 {
+                    "has"
+                } else {
+                    "have"
+                },
+            )),
+            _ => None,
+        }
+    }
+
     /// The note when last logins are unknown.
     pub fn note(&self) -> Option<String> {
         match self {

@@ -2,7 +2,6 @@
 //! invitations, over-privileged keys, keys due for rotation, access the
 //! desired file does not declare, and last logins that are unknown. Pure.
 
-use super::activity::Logins;
 use super::{Inputs, Review, stamp};
 use crate::access::{self, Column};
 use crate::ignore::IgnoreSet;
@@ -75,26 +74,8 @@ pub fn find(r: &Review, inputs: &Inputs) -> Vec<Finding> {
     if let Some(note) = inputs.logins.note() {
         push(Kind::ActivityUnknown, "workspace".into(), note);
     }
-    if let Logins::Known(seen) = inputs.logins
-        && seen.unattributed > 0
-    {
-        push(
-            Kind::ActivityUnknown,
-            "workspace".into(),
-            format!(
-                "{} in the window {} no user id: a member without a login of their own is unknown, not inactive",
-                if seen.unattributed == 1 {
-                    "1 login".to_owned()
-                } else {
-                    format!("{} logins", seen.unattributed)
-                },
-                if seen.unattributed == 1 {
-                    "has"
-                } else {
-                    "have"
-                },
-            ),
-        );
+    if let Some(note) = inputs.logins.unattributed_note() {
+        push(Kind::ActivityUnknown, "workspace".into(), note);
     }
     for m in &r.members {
         if m.inactive == Some(true) {
