@@ -49,17 +49,17 @@ pub async fn run(
                         .await
                         .map_err(|e| format!("{e:#}"))
                         .and_then(|r| match seen.iter().find(|(id, _)| *id == r.workspace.id) {
-                            Some((_, first)) => Err(format!(
+                            Some((_, first)) => Err(escape::terminal(&format!(
                                 "workspace {} is already reviewed from {first}: one file per workspace",
                                 r.workspace.id
-                            )),
+                            ))),
                             None => {
                                 seen.push((r.workspace.id.clone(), f.display().to_string()));
                                 Ok(r)
                             }
                         }),
                 };
-                let shown = f.path().display().to_string();
+                let shown = escape::terminal(&f.path().display().to_string());
                 // Every error names its file (a located one already does).
                 let outcome = outcome.map_err(|e| {
                     if e.starts_with(&format!("{shown}:")) {
@@ -69,10 +69,8 @@ pub async fn run(
                     }
                 });
                 if let Err(e) = &outcome {
-                    // Line by line: a located diagnostic keeps its shape.
-                    let text = format!("error: {e}");
-                    let lines: Vec<String> = text.lines().map(escape::terminal).collect();
-                    p.error(&lines.join("\n"));
+                    // Escaped already, a located diagnostic keeping its lines.
+                    p.error(&format!("error: {e}"));
                 }
                 outcomes.push((shown, outcome));
             }
@@ -147,11 +145,14 @@ async fn one_file(
     let Some(guard) = &file.config.workspace else {
         anyhow::bail!(
             "{}: `workspace.id` is required when reviewing a directory: the file must say which workspace it is for",
-            file.shown()
+            escape::terminal(&file.shown())
         );
     };
     if guard.id.value == home.id {
-        return review_one(agency, home.clone(), Some(&file), args, now, p).await;
+        // Escaped whole: an answer of the API is one line, whatever it holds.
+        return review_one(agency, home.clone(), Some(&file), args, now, p)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", escape::terminal(&format!("{e:#}"))));
     }
     let id = &guard.id.value;
     let client = agency.for_sub_workspace(id);
@@ -177,7 +178,7 @@ async fn one_file(
             Some(api) if api.status() == Some(403) => {
                 anyhow::anyhow!("{}", escape::terminal(&forbidden(api)))
             }
-            _ => e,
+            _ => anyhow::anyhow!("{}", escape::terminal(&format!("{e:#}"))),
         })
 }
 
