@@ -36,6 +36,7 @@ fn action(op: Op, before: Option<State>, after: Option<State>) -> Action {
         live_id: None,
         risk: Risk::Low,
         attribution: None,
+        source: None,
         phase: 0,
     }
 }

@@ -98,7 +98,7 @@ fn one(
         PlanFormat::Markdown => render_markdown::render(plan, diff.as_deref()),
     });
     if let Some(path) = &args.out {
-        let saved = SavedPlan::new(plan, live, &file.shown(), &file.bytes);
+        let saved = SavedPlan::new(plan, live, &file.shown(), &file.digest_input());
         write_plan_file(path, &file.path, settings, &saved.to_json())?;
         p.note(&format!(
             "Saved the plan to {}; apply exactly it with `{}`.",

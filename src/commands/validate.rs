@@ -16,6 +16,7 @@ pub fn run(files: &[PathBuf], format: ValidateFormat, strict: bool, p: &Printer)
                 path: file.shown(),
                 errors: crate::lints::lint(&file.config),
                 source: String::from_utf8_lossy(&file.bytes).into_owned(),
+                others: file.sources(),
             },
             Err(PlanError::File(e)) => e,
             Err(e) => {
