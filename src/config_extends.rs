@@ -99,6 +99,12 @@ impl Loader {
     /// Validates a workspace file (`text`, read from `path`) and everything
     /// it extends, and merges them.
     pub fn load(&mut self, path: &Path, text: &str) -> Result<Loaded, FileErrors> {
+        self.load_as(path, text, Kind::Workspace)
+    }
+
+    /// `load` for a file of either kind (`validate` checks bases alone).
+    pub fn load_as(&mut self, path: &Path, text: &str, kind: Kind) -> Result<Loaded, FileErrors> {
+        let top_kind = kind;
         let mut slots = vec![Slot {
             canon: path.canonicalize().ok(),
             path: path.to_owned(),
@@ -153,7 +159,7 @@ impl Loader {
                         .or_insert_with(|| role.clone());
                 }
             }
-            let kind = if i == 0 { Kind::Workspace } else { Kind::Base };
+            let kind = if i == 0 { top_kind } else { Kind::Base };
             let (doc, own_errors) = match &slot.root {
                 Ok(root) => {
                     let doc = config_loader::validate(root, kind, &inherited);

@@ -37,6 +37,11 @@ impl Diagnostic {
             ..Diagnostic::new(loc, message)
         }
     }
+    /// A warning without a lint code.
+    pub fn warning(mut self) -> Self {
+        self.warning = true;
+        self
+    }
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self

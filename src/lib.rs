@@ -45,6 +45,7 @@ pub mod run;
 pub mod safety;
 pub mod sandbox;
 pub mod saved_plan;
+pub mod saved_plan_multi;
 pub mod secret_sink;
 pub mod secrets_out;
 pub mod settings;
