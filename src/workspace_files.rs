@@ -20,14 +20,14 @@ fn is_yaml(f: &Path) -> bool {
 pub fn bases(paths: &[PathBuf]) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = Vec::new();
     for p in paths {
-        if p.is_dir() {
-            if let Ok(entries) = std::fs::read_dir(p) {
-                out.extend(
-                    entries
-                        .filter_map(|e| e.ok().map(|e| e.path()))
-                        .filter(|f| is_yaml(f) && is_base(f)),
-                );
-            }
+        if p.is_dir()
+            && let Ok(entries) = std::fs::read_dir(p)
+        {
+            out.extend(
+                entries
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|f| is_yaml(f) && is_base(f)),
+            );
         }
     }
     out.sort();
