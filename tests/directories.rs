@@ -1,0 +1,208 @@
+//! Whole directories: `plan -f DIR --out`, `apply -f DIR`, `apply PLAN` of
+//! several workspaces (each guarded and verified on its own, one failure not
+//! stopping the others), and the agency example.
+
+use crate::support::Test;
+use instantly_rbac::sandbox::demo::demo_state;
+use instantly_rbac::sandbox::state::SandboxState;
+
+pub const CLIENT_ONE: &str = "01946416-09c9-7bef-bbc9-000000000001";
+pub const CLIENT_TWO: &str = "01946416-09c9-7bef-bbc9-000000000002";
+
+/// The demo workspace as an agency with two client sub-workspaces.
+pub fn agency() -> SandboxState {
+    let mut top = demo_state();
+    for (id, name) in [(CLIENT_ONE, "Client One"), (CLIENT_TWO, "Client Two")] {
+        let mut sub = demo_state();
+        sub.workspace.id = id.into();
+        sub.workspace.name = name.into();
+        top.sub_workspaces.push(sub);
+    }
+    top
+}
+
+const BASE: &str = "version: 1
+roles:
+  sdr:
+    role: editor
+    permissions: [campaigns.view, campaigns.edit]
+members:
+  - email: owner@acme.com
+    role: owner
+  - email: alice@acme.com
+    role: admin
+policy:
+  members: additive
+  api_keys: additive
+  tags: additive
+";
+
+fn client(id: &str, member: &str) -> String {
+    format!(
+        "version: 1\nextends: [_base.yaml]\nworkspace:\n  id: {id}\nmembers:\n  - email: {member}\n    role: sdr\n"
+    )
+}
+
+/// The summary an apply over several workspaces ends with.
+fn summary(stdout: &str) -> &str {
+    &stdout[stdout.find("\nSummary of").expect("a summary")..]
+}
+
+fn members(state: &SandboxState) -> Vec<String> {
+    let mut m: Vec<String> = state.members.iter().map(|m| m.email.to_string()).collect();
+    m.sort();
+    m
+}
+
+#[test]
+fn apply_a_directory_applies_each_workspace_and_reports_the_unreachable_one() {
+    let ran = Test::new()
+        .file("ws/_base.yaml", BASE)
+        .file("ws/client-1.yaml", &client(CLIENT_ONE, "zed1@acme.com"))
+        .file("ws/client-2.yaml", &client(CLIENT_TWO, "zed2@acme.com"))
+        .file(
+            "ws/stranger.yaml",
+            &client("01946416-09c9-7bef-bbc9-0000000000ff", "x@acme.com"),
+        )
+        .sandbox(agency())
+        .args(&["apply", "-f", "ws", "--auto-approve"])
+        .run()
+        .status(1);
+    let (applied, stranger) = summary(&ran.output.stdout)
+        .rsplit_once("  ws/stranger.yaml: failed: ")
+        .unwrap();
+    assert_eq!(
+        applied,
+        "
+Summary of 3 workspaces: 2 applied, 0 with nothing to do, 1 failed.
+  ws/client-1.yaml Client One (01946416-09c9-7bef-bbc9-000000000001): applied (1 action)
+  ws/client-2.yaml Client Two (01946416-09c9-7bef-bbc9-000000000002): applied (1 action)
+"
+    );
+    // The sandbox's own words for a workspace outside the group.
+    assert!(
+        stranger.contains("01946416-09c9-7bef-bbc9-0000000000ff is not a sub-workspace"),
+        "{stranger}"
+    );
+    assert!(
+        ran.output
+            .stderr
+            .starts_with("error: GET /workspaces/current: 403"),
+        "{}",
+        ran.output.stderr
+    );
+    let state = ran.state.clone().unwrap();
+    assert!(members(&state.sub_workspaces[0]).contains(&"zed1@acme.com".to_owned()));
+    assert!(members(&state.sub_workspaces[1]).contains(&"zed2@acme.com".to_owned()));
+    assert_eq!(members(&state), members(&demo_state()));
+    // Again: nothing to do where it applied.
+    let ran = ran
+        .again(&["apply", "-f", "ws", "--auto-approve"])
+        .status(1);
+    assert!(
+        summary(&ran.output.stdout).starts_with(
+            "
+Summary of 3 workspaces: 0 applied, 2 with nothing to do, 1 failed.
+  ws/client-1.yaml Client One (01946416-09c9-7bef-bbc9-000000000001): nothing to do
+  ws/client-2.yaml Client Two (01946416-09c9-7bef-bbc9-000000000002): nothing to do
+  ws/stranger.yaml: failed: "
+        ),
+        "{}",
+        ran.output.stdout
+    );
+}
+
+#[test]
+fn a_saved_plan_of_several_workspaces_applies_each_after_verifying_it() {
+    let ran = Test::new()
+        .file("ws/_base.yaml", BASE)
+        .file("ws/client-1.yaml", &client(CLIENT_ONE, "zed1@acme.com"))
+        .file("ws/client-2.yaml", &client(CLIENT_TWO, "zed2@acme.com"))
+        .sandbox(agency())
+        .args(&["plan", "-f", "ws", "--out", "p.json", "-q"])
+        .run()
+        .status(0)
+        .unchanged();
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ran.path("p.json")).unwrap()).unwrap();
+    assert_eq!(saved["format_version"], "multi-1");
+    assert_eq!(saved["workspaces"][1]["file"], "ws/client-2.yaml");
+    let ran = ran.again(&["apply", "p.json", "-q"]).status(0);
+    assert_eq!(
+        summary(&ran.output.stdout),
+        "
+Summary of 2 workspaces: 2 applied, 0 with nothing to do, 0 failed.
+  ws/client-1.yaml Client One (01946416-09c9-7bef-bbc9-000000000001): applied (1 action)
+  ws/client-2.yaml Client Two (01946416-09c9-7bef-bbc9-000000000002): applied (1 action)
+"
+    );
+    // -f names one file; a plan of several records each.
+    ran.again(&["apply", "p.json", "-f", "ws/client-1.yaml"])
+        .status(1)
+        .stdout("")
+        .stderr("error: p.json holds the plans of several workspaces, each with the file it was made from: drop -f; nothing was changed\n")
+        .unchanged();
+}
+
+#[test]
+fn a_saved_plan_of_several_workspaces_refuses_only_the_workspace_that_drifted() {
+    let ran = Test::new()
+        .file("ws/_base.yaml", BASE)
+        .file("ws/client-1.yaml", &client(CLIENT_ONE, "zed1@acme.com"))
+        .file("ws/client-2.yaml", &client(CLIENT_TWO, "zed2@acme.com"))
+        .sandbox(agency())
+        .args(&["plan", "-f", "ws", "--out", "p.json", "-q"])
+        .run()
+        .status(0);
+    // Someone invites zed2 by hand, as a viewer, after the plan.
+    let mut state = ran.state.clone().unwrap();
+    let mut zed = state.sub_workspaces[1].members[1].clone();
+    zed.id = "m-zed2".into();
+    zed.email = "zed2@acme.com".into();
+    zed.role = instantly_rbac::role::Role::View;
+    zed.permissions = None;
+    state.sub_workspaces[1].members.push(zed);
+    state.save(&ran.path("state.json")).unwrap();
+    let ran = ran.again(&["apply", "p.json", "-q"]).status(1);
+    assert_eq!(
+        summary(&ran.output.stdout),
+        "
+Summary of 2 workspaces: 1 applied, 0 with nothing to do, 1 failed.
+  ws/client-1.yaml Client One (01946416-09c9-7bef-bbc9-000000000001): applied (1 action)
+  ws/client-2.yaml Client Two (01946416-09c9-7bef-bbc9-000000000002): failed: apply failed (see above)
+"
+    );
+    insta::assert_snapshot!(ran.output.stderr);
+    let after = ran.state.unwrap();
+    assert_eq!(after.sub_workspaces[1], state.sub_workspaces[1]);
+}
+
+#[test]
+fn the_agency_example_validates_and_plans() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("examples/agency").display().to_string();
+    Test::new()
+        .args(&["validate", "-f", &dir])
+        .run()
+        .status(0)
+        .stdout(&format!(
+            "{dir}/_base.yaml: valid\n{dir}/client-a.yaml: valid\n{dir}/client-b.yaml: valid\n"
+        ))
+        .stderr("");
+    let ran = Test::new()
+        .sandbox(agency())
+        .args(&["plan", "-f", &dir, "--format", "json"])
+        .run()
+        .status(0)
+        .unchanged();
+    let plan = ran.json();
+    assert_eq!(plan["summary"]["workspaces"], 2);
+    assert_eq!(plan["summary"]["errors"], 0);
+    let names: Vec<&str> = plan["workspaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["workspace"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["Client One", "Client Two"]);
+}
