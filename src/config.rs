@@ -56,6 +56,12 @@ pub struct Config {
     /// The file format version: 1.
     #[schemars(range(min = 1, max = 1))]
     pub version: u32,
+    /// Base files, relative to this file, whose team roles, members, API
+    /// keys, tags and policy fields this workspace takes in. The same one
+    /// defined differently in two files is an error; a base holds no
+    /// `workspace`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extends: Vec<String>,
     /// Guard: every command refuses to act on any other workspace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workspace: Option<WorkspaceGuard>,

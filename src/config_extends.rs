@@ -372,6 +372,7 @@ fn merge(docs: &[Document], places: &[String]) -> (Config, Vec<Diagnostic>) {
     };
     let mut config = Config {
         version: 1,
+        extends: docs[0].config.extends.clone(),
         workspace: docs[0].config.workspace.clone(),
         ..Config::default()
     };

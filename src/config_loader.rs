@@ -421,6 +421,7 @@ impl Validator {
         let tags = self.tags(f.get("tags"));
         let config = Config {
             version,
+            extends: self.extends.iter().map(|e| e.value.clone()).collect(),
             workspace,
             roles,
             members,
