@@ -206,3 +206,64 @@ fn the_agency_example_validates_and_plans() {
         .collect();
     assert_eq!(names, vec!["Client One", "Client Two"]);
 }
+
+/// Runs every `sh` block of docs/agency.md, in order, in an empty directory
+/// holding the sandbox's agency, with the built binary on PATH (as the
+/// getting-started guide is run in `ecosystem`).
+#[test]
+fn the_agency_guide_runs_as_written() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let guide = std::fs::read_to_string(root.join("docs/agency.md")).unwrap();
+    let mut script = String::from("set -euo pipefail\n");
+    let mut inside = false;
+    for line in guide.lines() {
+        match (inside, line) {
+            (false, "```sh") => inside = true,
+            (true, "```") => inside = false,
+            (true, l) => {
+                script.push_str(l);
+                script.push('\n');
+            }
+            _ => {}
+        }
+    }
+    script.push_str("echo GUIDE-DONE\n");
+    let d = tempfile::tempdir().unwrap();
+    agency().save(&d.path().join("state.json")).unwrap();
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_instantly-rbac"))
+        .parent()
+        .unwrap()
+        .to_owned();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = std::process::Command::new("bash")
+        .args(["-c", &script])
+        .current_dir(d.path())
+        .env("PATH", path)
+        .env("NO_COLOR", "1")
+        .env_remove("INSTANTLY_API_KEY")
+        .env_remove("INSTANTLY_API_URL")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "the guide failed:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.ends_with("GUIDE-DONE\n"), "{stdout}");
+    for said in [
+        "Total: Plan: 2 to create, 0 to update, 0 to replace, 0 to delete.",
+        "Summary of 2 workspaces: 2 applied, 0 with nothing to do, 0 failed.",
+        "! member[support@instantly.ai]: `support@instantly.ai` is outside policy.allowed_email_domains (acme.com)",
+    ] {
+        assert!(stdout.contains(said), "the guide says {said:?}:\n{stdout}");
+    }
+    let state = SandboxState::load(&d.path().join("state.json")).unwrap();
+    assert!(members(&state.sub_workspaces[0]).contains(&"zoe@acme.com".to_owned()));
+    assert!(members(&state.sub_workspaces[1]).contains(&"yan@acme.com".to_owned()));
+}
