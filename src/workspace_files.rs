@@ -101,6 +101,20 @@ pub fn expand(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, bool), FilesError> {
     Ok((out, many))
 }
 
+/// The files named, in the order given, each directory replaced by its
+/// workspace files (sorted): `validate` reports files in the order asked.
+pub fn in_order(paths: &[PathBuf]) -> Result<Vec<PathBuf>, FilesError> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            out.extend(expand(std::slice::from_ref(p))?.0);
+        } else if !out.contains(p) {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
 /// The files of `shard`: every N-th of the sorted list, starting at the I-th.
 pub fn shard(files: Vec<PathBuf>, shard: Option<Shard>) -> Vec<PathBuf> {
     match shard {

@@ -14,8 +14,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 pub fn run(paths: &[PathBuf], format: ValidateFormat, strict: bool, p: &Printer) -> ExitStatus {
-    let files = match workspace_files::expand(paths) {
-        Ok((files, _)) => files,
+    let files = match workspace_files::in_order(paths) {
+        Ok(files) => files,
         Err(e) => {
             p.error(&format!(
                 "error: {}",
