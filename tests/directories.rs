@@ -267,3 +267,77 @@ fn the_agency_guide_runs_as_written() {
     assert!(members(&state.sub_workspaces[0]).contains(&"zoe@acme.com".to_owned()));
     assert!(members(&state.sub_workspaces[1]).contains(&"yan@acme.com".to_owned()));
 }
+
+#[test]
+fn planning_a_directory_reports_a_broken_base_once_and_never_saves_over_it() {
+    let ran = Test::new()
+        .file(
+            "ws/_base.yaml",
+            "version: 1\nroles:\n  sdr: {role: editor}\nmembers:\n  - email: alice@acme.com\n    role: admn\n",
+        )
+        .file("ws/client-1.yaml", &client(CLIENT_ONE, "zed1@acme.com"))
+        .file("ws/client-2.yaml", &client(CLIENT_TWO, "zed2@acme.com"))
+        .sandbox(agency())
+        .args(&["plan", "-f", "ws", "-q"])
+        .run()
+        .status(1)
+        .unchanged();
+    // Shown once at the base's line, with the first workspace; the second
+    // one refers to it.
+    assert_eq!(
+        ran.output.stdout.matches("--> ws/_base.yaml:6:11").count(),
+        1
+    );
+    assert_eq!(
+        ran.output
+            .stdout
+            .matches("--> ws/client-2.yaml:2:11")
+            .count(),
+        1
+    );
+    assert!(
+        ran.output
+            .stdout
+            .ends_with("Summary of 2 workspaces: 0 in sync, 0 with changes, 2 failed.\n  ws/client-1.yaml  error: unknown role `admn`\n  ws/client-2.yaml  error: the base `ws/_base.yaml` has errors\nTotal: Plan: 0 to create, 0 to update, 0 to replace, 0 to delete.\n"),
+        "{}",
+        ran.output.stdout
+    );
+    std::fs::write(ran.path("ws/_base.yaml"), BASE).unwrap();
+    ran.again(&["plan", "-f", "ws", "--out", "ws/_base.yaml"])
+        .status(1)
+        .stdout("")
+        .stderr("error: --out ws/_base.yaml is the desired-state file given with -f: choose another file for the plan\n");
+}
+
+#[test]
+fn new_keys_of_several_workspaces_go_to_one_secrets_file() {
+    let base = format!("{BASE}api_keys:\n  - name: Reporting\n    scopes: [campaigns:read]\n");
+    let ran = Test::new()
+        .file("ws/_base.yaml", &base)
+        .file("ws/client-1.yaml", &client(CLIENT_ONE, "zed1@acme.com"))
+        .file("ws/client-2.yaml", &client(CLIENT_TWO, "zed2@acme.com"))
+        .sandbox(agency())
+        .args(&[
+            "apply",
+            "-f",
+            "ws",
+            "--auto-approve",
+            "--secrets-out",
+            "keys.json",
+            "-q",
+        ])
+        .run()
+        .status(0);
+    assert!(
+        summary(&ran.output.stdout)
+            .starts_with("\nSummary of 2 workspaces: 2 applied, 0 with nothing to do, 0 failed.\n"),
+        "{}",
+        ran.output.stdout
+    );
+    let keys = std::fs::read_to_string(ran.path("keys.json")).unwrap();
+    let state = ran.state.unwrap();
+    for sub in &state.sub_workspaces {
+        let key = sub.api_keys.iter().find(|k| k.name == "Reporting").unwrap();
+        assert!(keys.contains(&key.id), "{keys}");
+    }
+}

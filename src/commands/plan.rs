@@ -38,7 +38,17 @@ pub async fn run(
         }
         if let Some(path) = &args.out {
             let saved = crate::saved_plan_multi::MultiPlan::new(&planned);
-            let desired: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+            // Neither a workspace file nor a base may be overwritten.
+            let desired: Vec<&Path> = files
+                .iter()
+                .map(PathBuf::as_path)
+                .chain(
+                    planned
+                        .iter()
+                        .filter_map(|(_, r)| r.as_ref().ok())
+                        .flat_map(|p| p.file.bases.iter().map(|b| b.path.as_path())),
+                )
+                .collect();
             write_plan_file(path, &desired, settings, &saved.to_json())?;
             p.note(&format!(
                 "Saved the plans of {} workspaces to {}; apply exactly them with `{}`.",
