@@ -150,6 +150,9 @@ impl Loader {
             })
             .collect();
         let mut docs: Vec<Option<Document>> = Vec::new();
+        // Whether the files can be merged to find conflicts too: the bases
+        // are valid (the workspace's own errors do not hide conflicts).
+        let mut sound = errors.is_empty();
         for (i, slot) in slots.iter().enumerate() {
             let mut inherited = BTreeMap::new();
             for j in reachable(&slots, i) {
@@ -172,6 +175,7 @@ impl Loader {
             if own_errors.is_empty() {
                 continue;
             }
+            sound &= i == 0 && slot.root.is_ok();
             let canon = slot.canon.clone().unwrap_or_else(|| slot.path.clone());
             if i == 0 || self.reported.insert(canon) {
                 errors.extend(own_errors);
@@ -187,11 +191,11 @@ impl Loader {
                 self.used.insert(c.clone());
             }
         }
-        if !errors.is_empty() {
+        if !sound {
             return Err(fail(&slots, errors));
         }
         let docs: Vec<Document> = docs.into_iter().flatten().collect();
-        if docs.len() == 1 {
+        if docs.len() == 1 && errors.is_empty() {
             let doc = docs.into_iter().next().expect("one document");
             return Ok(Loaded {
                 config: doc.config,
@@ -199,8 +203,11 @@ impl Loader {
             });
         }
         let places: Vec<String> = slots.iter().map(|s| s.shown.clone()).collect();
-        let (config, mut errors) = merge(&docs, &places);
-        errors.extend(config_loader::check_merged(&config));
+        let (config, merged_errors) = merge(&docs, &places);
+        if docs.len() > 1 {
+            errors.extend(merged_errors);
+            errors.extend(config_loader::check_merged(&config));
+        }
         if !errors.is_empty() {
             return Err(fail(&slots, errors));
         }

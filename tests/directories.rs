@@ -21,6 +21,50 @@ pub fn agency() -> SandboxState {
     top
 }
 
+/// The agency of the `--sandbox` demo, as the workspace-group work builds
+/// it (`sandbox::demo_agency`): two clients, each with its owner, the
+/// agency's admin and a salesperson of its own, and one tag.
+pub fn demo_agency() -> SandboxState {
+    let mut top = demo_state();
+    for (n, id, name, domain) in [
+        (
+            1,
+            "01946416-09c9-7bef-bbc9-c1e000000001",
+            "Globex Outreach",
+            "globex.com",
+        ),
+        (
+            2,
+            "01946416-09c9-7bef-bbc9-c1e000000002",
+            "Initech Growth",
+            "initech.com",
+        ),
+    ] {
+        let mut sub = demo_state();
+        sub.workspace.id = id.into();
+        sub.workspace.name = name.into();
+        let (mut owner, mut alice, mut sales) = (
+            sub.members[0].clone(),
+            sub.members[1].clone(),
+            sub.members[1].clone(),
+        );
+        owner.email = format!("owner@{domain}").as_str().into();
+        alice.email = "alice@acme.com".into();
+        sales.email = format!("sales@{domain}").as_str().into();
+        sales.id = format!("01946416-1{n}00-7000-8000-000000000003");
+        sales.user_id = Some(format!("01946416-2{n}00-7000-8000-000000000003"));
+        sales.role = instantly_rbac::role::Role::Editor;
+        sub.members = vec![owner, alice, sales];
+        sub.api_keys.clear();
+        sub.tags.truncate(1);
+        sub.tags[0].label = "Agency-Managed".into();
+        sub.tags[0].description = Some("Campaigns the agency runs".into());
+        sub.mappings.clear();
+        top.sub_workspaces.push(sub);
+    }
+    top
+}
+
 const BASE: &str = "version: 1
 roles:
   sdr:
@@ -81,7 +125,7 @@ Summary of 3 workspaces: 2 applied, 0 with nothing to do, 1 failed.
     );
     // The sandbox's own words for a workspace outside the group.
     assert!(
-        stranger.contains("01946416-09c9-7bef-bbc9-0000000000ff is not a sub-workspace"),
+        stranger.contains("01946416-09c9-7bef-bbc9-0000000000ff is not a"),
         "{stranger}"
     );
     assert!(
@@ -186,11 +230,11 @@ fn the_agency_example_validates_and_plans() {
         .run()
         .status(0)
         .stdout(&format!(
-            "{dir}/_base.yaml: valid\n{dir}/client-a.yaml: valid\n{dir}/client-b.yaml: valid\n"
+            "{dir}/_base.yaml: valid\n{dir}/globex.yaml: valid\n{dir}/initech.yaml: valid\n"
         ))
         .stderr("");
     let ran = Test::new()
-        .sandbox(agency())
+        .sandbox(demo_agency())
         .args(&["plan", "-f", &dir, "--format", "json"])
         .run()
         .status(0)
@@ -204,7 +248,29 @@ fn the_agency_example_validates_and_plans() {
         .iter()
         .map(|w| w["workspace"]["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, vec!["Client One", "Client Two"]);
+    assert_eq!(names, vec!["Globex Outreach", "Initech Growth"]);
+    let actions: Vec<String> = plan["workspaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|w| w["actions"].as_array().unwrap().iter())
+        .map(|a| {
+            format!(
+                "{} {} {}",
+                a["op"].as_str().unwrap(),
+                a["address"].as_str().unwrap(),
+                a["source"].as_str().unwrap_or("-")
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            format!("create member[sam@globex.com] {dir}/globex.yaml:14"),
+            format!("create member[pat@initech.com] {dir}/initech.yaml:14"),
+            format!("replace member[sales@initech.com] {dir}/initech.yaml:12"),
+        ]
+    );
 }
 
 /// Runs every `sh` block of docs/agency.md, in order, in an empty directory
@@ -229,7 +295,8 @@ fn the_agency_guide_runs_as_written() {
     }
     script.push_str("echo GUIDE-DONE\n");
     let d = tempfile::tempdir().unwrap();
-    agency().save(&d.path().join("state.json")).unwrap();
+    // The demo's agency, until `--sandbox` starts from it.
+    demo_agency().save(&d.path().join("state.json")).unwrap();
     let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_instantly-rbac"))
         .parent()
         .unwrap()
@@ -259,13 +326,12 @@ fn the_agency_guide_runs_as_written() {
     for said in [
         "Total: Plan: 2 to create, 0 to update, 0 to replace, 0 to delete.",
         "Summary of 2 workspaces: 2 applied, 0 with nothing to do, 0 failed.",
-        "! member[support@instantly.ai]: `support@instantly.ai` is outside policy.allowed_email_domains (acme.com)",
     ] {
         assert!(stdout.contains(said), "the guide says {said:?}:\n{stdout}");
     }
     let state = SandboxState::load(&d.path().join("state.json")).unwrap();
-    assert!(members(&state.sub_workspaces[0]).contains(&"zoe@acme.com".to_owned()));
-    assert!(members(&state.sub_workspaces[1]).contains(&"yan@acme.com".to_owned()));
+    assert!(members(&state.sub_workspaces[0]).contains(&"zoe@globex.com".to_owned()));
+    assert!(members(&state.sub_workspaces[1]).contains(&"yan@initech.com".to_owned()));
 }
 
 #[test]
