@@ -407,3 +407,16 @@ fn new_keys_of_several_workspaces_go_to_one_secrets_file() {
         assert!(keys.contains(&key.id), "{keys}");
     }
 }
+
+#[test]
+fn applying_a_directory_without_a_terminal_needs_auto_approve() {
+    Test::new()
+        .file("ws/client-1.yaml", &client(CLIENT_ONE, "zed1@acme.com"))
+        .sandbox(agency())
+        .args(&["apply", "-f", "ws"])
+        .run()
+        .status(1)
+        .stdout("")
+        .stderr("error: apply is not running in a terminal, so it cannot ask for confirmation: review the plans and pass --auto-approve; nothing was changed\n")
+        .unchanged();
+}

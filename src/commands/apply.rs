@@ -357,6 +357,12 @@ async fn fresh_many(
     client: &Client,
     p: &Printer,
 ) -> anyhow::Result<ExitStatus> {
+    if opts.ask && !std::io::stdin().is_terminal() {
+        // Refused once, before any workspace is read, not once per workspace.
+        bail!(
+            "apply is not running in a terminal, so it cannot ask for confirmation: review the plans and pass --auto-approve; nothing was changed"
+        );
+    }
     let (files, _) = crate::workspace_files::expand(&[dir.to_owned()])?;
     let progress =
         progress::Progress::bar(progress::wanted(true, p), files.len(), "workspaces planned");
