@@ -523,7 +523,18 @@ pub fn sources(config: &Config, places: &[String]) -> HashMap<String, String> {
         out.insert(crate::planner::key_address(&k.name.value), at(k.name.loc));
     }
     for t in &config.tags {
-        out.insert(crate::planner::tag_address(&t.label.value), at(t.label.loc));
+        let label = &t.label.value;
+        out.insert(crate::planner::tag_address(label), at(t.label.loc));
+        for c in &t.campaigns {
+            let address = crate::planner::assignment_address(label, "campaign", &c.value);
+            out.insert(address, at(c.loc));
+        }
+        for a in &t.accounts {
+            for name in [a.value.as_str(), a.value.key()] {
+                let address = crate::planner::assignment_address(label, "account", name);
+                out.insert(address, at(a.loc));
+            }
+        }
     }
     out
 }

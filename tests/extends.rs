@@ -74,7 +74,7 @@ fn bases_merge_by_identity_and_plans_say_where_each_object_is_declared() {
             s(
                 "assignment[SDR-East -> campaign:Q4 East Outbound]",
                 "create",
-                "-"
+                "_base.yaml:16"
             ),
         ]
     );
@@ -107,7 +107,7 @@ fn a_definition_repeated_differently_is_an_error_naming_both_places() {
         .file(
             "w.yaml",
             &workspace(
-                "roles:\n  sdr:\n    role: view\nmembers:\n  - email: Alice@Acme.com\n    role: editor\ntags:\n  - label: SDR-East\n    campaigns: [Q4 West Outbound]\npolicy:\n  members: authoritative\n",
+                "roles:\n  sdr:\n    role: view\nmembers:\n  - email: Alice@Acme.com\n    role: editor\napi_keys:\n  - name: Reporting\n    scopes: [campaigns:read]\n    rotate_after_days: 90\ntags:\n  - label: SDR-East\n    campaigns: [Q4 West Outbound]\npolicy:\n  members: authoritative\n",
             ),
         )
         .args(&["validate", "-f", "w.yaml"])
