@@ -377,11 +377,16 @@ fn merge(docs: &[Document], places: &[String]) -> (Config, Vec<Diagnostic>) {
             )
             .help("a definition may appear in several files only when identical: nothing is overridden; keep one, or make them equal")
     };
+    // The workspace's own file, with what merges by identity emptied: what
+    // only a workspace file holds (`workspace`, and any such field added
+    // later) is kept as it is.
     let mut config = Config {
-        version: 1,
-        extends: docs[0].config.extends.clone(),
-        workspace: docs[0].config.workspace.clone(),
-        ..Config::default()
+        roles: Default::default(),
+        members: Vec::new(),
+        api_keys: Vec::new(),
+        tags: Vec::new(),
+        policy: Policy::default(),
+        ..docs[0].config.clone()
     };
     let sorted = |v: &[String]| {
         let mut v = v.to_vec();
