@@ -420,3 +420,40 @@ fn applying_a_directory_without_a_terminal_needs_auto_approve() {
         .stderr("error: apply is not running in a terminal, so it cannot ask for confirmation: review the plans and pass --auto-approve; nothing was changed\n")
         .unchanged();
 }
+
+#[test]
+fn acknowledgements_apply_to_the_workspaces_blocked_on_their_kind() {
+    // Client One removes dave and erin, more than its max_deletes (1): a
+    // block acknowledged with member=2. Client Two removes no one, and the
+    // acknowledgement, which is Client One's, does not refuse it.
+    let strict = "version: 1\nextends: [_base.yaml]\nworkspace:\n  id: {ID}\nmembers:\n  - email: bob@acme.com\n    role: view\n  - email: carol@acme.com\n    role: view\n  - email: erin@acme.com\n    role: view\npolicy:\n  members: authoritative\n  max_deletes: 1\n  ignore:\n    members: [\"*@instantly.ai\"]\n";
+    let ran = Test::new()
+        .file("ws/_base.yaml", "version: 1\nmembers:\n  - email: owner@acme.com\n    role: owner\n  - email: alice@acme.com\n    role: admin\npolicy:\n  api_keys: additive\n  tags: additive\n")
+        .file("ws/client-1.yaml", &strict.replace("{ID}", CLIENT_ONE).replace("  - email: erin@acme.com\n    role: view\n", ""))
+        .file("ws/client-2.yaml", &strict.replace("{ID}", CLIENT_TWO).replace("  max_deletes: 1\n", "").replace("  - email: carol@acme.com\n    role: view\n", "  - email: carol@acme.com\n    role: view\n  - email: dave@acme.com\n    role: view\n"))
+        .sandbox(agency())
+        .args(&["plan", "-f", "ws", "--out", "p.json"])
+        .run()
+        .status(0);
+    assert!(
+        ran.output.stderr.contains("apply exactly them with `instantly-rbac --sandbox=state.json apply p.json --allow-reinvite --ack-deletes member=2`"),
+        "{}",
+        ran.output.stderr
+    );
+    let ran = ran
+        .again(&[
+            "apply",
+            "p.json",
+            "--allow-reinvite",
+            "--ack-deletes",
+            "member=2",
+            "-q",
+        ])
+        .status(0);
+    assert!(
+        summary(&ran.output.stdout)
+            .starts_with("\nSummary of 2 workspaces: 2 applied, 0 with nothing to do, 0 failed.\n"),
+        "{}",
+        ran.output.stdout
+    );
+}

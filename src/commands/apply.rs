@@ -193,6 +193,22 @@ pub struct ApplyOptions {
 }
 
 impl ApplyOptions {
+    /// The options for one workspace of several: `--ack-deletes` counts
+    /// are one workspace's, so an acknowledgement applies to the
+    /// workspaces whose plan is blocked on its kind (and must match their
+    /// count exactly), never to refuse the others.
+    fn for_blocks(&self, blocks: &[safety::Block]) -> ApplyOptions {
+        ApplyOptions {
+            acks: self
+                .acks
+                .iter()
+                .filter(|(kind, _)| blocks.iter().any(|b| b.kind == Some(*kind)))
+                .copied()
+                .collect(),
+            ..self.clone()
+        }
+    }
+
     /// Everything that would stop the apply, checked before any write.
     fn refusal(&self, plan: &Plan) -> Option<String> {
         if let Err(e) = safety::check_acks(&plan.actions, &plan.blocks, &self.acks) {
@@ -395,7 +411,7 @@ async fn fresh_many(
         }
         let c = plan::client_for(client, &home, &planned.plan.workspace.id);
         let n = planned.plan.actions.len();
-        let result = execute(&planned.plan, &opts, &c, p).await;
+        let result = execute(&planned.plan, &opts.for_blocks(&planned.plan.blocks), &c, p).await;
         if n > 0 {
             // The secrets file exists now: the next workspace adds to it.
             opts.secrets_append = true;
@@ -448,7 +464,8 @@ async fn saved_many(
         };
         let workspace = saved.plan.workspace.clone();
         let c = plan::client_for(client, &home, &workspace.id);
-        let result = saved_one(shown, saved, None, &opts, &c, p).await;
+        let scoped = opts.for_blocks(&saved.plan.blocks);
+        let result = saved_one(shown, saved, None, &scoped, &c, p).await;
         let n = result.as_ref().map_or(0, |(_, n)| *n);
         if n > 0 {
             opts.secrets_append = true;

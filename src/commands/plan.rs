@@ -54,7 +54,7 @@ pub async fn run(
                 "Saved the plans of {} workspaces to {}; apply exactly them with `{}`.",
                 saved.workspaces.len(),
                 path.display(),
-                apply_many_command(settings, path)
+                apply_many_command(settings, path, &many_acknowledgements(&planned))
             ));
         }
         let outcomes = outcomes(planned);
@@ -214,14 +214,34 @@ pub fn apply_command(settings: &Settings, plan: &Path, file: &Path, acks: &[Stri
         .join(" ")
 }
 
-/// The command that applies a saved plan of several workspaces: each
-/// entry records its file, and the acknowledgements each one needs are
-/// asked for by `apply` itself.
-fn apply_many_command(settings: &Settings, plan: &Path) -> String {
+/// The flags applying several workspaces' plans needs: each workspace's,
+/// once.
+fn many_acknowledgements(planned: &[(String, Result<Planned, PlanError>)]) -> Vec<String> {
+    let mut groups: Vec<Vec<String>> = Vec::new();
+    for p in planned.iter().filter_map(|(_, r)| r.as_ref().ok()) {
+        let mut words = acknowledgements(&p.plan).into_iter();
+        while let Some(flag) = words.next() {
+            let takes_value = matches!(flag.as_str(), "--ack-deletes" | "--secrets-out");
+            let mut group = vec![flag];
+            if takes_value {
+                group.extend(words.next());
+            }
+            if !groups.contains(&group) {
+                groups.push(group);
+            }
+        }
+    }
+    groups.concat()
+}
+
+/// The command that applies a saved plan of several workspaces (each entry
+/// records its file), with the acknowledgements their plans need.
+fn apply_many_command(settings: &Settings, plan: &Path, acks: &[String]) -> String {
     let mut words = vec!["instantly-rbac".to_owned()];
     words.extend(settings.target.flags());
     words.push("apply".into());
     words.push(not_a_flag(plan));
+    words.extend(acks.iter().cloned());
     words
         .iter()
         .map(|w| shell_quote(w))
