@@ -330,10 +330,11 @@ pub async fn plan_in(
     }
     // W007 in the plan itself, so JSON and Markdown (a PR comment) carry
     // it, not only the terminal: a typo there is refused only at apply.
+    let places = file.places();
     for d in crate::lints::unknown_permission_warnings(&file.config) {
         plan.warnings.push(format!(
             "{}:{}: {} (W007){}",
-            file.shown(),
+            places.get(d.loc.file as usize).map_or("?", String::as_str),
             d.loc.line,
             d.message,
             d.help.map(|h| format!(": {h}")).unwrap_or_default()
