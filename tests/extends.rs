@@ -342,3 +342,52 @@ policy:
         .collect();
     assert_eq!(deletes, vec!["member[support@instantly.ai]"]);
 }
+
+#[test]
+fn bases_may_extend_bases_and_a_shared_one_is_read_once() {
+    // w → _a, _b; both → _roles. _a's member names _roles' team role; a
+    // role only the workspace defines is not a base's to name.
+    let ran = Test::new()
+        .file(
+            "_roles.yaml",
+            "version: 1\nroles:\n  sdr:\n    role: editor\n",
+        )
+        .file(
+            "_a.yaml",
+            "version: 1\nextends: [_roles.yaml]\nmembers:\n  - email: a@acme.com\n    role: sdr\n",
+        )
+        .file(
+            "_b.yaml",
+            "version: 1\nextends: [_roles.yaml]\nmembers:\n  - email: b@acme.com\n    role: closer\n",
+        )
+        .file(
+            "w.yaml",
+            "version: 1\nextends: [_a.yaml, _b.yaml]\nroles:\n  closer:\n    role: view\nmembers:\n  - email: c@acme.com\n    role: closer\n",
+        )
+        .args(&["validate", "-f", "w.yaml"])
+        .run()
+        .status(1)
+        .stdout("");
+    assert_eq!(
+        ran.output.stderr,
+        "error: unknown role `closer`
+ --> _b.yaml:5:11
+  |
+5 |     role: closer
+  |           ^^^^^^
+  |
+help: expected one of owner, admin, editor, view, or a team role: sdr
+
+error: 1 error in w.yaml
+"
+    );
+    std::fs::write(
+        ran.path("_b.yaml"),
+        "version: 1\nextends: [_roles.yaml]\nmembers:\n  - email: b@acme.com\n    role: sdr\n",
+    )
+    .unwrap();
+    ran.again(&["validate", "-f", "w.yaml"])
+        .status(0)
+        .stdout("w.yaml: valid\n")
+        .stderr("");
+}
