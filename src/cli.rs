@@ -71,7 +71,8 @@ pub struct Global {
 pub enum Command {
     /// Check desired-state files offline (no API key needed).
     Validate {
-        /// Desired-state files.
+        /// Desired-state files or directories of them (a directory's `_*.yaml`
+        /// files are bases, checked once).
         #[arg(short = 'f', long = "file", required = true)]
         files: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t = ValidateFormat::Text)]
@@ -99,7 +100,8 @@ pub enum Command {
         /// without a prompt unless --confirm.
         #[arg(value_name = "PLAN")]
         plan: Option<PathBuf>,
-        /// The desired-state file (with PLAN: the one planned; by default the
+        /// The desired-state file, or a directory of them (each workspace
+        /// applied on its own); with PLAN: the file planned (by default the
         /// path the plan records).
         #[arg(short = 'f', long = "file")]
         file: Option<PathBuf>,
@@ -184,7 +186,8 @@ pub struct PlanArgs {
     /// Exit 0 when in sync, 2 when there are changes, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
-    /// Also save the plan to this file, for `apply PLAN`.
+    /// Also save the plan to this file, for `apply PLAN` (of several
+    /// workspaces: each one's plan, applied and verified on its own).
     #[arg(long, value_name = "PLAN")]
     pub out: Option<PathBuf>,
 }

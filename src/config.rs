@@ -56,6 +56,12 @@ pub struct Config {
     /// The file format version: 1.
     #[schemars(range(min = 1, max = 1))]
     pub version: u32,
+    /// Base files, relative to this file, whose team roles, members, API
+    /// keys, tags and policy fields this workspace takes in. The same one
+    /// defined differently in two files is an error; a base holds no
+    /// `workspace`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extends: Vec<String>,
     /// Guard: every command refuses to act on any other workspace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workspace: Option<WorkspaceGuard>,
@@ -269,6 +275,11 @@ pub struct Policy {
     /// scripts in one part are refused even so.
     #[serde(skip_serializing_if = "is_false")]
     pub allow_non_ascii_emails: bool,
+    /// The email domains members may have (compared case-insensitively,
+    /// exactly: `acme.com` does not allow `eu.acme.com`). A declared member
+    /// outside them is an error; a live one is a plan warning. Empty: any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allowed_email_domains: Vec<String>,
 }
 
 pub const DEFAULT_MAX_DELETE_PERCENT: u32 = 30;
@@ -301,6 +312,7 @@ impl Default for Policy {
             min_admins: DEFAULT_MIN_ADMINS,
             max_admins: None,
             allow_non_ascii_emails: false,
+            allowed_email_domains: Vec::new(),
         }
     }
 }

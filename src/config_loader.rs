@@ -12,27 +12,106 @@ use crate::yaml_node::{self, Key, Loc, Node, Value};
 use std::collections::{BTreeMap, HashMap};
 
 /// Validates a desired-state document; `path` is only used in messages.
+/// A file that `extends` bases is loaded by `config_extends`.
 pub fn parse(path: &str, text: &str) -> Result<Config, FileErrors> {
     let fail = |errors: Vec<Diagnostic>| FileErrors {
         path: path.to_owned(),
         source: text.to_owned(),
         errors,
+        others: Vec::new(),
     };
-    let root = yaml_node::parse(text).map_err(|e| fail(vec![syntax_error(&e)]))?;
-    let mut v = Validator::default();
-    let config = v.config(&root);
-    if v.errors.is_empty() {
-        Ok(config)
+    let root = parse_node(text, 0).map_err(|e| fail(vec![e]))?;
+    let doc = validate(&root, Kind::Workspace, &BTreeMap::new());
+    if doc.errors.is_empty() {
+        Ok(doc.config)
     } else {
-        v.errors.sort();
-        Err(fail(v.errors))
+        Err(fail(doc.errors))
     }
 }
 
+/// The YAML of a document as located nodes, every place marked as in
+/// source file `file` (see `Loc`); a syntax error as a diagnostic.
+pub fn parse_node(text: &str, file: u16) -> Result<Node, Diagnostic> {
+    let mut root = yaml_node::parse(text).map_err(|e| {
+        let mut d = syntax_error(&e);
+        d.loc.file = file;
+        d
+    })?;
+    root.set_file(file);
+    Ok(root)
+}
+
+/// What a document may hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A workspace's file: anything, `extends` included.
+    Workspace,
+    /// A base (`extends`): what several workspaces share, never which
+    /// workspace it is.
+    Base,
+}
+
+/// One document validated on its own.
+pub struct Document {
+    pub config: Config,
+    /// The `extends` entries, as written.
+    pub extends: Vec<At<String>>,
+    /// The `policy` fields the document sets, where (for merging by field).
+    pub policy_fields: Vec<(String, Loc)>,
+    /// Every error, sorted.
+    pub errors: Vec<Diagnostic>,
+}
+
+/// Validates a document; member roles may also name the team roles of
+/// `inherited` (those of the bases it extends).
+pub fn validate(root: &Node, kind: Kind, inherited: &BTreeMap<String, TeamRole>) -> Document {
+    let mut v = Validator {
+        kind,
+        inherited: inherited.clone(),
+        ..Validator::default()
+    };
+    let config = v.config(root);
+    v.errors.sort();
+    v.errors.dedup();
+    Document {
+        config,
+        extends: v.extends,
+        policy_fields: v.policy_fields,
+        errors: v.errors,
+    }
+}
+
+/// The checks of a whole workspace that only hold once its bases are
+/// merged in: one owner, nothing both declared and ignored, members in the
+/// allowed email domains.
+pub fn check_merged(config: &Config) -> Vec<Diagnostic> {
+    let mut v = Validator::default();
+    v.check_ignored(config);
+    v.check_domains(config);
+    let owners: Vec<&MemberSpec> = config
+        .members
+        .iter()
+        .filter(|m| m.role.value.is_owner())
+        .collect();
+    if let [first, rest @ ..] = owners.as_slice() {
+        for m in rest {
+            v.err(
+                m.role.loc,
+                "a workspace has one owner",
+                format!(
+                    "the owner `{}` is already declared (line {} of the file that declares it)",
+                    first.email.value, first.role.loc.line
+                ),
+            );
+        }
+    }
+    v.errors.sort();
+    v.errors
+}
+
 fn syntax_error(e: &serde_saphyr::Error) -> Diagnostic {
-    let loc = e.location().map_or(Loc { line: 1, col: 1 }, |l| Loc {
-        line: l.line() as u32,
-        col: l.column() as u32,
+    let loc = e.location().map_or(Loc::at(1, 1), |l| {
+        Loc::at(l.line() as u32, l.column() as u32)
     });
     let (message, help) = match plain_message(e) {
         Some((message, help)) => (message.to_owned(), help.to_owned()),
@@ -55,6 +134,14 @@ fn syntax_error(e: &serde_saphyr::Error) -> Diagnostic {
         }
     };
     Diagnostic::new(loc, message).help(help)
+}
+
+/// The entry `name` of a top-level mapping, with its key's place.
+fn top_entry<'a>(root: &'a Node, name: &str) -> Option<&'a (Key, Node)> {
+    match &root.value {
+        Value::Map(entries) => entries.iter().find(|(k, _)| k.name == name),
+        _ => None,
+    }
 }
 
 /// A plain sentence for the parser's errors whose own text shows its
@@ -94,11 +181,28 @@ fn plain_message(e: &serde_saphyr::Error) -> Option<(&'static str, &'static str)
     }
 }
 
-#[derive(Default)]
 struct Validator {
     errors: Vec<Diagnostic>,
     /// `policy.allow_non_ascii_emails`, read before any address is checked.
     allow_non_ascii: bool,
+    kind: Kind,
+    /// The team roles of the bases the document extends.
+    inherited: BTreeMap<String, TeamRole>,
+    extends: Vec<At<String>>,
+    policy_fields: Vec<(String, Loc)>,
+}
+
+impl Default for Validator {
+    fn default() -> Self {
+        Validator {
+            errors: Vec::new(),
+            allow_non_ascii: false,
+            kind: Kind::Workspace,
+            inherited: BTreeMap::new(),
+            extends: Vec::new(),
+            policy_fields: Vec::new(),
+        }
+    }
 }
 
 /// The fields of one mapping, looked up by name once unknown ones were reported.
@@ -258,6 +362,7 @@ impl Validator {
     fn config(&mut self, root: &Node) -> Config {
         const TOP: &[&str] = &[
             "version",
+            "extends",
             "workspace",
             "roles",
             "members",
@@ -283,13 +388,31 @@ impl Validator {
             }
             None => {
                 self.err(
-                    Loc { line: 1, col: 1 },
+                    Loc {
+                        line: 1,
+                        col: 1,
+                        ..root.loc
+                    },
                     "missing field `version` in the file",
                     "add `version: 1` at the top of the file",
                 );
                 1
             }
         };
+        self.extends = self.strings(f.get("extends"), "`extends`");
+        if self.kind == Kind::Base {
+            // Which workspace a file is for is each workspace's own: a base
+            // naming one would be planned against every workspace extending it.
+            for name in ["workspace", "workspace_group"] {
+                if let Some((key, _)) = top_entry(root, name) {
+                    self.err(
+                        key.loc,
+                        format!("a base file may not declare `{name}`"),
+                        "a base holds what several workspaces share (roles, members, api_keys, tags, policy); declare `workspace` in each workspace's own file",
+                    );
+                }
+            }
+        }
         let workspace = f.get("workspace").and_then(|n| self.workspace(n));
         let roles = f.get("roles").map(|n| self.roles(n)).unwrap_or_default();
         let policy = f.get("policy").map(|n| self.policy(n)).unwrap_or_default();
@@ -298,6 +421,7 @@ impl Validator {
         let tags = self.tags(f.get("tags"));
         let config = Config {
             version,
+            extends: self.extends.iter().map(|e| e.value.clone()).collect(),
             workspace,
             roles,
             members,
@@ -306,6 +430,7 @@ impl Validator {
             policy,
         };
         self.check_ignored(&config);
+        self.check_domains(&config);
         config
     }
 
@@ -426,15 +551,18 @@ impl Validator {
                 continue;
             }
             let declared = RoleRef::builtin(&role.value).or_else(|| {
-                roles
-                    .contains_key(&role.value)
+                (roles.contains_key(&role.value) || self.inherited.contains_key(&role.value))
                     .then(|| RoleRef::Team(role.value.clone()))
             });
             // An unknown name is reported here; the entry is still kept
             // (as a team role of that name) so that later checks report
             // their errors too, and the file fails as a whole.
             let declared = declared.unwrap_or_else(|| {
-                let names: Vec<&str> = roles.keys().map(String::as_str).collect();
+                let names: Vec<&str> = roles
+                    .keys()
+                    .chain(self.inherited.keys())
+                    .map(String::as_str)
+                    .collect();
                 let candidates: Vec<&str> = RoleRef::DECLARABLE
                     .iter()
                     .map(Role::as_str)
@@ -633,10 +761,18 @@ impl Validator {
             "min_admins",
             "max_admins",
             "allow_non_ascii_emails",
+            "allowed_email_domains",
         ];
         let Some(f) = self.fields(node, "`policy`", &allowed) else {
             return Policy::default();
         };
+        self.policy_fields = f
+            .map
+            .iter()
+            .filter(|(_, n)| n.value != Value::Null)
+            .map(|(name, n)| (name.to_string(), n.loc))
+            .collect();
+        self.policy_fields.sort_by_key(|(_, loc)| *loc);
         // Before `protect` and `ignore`, whose addresses it governs.
         let allow_non_ascii_emails = match f.get("allow_non_ascii_emails") {
             None => false,
@@ -696,6 +832,7 @@ impl Validator {
         let max_admins = f
             .get("max_admins")
             .map(|n| self.number(Some(n), "`policy.max_admins`", 1..=100_000, 1));
+        let allowed_email_domains = self.domains(f.get("allowed_email_domains"));
         Policy {
             members,
             api_keys,
@@ -707,6 +844,62 @@ impl Validator {
             min_admins,
             max_admins,
             allow_non_ascii_emails,
+            allowed_email_domains,
+        }
+    }
+
+    /// `policy.allowed_email_domains`: exact domains, kept in lower case.
+    fn domains(&mut self, node: Option<&Node>) -> Vec<String> {
+        let mut out = Vec::new();
+        for d in self.strings(node, "`policy.allowed_email_domains`") {
+            let domain = d.value.trim().to_ascii_lowercase();
+            let labels_ok = domain.split('.').all(|l| {
+                !l.is_empty()
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+                    && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+            });
+            if !domain.contains('.') || !labels_ok {
+                self.err(
+                    d.loc,
+                    format!("`{}` is not an email domain", d.value),
+                    "write the domain after the `@`, e.g. `acme.com` (a domain matches exactly: list each subdomain you allow)",
+                );
+            } else if out.contains(&domain) {
+                self.err(
+                    d.loc,
+                    format!(
+                        "`{}` is listed twice in `policy.allowed_email_domains`",
+                        d.value
+                    ),
+                    "domains compare case-insensitively; remove one",
+                );
+            } else {
+                out.push(domain);
+            }
+        }
+        out
+    }
+
+    /// Every declared member's address is in `policy.allowed_email_domains`
+    /// (when the list is given).
+    fn check_domains(&mut self, c: &Config) {
+        let allowed = &c.policy.allowed_email_domains;
+        if allowed.is_empty() {
+            return;
+        }
+        for m in &c.members {
+            if !crate::email_domains::allowed(&m.email.value, allowed) {
+                self.err(
+                    m.email.loc,
+                    format!(
+                        "`{}` is outside the allowed email domains ({})",
+                        m.email.value,
+                        allowed.join(", ")
+                    ),
+                    "policy.allowed_email_domains lists the domains members may have (exact domains: a subdomain is allowed only when listed); correct the address or add its domain",
+                );
+            }
         }
     }
 

@@ -178,6 +178,7 @@ pub fn to_config(live: &Live) -> (Config, Vec<String>) {
 
     let config = Config {
         version: 1,
+        extends: Vec::new(),
         workspace: Some(WorkspaceGuard {
             id: At::bare(live.workspace.id.clone()),
         }),

@@ -220,6 +220,10 @@ pub struct Action {
     /// disappeared, deleted it), from the audit log (`attribution`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attribution: Option<crate::attribution::Attribution>,
+    /// Where the declared object is written (`file:line`), when the file
+    /// extends bases and it may be in one of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 impl Action {

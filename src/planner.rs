@@ -234,6 +234,7 @@ impl Planner<'_> {
             live_id: None,
             risk: Default::default(),
             attribution: None,
+            source: None,
         });
         self.actions.last_mut().expect("just pushed")
     }

@@ -306,6 +306,7 @@ mod tests {
                 live_id: None,
                 risk: Default::default(),
                 attribution: None,
+                source: None,
             }],
             blocks: vec![],
             unmanaged: vec![],

@@ -37,6 +37,7 @@ fn action(op: Op, before: Option<State>, after: Option<State>) -> Action {
         live_id: None,
         risk: Risk::Low,
         attribution: None,
+        source: None,
         phase: 0,
     }
 }

@@ -154,6 +154,7 @@ fn member_delete(state: &SandboxState, email: &str, phase: u8) -> Action {
         live_id: Some(m.id.clone()),
         risk: Default::default(),
         attribution: None,
+        source: None,
     }
 }
 
@@ -176,6 +177,7 @@ fn invite(email: &str, phase: u8) -> Action {
         live_id: None,
         risk: Default::default(),
         attribution: None,
+        source: None,
     }
 }
 
