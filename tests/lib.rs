@@ -25,4 +25,5 @@ mod saved_plan_forgery;
 mod scale;
 mod secrets;
 mod vocabulary;
+mod workspace_group;
 mod workspace_shapes;
