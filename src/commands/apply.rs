@@ -125,7 +125,7 @@ pub async fn saved(
             return Ok(ExitStatus::Error);
         }
     };
-    let changed = saved.changed(&planned.live);
+    let changed = saved.changed_in(&planned.live, planned.group.as_ref());
     if !changed.is_empty() {
         p.error(&render_text::render_changed(&changed));
         return Ok(ExitStatus::Error);

@@ -72,7 +72,12 @@ fn one(
     settings: &Settings,
     p: &Printer,
 ) -> anyhow::Result<ExitStatus> {
-    let Planned { file, live, plan } = planned;
+    let Planned {
+        file,
+        live,
+        plan,
+        group,
+    } = planned;
     if let Some(w) = file.plan_warnings(p.err_color()) {
         p.note(&w);
     }
@@ -98,7 +103,8 @@ fn one(
         PlanFormat::Markdown => render_markdown::render(plan, diff.as_deref()),
     });
     if let Some(path) = &args.out {
-        let saved = SavedPlan::new(plan, live, &file.shown(), &file.bytes);
+        let saved =
+            SavedPlan::new(plan, live, &file.shown(), &file.bytes).with_group(live, group.as_ref());
         write_plan_file(path, &file.path, settings, &saved.to_json())?;
         p.note(&format!(
             "Saved the plan to {}; apply exactly it with `{}`.",
