@@ -135,9 +135,14 @@ pub enum Command {
     },
     /// Write the live workspace as a desired-state file.
     Export {
-        /// Output file (default: stdout).
+        /// Output file (default: stdout); with `--all`, the directory.
         #[arg(short = 'o', long = "output")]
         output: Option<PathBuf>,
+        /// The agency workspace and every accepted sub-workspace of its
+        /// group, one file each in the `-o` directory, named from the
+        /// workspace names; the agency's file declares its `workspace_group`.
+        #[arg(long, requires = "output")]
+        all: bool,
     },
     /// Serve the API emulator on 127.0.0.1.
     Sandbox {

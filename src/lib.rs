@@ -22,6 +22,7 @@ pub mod durable_file;
 pub mod email;
 pub mod escape;
 pub mod export;
+pub mod export_group;
 pub mod group_types;
 pub mod ignore;
 pub mod intents;

@@ -159,7 +159,11 @@ async fn online_command(
                 ),
             }
         }
-        Command::Export { output } => commands::export::run(output.as_deref(), client, p).await,
+        Command::Export {
+            output: Some(dir),
+            all: true,
+        } => commands::export_all::run(&dir, client, p).await,
+        Command::Export { output, .. } => commands::export::run(output.as_deref(), client, p).await,
         Command::Validate { .. }
         | Command::Sandbox { .. }
         | Command::Completions { .. }
