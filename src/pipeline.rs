@@ -90,6 +90,14 @@ pub enum PlanError {
         other: String,
         id: String,
     },
+    #[error(
+        "{path} is for workspace {id}, which the API key cannot reach (403: {detail}); a key reaches its own workspace and the sub-workspaces that accepted its group's invitation"
+    )]
+    Unreachable {
+        path: String,
+        id: String,
+        detail: String,
+    },
     #[error("{0}")]
     Api(#[from] ApiError),
     #[error("cannot read the intents of earlier applies: {0}; nothing was changed")]

@@ -240,3 +240,59 @@ fn markdown(outcomes: &[Outcome], home: &Workspace) -> String {
     }
     out
 }
+
+/// An agency run's view of its group (text): the sub-workspaces in the
+/// group that no file describes, when the agency's file declares
+/// `workspace_group` (so the group was read), and the files whose
+/// workspace the key cannot reach. Empty when there is neither.
+pub fn agency_text(outcomes: &[Outcome], group: Option<&crate::live_group::LiveGroup>) -> String {
+    let mut out = String::new();
+    let planned: std::collections::HashSet<String> = outcomes
+        .iter()
+        .filter_map(|o| match &o.result {
+            Ok(p) => Some(p.workspace.id.to_lowercase()),
+            Err(PlanError::Unreachable { id, .. }) => Some(id.to_lowercase()),
+            Err(_) => None,
+        })
+        .collect();
+    let unmanaged: Vec<String> = group
+        .iter()
+        .flat_map(|g| g.members.iter())
+        .filter(|m| m.status == crate::group_types::GroupStatus::Accepted)
+        .filter(|m| !planned.contains(&m.sub_workspace_id.to_lowercase()))
+        .map(|m| match &m.sub_workspace_name {
+            Some(n) => format!("{} ({})", terminal(n), terminal(&m.sub_workspace_id)),
+            None => terminal(&m.sub_workspace_id),
+        })
+        .collect();
+    if !unmanaged.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nUnmanaged workspaces ({}): in the agency's group, but no file describes them:",
+            unmanaged.len()
+        );
+        for u in unmanaged {
+            let _ = writeln!(out, "  {u}");
+        }
+    }
+    let unreachable: Vec<String> = outcomes
+        .iter()
+        .filter_map(|o| match &o.result {
+            Err(PlanError::Unreachable { id, .. }) => {
+                Some(format!("{}  workspace {}", terminal(&o.file), terminal(id)))
+            }
+            _ => None,
+        })
+        .collect();
+    if !unreachable.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nUnreachable ({}): files for workspaces the API key cannot reach (not accepted sub-workspaces of its group):",
+            unreachable.len()
+        );
+        for u in unreachable {
+            let _ = writeln!(out, "  {u}");
+        }
+    }
+    out
+}

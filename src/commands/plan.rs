@@ -30,7 +30,7 @@ pub async fn run(
             files.len(),
             "workspaces planned",
         );
-        let (home, outcomes) = plan_many(&files, client, &progress).await?;
+        let (home, outcomes, group) = plan_many_with_group(&files, client, &progress).await?;
         progress.finish();
         p.out(&render_multi::render(
             &outcomes,
@@ -38,6 +38,9 @@ pub async fn run(
             args.format,
             p.color(),
         ));
+        if args.format == PlanFormat::Text {
+            p.out(&render_multi::agency_text(&outcomes, group.as_ref()));
+        }
         render_multi::status(&outcomes)
     } else {
         let file = files
@@ -222,6 +225,21 @@ pub async fn plan_many(
     agency: &Client,
     progress: &Progress,
 ) -> anyhow::Result<(crate::api_types::Workspace, Vec<Outcome>)> {
+    let (home, outcomes, _) = plan_many_with_group(files, agency, progress).await?;
+    Ok((home, outcomes))
+}
+
+/// `plan_many`, with the agency's group when its own file declares
+/// `workspace_group` (read with that plan, so no request more).
+pub async fn plan_many_with_group(
+    files: &[PathBuf],
+    agency: &Client,
+    progress: &Progress,
+) -> anyhow::Result<(
+    crate::api_types::Workspace,
+    Vec<Outcome>,
+    Option<crate::live_group::LiveGroup>,
+)> {
     let home: crate::api_types::Workspace = agency.get("/workspaces/current", &[]).await?;
     // A task per workspace, so that parsing and planning use every core.
     let jobs: Vec<_> = files
@@ -229,22 +247,38 @@ pub async fn plan_many(
         .map(|f| {
             let (f, agency, home) = (f.clone(), agency.clone(), home.clone());
             tokio::spawn(async move {
-                Outcome {
-                    file: f.display().to_string(),
-                    result: plan_one(&f, &agency, &home).await.map(|p| p.plan),
-                }
+                let planned = plan_one(&f, &agency, &home).await;
+                let group = planned
+                    .as_ref()
+                    .ok()
+                    .filter(|p| p.plan.workspace.id == home.id)
+                    .and_then(|p| p.group.clone());
+                (
+                    Outcome {
+                        file: f.display().to_string(),
+                        result: planned.map(|p| p.plan),
+                    },
+                    group,
+                )
             })
         })
         .collect();
     let mut outcomes = Vec::new();
+    let mut group = None;
     for (job, f) in jobs.into_iter().zip(files) {
-        outcomes.push(job.await.unwrap_or_else(|e| Outcome {
-            file: f.display().to_string(),
-            result: Err(PlanError::Read {
-                path: f.display().to_string(),
-                source: std::io::Error::other(format!("planning stopped unexpectedly: {e}")),
+        match job.await {
+            Ok((o, g)) => {
+                outcomes.push(o);
+                group = group.or(g);
+            }
+            Err(e) => outcomes.push(Outcome {
+                file: f.display().to_string(),
+                result: Err(PlanError::Read {
+                    path: f.display().to_string(),
+                    source: std::io::Error::other(format!("planning stopped unexpectedly: {e}")),
+                }),
             }),
-        }));
+        }
         progress.inc();
     }
     // One file per workspace: a second file for the same one is an error,
@@ -263,7 +297,7 @@ pub async fn plan_many(
             first.insert(id, o.file.clone());
         }
     }
-    Ok((home, outcomes))
+    Ok((home, outcomes, group))
 }
 
 async fn plan_one(
@@ -279,5 +313,20 @@ async fn plan_one(
         // The agency's own workspace was read above: its guard holds.
         return pipeline::plan_in(agency, file, home.clone()).await;
     }
-    pipeline::plan(&agency.for_sub_workspace(&guard.id.value), file).await
+    let (path, id) = (file.shown(), guard.id.value.clone());
+    let sub = agency.for_sub_workspace(&id);
+    pipeline::plan(&sub, file).await.map_err(|e| match e {
+        // The agency's own key read its workspace above: a 403 on reading
+        // this one is about reach (x-as-workspace), not a missing scope.
+        PlanError::Api(a)
+            if a.path == "/workspaces/current"
+                && matches!(a.kind, crate::api_error::ApiErrorKind::MissingScope(_)) =>
+        {
+            let crate::api_error::ApiErrorKind::MissingScope(detail) = a.kind else {
+                unreachable!("matched above")
+            };
+            PlanError::Unreachable { path, id, detail }
+        }
+        e => e,
+    })
 }
