@@ -129,7 +129,8 @@ pub enum Command {
         #[arg(long, value_name = "KIND=N", value_parser = crate::safety::parse_ack)]
         ack_deletes: Vec<(crate::plan::Kind, usize)>,
         /// Allow re-inviting members (a permission change removes their
-        /// access until they accept again).
+        /// access until they accept again) and sub-workspaces whose
+        /// invitation was rejected.
         #[arg(long)]
         allow_reinvite: bool,
     },

@@ -317,3 +317,424 @@ fn a_state_written_before_groups_serves_every_sub_workspace() {
     call(&single, "GET", "/workspace-group-members", None, None);
     assert_eq!(single.sandbox.state().workspace_group, None);
 }
+
+// ---- Plans of `workspace_group:` through the binary ----
+
+/// The demo agency with extra rows: `(sub-workspace id, status)`.
+fn agency_with(rows: &[(&str, &str)]) -> SandboxState {
+    let mut s = demo_agency_state();
+    let group = s.workspace_group.get_or_insert_with(Vec::new);
+    for (n, (id, status)) in rows.iter().enumerate() {
+        group.push(instantly_rbac::group_types::GroupMember {
+            id: format!("01946416-7000-7000-8000-0000000001{n:02}"),
+            admin_workspace_id: AGENCY_ID.into(),
+            sub_workspace_id: (*id).into(),
+            status: GroupStatus::from((*status).to_owned()),
+            timestamp_created: "2026-02-01T00:00:00.000Z".into(),
+            timestamp_updated: "2026-02-01T00:00:00.000Z".into(),
+            sub_workspace_name: None,
+            admin_workspace_name: None,
+        });
+    }
+    s
+}
+
+/// The agency's file: its owner, every other collection additive,
+/// `policy` lines added, and `entries` under `workspace_group.sub_workspaces`.
+fn agency_file(policy: &str, entries: &str) -> String {
+    format!(
+        "version: 1
+workspace:
+  id: {AGENCY_ID}
+members:
+  - email: owner@acme.com
+    role: owner
+policy:
+  members: additive
+  api_keys: additive
+  tags: additive
+{policy}workspace_group:
+  sub_workspaces:{entries}
+"
+    )
+}
+
+const GLOBEX: &str = "
+    - id: 01946416-09c9-7bef-bbc9-c1e000000001
+      name: Globex Outreach";
+const INITECH: &str = "
+    - id: 01946416-09c9-7bef-bbc9-c1e000000002
+      name: Initech Growth";
+const HOOLI: &str = "
+    - id: 01946416-09c9-7bef-bbc9-c1e000000003
+      name: Hooli Leads";
+
+fn in_sync() -> String {
+    format!(
+        "Workspace: Acme Sales ({AGENCY_ID})\n\nNo changes. The live workspace matches the file.\n\n{DEMO_LEFT_ALONE}"
+    )
+}
+
+#[test]
+fn a_declared_group_that_matches_plans_no_change() {
+    Test::new()
+        .sandbox(demo_agency_state())
+        .file("a.yaml", &agency_file("", &format!("{GLOBEX}{INITECH}")))
+        .args(&["plan", "-f", "a.yaml", "--detailed-exitcode"])
+        .run()
+        .status(0)
+        .stdout(&in_sync())
+        .unchanged();
+}
+
+#[test]
+fn a_missing_workspace_is_invited_an_undeclared_one_removed_a_wrong_name_warned() {
+    let ran = Test::new()
+        .sandbox(demo_agency_state())
+        .file(
+            "a.yaml",
+            &agency_file(
+                "",
+                &format!("{}{HOOLI}", GLOBEX.replace("Globex Outreach", "Globex")),
+            ),
+        )
+        .args(&["plan", "-f", "a.yaml", "--detailed-exitcode"])
+        .run()
+        .status(2)
+        .unchanged();
+    insta::assert_snapshot!(ran.output.stdout);
+    let json = ran
+        .again(&["plan", "-f", "a.yaml", "--format", "json"])
+        .json();
+    let kinds: Vec<(&str, &str, &str)> = json["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["kind"].as_str().unwrap(),
+                a["op"].as_str().unwrap(),
+                a["address"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("sub_workspace", "create", "sub_workspace[Hooli Leads]"),
+            ("sub_workspace", "delete", "sub_workspace[Initech Growth]"),
+        ]
+    );
+    assert_eq!(
+        json["actions"][1]["live_id"],
+        "01946416-7000-7000-8000-000000000002"
+    );
+}
+
+#[test]
+fn apply_invites_and_removes_then_the_plan_is_empty() {
+    let file = agency_file("", &format!("{GLOBEX}{HOOLI}"));
+    let ran = Test::new()
+        .sandbox(demo_agency_state())
+        .file("a.yaml", &file)
+        .args(&["apply", "-f", "a.yaml", "--auto-approve"])
+        .run()
+        .status(0);
+    let rows = ran.state.as_ref().unwrap().workspace_group.clone().unwrap();
+    let now: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r.sub_workspace_id.as_str(), r.status.as_str()))
+        .collect();
+    assert_eq!(now, [(GLOBEX_ID, "accepted"), (HOOLI_ID, "pending")]);
+    // The pending invitation is declared: no change, nothing written.
+    ran.again(&["plan", "-f", "a.yaml", "--detailed-exitcode"])
+        .status(0)
+        .stdout(&in_sync())
+        .unchanged();
+}
+
+#[test]
+fn a_rejected_invitation_is_replaced_only_with_allow_reinvite() {
+    let file = agency_file("", &format!("{GLOBEX}{INITECH}{HOOLI}"));
+    let ran = Test::new()
+        .sandbox(agency_with(&[(HOOLI_ID, "rejected")]))
+        .file("a.yaml", &file)
+        .args(&["plan", "-f", "a.yaml"])
+        .run()
+        .status(0)
+        .unchanged();
+    insta::assert_snapshot!(ran.output.stdout);
+    let ran = ran
+        .again(&["apply", "-f", "a.yaml", "--auto-approve"])
+        .status(1)
+        .unchanged();
+    assert!(
+        ran.output
+            .stderr
+            .contains("the plan re-invites sub_workspace[Hooli Leads]"),
+        "{}",
+        ran.output.stderr
+    );
+    let ran = ran
+        .again(&[
+            "apply",
+            "-f",
+            "a.yaml",
+            "--auto-approve",
+            "--allow-reinvite",
+        ])
+        .status(0);
+    let rows = ran.state.as_ref().unwrap().workspace_group.clone().unwrap();
+    let hooli: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.sub_workspace_id == HOOLI_ID)
+        .map(|r| r.status.as_str())
+        .collect();
+    assert_eq!(
+        hooli,
+        ["pending"],
+        "the rejected row is gone, a new one pending"
+    );
+    ran.again(&["plan", "-f", "a.yaml", "--detailed-exitcode"])
+        .status(0)
+        .stdout(&in_sync());
+}
+
+#[test]
+fn additive_and_ignored_workspaces_are_left_alone() {
+    let left = |policy: &str, why: &str| {
+        let ran = Test::new()
+            .sandbox(demo_agency_state())
+            .file("a.yaml", &agency_file(policy, GLOBEX))
+            .args(&["plan", "-f", "a.yaml", "--detailed-exitcode"])
+            .run()
+            .status(0)
+            .unchanged();
+        assert!(
+            ran.output
+                .stdout
+                .contains(&format!("  sub_workspace[Initech Growth] ({why})\n")),
+            "{}",
+            ran.output.stdout
+        );
+    };
+    left(
+        "  workspace_group: additive\n",
+        "not declared; policy.workspace_group is additive",
+    );
+    left(
+        "  ignore:\n    sub_workspaces: [\"Initech*\"]\n",
+        "matches policy.ignore.sub_workspaces",
+    );
+}
+
+#[test]
+fn removals_past_the_deletion_limit_need_their_acknowledgement() {
+    let file = agency_file("  max_deletes: 1\n", " []");
+    let ran = Test::new()
+        .sandbox(demo_agency_state())
+        .file("a.yaml", &file)
+        .args(&["plan", "-f", "a.yaml"])
+        .run()
+        .status(0);
+    assert!(
+        ran.output.stdout.contains(
+            "  ⛔ max_deletes: deletes 2 sub_workspaces, more than policy.max_deletes (1)\n     after review, acknowledge with: --ack-deletes sub_workspace=2\n"
+        ),
+        "{}",
+        ran.output.stdout
+    );
+    let ran = ran
+        .again(&["apply", "-f", "a.yaml", "--auto-approve"])
+        .status(1)
+        .unchanged();
+    assert!(
+        ran.output.stderr.contains("--ack-deletes sub_workspace=2"),
+        "{}",
+        ran.output.stderr
+    );
+    let ran = ran
+        .again(&[
+            "apply",
+            "-f",
+            "a.yaml",
+            "--auto-approve",
+            "--ack-deletes",
+            "sub_workspace=2",
+        ])
+        .status(0);
+    assert_eq!(ran.state.as_ref().unwrap().workspace_group, Some(vec![]));
+}
+
+#[test]
+fn a_saved_plan_is_verified_against_the_group() {
+    let file = agency_file("", GLOBEX);
+    let ran = Test::new()
+        .sandbox(demo_agency_state())
+        .file("a.yaml", &file)
+        .args(&["plan", "-f", "a.yaml", "--out", "p.json"])
+        .run()
+        .status(0);
+    // Initech's row changes after the plan: the apply stops.
+    let mut state = ran.state.clone().unwrap();
+    state.workspace_group.as_mut().unwrap()[1].status = GroupStatus::Rejected;
+    state.save(&ran.path("state.json")).unwrap();
+    let ran = ran.again(&["apply", "p.json", "-f", "a.yaml"]).status(1);
+    insta::assert_snapshot!(ran.output.stderr);
+    // Planned again and unchanged since: applied.
+    let ran = ran
+        .again(&["plan", "-f", "a.yaml", "--out", "p.json"])
+        .status(0)
+        .again(&["apply", "p.json", "-f", "a.yaml"])
+        .status(0);
+    let rows = ran.state.unwrap().workspace_group.unwrap();
+    assert_eq!(rows.len(), 1);
+}
+
+#[test]
+fn plans_without_workspace_group_read_no_group() {
+    let server = Server::start(demo_agency_state());
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "a.yaml",
+        &agency_file("", GLOBEX)
+            .replace("workspace_group:\n  sub_workspaces:", "")
+            .replace(GLOBEX, ""),
+    );
+    let o = run_at(&server, d.path(), &["plan", "-f", "a.yaml"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let endpoints = server.sandbox.requests_by_endpoint();
+    assert!(
+        endpoints
+            .keys()
+            .all(|k| !k.contains("workspace-group-members")),
+        "{endpoints:?}"
+    );
+    write(d.path(), "b.yaml", &agency_file("", GLOBEX));
+    run_at(&server, d.path(), &["plan", "-f", "b.yaml"]);
+    let endpoints = server.sandbox.requests_by_endpoint();
+    assert_eq!(endpoints.get("GET /workspace-group-members"), Some(&1));
+    assert_eq!(
+        endpoints.get("GET /workspace-group-members/admin"),
+        Some(&1)
+    );
+}
+
+// ---- Directories: sub-workspaces, export --all ----
+
+#[test]
+fn export_all_then_plan_the_directory_is_empty() {
+    let ran = Test::new()
+        .sandbox(agency_with(&[(HOOLI_ID, "rejected")]))
+        .args(&["export", "--all", "-o", "ws"])
+        .run()
+        .status(0)
+        .unchanged();
+    insta::assert_snapshot!(ran.output.stderr);
+    let agency = std::fs::read_to_string(ran.path("ws/acme-sales.yaml")).unwrap();
+    assert!(
+        agency.ends_with(
+            "  ignore:
+    members: []
+    api_keys: []
+    tags: []
+    sub_workspaces:
+    - 01946416-09c9-7bef-bbc9-c1e000000003
+workspace_group:
+  sub_workspaces:
+  - id: 01946416-09c9-7bef-bbc9-c1e000000001
+    name: Globex Outreach
+  - id: 01946416-09c9-7bef-bbc9-c1e000000002
+    name: Initech Growth
+"
+        ),
+        "{agency}"
+    );
+    let ran = ran
+        .again(&["plan", "-f", "ws", "--detailed-exitcode"])
+        .status(0)
+        .unchanged();
+    assert!(
+        ran.output
+            .stdout
+            .contains("Summary of 3 workspaces: 3 in sync, 0 with changes, 0 failed.\n"),
+        "{}",
+        ran.output.stdout
+    );
+    assert!(
+        !ran.output.stdout.contains("Unmanaged"),
+        "{}",
+        ran.output.stdout
+    );
+}
+
+#[test]
+fn export_all_needs_a_directory() {
+    Test::new()
+        .sandbox(demo_agency_state())
+        .file("ws", "a file\n")
+        .args(&["export", "--all", "-o", "ws"])
+        .run()
+        .status(1)
+        .stdout("")
+        .stderr("error: ws is not a directory: `export --all` writes one file per workspace into -o DIR\n");
+}
+
+#[test]
+fn an_agency_run_lists_unmanaged_and_unreachable_workspaces() {
+    let ran = Test::new()
+        .sandbox(demo_agency_state())
+        .args(&["export", "--all", "-o", "ws"])
+        .run()
+        .status(0);
+    std::fs::remove_file(ran.path("ws/initech-growth.yaml")).unwrap();
+    let globex = std::fs::read_to_string(ran.path("ws/globex-outreach.yaml")).unwrap();
+    std::fs::write(
+        ran.path("ws/hooli.yaml"),
+        globex.replace(GLOBEX_ID, HOOLI_ID),
+    )
+    .unwrap();
+    let ran = ran.again(&["plan", "-f", "ws"]).status(1).unchanged();
+    insta::assert_snapshot!(ran.output.stdout);
+}
+
+#[test]
+fn a_sub_workspace_says_so_in_its_plan_header() {
+    let ran = Test::new()
+        .sandbox(demo_agency_state())
+        .args(&["export", "--all", "-o", "ws"])
+        .run()
+        .status(0);
+    // Globex's own file declares an (empty) group of its own: the group is read.
+    let path = ran.path("ws/globex-outreach.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        format!("{text}workspace_group:\n  sub_workspaces: []\n"),
+    )
+    .unwrap();
+    let ran = ran.again(&["plan", "-f", "ws"]).status(0);
+    assert!(
+        ran.output.stdout.contains(&format!(
+            "Workspace: Globex Outreach ({GLOBEX_ID})\nThis workspace is itself a sub-workspace of an agency (group membership 01946416-7000-7000-8000-000000000001).\n\nNo changes."
+        )),
+        "{}",
+        ran.output.stdout
+    );
+}
+
+#[test]
+fn declaring_the_group_validates_each_entry() {
+    let file = agency_file(
+        "  workspace_group: sometimes\n",
+        &format!("{GLOBEX}{GLOBEX}\n    - id: {AGENCY_ID}\n    - name: No Id"),
+    );
+    let ran = Test::new()
+        .file("a.yaml", &file)
+        .args(&["validate", "-f", "a.yaml"])
+        .run()
+        .status(1)
+        .stdout("");
+    insta::assert_snapshot!(ran.output.stderr);
+}

@@ -191,7 +191,7 @@ impl ApplyOptions {
         }
         if !reinvites.is_empty() && !self.allow_reinvite {
             return Some(format!(
-                "the plan re-invites {} (a permission change), which removes their access until they accept again: review it, then pass --allow-reinvite",
+                "the plan re-invites {} (a permission change, or a rejected sub-workspace invitation), which removes their access until they accept again: review it, then pass --allow-reinvite",
                 reinvites.join(", ")
             ));
         }
