@@ -201,6 +201,9 @@ pub fn plan(desired: &Config, live: &LiveGroup) -> GroupPlan {
                 "an earlier invitation ({}) of a declared workspace",
                 row.status
             )));
+        } else if let GroupStatus::Other(s) = &row.status {
+            // A status this version does not know is never acted on.
+            out.unmanaged.push(leave(format!("unknown status `{s}`")));
         } else if ignore.sub_workspace(row.sub_workspace_name.as_deref(), &row.sub_workspace_id) {
             out.unmanaged
                 .push(leave("matches policy.ignore.sub_workspaces".into()));

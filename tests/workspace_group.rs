@@ -738,3 +738,41 @@ fn declaring_the_group_validates_each_entry() {
         .stdout("");
     insta::assert_snapshot!(ran.output.stderr);
 }
+
+#[test]
+fn a_status_this_version_does_not_know_is_left_alone() {
+    let ran = Test::new()
+        .sandbox(agency_with(&[(HOOLI_ID, "suspended")]))
+        .file(
+            "a.yaml",
+            &agency_file("", &format!("{GLOBEX}{INITECH}{HOOLI}")),
+        )
+        .args(&["plan", "-f", "a.yaml", "--detailed-exitcode"])
+        .run()
+        .status(0)
+        .unchanged();
+    assert!(ran.output.stdout.contains(
+        "  ! sub_workspace[Hooli Leads]: the group answers status `suspended`, which this version does not know; left as it is\n"
+    ), "{}", ran.output.stdout);
+    assert!(
+        ran.output
+            .stdout
+            .contains("  sub_workspace[Hooli Leads] (unknown status `suspended`)\n")
+    );
+    // Undeclared, under the authoritative policy: still left alone.
+    std::fs::write(
+        ran.path("b.yaml"),
+        agency_file("", &format!("{GLOBEX}{INITECH}")),
+    )
+    .unwrap();
+    let ran = ran
+        .again(&["plan", "-f", "b.yaml", "--detailed-exitcode"])
+        .status(0);
+    assert!(
+        ran.output.stdout.contains(
+            "  sub_workspace[01946416-09c9-7bef-bbc9-c1e000000003] (unknown status `suspended`)\n"
+        ),
+        "{}",
+        ran.output.stdout
+    );
+}
