@@ -769,9 +769,9 @@ fn a_status_this_version_does_not_know_is_left_alone() {
         .again(&["plan", "-f", "b.yaml", "--detailed-exitcode"])
         .status(0);
     assert!(
-        ran.output.stdout.contains(
-            "  sub_workspace[01946416-09c9-7bef-bbc9-c1e000000003] (unknown status `suspended`)\n"
-        ),
+        ran.output
+            .stdout
+            .contains("  sub_workspace[Hooli Leads] (unknown status `suspended`)\n"),
         "{}",
         ran.output.stdout
     );
