@@ -722,6 +722,21 @@ fn a_sub_workspace_says_so_in_its_plan_header() {
         "{}",
         ran.output.stdout
     );
+    let json = ran.again(&["plan", "-f", "ws", "--format", "json"]).json();
+    let refs: Vec<&Value> = json["workspaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| &w["workspace"]["group_member_id"])
+        .collect();
+    assert_eq!(
+        refs,
+        [
+            &Value::Null,
+            &json!("01946416-7000-7000-8000-000000000001"),
+            &Value::Null
+        ]
+    );
 }
 
 #[test]
