@@ -697,6 +697,18 @@ fn an_agency_run_lists_unmanaged_and_unreachable_workspaces() {
     .unwrap();
     let ran = ran.again(&["plan", "-f", "ws"]).status(1).unchanged();
     insta::assert_snapshot!(ran.output.stdout);
+    let json = ran.again(&["plan", "-f", "ws", "--format", "json"]).json();
+    assert_eq!(
+        json["agency"],
+        json!({
+            "unmanaged_workspaces": [{
+                "id": INITECH_ID,
+                "name": "Initech Growth",
+                "group_member_id": "01946416-7000-7000-8000-000000000002"
+            }],
+            "unreachable": [{ "file": "ws/hooli.yaml", "workspace_id": HOOLI_ID }]
+        })
+    );
 }
 
 #[test]

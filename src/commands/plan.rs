@@ -32,15 +32,13 @@ pub async fn run(
         );
         let (home, outcomes, group) = plan_many_with_group(&files, client, &progress).await?;
         progress.finish();
-        p.out(&render_multi::render(
+        p.out(&render_multi::render_agency(
             &outcomes,
             &home,
             args.format,
             p.color(),
+            group.as_ref(),
         ));
-        if args.format == PlanFormat::Text {
-            p.out(&render_multi::agency_text(&outcomes, group.as_ref()));
-        }
         render_multi::status(&outcomes)
     } else {
         let file = files
