@@ -803,3 +803,120 @@ fn a_status_this_version_does_not_know_is_left_alone() {
         ran.output.stdout
     );
 }
+
+// ---- Faults: invitations whose answers are lost are adopted, never doubled ----
+
+/// An agency of 12 client workspaces: the first six accepted, the seventh
+/// rejected; the file keeps three accepted, re-invites the rejected one and
+/// invites the other five (three accepted ones go).
+fn fault_fixture() -> (SandboxState, String) {
+    let mut s = instantly_rbac::sandbox::demo::demo_state();
+    let id = |i: usize| format!("01946416-09c9-7bef-bbc9-d00000000{i:03}");
+    let mut rows = Vec::new();
+    for i in 0..12 {
+        let mut sub = instantly_rbac::sandbox::demo::demo_state();
+        sub.workspace.id = id(i);
+        sub.workspace.name = format!("Client {i:02}");
+        s.sub_workspaces.push(sub);
+        if i < 7 {
+            rows.push(instantly_rbac::group_types::GroupMember {
+                id: format!("01946416-7000-7000-8000-000000000{i:03}"),
+                admin_workspace_id: AGENCY_ID.into(),
+                sub_workspace_id: id(i),
+                status: if i == 6 {
+                    GroupStatus::Rejected
+                } else {
+                    GroupStatus::Accepted
+                },
+                timestamp_created: "2026-02-01T00:00:00.000Z".into(),
+                timestamp_updated: "2026-02-01T00:00:00.000Z".into(),
+                sub_workspace_name: None,
+                admin_workspace_name: None,
+            });
+        }
+    }
+    s.workspace_group = Some(rows);
+    let entries: String = (3..12).map(|i| format!("\n    - id: {}", id(i))).collect();
+    (s, agency_file("", &entries))
+}
+
+#[test]
+fn the_group_converges_under_faults_without_duplicate_invitations() {
+    use instantly_rbac::client::{Client, ClientOptions};
+    use instantly_rbac::sandbox::{Faults, Sandbox};
+    use std::time::Duration;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut adopted = 0;
+    for seed in 1..=4 {
+        let (state, text) = fault_fixture();
+        rt.block_on(async {
+            let sandbox = Sandbox::start(state, None, 0).await.unwrap();
+            sandbox.set_faults(Faults {
+                fault_rate: 0.3,
+                seed,
+                ..Faults::default()
+            });
+            let dir = tempfile::tempdir().unwrap();
+            let file = write(dir.path(), "a.yaml", &text);
+            let opts = ClientOptions {
+                max_attempts: 8,
+                backoff_base: Duration::from_millis(10),
+                backoff_cap: Duration::from_millis(200),
+                timeout: Duration::from_secs(5),
+                ..ClientOptions::default()
+            };
+            let c = Client::with_options(
+                &sandbox.url,
+                secrecy::SecretString::from(OPERATOR_KEY.to_owned()),
+                opts,
+            )
+            .unwrap();
+            let mut converged = false;
+            for _ in 0..4 {
+                let Ok(planned) = instantly_rbac::pipeline::plan_path(&c, &file).await else {
+                    continue;
+                };
+                if planned.plan.is_empty() {
+                    converged = true;
+                    break;
+                }
+                let plan = planned.plan;
+                let report = instantly_rbac::applier::apply(&c, &plan, None, None).await;
+                adopted += report
+                    .notes
+                    .iter()
+                    .filter(|n| n.contains("the invitation's answer was lost"))
+                    .count();
+            }
+            assert!(converged, "seed {seed}: not converged after 4 runs");
+            let rows = sandbox.state().workspace_group.unwrap();
+            let mut active: Vec<&str> = rows
+                .iter()
+                .filter(|r| r.status.is_active())
+                .map(|r| r.sub_workspace_id.as_str())
+                .collect();
+            active.sort();
+            let want: Vec<String> = (3..12)
+                .map(|i| format!("01946416-09c9-7bef-bbc9-d00000000{i:03}"))
+                .collect();
+            assert_eq!(
+                active, want,
+                "seed {seed}: one active row per declared workspace"
+            );
+            assert_eq!(
+                rows.len(),
+                9,
+                "seed {seed}: no rejected row left, no extra row"
+            );
+            assert!(
+                !sandbox.injected().is_empty(),
+                "seed {seed}: no fault injected"
+            );
+            sandbox.stop().await;
+        });
+    }
+}
