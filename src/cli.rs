@@ -125,7 +125,7 @@ pub enum Command {
               value_parser = clap::value_parser!(u64).range(1..=3600))]
         secrets_cmd_timeout: u64,
         /// Acknowledge a blocked deletion count after review (KIND=N, KIND one
-        /// of member, api_key, tag, assignment; N exactly as planned). Repeatable.
+        /// of member, api_key, tag, assignment, sub_workspace; N exactly as planned). Repeatable.
         #[arg(long, value_name = "KIND=N", value_parser = crate::safety::parse_ack)]
         ack_deletes: Vec<(crate::plan::Kind, usize)>,
         /// Allow re-inviting members (a permission change removes their
