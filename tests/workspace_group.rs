@@ -920,3 +920,27 @@ fn the_group_converges_under_faults_without_duplicate_invitations() {
         });
     }
 }
+
+#[test]
+fn a_plan_without_workspace_groups_answers_402_and_the_plan_says_so() {
+    let mut state = demo_agency_state();
+    state.payment_required = vec!["/workspace-group-members".into()];
+    let server = Server::start(state.clone());
+    let (status, _) = call(&server, "GET", "/workspace-group-members/admin", None, None);
+    assert_eq!(status, 402);
+    let ran = Test::new()
+        .sandbox(state)
+        .file("a.yaml", &agency_file("", GLOBEX))
+        .args(&["plan", "-f", "a.yaml"])
+        .run()
+        .status(1)
+        .stdout("")
+        .unchanged();
+    assert!(
+        ran.output
+            .stderr
+            .contains("402 Payment Required: Upgrade your plan to use this endpoint (the workspace's plan does not include workspace groups)"),
+        "{}",
+        ran.output.stderr
+    );
+}

@@ -278,14 +278,8 @@ fn process(
     // Only a persisted sandbox needs to know whether the write changed anything.
     let before = (write && shared.path.is_some()).then(|| state.clone());
     let path = format!("/{}", segs.join("/"));
-    if state.payment_required.iter().any(|prefix| {
-        path.strip_prefix(prefix.trim_end_matches('/'))
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-    }) {
-        return error(
-            StatusCode::PAYMENT_REQUIRED,
-            "Upgrade your plan to use this endpoint",
-        );
+    if let Some(refused) = payment_required(&state, &path) {
+        return refused;
     }
     let req = Req {
         method,
@@ -307,6 +301,23 @@ fn process(
         );
     }
     answer
+}
+
+/// 402 for a path under one of the workspace's `payment_required` prefixes.
+fn payment_required(state: &SandboxState, path: &str) -> Option<Response> {
+    state
+        .payment_required
+        .iter()
+        .any(|prefix| {
+            path.strip_prefix(prefix.trim_end_matches('/'))
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+        .then(|| {
+            error(
+                StatusCode::PAYMENT_REQUIRED,
+                "Upgrade your plan to use this endpoint",
+            )
+        })
 }
 
 /// The group endpoints: on the agency's rows (the top workspace's state),
@@ -333,6 +344,17 @@ fn group(
             StatusCode::FORBIDDEN,
             format!("API key does not have the required scope: workspace_group_members:{action}"),
         );
+    }
+    let path = format!("/workspace-group-members/{}", rest.join("/"));
+    // The workspace the request is for decides whether its plan has groups.
+    let refused = payment_required(
+        &shared.workspaces[target]
+            .lock()
+            .expect("sandbox state lock"),
+        path.trim_end_matches('/'),
+    );
+    if let Some(refused) = refused {
+        return refused;
     }
     let req = Req {
         method,
