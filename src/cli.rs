@@ -139,12 +139,18 @@ pub enum Command {
         /// Output file (default: stdout); with `--all`, the directory.
         #[arg(short = 'o', long = "output")]
         output: Option<PathBuf>,
+        /// Write it in FILE's words: FILE's team role names, policy (ignore,
+        /// protect, limits) and rotate_after_days.
+        #[arg(long, value_name = "FILE")]
+        like: Option<PathBuf>,
         /// The agency workspace and every accepted sub-workspace of its
         /// group, one file each in the `-o` directory, named from the
         /// workspace names; the agency's file declares its `workspace_group`.
-        #[arg(long, requires = "output")]
+        #[arg(long, requires = "output", conflicts_with = "like")]
         all: bool,
     },
+    /// Who can do what, and who has not logged in lately: an access review (read-only).
+    Review(ReviewArgs),
     /// Serve the API emulator on 127.0.0.1.
     Sandbox {
         /// JSON state file; created from the demo workspace if missing.
@@ -195,6 +201,39 @@ pub enum PlanFormat {
     Json,
     /// A pull-request comment or issue body.
     Markdown,
+}
+
+/// `review`'s own options.
+#[derive(Args, Debug)]
+pub struct ReviewArgs {
+    /// The desired-state file (its team role names, `rotate_after_days`, and
+    /// what it declares), or a directory of them: one review per workspace
+    /// and an agency summary.
+    #[arg(short = 'f', long = "file")]
+    pub file: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = ReviewFormat::Text)]
+    pub format: ReviewFormat,
+    /// A member without a login in this many days is inactive; so is an
+    /// invitation pending longer.
+    #[arg(long, default_value_t = 90, value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<u32>::new().range(1..=3650))]
+    pub inactive_days: u32,
+    /// Write the review to FILE (replaced whole) instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit 2 when there are findings (default: findings do not change the status).
+    #[arg(long)]
+    pub fail_on_findings: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReviewFormat {
+    Text,
+    /// Review evidence to attach: header, matrix, findings.
+    Markdown,
+    /// One row per member and key, for a spreadsheet.
+    Csv,
+    Json,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,6 +4,7 @@
 // Every line users see goes through `output::Printer`.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod access;
 pub mod access_impact;
 pub mod api_error;
 pub mod api_types;
@@ -23,6 +24,7 @@ pub mod email;
 pub mod escape;
 pub mod export;
 pub mod export_group;
+pub mod export_like;
 pub mod group_types;
 pub mod ignore;
 pub mod intents;
@@ -42,6 +44,7 @@ pub mod render_json;
 pub mod render_markdown;
 pub mod render_multi;
 pub mod render_text;
+pub mod review;
 pub mod role;
 pub mod run;
 pub mod safety;
@@ -51,6 +54,7 @@ pub mod secret_sink;
 pub mod secrets_out;
 pub mod settings;
 pub mod stop_signal;
+pub mod team_roles;
 pub mod timestamp;
 pub mod toggle_batch;
 pub mod vocab;

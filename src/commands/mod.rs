@@ -6,5 +6,6 @@ pub mod export;
 pub mod export_all;
 pub mod generate;
 pub mod plan;
+pub mod review;
 pub mod sandbox;
 pub mod validate;
