@@ -944,3 +944,27 @@ fn a_plan_without_workspace_groups_answers_402_and_the_plan_says_so() {
         ran.output.stderr
     );
 }
+
+#[test]
+fn the_diff_shows_the_group_rows_the_plan_touches() {
+    let ran = Test::new()
+        .sandbox(demo_agency_state())
+        .file("a.yaml", &agency_file("", &format!("{GLOBEX}{HOOLI}")))
+        .args(&["plan", "-f", "a.yaml", "--diff"])
+        .run()
+        .status(0);
+    let diff = &ran.output.stdout[ran.output.stdout.find("--- live").unwrap()..];
+    assert!(
+        diff.ends_with(
+            " sub_workspaces:
+-- sub_workspace_id: 01946416-09c9-7bef-bbc9-c1e000000002
+-  name: Initech Growth
+-  status: accepted
++- sub_workspace_id: 01946416-09c9-7bef-bbc9-c1e000000003
++  name: Hooli Leads
++  status: pending
+"
+        ),
+        "{diff}"
+    );
+}
