@@ -34,7 +34,7 @@ pub async fn run(dir: &Path, client: &Client, p: &Printer) -> anyhow::Result<Exi
         let sub = client.for_sub_workspace(id);
         pipeline::read_for_export(&sub)
             .await
-            .with_context(|| format!("cannot read sub-workspace {id}"))
+            .with_context(|| format!("cannot read sub-workspace {}", escape::terminal(id)))
     }))
     .buffered(client.options().parallelism.clamp(1, 8))
     .try_collect()
