@@ -968,3 +968,60 @@ fn the_diff_shows_the_group_rows_the_plan_touches() {
         "{diff}"
     );
 }
+
+#[test]
+fn addresses_fall_back_to_ids_when_names_are_shared() {
+    use instantly_rbac::live_group::LiveGroup;
+    let row =
+        |n: u8, id: &str, name: &str, status: &str| instantly_rbac::group_types::GroupMember {
+            id: format!("row-{n}"),
+            admin_workspace_id: AGENCY_ID.into(),
+            sub_workspace_id: id.into(),
+            status: GroupStatus::from(status.to_owned()),
+            timestamp_created: format!("2026-01-0{n}T00:00:00.000Z"),
+            timestamp_updated: String::new(),
+            sub_workspace_name: Some(name.into()),
+            admin_workspace_name: None,
+        };
+    let live = LiveGroup {
+        members: vec![
+            row(1, "w-1", "Acme", "accepted"),
+            row(2, "w-2", "Acme", "accepted"),
+            row(3, "w-3", "Solo", "rejected"),
+            row(4, "w-3", "Solo", "pending"),
+        ],
+        admin: Default::default(),
+    };
+    let config = instantly_rbac::config_loader::parse(
+        "a.yaml",
+        "version: 1\nworkspace_group:\n  sub_workspaces:\n    - id: W-3\n",
+    )
+    .unwrap();
+    let plan = instantly_rbac::planner_group::plan(&config, &live);
+    let actions: Vec<(&str, String)> = plan
+        .actions
+        .iter()
+        .map(|a| (a.address.as_str(), a.op.to_string()))
+        .collect();
+    // Two workspaces named alike are told apart by id; w-3's pending
+    // invitation stands (ids compare without case), its rejected one is left.
+    assert_eq!(
+        actions,
+        [
+            ("sub_workspace[w-1]", "delete".to_owned()),
+            ("sub_workspace[w-2]", "delete".to_owned())
+        ]
+    );
+    let left: Vec<(&str, &str)> = plan
+        .unmanaged
+        .iter()
+        .map(|u| (u.address.as_str(), u.why.as_str()))
+        .collect();
+    assert_eq!(
+        left,
+        [(
+            "sub_workspace[Solo]",
+            "an earlier invitation (rejected) of a declared workspace"
+        )]
+    );
+}
