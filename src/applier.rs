@@ -260,8 +260,16 @@ impl Applier<'_> {
                 c.patch::<_, Tag>(&format!("/custom-tags/{}", Self::id(a)?), &body)
                     .await?;
             }
+            (Some(State::SubWorkspace(s)), Op::Create) => self.invite_sub_workspace(a, s).await?,
+            (Some(State::SubWorkspace(s)), Op::Replace) => {
+                // The API has no PATCH: a rejected invitation is deleted, then sent again.
+                c.delete(&format!("/workspace-group-members/{}", Self::id(a)?))
+                    .await?;
+                self.invite_sub_workspace(a, s).await?;
+            }
             (None, Op::Delete) => {
                 let collection = match a.kind {
+                    Kind::SubWorkspace => "workspace-group-members",
                     Kind::Member => "workspace-members",
                     Kind::ApiKey => "api-keys",
                     Kind::Tag => "custom-tags",
@@ -322,6 +330,23 @@ impl Applier<'_> {
                     .patch::<_, Member>(&format!("/workspace-members/{}", new.id), &body)
                     .await?;
             }
+        }
+        Ok(())
+    }
+
+    async fn invite_sub_workspace(
+        &self,
+        a: &Action,
+        s: &crate::plan::SubWorkspaceState,
+    ) -> Result<(), StepError> {
+        let outcome = create::sub_workspace(self.client, s)
+            .await
+            .map_err(|e| StepError::Other(e.to_string()))?;
+        if outcome == Outcome::Adopted(()) {
+            self.note(
+                a,
+                "the invitation's answer was lost; the invitation exists and was adopted",
+            );
         }
         Ok(())
     }

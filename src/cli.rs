@@ -127,23 +127,29 @@ pub enum Command {
               value_parser = clap::value_parser!(u64).range(1..=3600))]
         secrets_cmd_timeout: u64,
         /// Acknowledge a blocked deletion count after review (KIND=N, KIND one
-        /// of member, api_key, tag, assignment; N exactly as planned). Repeatable.
+        /// of member, api_key, tag, assignment, sub_workspace; N exactly as planned). Repeatable.
         #[arg(long, value_name = "KIND=N", value_parser = crate::safety::parse_ack)]
         ack_deletes: Vec<(crate::plan::Kind, usize)>,
         /// Allow re-inviting members (a permission change removes their
-        /// access until they accept again).
+        /// access until they accept again) and sub-workspaces whose
+        /// invitation was rejected.
         #[arg(long)]
         allow_reinvite: bool,
     },
     /// Write the live workspace as a desired-state file.
     Export {
-        /// Output file (default: stdout).
+        /// Output file (default: stdout); with `--all`, the directory.
         #[arg(short = 'o', long = "output")]
         output: Option<PathBuf>,
         /// Write it in FILE's words: FILE's team role names, policy (ignore,
         /// protect, limits) and rotate_after_days.
         #[arg(long, value_name = "FILE")]
         like: Option<PathBuf>,
+        /// The agency workspace and every accepted sub-workspace of its
+        /// group, one file each in the `-o` directory, named from the
+        /// workspace names; the agency's file declares its `workspace_group`.
+        #[arg(long, requires = "output", conflicts_with = "like")]
+        all: bool,
     },
     /// Who can do what, and who has not logged in lately: an access review (read-only).
     Review(ReviewArgs),

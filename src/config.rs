@@ -80,6 +80,32 @@ pub struct Config {
     /// What happens to live objects the file does not declare, and the safety limits.
     #[serde(default)]
     pub policy: Policy,
+    /// An agency (admin) workspace's group: the client sub-workspaces it
+    /// reaches (see `config_group.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace_group: Option<WorkspaceGroup>,
+}
+
+/// The client sub-workspaces of an agency workspace
+/// (`/workspace-group-members`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkspaceGroup {
+    /// The sub-workspaces the group holds: invited when missing.
+    #[serde(default)]
+    pub sub_workspaces: Vec<SubWorkspaceSpec>,
+}
+
+/// One client workspace of the group.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubWorkspaceSpec {
+    /// The client workspace's id.
+    pub id: At<String>,
+    /// Its name: optional, checked against the live name (a warning if it
+    /// differs), and the plan's address when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<At<String>>,
 }
 
 /// Which workspace the file is for.
@@ -250,6 +276,10 @@ pub struct Policy {
     pub api_keys: Mode,
     /// Tags not declared: deleted with their assignments (authoritative) or kept (additive).
     pub tags: Mode,
+    /// Sub-workspaces in the group not declared in `workspace_group`:
+    /// removed from it (authoritative) or kept (additive).
+    #[serde(skip_serializing_if = "Mode::is_authoritative")]
+    pub workspace_group: Mode,
     /// Glob patterns of live objects that are never planned.
     #[serde(skip_serializing_if = "Ignore::is_empty")]
     pub ignore: Ignore,
@@ -305,6 +335,7 @@ impl Default for Policy {
             members: Mode::default(),
             api_keys: Mode::default(),
             tags: Mode::default(),
+            workspace_group: Mode::default(),
             ignore: Ignore::default(),
             protect: Protect::default(),
             max_delete_percent: DEFAULT_MAX_DELETE_PERCENT,
@@ -350,6 +381,12 @@ pub enum Mode {
     Additive,
 }
 
+impl Mode {
+    pub fn is_authoritative(&self) -> bool {
+        *self == Mode::Authoritative
+    }
+}
+
 /// Glob patterns (`*`, `?`, `[...]`, `{a,b}`) of live objects that are never planned.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
@@ -360,11 +397,17 @@ pub struct Ignore {
     pub api_keys: Vec<String>,
     /// Tag labels.
     pub tags: Vec<String>,
+    /// Sub-workspaces of the group, by name or id.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sub_workspaces: Vec<String>,
 }
 
 impl Ignore {
     pub fn is_empty(&self) -> bool {
-        self.members.is_empty() && self.api_keys.is_empty() && self.tags.is_empty()
+        self.members.is_empty()
+            && self.api_keys.is_empty()
+            && self.tags.is_empty()
+            && self.sub_workspaces.is_empty()
     }
 }
 

@@ -1,5 +1,9 @@
 //! Turns a YAML document into a validated `Config`, collecting every error.
 
+// `workspace_group:` (issue 13), kept apart from the rest of the file.
+#[path = "config_group.rs"]
+mod group;
+
 use crate::config::{
     ApiKeySpec, At, Config, DEFAULT_MAX_DELETE_PERCENT, DEFAULT_MAX_DELETES, DEFAULT_MIN_ADMINS,
     Ignore, MemberSpec, Mode, Policy, Protect, RoleRef, TagSpec, TeamRole, WorkspaceGuard,
@@ -369,6 +373,7 @@ impl Validator {
             "api_keys",
             "tags",
             "policy",
+            "workspace_group",
         ];
         let Some(f) = self.fields(root, "the file", TOP) else {
             return Config::default();
@@ -419,6 +424,9 @@ impl Validator {
         let members = self.members(f.get("members"), &roles);
         let api_keys = self.api_keys(f.get("api_keys"));
         let tags = self.tags(f.get("tags"));
+        let workspace_group = f
+            .get("workspace_group")
+            .map(|n| self.workspace_group(n, workspace.as_ref()));
         let config = Config {
             version,
             extends: self.extends.iter().map(|e| e.value.clone()).collect(),
@@ -428,9 +436,11 @@ impl Validator {
             api_keys,
             tags,
             policy,
+            workspace_group,
         };
         self.check_ignored(&config);
         self.check_domains(&config);
+        self.check_ignored_sub_workspaces(&config);
         config
     }
 
@@ -754,6 +764,7 @@ impl Validator {
             "members",
             "api_keys",
             "tags",
+            "workspace_group",
             "ignore",
             "protect",
             "max_delete_percent",
@@ -806,6 +817,7 @@ impl Validator {
             }
         };
         let (members, api_keys, tags) = (mode("members"), mode("api_keys"), mode("tags"));
+        let workspace_group = mode("workspace_group");
         let ignore = f.get("ignore").map(|n| self.ignore(n)).unwrap_or_default();
         let protect = f
             .get("protect")
@@ -837,6 +849,7 @@ impl Validator {
             members,
             api_keys,
             tags,
+            workspace_group,
             ignore,
             protect,
             max_delete_percent,
@@ -904,7 +917,11 @@ impl Validator {
     }
 
     fn ignore(&mut self, node: &Node) -> Ignore {
-        let Some(f) = self.fields(node, "`policy.ignore`", &["members", "api_keys", "tags"]) else {
+        let Some(f) = self.fields(
+            node,
+            "`policy.ignore`",
+            &["members", "api_keys", "tags", "sub_workspaces"],
+        ) else {
             return Ignore::default();
         };
         let mut globs = |name: &str| {
@@ -935,6 +952,7 @@ impl Validator {
             members: globs("members"),
             api_keys: globs("api_keys"),
             tags: globs("tags"),
+            sub_workspaces: globs("sub_workspaces"),
         }
     }
 

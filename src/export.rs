@@ -187,6 +187,7 @@ pub fn to_config(live: &Live) -> (Config, Vec<String>) {
         api_keys,
         tags,
         policy,
+        workspace_group: None,
     };
     (config, warnings)
 }

@@ -82,6 +82,9 @@ pub struct Planned {
     pub file: LoadedFile,
     pub live: Live,
     pub plan: Plan,
+    /// The workspace group, read only for a file that declares
+    /// `workspace_group` (`live_group`).
+    pub group: Option<crate::live_group::LiveGroup>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -116,6 +119,14 @@ pub enum PlanError {
         path: String,
         other: String,
         id: String,
+    },
+    #[error(
+        "{path} is for workspace {id}, which the API key cannot reach (403: {detail}); a key reaches its own workspace and the sub-workspaces that accepted its group's invitation"
+    )]
+    Unreachable {
+        path: String,
+        id: String,
+        detail: String,
     },
     #[error("{0}")]
     Api(#[from] ApiError),
@@ -295,6 +306,11 @@ pub async fn plan_in(
 ) -> Result<Planned, PlanError> {
     let id = workspace.id.clone();
     let live = live::read_for_plan(client, workspace, &file.config).await?;
+    let group = if crate::live_group::needed(&file.config) {
+        Some(crate::live_group::read(client).await?)
+    } else {
+        None
+    };
     // Key creates of earlier applies in this folder whose secret was never
     // delivered (`intents`). Read after the live keys: an intent is
     // recorded before its POST, so any key read above has its intent here.
@@ -307,7 +323,7 @@ pub async fn plan_in(
         undelivered,
         key_events: None,
     };
-    let mut plan = match planner::plan(&file.config, &live, &ctx) {
+    let mut plan = match planner::plan_with_group(&file.config, &live, &ctx, group.as_ref()) {
         Ok(plan) => plan,
         Err(errors) => return Err(PlanError::File(file.errors(errors))),
     };
@@ -319,7 +335,7 @@ pub async fn plan_in(
         match attribution::read(client, &since).await {
             Ok(events) if !events.is_empty() => {
                 ctx.key_events = Some(attribution::KeyEvents::new(&events));
-                plan = planner::plan(&file.config, &live, &ctx)
+                plan = planner::plan_with_group(&file.config, &live, &ctx, group.as_ref())
                     .map_err(|errors| PlanError::File(file.errors(errors)))?;
             }
             // No events: unknown, shown as no attribution (the contract:
@@ -349,7 +365,12 @@ pub async fn plan_in(
             a.source = sources.get(&a.address).cloned();
         }
     }
-    Ok(Planned { file, live, plan })
+    Ok(Planned {
+        file,
+        live,
+        plan,
+        group,
+    })
 }
 
 /// Load, then plan.

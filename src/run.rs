@@ -159,7 +159,12 @@ async fn online_command(
                 ),
             }
         }
-        Command::Export { output, like } => {
+        Command::Export {
+            output: Some(dir),
+            all: true,
+            ..
+        } => commands::export_all::run(&dir, client, p).await,
+        Command::Export { output, like, .. } => {
             commands::export::run(output.as_deref(), like.as_deref(), client, p).await
         }
         Command::Review(args) => commands::review::run(&args, client, p).await,

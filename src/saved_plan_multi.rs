@@ -45,7 +45,8 @@ impl MultiPlan {
             match result {
                 Ok(p) => {
                     let saved =
-                        SavedPlan::new(&p.plan, &p.live, &p.file.shown(), &p.file.digest_input());
+                        SavedPlan::new(&p.plan, &p.live, &p.file.shown(), &p.file.digest_input())
+                            .with_group(&p.live, p.group.as_ref());
                     workspaces.push(Entry {
                         file: file.clone(),
                         plan: serde_json::to_value(&saved).expect("a saved plan serializes"),

@@ -296,6 +296,7 @@ fn plans_mark_a_change_and_say_which_way_each_part_went() {
         workspace: WorkspaceRef {
             id: "w".into(),
             name: "W".into(),
+            group_member_id: None,
         },
         actions: vec![a],
         blocks: Vec::new(),

@@ -131,7 +131,7 @@ Summary of 3 workspaces: 2 applied, 0 with nothing to do, 1 failed.
     assert!(
         ran.output
             .stderr
-            .starts_with("error: GET /workspaces/current: 403"),
+            .starts_with("error: ws/stranger.yaml is for workspace 01946416-09c9-7bef-bbc9-0000000000ff, which the API key cannot reach"),
         "{}",
         ran.output.stderr
     );

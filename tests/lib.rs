@@ -29,4 +29,5 @@ mod scale;
 mod secrets;
 mod team_roles;
 mod vocabulary;
+mod workspace_group;
 mod workspace_shapes;

@@ -432,12 +432,15 @@ fn kinds_and_ops_have_one_spelling() {
         assert_eq!(serde_json::to_string(&o).unwrap(), format!("\"{name}\""));
     }
     let names: Vec<String> = Kind::ALL.iter().map(Kind::to_string).collect();
-    assert_eq!(names, ["member", "api_key", "tag", "assignment"]);
+    assert_eq!(
+        names,
+        ["member", "api_key", "tag", "assignment", "sub_workspace"]
+    );
     let names: Vec<String> = Op::ALL.iter().map(Op::to_string).collect();
     assert_eq!(names, ["create", "update", "replace", "delete"]);
     assert_eq!(
         "apikey".parse::<Kind>().unwrap_err().to_string(),
-        "`apikey`: expected one of member, api_key, tag, assignment"
+        "`apikey`: expected one of member, api_key, tag, assignment, sub_workspace"
     );
     assert!("Create".parse::<Op>().is_err());
     assert_eq!(

@@ -161,7 +161,7 @@ async fn saved_one(
             return Ok((ExitStatus::Error, 0));
         }
     };
-    let changed = saved.changed(&planned.live);
+    let changed = saved.changed_in(&planned.live, planned.group.as_ref());
     if !changed.is_empty() {
         p.error(&render_text::render_changed(&changed));
         return Ok((ExitStatus::Error, 0));
@@ -245,7 +245,7 @@ impl ApplyOptions {
         }
         if !reinvites.is_empty() && !self.allow_reinvite {
             return Some(format!(
-                "the plan re-invites {} (a permission change), which removes their access until they accept again: review it, then pass --allow-reinvite",
+                "the plan re-invites {} (a permission change, or a rejected sub-workspace invitation), which removes their access until they accept again: review it, then pass --allow-reinvite",
                 reinvites.join(", ")
             ));
         }

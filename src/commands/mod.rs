@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod export;
+pub mod export_all;
 pub mod generate;
 pub mod plan;
 pub mod review;

@@ -57,12 +57,14 @@ pub async fn run(
                 apply_many_command(settings, path, &many_acknowledgements(&planned))
             ));
         }
+        let group = agency_group(&planned, &home);
         let outcomes = outcomes(planned);
-        p.out(&render_multi::render(
+        p.out(&render_multi::render_agency(
             &outcomes,
             &home,
             args.format,
             p.color(),
+            group.as_ref(),
         ));
         render_multi::status(&outcomes)
     } else {
@@ -98,7 +100,12 @@ fn one(
     settings: &Settings,
     p: &Printer,
 ) -> anyhow::Result<ExitStatus> {
-    let Planned { file, live, plan } = planned;
+    let Planned {
+        file,
+        live,
+        plan,
+        group,
+    } = planned;
     if let Some(w) = file.plan_warnings(p.err_color()) {
         p.note(&w);
     }
@@ -124,7 +131,8 @@ fn one(
         PlanFormat::Markdown => render_markdown::render(plan, diff.as_deref()),
     });
     if let Some(path) = &args.out {
-        let saved = SavedPlan::new(plan, live, &file.shown(), &file.digest_input());
+        let saved = SavedPlan::new(plan, live, &file.shown(), &file.digest_input())
+            .with_group(live, group.as_ref());
         write_plan_file(path, &[&file.path], settings, &saved.to_json())?;
         p.note(&format!(
             "Saved the plan to {}; apply exactly it with `{}`.",
@@ -282,6 +290,19 @@ pub async fn plan_many(
     Ok((home, outcomes(planned)))
 }
 
+/// The agency's group, when its own file is among those planned and
+/// declares `workspace_group` (read with that plan, so no request more).
+pub fn agency_group(
+    planned: &[(String, Result<Planned, PlanError>)],
+    home: &crate::api_types::Workspace,
+) -> Option<crate::live_group::LiveGroup> {
+    planned
+        .iter()
+        .filter_map(|(_, r)| r.as_ref().ok())
+        .filter(|p| p.plan.workspace.id == home.id)
+        .find_map(|p| p.group.clone())
+}
+
 /// A run's plans as the report shows them.
 pub fn outcomes(planned: Vec<(String, Result<Planned, PlanError>)>) -> Vec<Outcome> {
     planned
@@ -371,7 +392,25 @@ async fn plan_one(
         // The agency's own workspace was read above: its guard holds.
         return pipeline::plan_in(agency, file, home.clone()).await;
     }
-    pipeline::plan(&agency.for_sub_workspace(&guard.id.value), file).await
+    let (path, id) = (file.shown(), guard.id.value.clone());
+    let sub = agency.for_sub_workspace(&id);
+    pipeline::plan(&sub, file).await.map_err(|e| match e {
+        // The agency's own key read its workspace above: a 403 on reading
+        // this one is about reach (x-as-workspace), not a missing scope.
+        PlanError::Api(a) => match &a.kind {
+            crate::api_error::ApiErrorKind::MissingScope(detail)
+                if a.path == "/workspaces/current" =>
+            {
+                PlanError::Unreachable {
+                    path,
+                    id,
+                    detail: detail.clone(),
+                }
+            }
+            _ => PlanError::Api(a),
+        },
+        e => e,
+    })
 }
 
 /// Warnings for the bases of the directories given that no workspace of
