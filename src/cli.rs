@@ -9,7 +9,13 @@ use std::path::PathBuf;
 #[command(
     name = "instantly-rbac",
     version,
-    about = "Plan and apply the access control of Instantly workspaces from a YAML file"
+    about = "Plan and apply the access control of Instantly workspaces from a YAML file",
+    after_help = "Examples:
+  instantly-rbac validate -f workspace.yaml
+  instantly-rbac plan -f workspace.yaml --out plan.bin
+  instantly-rbac apply plan.bin
+
+The API key is read from INSTANTLY_API_KEY; --sandbox runs against a built-in emulator."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -18,7 +24,10 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Options every command takes, listed under their own heading in each
+/// command's help.
 #[derive(Args, Debug)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// Base URL of the Instantly API v2.
     #[arg(long, global = true, env = "INSTANTLY_API_URL", default_value = crate::client::DEFAULT_API_URL)]
@@ -70,29 +79,56 @@ pub struct Global {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Check desired-state files offline (no API key needed).
+    #[command(after_help = "Examples:
+  instantly-rbac validate -f workspace.yaml
+  instantly-rbac validate -f workspace.yaml --strict
+  instantly-rbac validate -f workspace.yaml --format github   # annotations in a GitHub job")]
     Validate {
         /// Desired-state files.
         #[arg(short = 'f', long = "file", required = true)]
         files: Vec<PathBuf>,
+        /// How errors and warnings are printed.
         #[arg(long, value_enum, default_value_t = ValidateFormat::Text)]
         format: ValidateFormat,
-        /// Fail (exit 1) on warnings too.
+        /// Fail (exit 1) on warnings too (those not allowed with `allow:` or
+        /// `policy.allow_lints`).
         #[arg(long)]
         strict: bool,
     },
-    /// Print shell completions: `instantly-rbac completions bash > /etc/bash_completion.d/instantly-rbac`.
+    /// Print shell completions (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = "Examples:
+  instantly-rbac completions bash > /etc/bash_completion.d/instantly-rbac
+  instantly-rbac completions zsh > \"${fpath[1]}/_instantly-rbac\"
+  instantly-rbac completions fish > ~/.config/fish/completions/instantly-rbac.fish")]
     Completions {
+        /// The shell to complete for.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
     /// Print the JSON Schema of the desired-state file (docs/schema.json).
+    #[command(after_help = "Examples:
+  instantly-rbac schema > schema.json
+  # in workspace.yaml, for editors with the YAML language server:
+  # yaml-language-server: $schema=schema.json")]
     Schema,
     /// Print the man page (roff), as in docs/instantly-rbac.1.
     #[command(hide = true)]
     Manpage,
     /// Show what apply would change.
+    #[command(after_help = "Examples:
+  instantly-rbac plan -f workspace.yaml
+  instantly-rbac plan -f workspace.yaml --format markdown --detailed-exitcode --out plan.bin
+  instantly-rbac plan -f workspaces/ --shard 1/4 --format json
+
+Exit status: 0 done (in sync), 1 error or a blocked plan, 2 changes (with --detailed-exitcode).")]
     Plan(PlanArgs),
     /// Plan, confirm, and carry out the changes; or carry out a saved plan.
+    #[command(after_help = "Examples:
+  instantly-rbac apply -f workspace.yaml
+  instantly-rbac apply plan.bin --secrets-out new-keys.json
+  instantly-rbac apply -f workspace.yaml --auto-approve --ack-deletes member=3
+
+Give a saved PLAN or -f FILE.")]
     Apply {
         /// A plan saved by `plan --out`: verified by planning its desired file
         /// again, and applied only if that gives exactly the saved actions;
@@ -134,12 +170,19 @@ pub enum Command {
         allow_reinvite: bool,
     },
     /// Write the live workspace as a desired-state file.
+    #[command(after_help = "Examples:
+  instantly-rbac export -o workspace.yaml
+  instantly-rbac export --sandbox")]
     Export {
         /// Output file (default: stdout).
         #[arg(short = 'o', long = "output")]
         output: Option<PathBuf>,
     },
     /// Serve the API emulator on 127.0.0.1.
+    #[command(after_help = "Examples:
+  instantly-rbac sandbox --state state.json --port 8080   # prints its URL
+  instantly-rbac sandbox --state state.json --fault-rate 0.2 --seed 7
+Point --api-url at the printed URL, with a key stored in the state file.")]
     Sandbox {
         /// JSON state file; created from the demo workspace if missing.
         #[arg(long)]
@@ -170,6 +213,7 @@ pub struct PlanArgs {
     /// Plan only the I-th of N deterministic slices of the files (a CI matrix).
     #[arg(long, value_name = "I/N", value_parser = crate::workspace_files::parse_shard)]
     pub shard: Option<crate::workspace_files::Shard>,
+    /// How the plan is printed.
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
     /// Also print a unified diff of the live and the desired workspace.
@@ -185,7 +229,9 @@ pub struct PlanArgs {
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PlanFormat {
+    /// For people: the changes, their risk and access impact.
     Text,
+    /// For tooling: every action with its fields (docs/planning.md).
     Json,
     /// A pull-request comment or issue body.
     Markdown,
@@ -193,6 +239,7 @@ pub enum PlanFormat {
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ValidateFormat {
+    /// Located errors and warnings with the lines they are about.
     Text,
     /// GitHub Actions annotations.
     Github,
@@ -202,6 +249,7 @@ pub enum ValidateFormat {
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LogFormat {
+    /// Lines for people.
     Text,
     /// One JSON object per line, for log shippers.
     Json,
@@ -211,7 +259,9 @@ pub enum LogFormat {
 pub enum ColorChoice {
     /// Colour on a terminal, unless NO_COLOR is set.
     Auto,
+    /// Colour even when piped.
     Always,
+    /// No colour.
     Never,
 }
 

@@ -6,6 +6,7 @@ mod access_impact;
 mod attribution;
 mod bounds;
 mod chaos;
+mod cli_surface;
 mod client;
 mod commands;
 mod config_errors;
