@@ -122,6 +122,11 @@ pub struct MemberSpec {
     /// nickname is left as it is, never cleared.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nickname: Option<String>,
+    /// Lints not to report for this entry, by code (e.g. `[W002]`): for a
+    /// warning that was read and accepted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "crate::lints::codes_schema")]
+    pub allow: Vec<String>,
 }
 
 /// The role a member entry names: a built-in one, or a team role defined
@@ -215,6 +220,11 @@ pub struct ApiKeySpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 36500))]
     pub rotate_after_days: Option<u32>,
+    /// Lints not to report for this entry, by code (e.g. `[W002]`): for a
+    /// warning that was read and accepted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "crate::lints::codes_schema")]
+    pub allow: Vec<String>,
 }
 
 /// A custom tag.
@@ -232,6 +242,11 @@ pub struct TagSpec {
     /// Sending accounts, by email. The tag's accounts are exactly these.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub accounts: Vec<At<Email>>,
+    /// Lints not to report for this entry, by code (e.g. `[W002]`): for a
+    /// warning that was read and accepted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "crate::lints::codes_schema")]
+    pub allow: Vec<String>,
 }
 
 /// What happens to live objects the file does not declare, and the safety limits.
@@ -269,6 +284,10 @@ pub struct Policy {
     /// scripts in one part are refused even so.
     #[serde(skip_serializing_if = "is_false")]
     pub allow_non_ascii_emails: bool,
+    /// Lints not to report anywhere in the file, by code (e.g. `[W005]`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "crate::lints::codes_schema")]
+    pub allow_lints: Vec<String>,
 }
 
 pub const DEFAULT_MAX_DELETE_PERCENT: u32 = 30;
@@ -301,6 +320,7 @@ impl Default for Policy {
             min_admins: DEFAULT_MIN_ADMINS,
             max_admins: None,
             allow_non_ascii_emails: false,
+            allow_lints: Vec::new(),
         }
     }
 }

@@ -15,6 +15,7 @@ mod e2e;
 mod ecosystem;
 mod hostile;
 mod hostile_names;
+mod lint_allow;
 mod nickname;
 mod pipelines;
 mod plan_domain;
