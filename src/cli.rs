@@ -30,7 +30,8 @@ pub struct Cli {
 #[command(next_help_heading = "Global options")]
 pub struct Global {
     /// Base URL of the Instantly API v2.
-    #[arg(long, global = true, env = "INSTANTLY_API_URL", default_value = crate::client::DEFAULT_API_URL)]
+    #[arg(long, global = true, env = "INSTANTLY_API_URL", default_value = crate::client::DEFAULT_API_URL,
+          value_hint = clap::ValueHint::Url)]
     pub api_url: String,
     /// API key (prefer the environment variable: arguments show in process lists).
     #[arg(long, global = true, env = "INSTANTLY_API_KEY", hide_env_values = true)]
@@ -85,7 +86,7 @@ pub enum Command {
   instantly-rbac validate -f workspace.yaml --format github   # annotations in a GitHub job")]
     Validate {
         /// Desired-state files.
-        #[arg(short = 'f', long = "file", required = true)]
+        #[arg(short = 'f', long = "file", required = true, value_hint = clap::ValueHint::FilePath)]
         files: Vec<PathBuf>,
         /// How errors and warnings are printed.
         #[arg(long, value_enum, default_value_t = ValidateFormat::Text)]
@@ -133,11 +134,11 @@ Give a saved PLAN or -f FILE.")]
         /// A plan saved by `plan --out`: verified by planning its desired file
         /// again, and applied only if that gives exactly the saved actions;
         /// without a prompt unless --confirm.
-        #[arg(value_name = "PLAN")]
+        #[arg(value_name = "PLAN", value_hint = clap::ValueHint::FilePath)]
         plan: Option<PathBuf>,
         /// The desired-state file (with PLAN: the one planned; by default the
         /// path the plan records).
-        #[arg(short = 'f', long = "file")]
+        #[arg(short = 'f', long = "file", value_hint = clap::ValueHint::FilePath)]
         file: Option<PathBuf>,
         /// Apply a fresh plan without asking (required when not run from a terminal).
         #[arg(long, conflicts_with = "plan")]
@@ -146,14 +147,15 @@ Give a saved PLAN or -f FILE.")]
         #[arg(long, requires = "plan")]
         confirm: bool,
         /// File (created with mode 0600) that receives the secrets of new API keys.
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
         secrets_out: Option<PathBuf>,
         /// Add to an existing --secrets-out file instead of refusing it.
         #[arg(long, requires = "secrets_out")]
         secrets_append: bool,
         /// Command run once per new API key with {name, id, key, scopes} as
         /// JSON on its standard input (e.g. to store it in a secrets manager).
-        #[arg(long, value_name = "CMD", conflicts_with = "secrets_out")]
+        #[arg(long, value_name = "CMD", conflicts_with = "secrets_out",
+              value_hint = clap::ValueHint::CommandString)]
         secrets_cmd: Option<String>,
         /// Seconds --secrets-cmd may take for one key; then it is stopped,
         /// the secret kept in a recovery file, and the apply stops.
@@ -175,7 +177,7 @@ Give a saved PLAN or -f FILE.")]
   instantly-rbac export --sandbox")]
     Export {
         /// Output file (default: stdout).
-        #[arg(short = 'o', long = "output")]
+        #[arg(short = 'o', long = "output", value_hint = clap::ValueHint::FilePath)]
         output: Option<PathBuf>,
     },
     /// Serve the API emulator on 127.0.0.1.
@@ -185,7 +187,7 @@ Give a saved PLAN or -f FILE.")]
 Point --api-url at the printed URL, with a key stored in the state file.")]
     Sandbox {
         /// JSON state file; created from the demo workspace if missing.
-        #[arg(long)]
+        #[arg(long, value_hint = clap::ValueHint::FilePath)]
         state: PathBuf,
         /// Port (0 picks a free one).
         #[arg(long, default_value_t = 0)]
@@ -208,7 +210,7 @@ Point --api-url at the printed URL, with a key stored in the state file.")]
 pub struct PlanArgs {
     /// Desired-state files or directories of them (several: one plan per
     /// workspace, read concurrently, with one aggregated summary).
-    #[arg(short = 'f', long = "file", required = true)]
+    #[arg(short = 'f', long = "file", required = true, value_hint = clap::ValueHint::AnyPath)]
     pub files: Vec<PathBuf>,
     /// Plan only the I-th of N deterministic slices of the files (a CI matrix).
     #[arg(long, value_name = "I/N", value_parser = crate::workspace_files::parse_shard)]
@@ -223,7 +225,7 @@ pub struct PlanArgs {
     #[arg(long)]
     pub detailed_exitcode: bool,
     /// Also save the plan to this file, for `apply PLAN`.
-    #[arg(long, value_name = "PLAN")]
+    #[arg(long, value_name = "PLAN", value_hint = clap::ValueHint::FilePath)]
     pub out: Option<PathBuf>,
 }
 

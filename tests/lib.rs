@@ -9,6 +9,7 @@ mod chaos;
 mod cli_surface;
 mod client;
 mod commands;
+mod completions;
 mod config_errors;
 mod domain_types;
 mod e2e;
