@@ -12,8 +12,8 @@ use std::path::PathBuf;
     about = "Plan and apply the access control of Instantly workspaces from a YAML file",
     after_help = "Examples:
   instantly-rbac validate -f workspace.yaml
-  instantly-rbac plan -f workspace.yaml --out plan.bin
-  instantly-rbac apply plan.bin
+  instantly-rbac plan -f workspace.yaml --out plan.json
+  instantly-rbac apply plan.json
 
 The API key is read from INSTANTLY_API_KEY; --sandbox runs against a built-in emulator."
 )]
@@ -118,15 +118,15 @@ pub enum Command {
     /// Show what apply would change.
     #[command(after_help = "Examples:
   instantly-rbac plan -f workspace.yaml
-  instantly-rbac plan -f workspace.yaml --format markdown --detailed-exitcode --out plan.bin
+  instantly-rbac plan -f workspace.yaml --format markdown --detailed-exitcode --out plan.json
   instantly-rbac plan -f workspaces/ --shard 1/4 --format json
 
-Exit status: 0 done (in sync), 1 error or a blocked plan, 2 changes (with --detailed-exitcode).")]
+Exit status: 0 done, 1 error, 2 changes (with --detailed-exitcode). A blocked plan says so and how to acknowledge it; apply refuses it until then.")]
     Plan(PlanArgs),
     /// Plan, confirm, and carry out the changes; or carry out a saved plan.
     #[command(after_help = "Examples:
   instantly-rbac apply -f workspace.yaml
-  instantly-rbac apply plan.bin --secrets-out new-keys.json
+  instantly-rbac apply plan.json --secrets-out new-keys.json
   instantly-rbac apply -f workspace.yaml --auto-approve --ack-deletes member=3
 
 Give a saved PLAN or -f FILE.")]

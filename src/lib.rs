@@ -26,6 +26,7 @@ pub mod ignore;
 pub mod intents;
 pub mod lints;
 pub mod live;
+pub mod man_page;
 pub mod output;
 pub mod pipeline;
 pub mod plan;

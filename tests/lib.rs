@@ -17,6 +17,7 @@ mod ecosystem;
 mod hostile;
 mod hostile_names;
 mod lint_allow;
+mod man_page;
 mod nickname;
 mod pipelines;
 mod plan_domain;

@@ -72,9 +72,5 @@ pub fn manpage(p: &Printer) -> ExitStatus {
 
 /// The man page, generated from the command-line definition.
 pub fn man_page() -> String {
-    let mut buf = Vec::new();
-    clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
-        .render(&mut buf)
-        .expect("rendering to memory cannot fail");
-    String::from_utf8_lossy(&buf).into_owned()
+    crate::man_page::render()
 }
