@@ -6,6 +6,7 @@ mod access_impact;
 mod attribution;
 mod bounds;
 mod chaos;
+mod ci_recipes;
 mod cli_surface;
 mod client;
 mod commands;
