@@ -180,6 +180,17 @@ Give a saved PLAN or -f FILE.")]
         #[arg(short = 'o', long = "output", value_hint = clap::ValueHint::FilePath)]
         output: Option<PathBuf>,
     },
+    /// Write the live workspace as a sandbox state, to rehearse an apply on a
+    /// copy (no secrets: keys get placeholders).
+    #[command(after_help = "Examples:
+  instantly-rbac snapshot -o state.json
+  instantly-rbac --sandbox=state.json apply -f workspace.yaml
+  instantly-rbac --sandbox=state.json plan -f workspace.yaml --detailed-exitcode")]
+    Snapshot {
+        /// The state file to write (replaced whole, mode 0600).
+        #[arg(short = 'o', long = "output", value_hint = clap::ValueHint::FilePath)]
+        output: PathBuf,
+    },
     /// Serve the API emulator on 127.0.0.1.
     #[command(after_help = "Examples:
   instantly-rbac sandbox --state state.json --port 8080   # prints its URL

@@ -211,6 +211,7 @@ async fn online_command(
             }
         }
         Command::Export { output } => commands::export::run(output.as_deref(), client, p).await,
+        Command::Snapshot { output } => commands::snapshot::run(&output, client, p).await,
         Command::Validate { .. }
         | Command::Sandbox { .. }
         | Command::Completions { .. }

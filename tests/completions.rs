@@ -76,18 +76,18 @@ fn hidden_commands_are_not_offered() {
         .map(String::as_str)
         .filter(|w| !w.starts_with('-'))
         .collect();
-    assert_eq!(
-        visible,
-        [
-            "validate",
-            "completions",
-            "schema",
-            "plan",
-            "apply",
-            "export",
-            "sandbox",
-            "help"
-        ]
+    let cli = <instantly_rbac::cli::Cli as clap::CommandFactory>::command();
+    let expected: Vec<&str> = cli
+        .get_subcommands()
+        .filter(|c| !c.is_hide_set())
+        .map(|c| c.get_name())
+        .chain(["help"])
+        .collect();
+    assert_eq!(visible, expected);
+    assert!(visible.contains(&"plan") && !visible.contains(&"manpage"));
+    assert!(
+        cli.find_subcommand("manpage")
+            .is_some_and(|c| c.is_hide_set())
     );
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
         assert!(

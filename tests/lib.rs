@@ -29,5 +29,6 @@ mod safety;
 mod saved_plan_forgery;
 mod scale;
 mod secrets;
+mod snapshot_rehearsal;
 mod vocabulary;
 mod workspace_shapes;

@@ -6,4 +6,5 @@ pub mod export;
 pub mod generate;
 pub mod plan;
 pub mod sandbox;
+pub mod snapshot;
 pub mod validate;
