@@ -12,6 +12,7 @@ mod client;
 mod commands;
 mod completions;
 mod config_errors;
+mod docs_run;
 mod domain_types;
 mod e2e;
 mod ecosystem;
