@@ -66,10 +66,11 @@ fn thousands(n: usize) -> String {
     out
 }
 
-/// The line printed outside a terminal.
-fn line(what: &str, done: usize, len: Option<usize>, elapsed: Duration) -> String {
+/// The line printed outside a terminal: `applying: 400/1,513 actions after
+/// 10 s…`, or a count of requests when the length is not known.
+fn line(what: &str, done: usize, len: Option<(usize, &str)>, elapsed: Duration) -> String {
     let count = match len {
-        Some(len) => format!("{}/{}", thousands(done), thousands(len)),
+        Some((len, unit)) => format!("{}/{}{unit}", thousands(done), thousands(len)),
         None => format!("{} requests", thousands(done)),
     };
     format!("{what}: {count} after {} s…", elapsed.as_secs())
@@ -92,7 +93,7 @@ impl Progress {
                 // This run's requests, not those of the read before it.
                 let c = client.clone();
                 let before = c.stats().requests.load(Ordering::Relaxed);
-                Progress::lines(p, every, what, None, move |_| {
+                Progress::lines(p, every, what, None, Arc::default(), move |_| {
                     c.stats()
                         .requests
                         .load(Ordering::Relaxed)
@@ -128,7 +129,9 @@ impl Progress {
     pub fn bar(show: Show, len: usize, what: &'static str) -> Progress {
         match show {
             Show::Nothing => Progress::none(),
-            Show::Lines(p, every) => Progress::lines(p, every, what, Some(len), |done| done),
+            Show::Lines(p, every) => {
+                Progress::lines(p, every, what, Some((len, "")), Arc::default(), |done| done)
+            }
             Show::Terminal => {
                 let bar = ProgressBar::new(len as u64);
                 bar.set_style(
@@ -151,10 +154,10 @@ impl Progress {
         p: Printer,
         every: Duration,
         what: &'static str,
-        len: Option<usize>,
+        len: Option<(usize, &'static str)>,
+        done: Arc<AtomicUsize>,
         count: impl Fn(usize) -> usize + Send + 'static,
     ) -> Progress {
-        let done = Arc::new(AtomicUsize::new(0));
         let steps = done.clone();
         let start = Instant::now();
         let ticker = tokio::spawn(async move {
@@ -169,6 +172,43 @@ impl Progress {
             done,
             ticker: Some(ticker),
         }
+    }
+
+    /// Actions of a plan being carried out: the caller adds each one that
+    /// ends to [`Progress::counter`].
+    pub fn actions(show: Show, len: usize, what: &'static str) -> Progress {
+        let done = Arc::new(AtomicUsize::new(0));
+        match show {
+            Show::Nothing => Progress::none(),
+            Show::Lines(p, every) => {
+                Progress::lines(p, every, what, Some((len, " actions")), done, |done| done)
+            }
+            Show::Terminal => {
+                let bar = ProgressBar::new(len as u64);
+                bar.set_style(
+                    ProgressStyle::with_template("{bar:30} {pos}/{len} actions {msg} ({elapsed})")
+                        .expect("a valid template"),
+                );
+                bar.set_message(what);
+                let (b, steps) = (bar.clone(), done.clone());
+                let ticker = tokio::spawn(async move {
+                    loop {
+                        b.set_position(steps.load(Ordering::Relaxed) as u64);
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                });
+                Progress {
+                    bar: Some(bar),
+                    done,
+                    ticker: Some(ticker),
+                }
+            }
+        }
+    }
+
+    /// What counts the steps done.
+    pub fn counter(&self) -> Arc<AtomicUsize> {
+        self.done.clone()
     }
 
     pub fn inc(&self) {
@@ -195,8 +235,22 @@ mod tests {
     #[test]
     fn lines_count_with_thousands_separators() {
         assert_eq!(
-            line("applying", 400, Some(1513), Duration::from_secs(10)),
-            "applying: 400/1,513 after 10 s…"
+            line(
+                "applying",
+                400,
+                Some((1513, " actions")),
+                Duration::from_secs(10)
+            ),
+            "applying: 400/1,513 actions after 10 s…"
+        );
+        assert_eq!(
+            line(
+                "workspaces planned",
+                3,
+                Some((10, "")),
+                Duration::from_secs(20)
+            ),
+            "workspaces planned: 3/10 after 20 s…"
         );
         assert_eq!(
             line("applying", 1_234_567, None, Duration::from_millis(20_500)),
