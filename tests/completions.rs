@@ -116,3 +116,29 @@ fn zsh_and_fish_accept_their_scripts() {
     assert!(script("zsh").starts_with("#compdef instantly-rbac\n"));
     assert!(script("fish").contains("complete -c instantly-rbac -n \"__fish_instantly_rbac_using_subcommand plan\" -l detailed-exitcode"));
 }
+
+/// fish completes with its own engine (`complete -C`), where installed.
+#[test]
+fn fish_completes_flags_and_values() {
+    let d = tempfile::tempdir().unwrap();
+    let path = d.path().join("instantly-rbac.fish");
+    std::fs::write(&path, script("fish")).unwrap();
+    let probe = format!(
+        "source '{}'; complete -C 'instantly-rbac plan --det'; complete -C 'instantly-rbac plan --format '",
+        path.display()
+    );
+    match Command::new("fish")
+        .args(["--no-config", "-c", &probe])
+        .output()
+    {
+        Err(e) => println!("skipped: fish is not installed ({e})"),
+        Ok(out) => assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "--detailed-exitcode\tExit 0 when in sync, 2 when there are changes, 1 on error
+json\tFor tooling: every action with its fields (docs/planning.md)
+markdown\tA pull-request comment or issue body
+text\tFor people: the changes, their risk and access impact
+"
+        ),
+    }
+}
