@@ -521,3 +521,34 @@ fn secret_names_are_normalised() {
     );
     assert_eq!(name("—— ——").0, 1);
 }
+
+/// A reviewed plan that no longer matches the workspace is refused, and the
+/// refusal is what reaches the merged pull request.
+#[test]
+fn github_apply_failure_is_posted_to_the_merged_pr() {
+    let ci = Ci::new(&example_text());
+    ci.github("plan", "Plan and comment", PR).status(0);
+    ci.converge();
+    ci.answer(
+        "repos/acme/access/commits/abc123/pulls",
+        r#"[{"number": 12}]"#,
+    );
+    let step = ci
+        .github(
+            "apply",
+            "Apply the reviewed plan",
+            &[("GITHUB_SHA", "abc123")],
+        )
+        .status(1);
+    let (head, body) = step.calls.split_once("  body:\n").unwrap();
+    assert_eq!(
+        head,
+        "gh api GET repos/acme/access/commits/abc123/pulls\ngh api GET repos/acme/access/issues/12/labels\ngh api POST repos/acme/access/issues/12/comments\n"
+    );
+    assert!(
+        body.starts_with("    | <!-- instantly-rbac-ci:apply:access/workspace.yaml -->\n    | ### instantly-rbac apply of `access/workspace.yaml`: failed (exit 1)\n    | \n    | ```\n"),
+        "{body}"
+    );
+    assert!(body.contains("nothing was changed"), "{body}");
+    assert!(!ci.path("new-keys.json").exists());
+}
