@@ -552,3 +552,28 @@ fn github_apply_failure_is_posted_to_the_merged_pr() {
     assert!(body.contains("nothing was changed"), "{body}");
     assert!(!ci.path("new-keys.json").exists());
 }
+
+/// The scripts and the stubs pass shellcheck, where it is installed.
+#[test]
+fn the_scripts_pass_shellcheck() {
+    let mut files = Vec::new();
+    for dir in ["examples/ci/scripts", "tests/ci_stubs"] {
+        for entry in std::fs::read_dir(root().join(dir)).unwrap() {
+            files.push(entry.unwrap().path());
+        }
+    }
+    files.sort();
+    match Command::new("shellcheck")
+        .arg("-x")
+        .args(&files)
+        .current_dir(root().join("examples/ci/scripts"))
+        .output()
+    {
+        Err(e) => println!("skipped: shellcheck is not installed ({e})"),
+        Ok(out) => assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        ),
+    }
+}

@@ -20,6 +20,7 @@ issue=$(gh api --paginate "$issues?state=open&per_page=100" | jq -rs --arg m "$m
   '[add // [] | .[] | select(.pull_request == null) | select((.body // "") | startswith($m))][0].number // empty')
 if [ "$code" = 0 ]; then
   if [ -n "$issue" ]; then
+    # shellcheck disable=SC2016 # the backticks are Markdown
     printf 'Back in sync with `%s`%s.\n' "$RBAC_FILE" "${RUN_URL:+ ($RUN_URL)}" >sync.md
     gh api -X POST "$issues/$issue/comments" -F body=@sync.md >/dev/null
     gh api -X PATCH "$issues/$issue" -f state=closed >/dev/null

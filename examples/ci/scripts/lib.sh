@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the CI scripts (sourced, not run). Needs bash, jq, and the
 # instantly-rbac binary on PATH; GitHub scripts also need gh, GitLab ones curl.
 
