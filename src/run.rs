@@ -18,12 +18,13 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
     let parsed = Cli::command()
-        .try_get_matches_from(args)
+        .try_get_matches_from(&args)
         .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, m)));
     let (cli, matches) = match parsed {
         Ok(parsed) => parsed,
-        Err(e) => return usage(e),
+        Err(e) => return usage(e, json_asked(&args)),
     };
     init_logs(&cli.global);
     let mut printer = Printer::new(cli.global.color, cli.global.quiet);
@@ -66,14 +67,27 @@ pub fn cause_chain(e: &anyhow::Error) -> String {
 
 /// `--help` and `--version` go to stdout and succeed; a mistyped command
 /// line is an error (exit 1), so a typo in CI never reads as "changes".
-fn usage(mut e: clap::Error) -> ExitStatus {
+fn usage(mut e: clap::Error, json: bool) -> ExitStatus {
     file_hint(&mut e);
-    let _ = e.print();
+    if json && e.use_stderr() {
+        let text = e.render().to_string();
+        eprintln!("{}", crate::output::json_line("ERROR", &text));
+    } else {
+        let _ = e.print();
+    }
     if e.use_stderr() {
         ExitStatus::Error
     } else {
         ExitStatus::Success
     }
+}
+
+/// Whether the command line asks for JSON logs, read from the raw words
+/// since it did not parse: the usage error is then a JSON line too.
+fn json_asked(args: &[OsString]) -> bool {
+    args.windows(2)
+        .any(|w| w[0] == "--log-format" && w[1] == "json")
+        || args.iter().any(|a| a == "--log-format=json")
 }
 
 /// `plan w.yaml`: files are given with `-f`, which the unexpected-argument

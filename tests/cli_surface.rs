@@ -130,6 +130,34 @@ fn json_logs_make_errors_and_notes_json_too() {
     assert!(notes[0].starts_with("Saved the plan to p.json; apply exactly it with `instantly-rbac --sandbox=state.json apply p.json"), "{}", notes[0]);
 }
 
+/// A command line that does not parse is reported as a JSON line too when
+/// it asks for JSON logs.
+#[test]
+fn json_logs_make_usage_errors_json_too() {
+    let ran = Test::new()
+        .args(&["--log-format", "json", "plan", "w.yaml"])
+        .run()
+        .status(1)
+        .stdout("");
+    let lines = json_lines(&ran.output.stderr);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["level"], "ERROR");
+    assert_eq!(
+        lines[0]["fields"]["message"],
+        "unexpected argument 'w.yaml' found\n\n  tip: desired-state files are given with -f: `-f w.yaml`\n\nUsage: instantly-rbac plan [OPTIONS] --file <FILES>\n\nFor more information, try '--help'."
+    );
+    // Help is not an error: it stays text, on stdout.
+    let ran = Test::new()
+        .args(&["--log-format=json", "plan", "--help"])
+        .run()
+        .status(0);
+    assert!(
+        ran.output
+            .stdout
+            .starts_with("Show what apply would change")
+    );
+}
+
 /// Outside a terminal an apply prints a line now and then (every 10 s; the
 /// test shortens it); a run shorter than the interval prints none.
 #[test]
