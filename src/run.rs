@@ -71,7 +71,9 @@ fn usage(mut e: clap::Error, json: bool) -> ExitStatus {
     file_hint(&mut e);
     if json && e.use_stderr() {
         let text = e.render().to_string();
-        eprintln!("{}", crate::output::json_line("ERROR", &text));
+        Printer::new(crate::cli::ColorChoice::Never, false)
+            .json_stderr()
+            .error(&text);
     } else {
         let _ = e.print();
     }
