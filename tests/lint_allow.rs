@@ -86,3 +86,32 @@ fn an_unknown_lint_code_is_a_located_error() {
         .stdout("");
     insta::assert_snapshot!(ran.output.stderr);
 }
+
+/// W007 allowed file-wide: neither `validate` nor `plan` shows it (a
+/// permission Instantly added that this tool does not know yet).
+#[test]
+fn an_allowed_w007_is_not_shown_by_plan_either() {
+    let file = "version: 1
+policy: {members: additive, api_keys: additive, tags: additive, allow_lints: [W007]}
+roles:
+  sdr: {role: editor, permissions: [futureThing.manage]}
+members:
+  - email: frank@acme.com
+    role: sdr
+";
+    let ran = Test::new()
+        .file("w.yaml", file)
+        .sandbox(instantly_rbac::sandbox::demo::demo_state())
+        .args(&["validate", "--strict", "-f", "w.yaml"])
+        .run()
+        .status(0)
+        .stdout("w.yaml: valid\n")
+        .stderr("");
+    let ran = ran.again(&["plan", "-f", "w.yaml"]).status(0).stderr("");
+    assert!(
+        ran.output.stdout.contains("+ member[frank@acme.com]")
+            && !ran.output.stdout.contains("W007"),
+        "{}",
+        ran.output.stdout
+    );
+}
