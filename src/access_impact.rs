@@ -1,8 +1,11 @@
 //! Who gains or loses access: for each member and API key whose privileges
 //! change, the privilege before → after, classified by comparing privilege
 //! sets (src/privileges.rs): an escalation only gains, a reduction only
-//! loses, a change does both. Also the risk of every action. Pure.
+//! loses, a change does both. Also the risk of every action, and the
+//! columns of the access matrix (`src/access.rs`) that change, from the
+//! same table `review` shows. Pure.
 
+use crate::access::{self, Access, Column, Level};
 use crate::plan::{Action, Kind, Op, State};
 use crate::privileges::{self, MemberPrivileges};
 use crate::role::Role;
@@ -87,6 +90,26 @@ pub struct Impact {
     /// Short reasons: what is gained and what is lost, e.g. "role view →
     /// admin", "gains admin", "loses leads:all".
     pub why: Vec<String>,
+    /// The access matrix's columns whose level changes (`review`'s table).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub access: Vec<ColumnChange>,
+}
+
+/// One column of the access matrix, before → after.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ColumnChange {
+    pub column: Column,
+    pub before: Level,
+    pub after: Level,
+}
+
+/// The matrix row of a privilege (`none` everywhere for no access).
+pub fn access_of(p: Option<&Privilege>) -> Access {
+    match p {
+        None => Access::default(),
+        Some(Privilege::Member { role, permissions }) => access::of_member(role, permissions),
+        Some(Privilege::Key { scopes }) => access::of_key(scopes),
+    }
 }
 
 fn privilege(state: Option<&State>) -> Option<Privilege> {
@@ -219,6 +242,14 @@ pub fn impact(a: &Action) -> Option<Impact> {
         }
         _ => std::mem::take(&mut d.why),
     };
+    let columns = access::changes(&access_of(before.as_ref()), &access_of(after.as_ref()))
+        .into_iter()
+        .map(|(column, before, after)| ColumnChange {
+            column,
+            before,
+            after,
+        })
+        .collect();
     let mut impact = Impact {
         address: a.address.clone(),
         before,
@@ -226,6 +257,7 @@ pub fn impact(a: &Action) -> Option<Impact> {
         change,
         risk: Risk::Medium,
         why,
+        access: columns,
     };
     impact.risk = if a.is_reinvite() {
         impact

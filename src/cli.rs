@@ -179,6 +179,10 @@ Give a saved PLAN or -f FILE.")]
         /// Output file (default: stdout).
         #[arg(short = 'o', long = "output", value_hint = clap::ValueHint::FilePath)]
         output: Option<PathBuf>,
+        /// Write it in FILE's words: FILE's team role names, policy (ignore,
+        /// protect, limits) and rotate_after_days.
+        #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+        like: Option<PathBuf>,
     },
     /// Write the live workspace as a sandbox state, to rehearse an apply on a
     /// copy (no secrets: keys get placeholders).
@@ -191,6 +195,12 @@ Give a saved PLAN or -f FILE.")]
         #[arg(short = 'o', long = "output", value_hint = clap::ValueHint::FilePath)]
         output: PathBuf,
     },
+    /// Who can do what, and who has not logged in lately: an access review (read-only).
+    #[command(after_help = "Examples:
+  instantly-rbac review
+  instantly-rbac review -f workspace.yaml --format markdown -o review.md
+  instantly-rbac review -f clients/ --inactive-days 60 --fail-on-findings")]
+    Review(ReviewArgs),
     /// Serve the API emulator on 127.0.0.1.
     #[command(after_help = "Examples:
   instantly-rbac sandbox --state state.json --port 8080   # prints its URL
@@ -248,6 +258,40 @@ pub enum PlanFormat {
     Json,
     /// A pull-request comment or issue body.
     Markdown,
+}
+
+/// `review`'s own options.
+#[derive(Args, Debug)]
+pub struct ReviewArgs {
+    /// The desired-state file (its team role names, `rotate_after_days`, and
+    /// what it declares), or a directory of them: one review per workspace
+    /// and an agency summary.
+    #[arg(short = 'f', long = "file", value_hint = clap::ValueHint::AnyPath)]
+    pub file: Option<PathBuf>,
+    /// How the review is printed.
+    #[arg(long, value_enum, default_value_t = ReviewFormat::Text)]
+    pub format: ReviewFormat,
+    /// A member without a login in this many days is inactive; so is an
+    /// invitation pending longer.
+    #[arg(long, default_value_t = 90, value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<u32>::new().range(1..=3650))]
+    pub inactive_days: u32,
+    /// Write the review to FILE (replaced whole) instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub output: Option<PathBuf>,
+    /// Exit 2 when there are findings (default: findings do not change the status).
+    #[arg(long)]
+    pub fail_on_findings: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReviewFormat {
+    Text,
+    /// Review evidence to attach: header, matrix, findings.
+    Markdown,
+    /// One row per member and key, for a spreadsheet.
+    Csv,
+    Json,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,6 +4,7 @@
 // Every line users see goes through `output::Printer`.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod access;
 pub mod access_impact;
 pub mod api_error;
 pub mod api_types;
@@ -22,6 +23,7 @@ pub mod durable_file;
 pub mod email;
 pub mod escape;
 pub mod export;
+pub mod export_like;
 pub mod ignore;
 pub mod intents;
 pub mod lints;
@@ -39,6 +41,7 @@ pub mod render_json;
 pub mod render_markdown;
 pub mod render_multi;
 pub mod render_text;
+pub mod review;
 pub mod role;
 pub mod run;
 pub mod safety;
@@ -48,6 +51,7 @@ pub mod secret_sink;
 pub mod secrets_out;
 pub mod settings;
 pub mod stop_signal;
+pub mod team_roles;
 pub mod timestamp;
 pub mod toggle_batch;
 pub mod vocab;

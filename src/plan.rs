@@ -131,6 +131,10 @@ pub struct MemberState {
     /// nickname not declared is left as it is).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nickname: Option<String>,
+    /// The desired file's team role these are (declared for the member, or
+    /// whose role and permissions the live ones equal), shown in plans.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team_role: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

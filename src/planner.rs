@@ -139,6 +139,7 @@ pub fn member_state(m: &Member) -> MemberState {
         permissions: sorted(m.permissions.as_deref().unwrap_or_default()),
         pending: !m.accepted,
         nickname: m.nickname.clone().filter(|n| !n.is_empty()),
+        team_role: None,
     }
 }
 
@@ -336,6 +337,10 @@ impl Planner<'_> {
                     .nickname
                     .clone()
                     .or_else(|| found.and_then(|m| m.nickname.clone().filter(|n| !n.is_empty()))),
+                team_role: match &spec.role.value {
+                    crate::config::RoleRef::Team(name) => Some(name.clone()),
+                    crate::config::RoleRef::Builtin(_) => None,
+                },
             };
             let Some(m) = found else {
                 let want = MemberState {
@@ -351,7 +356,13 @@ impl Planner<'_> {
                 );
                 continue;
             };
-            let have = member_state(m);
+            let mut have = member_state(m);
+            have.team_role = crate::team_roles::matching(
+                self.desired,
+                &have.role,
+                &have.permissions,
+                want.team_role.as_deref(),
+            );
             let protect = self.desired.policy.protect.member(email);
             if protect && have.permissions != want.permissions {
                 self.protected(address, "re-invited, losing access until they accept");

@@ -48,7 +48,11 @@ pub fn fields(state: &State) -> Vec<(&'static str, String)> {
     let list = |v: &[String]| format!("[{}]", v.join(", "));
     match state {
         State::Member(m) => {
-            let mut f = vec![("role", m.role.to_string())];
+            // A team role is named, with what it stands for; the list of
+            // permissions follows, so the grant is still shown exactly.
+            let role =
+                crate::team_roles::describe(m.team_role.as_deref(), &m.role, m.permissions.len());
+            let mut f = vec![("role", role)];
             if !m.permissions.is_empty() {
                 f.push(("permissions", list(&m.permissions)));
             }

@@ -226,7 +226,10 @@ async fn online_command(
                 (None, None) => bail!(APPLY_NEEDS),
             }
         }
-        Command::Export { output } => commands::export::run(output.as_deref(), client, p).await,
+        Command::Export { output, like } => {
+            commands::export::run(output.as_deref(), like.as_deref(), client, p).await
+        }
+        Command::Review(args) => commands::review::run(&args, client, p).await,
         Command::Snapshot { output } => commands::snapshot::run(&output, client, p).await,
         Command::Validate { .. }
         | Command::Sandbox { .. }

@@ -11,6 +11,7 @@ fn member(role: &str, permissions: &[&str]) -> State {
         permissions: permissions.iter().map(|p| p.to_string()).collect(),
         pending: false,
         nickname: None,
+        team_role: None,
     })
 }
 

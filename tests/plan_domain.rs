@@ -170,6 +170,7 @@ fn invite(email: &str, phase: u8) -> Action {
             permissions: vec![],
             pending: true,
             nickname: None,
+            team_role: None,
         })),
         reason: None,
         live_id: None,

@@ -98,7 +98,7 @@ Plan: 1 to create, 0 to update, 0 to replace, 0 to delete.
 
 Members:
   + member[frank@acme.com]  (high risk)
-      role: editor
+      role: sdr (editor + 1 permission)
       permissions: [campaigns.veiw]
       status: invited (pending)
 

@@ -9,11 +9,25 @@ use std::path::Path;
 
 pub async fn run(
     output: Option<&Path>,
+    like: Option<&Path>,
     client: &Client,
     p: &Printer,
 ) -> anyhow::Result<ExitStatus> {
+    // `--like`: read (and validated) before the workspace, so a bad file
+    // costs no requests.
+    let like = match like.map(pipeline::load).transpose() {
+        Ok(like) => like,
+        Err(e) => {
+            p.error(&e.render(p.err_color()));
+            return Ok(ExitStatus::Error);
+        }
+    };
     let live = pipeline::read_for_export(client).await?;
     let (config, warnings) = export::to_config(&live);
+    let config = match &like {
+        Some(f) => crate::export_like::apply(config, &f.config),
+        None => config,
+    };
     for w in live.warnings.iter().cloned().chain(warnings) {
         // The warnings quote names from the API.
         p.note(&format!("warning: {}", escape::terminal(&w)));

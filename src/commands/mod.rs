@@ -5,6 +5,7 @@ pub mod apply;
 pub mod export;
 pub mod generate;
 pub mod plan;
+pub mod review;
 pub mod sandbox;
 pub mod snapshot;
 pub mod validate;

@@ -4,7 +4,7 @@
 
 use super::state::SandboxState;
 use crate::api_types::{
-    Account, ApiKey, Campaign, Member, ResourceType, Tag, TagMapping, Workspace,
+    Account, ApiKey, AuditEvent, Campaign, Member, ResourceType, Tag, TagMapping, Workspace,
 };
 use crate::role::Role;
 
@@ -32,8 +32,55 @@ fn member(n: u8, email: &str, role: Role, permissions: Option<&[&str]>, accepted
 /// the day, and the same value all day, so two demo states made seconds
 /// apart are equal.
 fn month_ago() -> String {
-    let t = crate::timestamp::now() - 30 * 86_400;
+    days_ago(30)
+}
+
+/// Midnight (UTC) `days` before today.
+fn days_ago(days: i64) -> String {
+    let t = crate::timestamp::now() - days * 86_400;
     format!("{}T00:00:00.000Z", crate::timestamp::date(t))
+}
+
+/// The demo's logins (audit-log type 1), relative to today so that
+/// `review` of the demo always finds exactly one inactive member: dave last
+/// logged in 120 days ago, everyone else within a month; erin's invitation
+/// is pending, so she has never logged in. At 09:30 UTC of the day, so a
+/// demo state is the same all day.
+fn logins(members: &[Member]) -> Vec<AuditEvent> {
+    let days_ago = |email: &str| match email {
+        "owner@acme.com" => Some(1),
+        "alice@acme.com" => Some(2),
+        "bob@acme.com" => Some(12),
+        "carol@acme.com" => Some(5),
+        "support@instantly.ai" => Some(30),
+        "dave@acme.com" => Some(120),
+        _ => None,
+    };
+    let mut events: Vec<AuditEvent> = members
+        .iter()
+        .enumerate()
+        .filter_map(|(i, m)| {
+            let days: i64 = days_ago(&m.email.to_string())?;
+            let day = crate::timestamp::date(crate::timestamp::now() - days * 86_400);
+            let email = m.email.to_string();
+            Some(AuditEvent {
+                id: format!("01946416-7000-7000-8000-0000000000{:02}", i + 1),
+                timestamp: format!("{day}T09:30:00.000Z"),
+                organization_id: ORG.into(),
+                activity_type: 1,
+                user_id: m.user_id.clone(),
+                user_name: email.split('@').next().map(str::to_owned),
+                ip_address: "203.0.113.7".into(),
+                from_api: false,
+                user_agent: None,
+                api_key_id: None,
+                audit_metadata: None,
+            })
+        })
+        .collect();
+    // The log is kept oldest first, as appended.
+    events.sort_by(|a, b| a.timestamp.cmp(&b.timestamp));
+    events
 }
 
 fn key(n: u8, name: &str, scopes: &[&str], secret: &str) -> ApiKey {
@@ -108,13 +155,14 @@ pub fn demo_state() -> SandboxState {
         mapping(4, &old, ResourceType::Campaign, &campaigns[3].id),
         mapping(5, &old, ResourceType::Account, "west2@acme-mail.com"),
     ];
-    SandboxState {
+    let mut state = SandboxState {
         workspace: Workspace {
             id: WORKSPACE_ID.into(),
             name: "Acme Sales".into(),
             owner: owner.user_id.clone().unwrap_or_default(),
             timestamp_created: T0.into(),
         },
+        audit_logs: Vec::new(),
         members: vec![
             owner,
             member(2, "alice@acme.com", Role::Admin, None, true),
@@ -128,7 +176,12 @@ pub fn demo_state() -> SandboxState {
             ),
             member(5, "dave@acme.com", Role::Editor, None, true),
             member(6, "support@instantly.ai", Role::Admin, None, true),
-            member(7, "erin@acme.com", Role::View, None, false),
+            Member {
+                // Invited 120 days ago (midnight UTC): `review` of the demo
+                // finds an old pending invitation, in the same words any day.
+                timestamp_created: days_ago(120),
+                ..member(7, "erin@acme.com", Role::View, None, false)
+            },
         ],
         api_keys: vec![
             key(
@@ -156,7 +209,8 @@ pub fn demo_state() -> SandboxState {
         accounts,
         sub_workspaces: Vec::new(),
         payment_required: Vec::new(),
-        audit_logs: Vec::new(),
         audit_log: Default::default(),
-    }
+    };
+    state.audit_logs = logins(&state.members);
+    state
 }

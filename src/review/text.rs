@@ -1,0 +1,109 @@
+//! `review --format text`: aligned tables for a terminal. Names from the
+//! API are escaped for the terminal (`escape::terminal`).
+
+use super::Review;
+use crate::access::Column;
+use crate::escape::terminal;
+use std::fmt::Write as _;
+
+/// Rows of cells as aligned columns, two spaces apart, trailing spaces cut.
+fn table(out: &mut String, rows: &[Vec<String>]) {
+    let n = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..n)
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for r in rows {
+        let mut line = String::from(" ");
+        for (cell, w) in r.iter().zip(&widths) {
+            let _ = write!(line, " {cell:<w$} ");
+        }
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+}
+
+fn header(first: &[&str], last: &[&str]) -> Vec<String> {
+    first
+        .iter()
+        .copied()
+        .chain(Column::ALL.iter().map(|c| c.as_str()))
+        .chain(last.iter().copied())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn opt(v: &Option<String>) -> String {
+    v.as_deref().map_or_else(|| "-".to_owned(), terminal)
+}
+
+pub fn render(r: &Review) -> String {
+    let mut out = String::new();
+    let key = r.reviewer_key.as_deref().map_or_else(
+        || "a key of another workspace".to_owned(),
+        |k| format!("key \"{}\"", terminal(k)),
+    );
+    let _ = writeln!(
+        out,
+        "Access review of {} ({}) at {}, read with {key}; inactive after {} days",
+        terminal(&r.workspace.name),
+        terminal(&r.workspace.id),
+        r.generated_at,
+        r.inactive_days
+    );
+    let _ = writeln!(out, "\nMembers ({}):", r.members.len());
+    let mut rows = vec![header(&["member", "role"], &["last login", "inactive"])];
+    for m in &r.members {
+        let role = match &m.team_role {
+            Some(t) => format!("{} ({})", terminal(t), terminal(&m.role)),
+            None => terminal(&m.role),
+        };
+        let mut row = vec![terminal(&m.email), role];
+        row.extend(m.access.cells().map(|(_, l)| l.as_str().to_owned()));
+        row.push(if m.pending {
+            "invited (pending)".into()
+        } else {
+            opt(&m.last_login)
+        });
+        row.push(match m.inactive {
+            Some(true) => "yes".into(),
+            Some(false) => "no".into(),
+            None => "unknown".into(),
+        });
+        rows.push(row);
+    }
+    table(&mut out, &rows);
+    let _ = writeln!(out, "\nAPI keys ({}):", r.api_keys.len());
+    let mut rows = vec![header(&["key", "scopes"], &["age (days)", "flags"])];
+    for k in &r.api_keys {
+        let mut row = vec![terminal(&k.name), terminal(&k.scopes.join(", "))];
+        row.extend(k.access.cells().map(|(_, l)| l.as_str().to_owned()));
+        row.push(k.age_days.map_or_else(|| "-".into(), |a| a.to_string()));
+        let flags: Vec<&str> = [
+            (k.overprivileged, "over-privileged"),
+            (k.rotation_due, "rotation due"),
+        ]
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, f)| *f)
+        .collect();
+        row.push(flags.join(", "));
+        rows.push(row);
+    }
+    table(&mut out, &rows);
+    let _ = writeln!(out, "\nFindings ({}):", r.findings.len());
+    for f in &r.findings {
+        let _ = writeln!(
+            out,
+            "  {}  {}: {}",
+            f.kind.as_str(),
+            terminal(&f.address),
+            terminal(&f.detail)
+        );
+    }
+    out
+}

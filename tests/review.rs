@@ -1,0 +1,590 @@
+//! `review`: the access matrix, last logins from the audit log, findings,
+//! every format, against the sandbox.
+
+use crate::support::{Server, Test, run_at};
+use instantly_rbac::api_types::ApiKey;
+use instantly_rbac::sandbox::demo::demo_state;
+use instantly_rbac::sandbox::state::{AuditAccess, SandboxState};
+use instantly_rbac::timestamp;
+
+/// Timestamps relative to now, so outputs compare on any day: the
+/// review's own time (`…:SSZ`) is `<now>`, any other (`…:SS.mmmZ`) is
+/// `<N days ago HH:MM>` (but for the demo's fixed T0).
+fn normalize(s: &str) -> String {
+    let today = timestamp::now().div_euclid(86_400);
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    let shape = |at: usize, len: usize| -> Option<String> {
+        let t: String = chars.get(at..at + len)?.iter().collect();
+        let ok = t.char_indices().all(|(j, c)| match j {
+            4 | 7 => c == '-',
+            10 => c == 'T',
+            13 | 16 => c == ':',
+            19 if len == 24 => c == '.',
+            j if j == len - 1 => c == 'Z',
+            _ => c.is_ascii_digit(),
+        });
+        ok.then_some(t)
+    };
+    while i < chars.len() {
+        // The demo's fixed creation time (T0) stays as it is.
+        if let Some(t) = shape(i, 24).filter(|t| !t.starts_with("2026-01-05T09:00")) {
+            let days = today - timestamp::parse(&t).unwrap().div_euclid(86_400);
+            out.push_str(&format!("<{days} days ago {}>", &t[11..16]));
+            i += 24;
+        } else if shape(i, 20).is_some() {
+            out.push_str("<now>");
+            i += 20;
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+fn review(state: SandboxState, args: &[&str]) -> (i32, String, String) {
+    let mut all = vec!["review"];
+    all.extend_from_slice(args);
+    let ran = Test::new().sandbox(state).args(&all).run().unchanged();
+    (
+        ran.output.code,
+        normalize(&ran.output.stdout),
+        normalize(&ran.output.stderr),
+    )
+}
+
+#[test]
+fn the_demo_in_text() {
+    let (code, out, err) = review(demo_state(), &[]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert_eq!(
+        out,
+        "Access review of Acme Sales (01946416-09c9-7bef-bbc9-b8c3ac2cdb2a) at <now>, read with key \"instantly-rbac (automation)\"; inactive after 90 days
+
+Members (7):
+  member                role    campaigns  leads  accounts  webhooks  api_keys  members  last login                inactive
+  owner@acme.com        owner   full       full   full      full      full      full     <1 days ago 09:30>  no
+  alice@acme.com        admin   full       full   full      full      full      full     <2 days ago 09:30>  no
+  bob@acme.com          view    view       view   view      none      none      none     <12 days ago 09:30>  no
+  carol@acme.com        editor  edit       edit   view      none      none      none     <5 days ago 09:30>  no
+  dave@acme.com         editor  edit       edit   view      none      none      none     -                         yes
+  support@instantly.ai  admin   full       full   full      full      full      full     <30 days ago 09:30>  no
+  erin@acme.com         view    view       view   view      none      none      none     invited (pending)         unknown
+
+API keys (3):
+  key                              scopes          campaigns  leads  accounts  webhooks  api_keys  members  age (days)  flags
+  instantly-rbac (automation)      all:all         full       full   full      full      full      full     30          over-privileged
+  Marketing — Analytics Read Only  campaigns:read  view       none   none      none      none      none     30
+  Old Zapier                       all:all         full       full   full      full      full      full     30          over-privileged
+
+Findings (4):
+  inactive_member  member[dave@acme.com]: no login in the last 90 days
+  pending_invitation  member[erin@acme.com]: invited 120 days ago and not accepted
+  overprivileged_key  api_key[Old Zapier]: scopes [all:all] reach every resource, keys or members
+  overprivileged_key  api_key[instantly-rbac (automation)]: scopes [all:all] reach every resource, keys or members
+"
+    );
+}
+
+#[test]
+fn the_demo_in_json() {
+    let (code, out, err) = review(demo_state(), &["--format", "json"]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["format_version"], "1");
+    insta::assert_snapshot!("review_demo_json", out);
+}
+
+#[test]
+fn the_demo_in_markdown_and_csv() {
+    let (code, out, _) = review(demo_state(), &["--format", "markdown"]);
+    assert_eq!(code, 0);
+    insta::assert_snapshot!("review_demo_markdown", out);
+    let (code, out, _) = review(demo_state(), &["--format", "csv"]);
+    assert_eq!(code, 0);
+    insta::assert_snapshot!("review_demo_csv", out);
+}
+
+/// The members' `last_login` and `inactive`, as JSON.
+fn activity(out: &str) -> Vec<(String, serde_json::Value, serde_json::Value)> {
+    let v: serde_json::Value = serde_json::from_str(out).unwrap();
+    v["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["email"].as_str().unwrap().to_owned(),
+                m["last_login"].clone(),
+                m["inactive"].clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn an_unreadable_or_empty_log_is_unknown_never_inactive() {
+    let mut forbidden = demo_state();
+    forbidden.audit_log = AuditAccess::Forbidden;
+    let mut unpaid = demo_state();
+    unpaid.payment_required = vec!["/audit-logs".into()];
+    let mut empty = demo_state();
+    empty.audit_logs.clear();
+    for (state, why) in [
+        (
+            forbidden,
+            "the audit log could not be read (GET /audit-logs: 403 Forbidden: API key does not have the required scope: audit_logs:read (the API key lacks a scope this call needs))",
+        ),
+        (
+            unpaid,
+            "the audit log could not be read (GET /audit-logs: 402 Payment Required: Upgrade your plan to use this endpoint (the workspace's plan does not include the audit log))",
+        ),
+        (
+            empty,
+            "the audit log has no logins in the window (a plan without audit logs may answer so)",
+        ),
+    ] {
+        let (code, out, err) = review(state, &["--format", "json"]);
+        assert_eq!(code, 0, "{err}");
+        for (email, last, inactive) in activity(&out) {
+            assert_eq!(
+                (last, inactive),
+                (serde_json::Value::Null, serde_json::Value::Null),
+                "{email}"
+            );
+        }
+        let note = format!("last logins are unknown: {why}; no member is reported inactive");
+        assert_eq!(err, format!("note: Acme Sales: {note}\n"));
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(
+            v["findings"][0],
+            serde_json::json!({"kind": "activity_unknown", "address": "workspace", "detail": note})
+        );
+        assert!(!out.contains("inactive_member"), "{out}");
+    }
+}
+
+#[test]
+fn the_log_is_read_for_logins_since_the_window_only() {
+    let server = Server::demo();
+    let dir = tempfile::tempdir().unwrap();
+    let o = run_at(
+        &server,
+        dir.path(),
+        &["review", "--inactive-days", "30", "--format", "json"],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let start = timestamp::date(timestamp::now() - 30 * 86_400);
+    assert_eq!(
+        server.sandbox.audit_reads(),
+        [format!(
+            "GET /audit-logs?activity_type=1&start_date={start}T00%3A00%3A00.000Z&limit=1000"
+        )]
+    );
+    // The window starts at midnight 30 days ago: support@'s login that day
+    // is in it, so only dave is out.
+    let inactive: Vec<String> = activity(&o.stdout)
+        .into_iter()
+        .filter(|(_, _, i)| *i == serde_json::Value::Bool(true))
+        .map(|(e, _, _)| e)
+        .collect();
+    assert_eq!(inactive, ["dave@acme.com"]);
+    // A 10-day window leaves bob (12 days) and support (30) out too.
+    let o = run_at(
+        &server,
+        dir.path(),
+        &["review", "--inactive-days", "10", "--format", "json"],
+    );
+    let inactive: Vec<String> = activity(&o.stdout)
+        .into_iter()
+        .filter(|(_, _, i)| *i == serde_json::Value::Bool(true))
+        .map(|(e, _, _)| e)
+        .collect();
+    assert_eq!(
+        inactive,
+        ["bob@acme.com", "dave@acme.com", "support@instantly.ai"]
+    );
+}
+
+const DECLARED: &str = "version: 1
+workspace:
+  id: 01946416-09c9-7bef-bbc9-b8c3ac2cdb2a
+roles:
+  sdr:
+    role: editor
+    permissions: [campaigns.view]
+members:
+  - email: owner@acme.com
+    role: owner
+  - email: carol@acme.com
+    role: sdr
+  - email: bob@acme.com
+    role: view
+  - email: dave@acme.com
+    role: view
+api_keys:
+  - name: Old Zapier
+    scopes: [\"all:all\"]
+    rotate_after_days: 7
+  - name: Marketing — Analytics Read Only
+    scopes: [\"campaigns:read\"]
+    rotate_after_days: 90
+";
+
+#[test]
+fn with_a_file_team_roles_rotation_and_undeclared_access() {
+    let ran = Test::new()
+        .file("w.yaml", DECLARED)
+        .sandbox(demo_state())
+        .args(&["review", "-f", "w.yaml", "--format", "json"])
+        .run()
+        .status(0)
+        .unchanged();
+    let v = ran.json();
+    let carol = &v["members"][3];
+    assert_eq!(
+        (&carol["email"], &carol["team_role"]),
+        (&"carol@acme.com".into(), &"sdr".into())
+    );
+    let rotation: Vec<(&str, bool)> = v["api_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            (
+                k["name"].as_str().unwrap(),
+                k["rotation_due"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rotation,
+        [
+            ("instantly-rbac (automation)", false),
+            ("Marketing — Analytics Read Only", false),
+            ("Old Zapier", true)
+        ]
+    );
+    let findings: Vec<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] != "overprivileged_key")
+        .map(|f| {
+            format!(
+                "{} {}: {}",
+                f["kind"].as_str().unwrap(),
+                f["address"].as_str().unwrap(),
+                f["detail"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        findings,
+        [
+            "inactive_member member[dave@acme.com]: no login in the last 90 days",
+            "pending_invitation member[erin@acme.com]: invited 120 days ago and not accepted",
+            "rotation_due api_key[Old Zapier]: 30 days old; rotate_after_days is 7",
+            "undeclared_access api_key[instantly-rbac (automation)]: not declared in w.yaml",
+            "undeclared_access member[alice@acme.com]: not declared in w.yaml",
+            "undeclared_access member[dave@acme.com]: holds more than w.yaml declares: campaigns edit (declared view), leads edit (declared view)",
+            "undeclared_access member[erin@acme.com]: not declared in w.yaml",
+            "undeclared_access member[support@instantly.ai]: not declared in w.yaml",
+        ]
+    );
+}
+
+#[test]
+fn findings_change_the_status_only_when_asked() {
+    let (code, _, _) = review(demo_state(), &["--fail-on-findings", "--format", "json"]);
+    assert_eq!(code, 2);
+    // A key that reads exactly what a review needs, no member to flag.
+    let mut clean = demo_state();
+    clean
+        .members
+        .retain(|m| m.email.to_string() != "dave@acme.com" && m.accepted);
+    clean.api_keys.retain(|k| k.name.starts_with("Marketing"));
+    clean.api_keys[0].scopes = [
+        "workspaces:read",
+        "workspace_members:read",
+        "api_keys:read",
+        "audit_logs:read",
+    ]
+    .map(String::from)
+    .to_vec();
+    let ran = Test::new()
+        .sandbox(clean)
+        .env("INSTANTLY_API_KEY", "sbx_demo_marketing_fedcba9876543210")
+        .args(&["review", "--fail-on-findings", "--format", "json"])
+        .run();
+    assert_eq!(ran.output.code, 0, "{}", ran.output.stdout);
+    assert_eq!(ran.json()["findings"], serde_json::json!([]));
+}
+
+#[test]
+fn a_directory_reviews_each_workspace_and_sums_up() {
+    let mut agency = demo_state();
+    let mut client = demo_state();
+    client.workspace.id = "01946416-09c9-7bef-bbc9-000000000001".into();
+    client.workspace.name = "Client Co".into();
+    client.audit_log = AuditAccess::Forbidden;
+    agency.sub_workspaces.push(client);
+    let home = "version: 1\nworkspace:\n  id: 01946416-09c9-7bef-bbc9-b8c3ac2cdb2a\n";
+    let other = "version: 1\nworkspace:\n  id: 01946416-09c9-7bef-bbc9-000000000001\n";
+    let ran = Test::new()
+        .file("ws/a.yaml", home)
+        .file("ws/b.yaml", other)
+        .sandbox(agency)
+        .args(&["review", "-f", "ws", "--format", "json"])
+        .run()
+        .status(0)
+        .unchanged();
+    let v = ran.json();
+    assert_eq!(v["workspaces"].as_array().unwrap().len(), 2);
+    assert_eq!(v["workspaces"][1]["workspace"]["name"], "Client Co");
+    assert_eq!(
+        v["summary"],
+        serde_json::json!({
+            "workspaces": [
+                {"file": "ws/a.yaml", "workspace_id": "01946416-09c9-7bef-bbc9-b8c3ac2cdb2a", "workspace_name": "Acme Sales", "members": 7, "api_keys": 3, "findings": 14},
+                {"file": "ws/b.yaml", "workspace_id": "01946416-09c9-7bef-bbc9-000000000001", "workspace_name": "Client Co", "members": 7, "api_keys": 3, "findings": 14}
+            ],
+            "members": 14,
+            "api_keys": 6,
+            "findings": {"activity_unknown": 1, "inactive_member": 1, "overprivileged_key": 4, "pending_invitation": 2, "undeclared_access": 20},
+            "errors": 0
+        })
+    );
+    let text = ran.again(&["review", "-f", "ws"]);
+    let out = normalize(&text.output.stdout);
+    assert!(
+        out.ends_with(
+            "Agency summary:
+  ws/a.yaml: Acme Sales: 7 members, 3 API keys, 14 findings
+  ws/b.yaml: Client Co: 7 members, 3 API keys, 14 findings
+  2 workspaces (0 not reviewed), 14 members, 6 API keys, findings: 1 activity_unknown, 1 inactive_member, 4 overprivileged_key, 2 pending_invitation, 20 undeclared_access
+"
+        ),
+        "{out}"
+    );
+}
+
+fn hostile_key(name: &str) -> ApiKey {
+    let mut k = demo_state().api_keys[1].clone();
+    k.id = "01946416-3000-7000-8000-000000000099".into();
+    k.key = "sbx_hostile_0000000000000000".into();
+    k.name = name.into();
+    k
+}
+
+#[test]
+fn csv_neutralises_formulas_and_quotes_fields() {
+    let mut state = demo_state();
+    state
+        .api_keys
+        .push(hostile_key("=HYPERLINK(\"http://evil\",\"x\"), @SUM"));
+    let (code, out, _) = review(state, &["--format", "csv"]);
+    assert_eq!(code, 0);
+    let last = out.lines().last().unwrap();
+    assert_eq!(
+        last,
+        "01946416-09c9-7bef-bbc9-b8c3ac2cdb2a,api_key,\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\"), @SUM\",,,campaigns:read,view,none,none,none,none,none,,,,<30 days ago 00:00>,30,false,false"
+    );
+}
+
+#[test]
+fn hostile_names_are_escaped_in_every_format() {
+    let mut state = demo_state();
+    state.workspace.name = "Acme | **bold** [x](http://evil)".into();
+    state
+        .api_keys
+        .push(hostile_key("evil\u{1b}]0;pwned\u{7}\n## fake | cell"));
+    let (_, text, _) = review(state.clone(), &[]);
+    assert!(!text.contains('\u{1b}'), "{text}");
+    assert!(
+        text.contains("  evil\\u{1b}]0;pwned\\u{7}\\n## fake | cell  campaigns:read"),
+        "{text}"
+    );
+    let (_, md, _) = review(state.clone(), &["--format", "markdown"]);
+    assert!(
+        md.starts_with("# Access review: Acme \\| \\*\\*bold\\*\\* [x\\](http://evil)\n"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| evil\\u{1b}]0;pwned\\u{7}\\n## fake \\| cell | campaigns:read |"),
+        "{md}"
+    );
+    let (_, csv, _) = review(state.clone(), &["--format", "csv"]);
+    assert!(
+        csv.contains(",evil\\u{1b}]0;pwned\\u{7}\\n## fake | cell,"),
+        "{csv}"
+    );
+    let (_, json, _) = review(state, &["--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        v["api_keys"][3]["name"],
+        "evil\u{1b}]0;pwned\u{7}\n## fake | cell"
+    );
+}
+
+#[test]
+fn output_goes_to_a_file() {
+    let ran = Test::new()
+        .sandbox(demo_state())
+        .args(&["review", "--format", "markdown", "-o", "review.md"])
+        .run()
+        .status(0)
+        .stdout("")
+        .stderr("wrote review.md\n");
+    let written = std::fs::read_to_string(ran.path("review.md")).unwrap();
+    assert!(
+        written.starts_with("# Access review: Acme Sales\n"),
+        "{written}"
+    );
+}
+
+/// The brief's matrix as team roles: what each grants, as tabled in
+/// docs/access-review.md.
+#[test]
+fn the_example_roles_grant_what_the_docs_table_says() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/roles/access-matrix.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let config = instantly_rbac::config_loader::parse("access-matrix.yaml", &text)
+        .unwrap_or_else(|e| panic!("{}", e.render(false)));
+    let rows: Vec<(String, Vec<&str>)> = config
+        .roles
+        .keys()
+        .map(|name| {
+            let (role, permissions) = config.resolve_role(&name.as_str().into());
+            let access = instantly_rbac::access::of_member(&role, &permissions);
+            (
+                name.clone(),
+                access.cells().map(|(_, l)| l.as_str()).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (
+                "manager".to_owned(),
+                vec!["edit", "edit", "view", "none", "none", "none"]
+            ),
+            (
+                "sdr".to_owned(),
+                vec!["edit", "edit", "view", "none", "none", "none"]
+            ),
+            (
+                "viewer".to_owned(),
+                vec!["view", "view", "view", "none", "none", "none"]
+            ),
+        ]
+    );
+    let docs = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/access-review.md"),
+    )
+    .unwrap();
+    for line in [
+        "| | grants (`editor` + `campaigns.view`, `leadManagement.view`, `accounts.view`, `analytics.view`) | edit | edit | view | none | none | none |",
+        "| | grants (`editor` + `campaigns.view`, `leadManagement.view`, `leads.move`, `accounts.view`) | edit | edit | view | none | none | none |",
+        "| | grants (`view`) | view | view | view | none | none | none |",
+    ] {
+        assert!(docs.contains(line), "docs/access-review.md lacks {line}");
+    }
+}
+
+/// The plan's access impact reads the same table as `review`.
+#[test]
+fn the_plans_access_impact_names_the_matrix_columns_that_change() {
+    let example = crate::support::example().display().to_string();
+    let ran = Test::new()
+        .sandbox(demo_state())
+        .args(&["plan", "-f", &example, "--format", "json"])
+        .run()
+        .status(0);
+    let v = ran.json();
+    let of = |address: &str| {
+        v["access_impact"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["address"] == address)
+            .unwrap()["access"]
+            .clone()
+    };
+    assert_eq!(
+        of("member[bob@acme.com]"),
+        serde_json::json!([
+            {"column": "campaigns", "before": "view", "after": "edit"},
+            {"column": "leads", "before": "view", "after": "edit"}
+        ])
+    );
+    assert_eq!(
+        of("member[carol@acme.com]"),
+        serde_json::Value::Null,
+        "no column changes"
+    );
+    assert_eq!(
+        of("api_key[Marketing — Analytics Read Only]"),
+        serde_json::json!([{"column": "accounts", "before": "none", "after": "view"}])
+    );
+}
+
+/// A key whose scopes do not cover `audit_logs:read` gets a 403 from the
+/// log (the sandbox checks every route's scope): activity is unknown.
+#[test]
+fn a_key_without_audit_logs_read_leaves_activity_unknown() {
+    let mut state = demo_state();
+    state.api_keys[1].scopes = ["workspaces:read", "workspace_members:read", "api_keys:read"]
+        .map(String::from)
+        .to_vec();
+    let ran = Test::new()
+        .sandbox(state)
+        .env("INSTANTLY_API_KEY", "sbx_demo_marketing_fedcba9876543210")
+        .args(&["review", "--format", "json"])
+        .run()
+        .status(0)
+        .stderr("note: Acme Sales: last logins are unknown: the audit log could not be read (GET /audit-logs: 403 Forbidden: API key does not have the required scope: audit_logs:read (the API key lacks a scope this call needs)); no member is reported inactive\n");
+    for (email, last, inactive) in activity(&ran.output.stdout) {
+        assert_eq!(
+            (last, inactive),
+            (serde_json::Value::Null, serde_json::Value::Null),
+            "{email}"
+        );
+    }
+    assert_eq!(ran.json()["findings"][0]["kind"], "activity_unknown");
+}
+
+#[test]
+fn a_bad_file_is_a_located_error_and_a_directory_says_what_it_could_not_review() {
+    Test::new()
+        .file(
+            "w.yaml",
+            "version: 1\nmembers:\n  - email: bob@acme.com\n    role: superuser\n",
+        )
+        .sandbox(demo_state())
+        .args(&["review", "-f", "w.yaml"])
+        .run()
+        .status(1)
+        .stdout("")
+        .unchanged();
+    let ran = Test::new()
+        .file("ws/a.yaml", "version: 1\nworkspace:\n  id: 01946416-09c9-7bef-bbc9-b8c3ac2cdb2a\n")
+        .file("ws/b.yaml", "version: 1\n")
+        .sandbox(demo_state())
+        .args(&["review", "-f", "ws", "--format", "json"])
+        .run()
+        .status(1)
+        .stderr("error: ws/b.yaml: `workspace.id` is required when reviewing a directory: the file must say which workspace it is for\n")
+        .unchanged();
+    let v = ran.json();
+    assert_eq!(v["summary"]["errors"], 1);
+    assert_eq!(
+        v["summary"]["workspaces"][1],
+        serde_json::json!({"file": "ws/b.yaml", "workspace_id": null, "workspace_name": null, "members": 0, "api_keys": 0, "findings": 0, "error": "ws/b.yaml: `workspace.id` is required when reviewing a directory: the file must say which workspace it is for"})
+    );
+    assert_eq!(v["workspaces"].as_array().unwrap().len(), 1);
+}
