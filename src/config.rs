@@ -154,6 +154,11 @@ pub struct MemberSpec {
     /// nickname is left as it is, never cleared.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nickname: Option<String>,
+    /// Lints not to report for this entry, by code (e.g. `[W002]`): for a
+    /// warning that was read and accepted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "crate::lints::codes_schema")]
+    pub allow: Vec<String>,
 }
 
 /// The role a member entry names: a built-in one, or a team role defined
@@ -247,6 +252,11 @@ pub struct ApiKeySpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 36500))]
     pub rotate_after_days: Option<u32>,
+    /// Lints not to report for this entry, by code (e.g. `[W002]`): for a
+    /// warning that was read and accepted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "crate::lints::codes_schema")]
+    pub allow: Vec<String>,
 }
 
 /// A custom tag.
@@ -264,6 +274,11 @@ pub struct TagSpec {
     /// Sending accounts, by email. The tag's accounts are exactly these.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub accounts: Vec<At<Email>>,
+    /// Lints not to report for this entry, by code (e.g. `[W002]`): for a
+    /// warning that was read and accepted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "crate::lints::codes_schema")]
+    pub allow: Vec<String>,
 }
 
 /// What happens to live objects the file does not declare, and the safety limits.
@@ -310,6 +325,10 @@ pub struct Policy {
     /// outside them is an error; a live one is a plan warning. Empty: any.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub allowed_email_domains: Vec<String>,
+    /// Lints not to report anywhere in the file, by code (e.g. `[W005]`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "crate::lints::codes_schema")]
+    pub allow_lints: Vec<String>,
 }
 
 pub const DEFAULT_MAX_DELETE_PERCENT: u32 = 30;
@@ -344,6 +363,7 @@ impl Default for Policy {
             max_admins: None,
             allow_non_ascii_emails: false,
             allowed_email_domains: Vec::new(),
+            allow_lints: Vec::new(),
         }
     }
 }

@@ -497,6 +497,7 @@ fn copy_policy_field(to: &mut Policy, from: &Policy, field: &str) -> Result<(), 
         "max_admins" => to.max_admins = from.max_admins,
         "allow_non_ascii_emails" => to.allow_non_ascii_emails = from.allow_non_ascii_emails,
         "allowed_email_domains" => to.allowed_email_domains = from.allowed_email_domains.clone(),
+        "allow_lints" => to.allow_lints = from.allow_lints.clone(),
         // A field added later and not merged yet: refused rather than
         // dropped, which would silently plan without it.
         other => {

@@ -531,7 +531,8 @@ impl Validator {
         let mut seen: HashMap<String, Loc> = HashMap::new();
         let mut owner_line = None;
         for item in self.list(node, "`members`") {
-            let Some(f) = self.fields(item, "a member", &["email", "role", "nickname"]) else {
+            let Some(f) = self.fields(item, "a member", &["email", "role", "nickname", "allow"])
+            else {
                 continue;
             };
             let email = self
@@ -544,6 +545,7 @@ impl Validator {
                 .get("nickname")
                 .and_then(|n| self.string(n, "`nickname`"))
                 .map(|n| n.value);
+            let allow = self.allowed_lints(f.get("allow"), "`allow`");
             let (Some(email), Some(role)) = (email, role) else {
                 continue;
             };
@@ -607,6 +609,7 @@ impl Validator {
                 email: At::new(Email::new(email.value), email.loc),
                 role: At::new(declared, role.loc),
                 nickname,
+                allow,
             });
         }
         out
@@ -616,8 +619,11 @@ impl Validator {
         let mut out: Vec<ApiKeySpec> = Vec::new();
         let mut seen: HashMap<String, Loc> = HashMap::new();
         for item in self.list(node, "`api_keys`") {
-            let Some(f) = self.fields(item, "an API key", &["name", "scopes", "rotate_after_days"])
-            else {
+            let Some(f) = self.fields(
+                item,
+                "an API key",
+                &["name", "scopes", "rotate_after_days", "allow"],
+            ) else {
                 continue;
             };
             let name = self
@@ -654,10 +660,12 @@ impl Validator {
             let rotate_after_days = f
                 .get("rotate_after_days")
                 .map(|n| self.number(Some(n), "`rotate_after_days`", 1..=36_500, 1));
+            let allow = self.allowed_lints(f.get("allow"), "`allow`");
             out.push(ApiKeySpec {
                 name,
                 scopes: valid,
                 rotate_after_days,
+                allow,
             });
         }
         out
@@ -667,7 +675,7 @@ impl Validator {
         let mut out: Vec<TagSpec> = Vec::new();
         let mut seen: HashMap<String, Loc> = HashMap::new();
         for item in self.list(node, "`tags`") {
-            let allowed = ["label", "description", "campaigns", "accounts"];
+            let allowed = ["label", "description", "campaigns", "accounts", "allow"];
             let Some(f) = self.fields(item, "a tag", &allowed) else {
                 continue;
             };
@@ -687,6 +695,7 @@ impl Validator {
             };
             let campaigns = self.strings(f.get("campaigns"), "`campaigns`");
             let accounts = self.strings(f.get("accounts"), "`accounts`");
+            let allow = self.allowed_lints(f.get("allow"), "`allow`");
             for a in &accounts {
                 self.email(a, "sending accounts are named by their email address");
             }
@@ -708,6 +717,7 @@ impl Validator {
                     .into_iter()
                     .map(|a| At::new(Email::new(a.value), a.loc))
                     .collect(),
+                allow,
             });
         }
         out
@@ -773,6 +783,7 @@ impl Validator {
             "max_admins",
             "allow_non_ascii_emails",
             "allowed_email_domains",
+            "allow_lints",
         ];
         let Some(f) = self.fields(node, "`policy`", &allowed) else {
             return Policy::default();
@@ -845,6 +856,7 @@ impl Validator {
             .get("max_admins")
             .map(|n| self.number(Some(n), "`policy.max_admins`", 1..=100_000, 1));
         let allowed_email_domains = self.domains(f.get("allowed_email_domains"));
+        let allow_lints = self.allowed_lints(f.get("allow_lints"), "`policy.allow_lints`");
         Policy {
             members,
             api_keys,
@@ -858,6 +870,7 @@ impl Validator {
             max_admins,
             allow_non_ascii_emails,
             allowed_email_domains,
+            allow_lints,
         }
     }
 
@@ -914,6 +927,23 @@ impl Validator {
                 );
             }
         }
+    }
+
+    /// A list of lint codes (`allow:`, `policy.allow_lints`); an unknown
+    /// code is an error where it is written.
+    fn allowed_lints(&mut self, node: Option<&Node>, what: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for code in self.strings(node, what) {
+            match crate::lints::code_problem(&code.value) {
+                None => out.push(code.value),
+                Some(help) => self.err(
+                    code.loc,
+                    format!("unknown lint `{}` in {what}", code.value),
+                    help,
+                ),
+            }
+        }
+        out
     }
 
     fn ignore(&mut self, node: &Node) -> Ignore {

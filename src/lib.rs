@@ -33,6 +33,7 @@ pub mod intents;
 pub mod lints;
 pub mod live;
 pub mod live_group;
+pub mod man_page;
 pub mod output;
 pub mod pipeline;
 pub mod plan;

@@ -323,8 +323,16 @@ async fn execute(
     }
     let mut sink = opts.sink(p)?;
     let signal = StopSignal::watch(p);
-    let progress = progress::Progress::requests(progress::wanted(true, p), client, "applying");
-    let report = applier::apply(client, plan, sink.as_mut(), Some(signal.stop.clone())).await;
+    let progress =
+        progress::Progress::actions(progress::wanted(true, p), plan.actions.len(), "applying");
+    let report = applier::apply_counting(
+        client,
+        plan,
+        sink.as_mut(),
+        Some(signal.stop.clone()),
+        &progress.counter(),
+    )
+    .await;
     progress.finish();
     p.out(&render_report(
         &report,

@@ -8,4 +8,5 @@ pub mod generate;
 pub mod plan;
 pub mod review;
 pub mod sandbox;
+pub mod snapshot;
 pub mod validate;

@@ -85,7 +85,13 @@ pub fn run(paths: &[PathBuf], format: ValidateFormat, strict: bool, p: &Printer)
                         1 => " (1 warning)".into(),
                         n => format!(" ({n} warnings)"),
                     };
-                    p.out(&format!("{}: valid{note}\n", report.path));
+                    // Under --strict a warning fails: "valid" would contradict the exit status.
+                    let verdict = if strict && warnings > 0 {
+                        "fails --strict"
+                    } else {
+                        "valid"
+                    };
+                    p.out(&format!("{}: {verdict}{note}\n", report.path));
                 }
             }
         }
