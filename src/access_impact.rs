@@ -63,6 +63,11 @@ pub enum Privilege {
     Key {
         scopes: Vec<String>,
     },
+    /// A sub-workspace: the agency (its keys, through `x-as-workspace`)
+    /// reaches it.
+    Agency {
+        sub_workspace: String,
+    },
 }
 
 impl Privilege {
@@ -76,6 +81,7 @@ impl Privilege {
                 format!("{role} + [{}]", permissions.join(", "))
             }
             Some(Privilege::Key { scopes }) => format!("[{}]", scopes.join(", ")),
+            Some(Privilege::Agency { .. }) => "the agency's access".into(),
         }
     }
 }
@@ -109,6 +115,8 @@ pub fn access_of(p: Option<&Privilege>) -> Access {
         None => Access::default(),
         Some(Privilege::Member { role, permissions }) => access::of_member(role, permissions),
         Some(Privilege::Key { scopes }) => access::of_key(scopes),
+        // Access to another workspace: none of this workspace's columns.
+        Some(Privilege::Agency { .. }) => Access::default(),
     }
 }
 
@@ -184,6 +192,9 @@ impl Delta {
 /// The access impact of a member or key action; `None` for tags and
 /// assignments, and when the privileges before and after are equal.
 pub fn impact(a: &Action) -> Option<Impact> {
+    if a.kind == Kind::SubWorkspace {
+        return group_impact(a);
+    }
     if !matches!(a.kind, Kind::Member | Kind::ApiKey) {
         return None;
     }
@@ -272,6 +283,53 @@ pub fn impact(a: &Action) -> Option<Impact> {
         }
     };
     Some(impact)
+}
+
+/// A sub-workspace invited, invited again or removed: the agency gains or
+/// loses its access to that workspace (removing one removes the agency's
+/// reach, whatever its staff's roles there).
+fn group_impact(a: &Action) -> Option<Impact> {
+    let agency = || {
+        Some(Privilege::Agency {
+            sub_workspace: match a.state() {
+                Some(State::SubWorkspace(s)) => s.sub_workspace_id.clone(),
+                _ => String::new(),
+            },
+        })
+    };
+    let (before, after, change, risk, why) = match a.op {
+        Op::Create => (
+            None,
+            agency(),
+            Change::Escalation,
+            Risk::Medium,
+            "invited: the agency reaches it once its owner accepts",
+        ),
+        Op::Replace => (
+            agency(),
+            agency(),
+            Change::Reduction,
+            Risk::High,
+            "re-invited: no access until its owner accepts",
+        ),
+        Op::Delete => (
+            agency(),
+            None,
+            Change::Reduction,
+            Risk::Medium,
+            "removed from the group: the agency's keys and staff lose their access to it",
+        ),
+        Op::Update => return None,
+    };
+    Some(Impact {
+        address: a.address.clone(),
+        before,
+        after,
+        change,
+        risk,
+        why: vec![why.into()],
+        access: Vec::new(),
+    })
 }
 
 /// Whether access grows or shifts (`Escalation`, `Change`) or shrinks

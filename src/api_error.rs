@@ -177,6 +177,7 @@ impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
             // Refused before any request: no method to name, the URL is the subject.
+            ApiErrorKind::Config(m) if self.path.is_empty() => write!(f, "{m}"),
             ApiErrorKind::Config(m) => write!(f, "{}: {m}", self.path),
             ApiErrorKind::PaymentRequired(m) => write!(
                 f,

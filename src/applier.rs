@@ -20,7 +20,7 @@ use futures_util::stream::{self, StreamExt};
 use secrecy::SecretString;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Default, Serialize, PartialEq, Eq)]
@@ -83,8 +83,20 @@ struct Applier<'a> {
 pub async fn apply(
     client: &Client,
     plan: &Plan,
+    secrets: Option<&mut SecretSink>,
+    stop: Option<Arc<AtomicBool>>,
+) -> ApplyReport {
+    apply_counting(client, plan, secrets, stop, &AtomicUsize::new(0)).await
+}
+
+/// `apply`, adding to `done` each action as it ends (applied, failed or
+/// skipped), for progress.
+pub async fn apply_counting(
+    client: &Client,
+    plan: &Plan,
     mut secrets: Option<&mut SecretSink>,
     stop: Option<Arc<AtomicBool>>,
+    done: &AtomicUsize,
 ) -> ApplyReport {
     let ap = Applier {
         client,
@@ -117,17 +129,19 @@ pub async fn apply(
                     b
                 })
                 .collect();
-            let done: Vec<Done> = stream::iter(batches.iter().map(|b| ap.toggle(b)))
+            let ended: Vec<Done> = stream::iter(batches.iter().map(|b| ap.toggle(b)))
                 .buffer_unordered(parallelism)
+                .inspect(|d| count(done, d))
                 .collect()
                 .await;
-            outcomes.extend(done);
+            outcomes.extend(ended);
         } else {
-            let done: Vec<Done> = stream::iter(indices.iter().map(|&i| ap.one(i)))
+            let ended: Vec<Done> = stream::iter(indices.iter().map(|&i| ap.one(i)))
                 .buffer_unordered(parallelism)
+                .inspect(|d| count(done, d))
                 .collect()
                 .await;
-            outcomes.extend(done);
+            outcomes.extend(ended);
         }
         start = end;
     }
@@ -150,6 +164,14 @@ pub async fn apply(
         }
     }
     report
+}
+
+/// Adds the actions `d` ended to `done`.
+fn count(done: &AtomicUsize, d: &Done) {
+    let n = match d {
+        Done::Applied(v) | Done::Failed(v, _) | Done::Skipped(v) => v.len(),
+    };
+    done.fetch_add(n, Ordering::Relaxed);
 }
 
 impl Applier<'_> {
@@ -260,8 +282,16 @@ impl Applier<'_> {
                 c.patch::<_, Tag>(&format!("/custom-tags/{}", Self::id(a)?), &body)
                     .await?;
             }
+            (Some(State::SubWorkspace(s)), Op::Create) => self.invite_sub_workspace(a, s).await?,
+            (Some(State::SubWorkspace(s)), Op::Replace) => {
+                // The API has no PATCH: a rejected invitation is deleted, then sent again.
+                c.delete(&format!("/workspace-group-members/{}", Self::id(a)?))
+                    .await?;
+                self.invite_sub_workspace(a, s).await?;
+            }
             (None, Op::Delete) => {
                 let collection = match a.kind {
+                    Kind::SubWorkspace => "workspace-group-members",
                     Kind::Member => "workspace-members",
                     Kind::ApiKey => "api-keys",
                     Kind::Tag => "custom-tags",
@@ -322,6 +352,23 @@ impl Applier<'_> {
                     .patch::<_, Member>(&format!("/workspace-members/{}", new.id), &body)
                     .await?;
             }
+        }
+        Ok(())
+    }
+
+    async fn invite_sub_workspace(
+        &self,
+        a: &Action,
+        s: &crate::plan::SubWorkspaceState,
+    ) -> Result<(), StepError> {
+        let outcome = create::sub_workspace(self.client, s)
+            .await
+            .map_err(|e| StepError::Other(e.to_string()))?;
+        if outcome == Outcome::Adopted(()) {
+            self.note(
+                a,
+                "the invitation's answer was lost; the invitation exists and was adopted",
+            );
         }
         Ok(())
     }

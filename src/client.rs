@@ -138,8 +138,13 @@ impl Client {
             }
         }
         if key.expose_secret().trim().is_empty() {
-            return Err(refuse(
-                "no API key: set INSTANTLY_API_KEY or pass --api-key (or use --sandbox)".into(),
+            // The key is the subject, not the URL: said first.
+            return Err(ApiError::new(
+                "-",
+                "",
+                ApiErrorKind::Config(format!(
+                    "no API key for {base}: set INSTANTLY_API_KEY or pass --api-key (or use --sandbox)"
+                )),
             ));
         }
         let http = reqwest::Client::builder()

@@ -56,6 +56,12 @@ pub struct Config {
     /// The file format version: 1.
     #[schemars(range(min = 1, max = 1))]
     pub version: u32,
+    /// Base files, relative to this file, whose team roles, members, API
+    /// keys, tags and policy fields this workspace takes in. The same one
+    /// defined differently in two files is an error; a base holds no
+    /// `workspace`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extends: Vec<String>,
     /// Guard: every command refuses to act on any other workspace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workspace: Option<WorkspaceGuard>,
@@ -74,6 +80,32 @@ pub struct Config {
     /// What happens to live objects the file does not declare, and the safety limits.
     #[serde(default)]
     pub policy: Policy,
+    /// An agency (admin) workspace's group: the client sub-workspaces it
+    /// reaches (see `config_group.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace_group: Option<WorkspaceGroup>,
+}
+
+/// The client sub-workspaces of an agency workspace
+/// (`/workspace-group-members`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkspaceGroup {
+    /// The sub-workspaces the group holds: invited when missing.
+    #[serde(default)]
+    pub sub_workspaces: Vec<SubWorkspaceSpec>,
+}
+
+/// One client workspace of the group.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubWorkspaceSpec {
+    /// The client workspace's id.
+    pub id: At<String>,
+    /// Its name: optional, checked against the live name (a warning if it
+    /// differs), and the plan's address when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<At<String>>,
 }
 
 /// Which workspace the file is for.
@@ -122,6 +154,11 @@ pub struct MemberSpec {
     /// nickname is left as it is, never cleared.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nickname: Option<String>,
+    /// Lints not to report for this entry, by code (e.g. `[W002]`): for a
+    /// warning that was read and accepted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "crate::lints::codes_schema")]
+    pub allow: Vec<String>,
 }
 
 /// The role a member entry names: a built-in one, or a team role defined
@@ -215,6 +252,11 @@ pub struct ApiKeySpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 36500))]
     pub rotate_after_days: Option<u32>,
+    /// Lints not to report for this entry, by code (e.g. `[W002]`): for a
+    /// warning that was read and accepted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "crate::lints::codes_schema")]
+    pub allow: Vec<String>,
 }
 
 /// A custom tag.
@@ -232,6 +274,11 @@ pub struct TagSpec {
     /// Sending accounts, by email. The tag's accounts are exactly these.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub accounts: Vec<At<Email>>,
+    /// Lints not to report for this entry, by code (e.g. `[W002]`): for a
+    /// warning that was read and accepted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "crate::lints::codes_schema")]
+    pub allow: Vec<String>,
 }
 
 /// What happens to live objects the file does not declare, and the safety limits.
@@ -244,6 +291,10 @@ pub struct Policy {
     pub api_keys: Mode,
     /// Tags not declared: deleted with their assignments (authoritative) or kept (additive).
     pub tags: Mode,
+    /// Sub-workspaces in the group not declared in `workspace_group`:
+    /// removed from it (authoritative) or kept (additive).
+    #[serde(skip_serializing_if = "Mode::is_authoritative")]
+    pub workspace_group: Mode,
     /// Glob patterns of live objects that are never planned.
     #[serde(skip_serializing_if = "Ignore::is_empty")]
     pub ignore: Ignore,
@@ -269,6 +320,15 @@ pub struct Policy {
     /// scripts in one part are refused even so.
     #[serde(skip_serializing_if = "is_false")]
     pub allow_non_ascii_emails: bool,
+    /// The email domains members may have (compared case-insensitively,
+    /// exactly: `acme.com` does not allow `eu.acme.com`). A declared member
+    /// outside them is an error; a live one is a plan warning. Empty: any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allowed_email_domains: Vec<String>,
+    /// Lints not to report anywhere in the file, by code (e.g. `[W005]`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "crate::lints::codes_schema")]
+    pub allow_lints: Vec<String>,
 }
 
 pub const DEFAULT_MAX_DELETE_PERCENT: u32 = 30;
@@ -294,6 +354,7 @@ impl Default for Policy {
             members: Mode::default(),
             api_keys: Mode::default(),
             tags: Mode::default(),
+            workspace_group: Mode::default(),
             ignore: Ignore::default(),
             protect: Protect::default(),
             max_delete_percent: DEFAULT_MAX_DELETE_PERCENT,
@@ -301,6 +362,8 @@ impl Default for Policy {
             min_admins: DEFAULT_MIN_ADMINS,
             max_admins: None,
             allow_non_ascii_emails: false,
+            allowed_email_domains: Vec::new(),
+            allow_lints: Vec::new(),
         }
     }
 }
@@ -338,6 +401,12 @@ pub enum Mode {
     Additive,
 }
 
+impl Mode {
+    pub fn is_authoritative(&self) -> bool {
+        *self == Mode::Authoritative
+    }
+}
+
 /// Glob patterns (`*`, `?`, `[...]`, `{a,b}`) of live objects that are never planned.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
@@ -348,11 +417,17 @@ pub struct Ignore {
     pub api_keys: Vec<String>,
     /// Tag labels.
     pub tags: Vec<String>,
+    /// Sub-workspaces of the group, by name or id.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sub_workspaces: Vec<String>,
 }
 
 impl Ignore {
     pub fn is_empty(&self) -> bool {
-        self.members.is_empty() && self.api_keys.is_empty() && self.tags.is_empty()
+        self.members.is_empty()
+            && self.api_keys.is_empty()
+            && self.tags.is_empty()
+            && self.sub_workspaces.is_empty()
     }
 }
 

@@ -1,5 +1,9 @@
 //! Turns a YAML document into a validated `Config`, collecting every error.
 
+// `workspace_group:` (issue 13), kept apart from the rest of the file.
+#[path = "config_group.rs"]
+mod group;
+
 use crate::config::{
     ApiKeySpec, At, Config, DEFAULT_MAX_DELETE_PERCENT, DEFAULT_MAX_DELETES, DEFAULT_MIN_ADMINS,
     Ignore, MemberSpec, Mode, Policy, Protect, RoleRef, TagSpec, TeamRole, WorkspaceGuard,
@@ -12,27 +16,106 @@ use crate::yaml_node::{self, Key, Loc, Node, Value};
 use std::collections::{BTreeMap, HashMap};
 
 /// Validates a desired-state document; `path` is only used in messages.
+/// A file that `extends` bases is loaded by `config_extends`.
 pub fn parse(path: &str, text: &str) -> Result<Config, FileErrors> {
     let fail = |errors: Vec<Diagnostic>| FileErrors {
         path: path.to_owned(),
         source: text.to_owned(),
         errors,
+        others: Vec::new(),
     };
-    let root = yaml_node::parse(text).map_err(|e| fail(vec![syntax_error(&e)]))?;
-    let mut v = Validator::default();
-    let config = v.config(&root);
-    if v.errors.is_empty() {
-        Ok(config)
+    let root = parse_node(text, 0).map_err(|e| fail(vec![e]))?;
+    let doc = validate(&root, Kind::Workspace, &BTreeMap::new());
+    if doc.errors.is_empty() {
+        Ok(doc.config)
     } else {
-        v.errors.sort();
-        Err(fail(v.errors))
+        Err(fail(doc.errors))
     }
 }
 
+/// The YAML of a document as located nodes, every place marked as in
+/// source file `file` (see `Loc`); a syntax error as a diagnostic.
+pub fn parse_node(text: &str, file: u16) -> Result<Node, Diagnostic> {
+    let mut root = yaml_node::parse(text).map_err(|e| {
+        let mut d = syntax_error(&e);
+        d.loc.file = file;
+        d
+    })?;
+    root.set_file(file);
+    Ok(root)
+}
+
+/// What a document may hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A workspace's file: anything, `extends` included.
+    Workspace,
+    /// A base (`extends`): what several workspaces share, never which
+    /// workspace it is.
+    Base,
+}
+
+/// One document validated on its own.
+pub struct Document {
+    pub config: Config,
+    /// The `extends` entries, as written.
+    pub extends: Vec<At<String>>,
+    /// The `policy` fields the document sets, where (for merging by field).
+    pub policy_fields: Vec<(String, Loc)>,
+    /// Every error, sorted.
+    pub errors: Vec<Diagnostic>,
+}
+
+/// Validates a document; member roles may also name the team roles of
+/// `inherited` (those of the bases it extends).
+pub fn validate(root: &Node, kind: Kind, inherited: &BTreeMap<String, TeamRole>) -> Document {
+    let mut v = Validator {
+        kind,
+        inherited: inherited.clone(),
+        ..Validator::default()
+    };
+    let config = v.config(root);
+    v.errors.sort();
+    v.errors.dedup();
+    Document {
+        config,
+        extends: v.extends,
+        policy_fields: v.policy_fields,
+        errors: v.errors,
+    }
+}
+
+/// The checks of a whole workspace that only hold once its bases are
+/// merged in: one owner, nothing both declared and ignored, members in the
+/// allowed email domains.
+pub fn check_merged(config: &Config) -> Vec<Diagnostic> {
+    let mut v = Validator::default();
+    v.check_ignored(config);
+    v.check_domains(config);
+    let owners: Vec<&MemberSpec> = config
+        .members
+        .iter()
+        .filter(|m| m.role.value.is_owner())
+        .collect();
+    if let [first, rest @ ..] = owners.as_slice() {
+        for m in rest {
+            v.err(
+                m.role.loc,
+                "a workspace has one owner",
+                format!(
+                    "the owner `{}` is already declared (line {} of the file that declares it)",
+                    first.email.value, first.role.loc.line
+                ),
+            );
+        }
+    }
+    v.errors.sort();
+    v.errors
+}
+
 fn syntax_error(e: &serde_saphyr::Error) -> Diagnostic {
-    let loc = e.location().map_or(Loc { line: 1, col: 1 }, |l| Loc {
-        line: l.line() as u32,
-        col: l.column() as u32,
+    let loc = e.location().map_or(Loc::at(1, 1), |l| {
+        Loc::at(l.line() as u32, l.column() as u32)
     });
     let (message, help) = match plain_message(e) {
         Some((message, help)) => (message.to_owned(), help.to_owned()),
@@ -55,6 +138,14 @@ fn syntax_error(e: &serde_saphyr::Error) -> Diagnostic {
         }
     };
     Diagnostic::new(loc, message).help(help)
+}
+
+/// The entry `name` of a top-level mapping, with its key's place.
+fn top_entry<'a>(root: &'a Node, name: &str) -> Option<&'a (Key, Node)> {
+    match &root.value {
+        Value::Map(entries) => entries.iter().find(|(k, _)| k.name == name),
+        _ => None,
+    }
 }
 
 /// A plain sentence for the parser's errors whose own text shows its
@@ -94,11 +185,28 @@ fn plain_message(e: &serde_saphyr::Error) -> Option<(&'static str, &'static str)
     }
 }
 
-#[derive(Default)]
 struct Validator {
     errors: Vec<Diagnostic>,
     /// `policy.allow_non_ascii_emails`, read before any address is checked.
     allow_non_ascii: bool,
+    kind: Kind,
+    /// The team roles of the bases the document extends.
+    inherited: BTreeMap<String, TeamRole>,
+    extends: Vec<At<String>>,
+    policy_fields: Vec<(String, Loc)>,
+}
+
+impl Default for Validator {
+    fn default() -> Self {
+        Validator {
+            errors: Vec::new(),
+            allow_non_ascii: false,
+            kind: Kind::Workspace,
+            inherited: BTreeMap::new(),
+            extends: Vec::new(),
+            policy_fields: Vec::new(),
+        }
+    }
 }
 
 /// The fields of one mapping, looked up by name once unknown ones were reported.
@@ -258,12 +366,14 @@ impl Validator {
     fn config(&mut self, root: &Node) -> Config {
         const TOP: &[&str] = &[
             "version",
+            "extends",
             "workspace",
             "roles",
             "members",
             "api_keys",
             "tags",
             "policy",
+            "workspace_group",
         ];
         let Some(f) = self.fields(root, "the file", TOP) else {
             return Config::default();
@@ -283,29 +393,54 @@ impl Validator {
             }
             None => {
                 self.err(
-                    Loc { line: 1, col: 1 },
+                    Loc {
+                        line: 1,
+                        col: 1,
+                        ..root.loc
+                    },
                     "missing field `version` in the file",
                     "add `version: 1` at the top of the file",
                 );
                 1
             }
         };
+        self.extends = self.strings(f.get("extends"), "`extends`");
+        if self.kind == Kind::Base {
+            // Which workspace a file is for is each workspace's own: a base
+            // naming one would be planned against every workspace extending it.
+            for name in ["workspace", "workspace_group"] {
+                if let Some((key, _)) = top_entry(root, name) {
+                    self.err(
+                        key.loc,
+                        format!("a base file may not declare `{name}`"),
+                        "a base holds what several workspaces share (roles, members, api_keys, tags, policy); declare `workspace` in each workspace's own file",
+                    );
+                }
+            }
+        }
         let workspace = f.get("workspace").and_then(|n| self.workspace(n));
         let roles = f.get("roles").map(|n| self.roles(n)).unwrap_or_default();
         let policy = f.get("policy").map(|n| self.policy(n)).unwrap_or_default();
         let members = self.members(f.get("members"), &roles);
         let api_keys = self.api_keys(f.get("api_keys"));
         let tags = self.tags(f.get("tags"));
+        let workspace_group = f
+            .get("workspace_group")
+            .map(|n| self.workspace_group(n, workspace.as_ref()));
         let config = Config {
             version,
+            extends: self.extends.iter().map(|e| e.value.clone()).collect(),
             workspace,
             roles,
             members,
             api_keys,
             tags,
             policy,
+            workspace_group,
         };
         self.check_ignored(&config);
+        self.check_domains(&config);
+        self.check_ignored_sub_workspaces(&config);
         config
     }
 
@@ -396,7 +531,8 @@ impl Validator {
         let mut seen: HashMap<String, Loc> = HashMap::new();
         let mut owner_line = None;
         for item in self.list(node, "`members`") {
-            let Some(f) = self.fields(item, "a member", &["email", "role", "nickname"]) else {
+            let Some(f) = self.fields(item, "a member", &["email", "role", "nickname", "allow"])
+            else {
                 continue;
             };
             let email = self
@@ -409,6 +545,7 @@ impl Validator {
                 .get("nickname")
                 .and_then(|n| self.string(n, "`nickname`"))
                 .map(|n| n.value);
+            let allow = self.allowed_lints(f.get("allow"), "`allow`");
             let (Some(email), Some(role)) = (email, role) else {
                 continue;
             };
@@ -426,15 +563,18 @@ impl Validator {
                 continue;
             }
             let declared = RoleRef::builtin(&role.value).or_else(|| {
-                roles
-                    .contains_key(&role.value)
+                (roles.contains_key(&role.value) || self.inherited.contains_key(&role.value))
                     .then(|| RoleRef::Team(role.value.clone()))
             });
             // An unknown name is reported here; the entry is still kept
             // (as a team role of that name) so that later checks report
             // their errors too, and the file fails as a whole.
             let declared = declared.unwrap_or_else(|| {
-                let names: Vec<&str> = roles.keys().map(String::as_str).collect();
+                let names: Vec<&str> = roles
+                    .keys()
+                    .chain(self.inherited.keys())
+                    .map(String::as_str)
+                    .collect();
                 let candidates: Vec<&str> = RoleRef::DECLARABLE
                     .iter()
                     .map(Role::as_str)
@@ -469,6 +609,7 @@ impl Validator {
                 email: At::new(Email::new(email.value), email.loc),
                 role: At::new(declared, role.loc),
                 nickname,
+                allow,
             });
         }
         out
@@ -478,8 +619,11 @@ impl Validator {
         let mut out: Vec<ApiKeySpec> = Vec::new();
         let mut seen: HashMap<String, Loc> = HashMap::new();
         for item in self.list(node, "`api_keys`") {
-            let Some(f) = self.fields(item, "an API key", &["name", "scopes", "rotate_after_days"])
-            else {
+            let Some(f) = self.fields(
+                item,
+                "an API key",
+                &["name", "scopes", "rotate_after_days", "allow"],
+            ) else {
                 continue;
             };
             let name = self
@@ -516,10 +660,12 @@ impl Validator {
             let rotate_after_days = f
                 .get("rotate_after_days")
                 .map(|n| self.number(Some(n), "`rotate_after_days`", 1..=36_500, 1));
+            let allow = self.allowed_lints(f.get("allow"), "`allow`");
             out.push(ApiKeySpec {
                 name,
                 scopes: valid,
                 rotate_after_days,
+                allow,
             });
         }
         out
@@ -529,7 +675,7 @@ impl Validator {
         let mut out: Vec<TagSpec> = Vec::new();
         let mut seen: HashMap<String, Loc> = HashMap::new();
         for item in self.list(node, "`tags`") {
-            let allowed = ["label", "description", "campaigns", "accounts"];
+            let allowed = ["label", "description", "campaigns", "accounts", "allow"];
             let Some(f) = self.fields(item, "a tag", &allowed) else {
                 continue;
             };
@@ -549,6 +695,7 @@ impl Validator {
             };
             let campaigns = self.strings(f.get("campaigns"), "`campaigns`");
             let accounts = self.strings(f.get("accounts"), "`accounts`");
+            let allow = self.allowed_lints(f.get("allow"), "`allow`");
             for a in &accounts {
                 self.email(a, "sending accounts are named by their email address");
             }
@@ -570,6 +717,7 @@ impl Validator {
                     .into_iter()
                     .map(|a| At::new(Email::new(a.value), a.loc))
                     .collect(),
+                allow,
             });
         }
         out
@@ -626,6 +774,7 @@ impl Validator {
             "members",
             "api_keys",
             "tags",
+            "workspace_group",
             "ignore",
             "protect",
             "max_delete_percent",
@@ -633,10 +782,19 @@ impl Validator {
             "min_admins",
             "max_admins",
             "allow_non_ascii_emails",
+            "allowed_email_domains",
+            "allow_lints",
         ];
         let Some(f) = self.fields(node, "`policy`", &allowed) else {
             return Policy::default();
         };
+        self.policy_fields = f
+            .map
+            .iter()
+            .filter(|(_, n)| n.value != Value::Null)
+            .map(|(name, n)| (name.to_string(), n.loc))
+            .collect();
+        self.policy_fields.sort_by_key(|(_, loc)| *loc);
         // Before `protect` and `ignore`, whose addresses it governs.
         let allow_non_ascii_emails = match f.get("allow_non_ascii_emails") {
             None => false,
@@ -670,6 +828,7 @@ impl Validator {
             }
         };
         let (members, api_keys, tags) = (mode("members"), mode("api_keys"), mode("tags"));
+        let workspace_group = mode("workspace_group");
         let ignore = f.get("ignore").map(|n| self.ignore(n)).unwrap_or_default();
         let protect = f
             .get("protect")
@@ -696,10 +855,13 @@ impl Validator {
         let max_admins = f
             .get("max_admins")
             .map(|n| self.number(Some(n), "`policy.max_admins`", 1..=100_000, 1));
+        let allowed_email_domains = self.domains(f.get("allowed_email_domains"));
+        let allow_lints = self.allowed_lints(f.get("allow_lints"), "`policy.allow_lints`");
         Policy {
             members,
             api_keys,
             tags,
+            workspace_group,
             ignore,
             protect,
             max_delete_percent,
@@ -707,11 +869,89 @@ impl Validator {
             min_admins,
             max_admins,
             allow_non_ascii_emails,
+            allowed_email_domains,
+            allow_lints,
         }
     }
 
+    /// `policy.allowed_email_domains`: exact domains, kept in lower case.
+    fn domains(&mut self, node: Option<&Node>) -> Vec<String> {
+        let mut out = Vec::new();
+        for d in self.strings(node, "`policy.allowed_email_domains`") {
+            let domain = d.value.trim().to_ascii_lowercase();
+            let labels_ok = domain.split('.').all(|l| {
+                !l.is_empty()
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+                    && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+            });
+            if !domain.contains('.') || !labels_ok {
+                self.err(
+                    d.loc,
+                    format!("`{}` is not an email domain", d.value),
+                    "write the domain after the `@`, e.g. `acme.com` (a domain matches exactly: list each subdomain you allow)",
+                );
+            } else if out.contains(&domain) {
+                self.err(
+                    d.loc,
+                    format!(
+                        "`{}` is listed twice in `policy.allowed_email_domains`",
+                        d.value
+                    ),
+                    "domains compare case-insensitively; remove one",
+                );
+            } else {
+                out.push(domain);
+            }
+        }
+        out
+    }
+
+    /// Every declared member's address is in `policy.allowed_email_domains`
+    /// (when the list is given).
+    fn check_domains(&mut self, c: &Config) {
+        let allowed = &c.policy.allowed_email_domains;
+        if allowed.is_empty() {
+            return;
+        }
+        for m in &c.members {
+            if !crate::email_domains::allowed(&m.email.value, allowed) {
+                self.err(
+                    m.email.loc,
+                    format!(
+                        "`{}` is outside the allowed email domains ({})",
+                        m.email.value,
+                        allowed.join(", ")
+                    ),
+                    "policy.allowed_email_domains lists the domains members may have (exact domains: a subdomain is allowed only when listed); correct the address or add its domain",
+                );
+            }
+        }
+    }
+
+    /// A list of lint codes (`allow:`, `policy.allow_lints`); an unknown
+    /// code is an error where it is written.
+    fn allowed_lints(&mut self, node: Option<&Node>, what: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for code in self.strings(node, what) {
+            match crate::lints::code_problem(&code.value) {
+                None => out.push(code.value),
+                Some(help) => self.err(
+                    code.loc,
+                    format!("unknown lint `{}` in {what}", code.value),
+                    help,
+                ),
+            }
+        }
+        out
+    }
+
     fn ignore(&mut self, node: &Node) -> Ignore {
-        let Some(f) = self.fields(node, "`policy.ignore`", &["members", "api_keys", "tags"]) else {
+        let Some(f) = self.fields(
+            node,
+            "`policy.ignore`",
+            &["members", "api_keys", "tags", "sub_workspaces"],
+        ) else {
             return Ignore::default();
         };
         let mut globs = |name: &str| {
@@ -742,6 +982,7 @@ impl Validator {
             members: globs("members"),
             api_keys: globs("api_keys"),
             tags: globs("tags"),
+            sub_workspaces: globs("sub_workspaces"),
         }
     }
 

@@ -3,7 +3,7 @@
 
 use crate::client::Client;
 use crate::output::Printer;
-use crate::sandbox::{Sandbox, demo, state::SandboxState};
+use crate::sandbox::{Sandbox, demo_agency::demo_agency_state, state::SandboxState};
 use crate::settings::{Settings, Target};
 use anyhow::{Context as _, anyhow};
 use secrecy::SecretString;
@@ -29,7 +29,7 @@ impl Connection {
             Target::Sandbox { state, key } => {
                 let seed = match state {
                     Some(path) => load_or_seed(path, printer)?,
-                    None => demo::demo_state(),
+                    None => demo_agency_state(),
                 };
                 let key = match key {
                     Some(k) => k.clone(),
@@ -70,7 +70,7 @@ pub fn load_or_seed(path: &Path, printer: &Printer) -> anyhow::Result<SandboxSta
     if path.exists() {
         return Ok(SandboxState::load(path)?);
     }
-    let state = demo::demo_state();
+    let state = demo_agency_state();
     state.save(path)?;
     printer.note(&format!(
         "note: created sandbox state {} from the demo workspace",

@@ -281,3 +281,51 @@ async fn first_of_its_name(
         undone: Some(key.id),
     })
 }
+
+/// Invites a workspace into the agency's group. A lost answer, or a 409
+/// after one, is resolved by reading the group back: an active row for the
+/// workspace is adopted. A 409 on the first POST with the row there means
+/// another apply invited it since the plan; without it, the workspace
+/// belongs to another group, which only its owner can change.
+pub async fn sub_workspace(
+    client: &Client,
+    s: &crate::plan::SubWorkspaceState,
+) -> Result<Outcome<()>, CreateError> {
+    use crate::group_types::{GroupMember, InviteSubWorkspace};
+    let body = InviteSubWorkspace {
+        sub_workspace_id: s.sub_workspace_id.clone(),
+    };
+    let conflict = |e: &ApiError| e.status() == Some(409);
+    let mut last = None;
+    for round in 0..ROUNDS {
+        let e = match client
+            .post::<_, GroupMember>("/workspace-group-members", &body)
+            .await
+        {
+            Ok(_) => return Ok(Outcome::Created(())),
+            Err(e) if e.is_ambiguous() || conflict(&e) => e,
+            Err(e) => return Err(e.into()),
+        };
+        let rows: Vec<GroupMember> = client.list("/workspace-group-members", &[]).await?;
+        let row = rows.iter().find(|r| {
+            r.sub_workspace_id.eq_ignore_ascii_case(&s.sub_workspace_id) && r.status.is_active()
+        });
+        match row {
+            Some(r) if round == 0 && conflict(&e) => {
+                not_there_yet(&s.sub_workspace_id, vec![r.id.clone()])?;
+            }
+            Some(_) => return Ok(Outcome::Adopted(())),
+            None if conflict(&e) => {
+                return Err(CreateError::Conflict(format!(
+                    "workspace {} is in another agency's group or invited by one ({e}); its owner must leave that group first",
+                    s.sub_workspace_id
+                )));
+            }
+            None => last = Some(e),
+        }
+    }
+    Err(last.map_or_else(
+        || CreateError::Conflict("no answer".into()),
+        CreateError::Api,
+    ))
+}

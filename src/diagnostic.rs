@@ -37,21 +37,53 @@ impl Diagnostic {
             ..Diagnostic::new(loc, message)
         }
     }
+    /// A warning without a lint code.
+    pub fn warning(mut self) -> Self {
+        self.warning = true;
+        self
+    }
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
     }
 }
 
-/// Every error found in one file.
-#[derive(Clone, Debug)]
+/// Every error found in one file (and in what it extends).
+#[derive(Clone, Debug, Default)]
 pub struct FileErrors {
     pub path: String,
     pub source: String,
     pub errors: Vec<Diagnostic>,
+    /// The bases the file extends: a diagnostic whose `loc.file` is N is
+    /// in the N-th of these (1-based; 0 is the file itself).
+    pub others: Vec<Source>,
+}
+
+/// A source file diagnostics may point into.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Source {
+    pub path: String,
+    pub text: String,
 }
 
 impl FileErrors {
+    /// The path and text of the file `loc` is in.
+    fn file_of(&self, loc: Loc) -> (&str, &str) {
+        match loc
+            .file
+            .checked_sub(1)
+            .and_then(|i| self.others.get(i as usize))
+        {
+            Some(s) => (&s.path, &s.text),
+            None => (&self.path, &self.source),
+        }
+    }
+
+    /// `path:line:column` of a place, as messages name it.
+    pub fn place(&self, loc: Loc) -> String {
+        format!("{}:{}:{}", self.file_of(loc).0, loc.line, loc.col)
+    }
+
     /// Renders every error; `color` adds ANSI styling. Messages and help
     /// texts may quote names from the API: hidden characters in them are
     /// shown escaped.
@@ -73,13 +105,14 @@ impl FileErrors {
             if let Some(code) = d.code {
                 title = title.id(code);
             }
-            let group = match span_at(&self.source, d.loc) {
+            let (path, source) = self.file_of(d.loc);
+            let group = match span_at(source, d.loc) {
                 Some(span) => title.element(
-                    Snippet::source(self.source.as_str())
-                        .path(self.path.as_str())
+                    Snippet::source(source)
+                        .path(path)
                         .annotation(AnnotationKind::Primary.span(span)),
                 ),
-                None => title.element(annotate_snippets::Origin::path(self.path.as_str())),
+                None => title.element(annotate_snippets::Origin::path(path)),
             };
             let mut report = vec![group];
             let help = d.help.as_deref().map(escape::terminal);
@@ -115,6 +148,7 @@ impl FileErrors {
         serde_json::json!({
             "file": self.path,
             "diagnostics": self.errors.iter().map(|d| serde_json::json!({
+                "file": self.file_of(d.loc).0,
                 "severity": if d.warning { "warning" } else { "error" },
                 "code": d.code,
                 "line": d.loc.line,
@@ -139,7 +173,7 @@ impl FileErrors {
                 format!(
                     "::{} file={},line={},col={}{title}::{}",
                     if d.warning { "warning" } else { "error" },
-                    escape::annotation_property(&self.path),
+                    escape::annotation_property(self.file_of(d.loc).0),
                     d.loc.line,
                     d.loc.col,
                     escape::annotation(&msg)
@@ -194,11 +228,11 @@ mod tests {
     #[test]
     fn spans_cover_the_token() {
         let src = "a: 1\nrole: admn # typo\nlist: [x, \"y z\"]\n";
-        let s = span_at(src, Loc { line: 2, col: 7 }).unwrap();
+        let s = span_at(src, Loc::at(2, 7)).unwrap();
         assert_eq!(&src[s], "admn");
-        let s = span_at(src, Loc { line: 2, col: 1 }).unwrap();
+        let s = span_at(src, Loc::at(2, 1)).unwrap();
         assert_eq!(&src[s], "role");
-        let s = span_at(src, Loc { line: 3, col: 11 }).unwrap();
+        let s = span_at(src, Loc::at(3, 11)).unwrap();
         assert_eq!(&src[s], "\"y z\"");
     }
 }

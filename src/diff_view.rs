@@ -16,6 +16,10 @@ struct View {
     members: Vec<ViewMember>,
     api_keys: Vec<ViewKey>,
     tags: Vec<ViewTag>,
+    /// The group rows the plan touches, as they are before and after (the
+    /// group is not part of `Live`; rows left as they are are not shown).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    sub_workspaces: Vec<crate::plan::SubWorkspaceState>,
 }
 
 #[derive(Serialize, Clone)]
@@ -180,6 +184,8 @@ fn normalize(mut v: View) -> String {
     v.members.sort_by(|a, b| a.email.cmp(&b.email));
     v.api_keys.sort_by(|a, b| a.name.cmp(&b.name));
     v.tags.sort_by(|a, b| a.label.cmp(&b.label));
+    v.sub_workspaces
+        .sort_by(|a, b| a.sub_workspace_id.cmp(&b.sub_workspace_id));
     for t in &mut v.tags {
         t.campaigns.sort();
         t.accounts.sort();
@@ -189,8 +195,21 @@ fn normalize(mut v: View) -> String {
 
 /// A unified diff from the live workspace to the one the plan leads to.
 pub fn render(config: &Config, live: &Live, plan: &Plan) -> String {
-    let lv = live_view(live);
-    let after = normalize(desired_view(config, &lv, plan));
+    let mut lv = live_view(live);
+    let mut dv = desired_view(config, &lv, plan);
+    let touched = |state: fn(&crate::plan::Action) -> Option<&crate::plan::State>| {
+        plan.actions
+            .iter()
+            .filter_map(state)
+            .filter_map(|s| match s {
+                crate::plan::State::SubWorkspace(w) => Some(w.clone()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    lv.sub_workspaces = touched(|a| a.before.as_ref());
+    dv.sub_workspaces = touched(|a| a.after.as_ref());
+    let after = normalize(dv);
     let before = normalize(lv);
     similar::TextDiff::from_lines(&before, &after)
         .unified_diff()

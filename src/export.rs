@@ -71,6 +71,7 @@ pub fn to_config(live: &Live) -> (Config, Vec<String>) {
             email: At::bare(m.email.clone()),
             role: At::bare(role),
             nickname: m.nickname.clone().filter(|n| !n.trim().is_empty()),
+            allow: Vec::new(),
         });
     }
     let roles = teams
@@ -117,6 +118,7 @@ pub fn to_config(live: &Live) -> (Config, Vec<String>) {
             name: At::bare(k.name.clone()),
             scopes,
             rotate_after_days: None,
+            allow: Vec::new(),
         });
     }
 
@@ -173,11 +175,13 @@ pub fn to_config(live: &Live) -> (Config, Vec<String>) {
             description: t.description.clone().filter(|d| !d.is_empty()),
             campaigns,
             accounts,
+            allow: Vec::new(),
         });
     }
 
     let config = Config {
         version: 1,
+        extends: Vec::new(),
         workspace: Some(WorkspaceGuard {
             id: At::bare(live.workspace.id.clone()),
         }),
@@ -186,6 +190,7 @@ pub fn to_config(live: &Live) -> (Config, Vec<String>) {
         api_keys,
         tags,
         policy,
+        workspace_group: None,
     };
     (config, warnings)
 }

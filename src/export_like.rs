@@ -2,8 +2,8 @@
 //! export of a converged workspace reproduces FILE's meaning. A pass over
 //! what `export::to_config` made (pure): team roles get FILE's names, the
 //! policy (modes, ignore, protect, limits) is FILE's, keys keep FILE's
-//! `rotate_after_days`, and what FILE's `policy.ignore` covers is left out,
-//! as FILE leaves it out.
+//! `rotate_after_days`, members, keys and tags keep FILE's `allow:` lists,
+//! and what FILE's `policy.ignore` covers is left out, as FILE leaves it out.
 
 use crate::config::{Config, MemberSpec, RoleRef, TeamRole};
 use crate::ignore::IgnoreSet;
@@ -69,12 +69,25 @@ pub fn apply(mut exported: Config, like: &Config) -> Config {
             continue;
         };
         k.rotate_after_days = spec.rotate_after_days;
+        k.allow = spec.allow.clone();
         // The same scopes in FILE's order.
         let mut theirs = spec.scopes.clone();
         theirs.sort();
         theirs.dedup();
         if theirs == k.scopes {
             k.scopes = spec.scopes.clone();
+        }
+    }
+
+    // The lints FILE allows on an entry, on the same entry.
+    for m in &mut exported.members {
+        if let Some(spec) = like.members.iter().find(|s| s.email.value == m.email.value) {
+            m.allow = spec.allow.clone();
+        }
+    }
+    for t in &mut exported.tags {
+        if let Some(spec) = like.tags.iter().find(|s| s.label.value == t.label.value) {
+            t.allow = spec.allow.clone();
         }
     }
 

@@ -9,6 +9,7 @@ pub struct IgnoreSet {
     members: GlobSet,
     api_keys: GlobSet,
     tags: GlobSet,
+    sub_workspaces: GlobSet,
 }
 
 impl IgnoreSet {
@@ -20,6 +21,7 @@ impl IgnoreSet {
             members: build(ignore.members.iter().map(|p| Email::fold(p))),
             api_keys: build(ignore.api_keys.iter().cloned()),
             tags: build(ignore.tags.iter().cloned()),
+            sub_workspaces: build(ignore.sub_workspaces.iter().cloned()),
         }
     }
     pub fn member(&self, email: &Email) -> bool {
@@ -30,6 +32,10 @@ impl IgnoreSet {
     }
     pub fn tag(&self, label: &str) -> bool {
         self.tags.is_match(label)
+    }
+    /// A sub-workspace of the group, matched by its name or its id.
+    pub fn sub_workspace(&self, name: Option<&str>, id: &str) -> bool {
+        name.is_some_and(|n| self.sub_workspaces.is_match(n)) || self.sub_workspaces.is_match(id)
     }
 }
 

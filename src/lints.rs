@@ -10,6 +10,10 @@
 //! | W005 | a declared tag with no campaigns and no accounts |
 //! | W006 | a permission the team role's base role already implies, or cannot have |
 //! | W007 | a permission this tool does not know (kept: the API decides at apply) |
+//!
+//! A lint read and accepted is allowed: `allow: [W002]` on the member, key
+//! or tag it is about, or `policy.allow_lints` for the whole file. An
+//! allowed lint is not reported, so `validate --strict` passes over it.
 
 use crate::config::{Config, RoleRef};
 use crate::diagnostic::Diagnostic;
@@ -40,12 +44,53 @@ const WRITE_PERMISSIONS: &[&str] = &[
     "websiteChat.manage",
 ];
 
-/// Every lint of `config`, in file order.
+/// The lint codes, for `allow:` lists.
+pub const CODES: &[&str] = &["W001", "W002", "W003", "W004", "W005", "W006", "W007"];
+
+/// Why `code` cannot be allowed (it is no lint's code), or `None`.
+pub fn code_problem(code: &str) -> Option<String> {
+    if CODES.contains(&code) {
+        return None;
+    }
+    let hint = crate::vocab::closest(code, CODES)
+        .map(|c| format!("did you mean `{c}`? "))
+        .unwrap_or_default();
+    Some(format!("{hint}lint codes are {}", CODES.join(", ")))
+}
+
+/// The JSON Schema of an `allow:` list.
+pub fn codes_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "array",
+        "items": { "enum": CODES },
+        "uniqueItems": true
+    })
+}
+
+/// Whether `entry` (its own `allow:` list) or the file allows `code`.
+fn allowed(config: &Config, entry: &[String], code: &str) -> bool {
+    entry
+        .iter()
+        .chain(&config.policy.allow_lints)
+        .any(|c| c == code)
+}
+
+/// Every lint of `config` not allowed, in file order.
 pub fn lint(config: &Config) -> Vec<Diagnostic> {
+    let mut out = every_lint(config);
+    out.retain(|d| {
+        !d.code
+            .is_some_and(|c| config.policy.allow_lints.iter().any(|a| a == c))
+    });
+    out
+}
+
+/// Every lint, less only those allowed on their own entry.
+fn every_lint(config: &Config) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for k in &config.api_keys {
         let wide: Vec<&String> = k.scopes.iter().filter(|s| s.starts_with("all:")).collect();
-        if !wide.is_empty() && k.rotate_after_days.is_none() {
+        if !wide.is_empty() && k.rotate_after_days.is_none() && !allowed(config, &k.allow, "W001") {
             out.push(
                 Diagnostic::lint(
                     "W001",
@@ -68,7 +113,7 @@ pub fn lint(config: &Config) -> Vec<Diagnostic> {
                 matches!(res, "api_keys" | "workspace_members" | "all") && action != "read"
             })
             .collect();
-        if !granting.is_empty() {
+        if !granting.is_empty() && !allowed(config, &k.allow, "W002") {
             out.push(
                 Diagnostic::lint(
                     "W002",
@@ -103,7 +148,11 @@ pub fn lint(config: &Config) -> Vec<Diagnostic> {
         let admins: Vec<&crate::config::MemberSpec> = config
             .members
             .iter()
-            .filter(|m| config.resolve_role(&m.role.value).0.is_admin())
+            // An admin whose entry allows W004 was accepted: not counted.
+            .filter(|m| {
+                config.resolve_role(&m.role.value).0.is_admin()
+                    && !allowed(config, &m.allow, "W004")
+            })
             .collect();
         if admins.len() > max as usize
             && let Some(last) = admins.last()
@@ -115,7 +164,7 @@ pub fn lint(config: &Config) -> Vec<Diagnostic> {
         }
     }
     for t in &config.tags {
-        if t.campaigns.is_empty() && t.accounts.is_empty() {
+        if t.campaigns.is_empty() && t.accounts.is_empty() && !allowed(config, &t.allow, "W005") {
             out.push(
                 Diagnostic::lint("W005", t.label.loc, format!("tag `{}` is declared with no campaigns and no accounts", t.label.value))
                     .help("its assignments are authoritative: every campaign or account carrying it loses it; list them, or remove the tag"),
@@ -184,6 +233,9 @@ fn unknown_permissions(team: &crate::config::TeamRole) -> Vec<Diagnostic> {
 /// The W007 warnings of `config`: shown by `plan` and `apply` too, since a
 /// misspelt permission is otherwise found only when the API refuses it.
 pub fn unknown_permission_warnings(config: &Config) -> Vec<Diagnostic> {
+    if allowed(config, &[], "W007") {
+        return Vec::new();
+    }
     let mut out: Vec<Diagnostic> = config
         .roles
         .values()

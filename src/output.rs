@@ -49,6 +49,9 @@ pub struct Printer {
     quiet: bool,
     color_out: bool,
     color_err: bool,
+    /// `--log-format json`: notes and errors on stderr are JSON lines too,
+    /// shaped like the `tracing` ones, so a log shipper parses every line.
+    json_err: bool,
 }
 
 /// Whether to colour a stream that is (or is not) a terminal: `--color`,
@@ -67,7 +70,16 @@ impl Printer {
             quiet,
             color_out: color_wanted(color, std::io::stdout().is_terminal()),
             color_err: color_wanted(color, std::io::stderr().is_terminal()),
+            json_err: false,
         }
+    }
+
+    /// Notes and errors as JSON objects, one a line (`--log-format json`).
+    pub fn json_stderr(mut self) -> Printer {
+        self.json_err = true;
+        // A JSON log line carries no colour.
+        self.color_err = false;
+        self
     }
 
     /// Colour on stdout.
@@ -95,8 +107,18 @@ impl Printer {
 
     /// A note or warning on stderr; `-q` silences it.
     pub fn note(&self, text: &str) {
-        if !self.quiet {
-            self.error(text);
+        if self.quiet {
+            return;
+        }
+        if self.json_err {
+            let level = if text.starts_with("warning") {
+                "WARN"
+            } else {
+                "INFO"
+            };
+            self.stderr_line(&json_line(level, text));
+        } else {
+            self.stderr_line(text);
         }
     }
 
@@ -110,7 +132,32 @@ impl Printer {
 
     /// An error on stderr; never silenced.
     pub fn error(&self, text: &str) {
+        if self.json_err {
+            self.stderr_line(&json_line("ERROR", text));
+        } else {
+            self.stderr_line(text);
+        }
+    }
+
+    fn stderr_line(&self, text: &str) {
         let mut stderr = std::io::stderr().lock();
         let _ = writeln!(stderr, "{}", text.trim_end_matches('\n'));
     }
+}
+
+/// One stderr line as `tracing`'s JSON formatter writes its own: the same
+/// keys, so notes, errors and logs read alike.
+pub fn json_line(level: &str, text: &str) -> String {
+    // The level says what the text prefix said.
+    let text = ["error: ", "warning: ", "note: "]
+        .iter()
+        .find_map(|p| text.strip_prefix(p))
+        .unwrap_or(text);
+    serde_json::json!({
+        "timestamp": crate::timestamp::now_iso(),
+        "level": level,
+        "fields": { "message": text.trim_end_matches('\n') },
+        "target": "instantly_rbac",
+    })
+    .to_string()
 }

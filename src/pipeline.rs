@@ -20,11 +20,40 @@ use std::path::{Path, PathBuf};
 pub struct LoadedFile {
     pub path: PathBuf,
     pub bytes: Vec<u8>,
+    /// Of `digest_input`: the file and its bases.
     pub sha256: String,
+    /// With its bases merged in.
     pub config: Config,
+    /// The bases it extends (`config_extends`), read once with it.
+    pub bases: Vec<crate::config_extends::Base>,
 }
 
 impl LoadedFile {
+    /// What a saved plan's digest covers: the file's bytes, and when it
+    /// extends bases, each base's path and digest too (a changed base
+    /// changes the plan).
+    pub fn digest_input(&self) -> std::borrow::Cow<'_, [u8]> {
+        digest_input(&self.bytes, &self.bases)
+    }
+
+    /// The bases as sources that diagnostics may point into.
+    pub fn sources(&self) -> Vec<crate::diagnostic::Source> {
+        self.bases
+            .iter()
+            .map(|b| crate::diagnostic::Source {
+                path: b.shown.clone(),
+                text: String::from_utf8_lossy(&b.bytes).into_owned(),
+            })
+            .collect()
+    }
+
+    /// The paths of the file and its bases as shown, by `Loc::file`.
+    pub fn places(&self) -> Vec<String> {
+        std::iter::once(self.shown())
+            .chain(self.bases.iter().map(|b| b.shown.clone()))
+            .collect()
+    }
+
     /// The path as shown in messages.
     pub fn shown(&self) -> String {
         self.path.display().to_string()
@@ -42,6 +71,7 @@ impl LoadedFile {
             path: self.shown(),
             source: String::from_utf8_lossy(&self.bytes).into_owned(),
             errors,
+            others: self.sources(),
         }
     }
 }
@@ -52,6 +82,9 @@ pub struct Planned {
     pub file: LoadedFile,
     pub live: Live,
     pub plan: Plan,
+    /// The workspace group, read only for a file that declares
+    /// `workspace_group` (`live_group`).
+    pub group: Option<crate::live_group::LiveGroup>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -86,6 +119,14 @@ pub enum PlanError {
         path: String,
         other: String,
         id: String,
+    },
+    #[error(
+        "{path} is for workspace {id}, which the API key cannot reach (403: {detail}); a key reaches its own workspace and the sub-workspaces that accepted its group's invitation"
+    )]
+    Unreachable {
+        path: String,
+        id: String,
+        detail: String,
     },
     #[error("{0}")]
     Api(#[from] ApiError),
@@ -124,6 +165,35 @@ pub fn load(path: &Path) -> Result<LoadedFile, PlanError> {
     parse(path, read(path)?)
 }
 
+/// Reads and validates a desired-state file of a run over many, whose
+/// bases are read once for the whole run.
+pub fn load_with(
+    path: &Path,
+    loader: &mut crate::config_extends::Loader,
+) -> Result<LoadedFile, PlanError> {
+    parse_with(path, read(path)?, loader)
+}
+
+/// The bytes a saved plan's digest is of: the file alone when it extends
+/// nothing (as before bases existed), else the file and each base's path
+/// and digest.
+pub fn digest_input<'a>(
+    bytes: &'a [u8],
+    bases: &[crate::config_extends::Base],
+) -> std::borrow::Cow<'a, [u8]> {
+    if bases.is_empty() {
+        return bytes.into();
+    }
+    let mut all = bytes.to_vec();
+    for b in bases {
+        all.extend_from_slice(b"\0extends\0");
+        all.extend_from_slice(b.shown.as_bytes());
+        all.push(0);
+        all.extend_from_slice(sha256_hex(&b.bytes).as_bytes());
+    }
+    all.into()
+}
+
 /// Reads a desired-state file's bytes (at most `MAX_FILE_BYTES`), for
 /// `parse`: whoever must check them before anything of them is shown (a
 /// saved plan's digest) goes between.
@@ -159,15 +229,25 @@ pub fn read_bounded(path: &Path, max: usize, what: &str) -> std::io::Result<Vec<
 
 /// Validates the bytes `read` returned.
 pub fn parse(path: &Path, bytes: Vec<u8>) -> Result<LoadedFile, PlanError> {
+    parse_with(path, bytes, &mut crate::config_extends::Loader::default())
+}
+
+/// Validates the bytes `read` returned, with the bases of the run.
+pub fn parse_with(
+    path: &Path,
+    bytes: Vec<u8>,
+    loader: &mut crate::config_extends::Loader,
+) -> Result<LoadedFile, PlanError> {
     let shown = path.display().to_string();
     let text = std::str::from_utf8(&bytes)
         .map_err(|e| PlanError::File(not_utf8(&shown, &bytes, e.valid_up_to())))?;
-    let config = crate::config_loader::parse(&shown, text).map_err(PlanError::File)?;
+    let loaded = loader.load(path, text).map_err(PlanError::File)?;
     Ok(LoadedFile {
         path: path.to_owned(),
-        sha256: sha256_hex(&bytes),
+        sha256: sha256_hex(&digest_input(&bytes, &loaded.bases)),
         bytes,
-        config,
+        config: loaded.config,
+        bases: loaded.bases,
     })
 }
 
@@ -176,13 +256,14 @@ pub fn parse(path: &Path, bytes: Vec<u8>) -> Result<LoadedFile, PlanError> {
 fn not_utf8(path: &str, bytes: &[u8], valid_up_to: usize) -> FileErrors {
     let good = std::str::from_utf8(&bytes[..valid_up_to]).expect("valid up to here");
     let line_start = good.rfind('\n').map_or(0, |i| i + 1);
-    let loc = crate::yaml_node::Loc {
-        line: good.matches('\n').count() as u32 + 1,
-        col: good[line_start..].chars().count() as u32 + 1,
-    };
+    let loc = crate::yaml_node::Loc::at(
+        good.matches('\n').count() as u32 + 1,
+        good[line_start..].chars().count() as u32 + 1,
+    );
     FileErrors {
         path: path.to_owned(),
         source: String::from_utf8_lossy(bytes).into_owned(),
+        others: Vec::new(),
         errors: vec![
             crate::diagnostic::Diagnostic::new(
                 loc,
@@ -225,6 +306,11 @@ pub async fn plan_in(
 ) -> Result<Planned, PlanError> {
     let id = workspace.id.clone();
     let live = live::read_for_plan(client, workspace, &file.config).await?;
+    let group = if crate::live_group::needed(&file.config) {
+        Some(crate::live_group::read(client).await?)
+    } else {
+        None
+    };
     // Key creates of earlier applies in this folder whose secret was never
     // delivered (`intents`). Read after the live keys: an intent is
     // recorded before its POST, so any key read above has its intent here.
@@ -237,7 +323,7 @@ pub async fn plan_in(
         undelivered,
         key_events: None,
     };
-    let mut plan = match planner::plan(&file.config, &live, &ctx) {
+    let mut plan = match planner::plan_with_group(&file.config, &live, &ctx, group.as_ref()) {
         Ok(plan) => plan,
         Err(errors) => return Err(PlanError::File(file.errors(errors))),
     };
@@ -249,7 +335,7 @@ pub async fn plan_in(
         match attribution::read(client, &since).await {
             Ok(events) if !events.is_empty() => {
                 ctx.key_events = Some(attribution::KeyEvents::new(&events));
-                plan = planner::plan(&file.config, &live, &ctx)
+                plan = planner::plan_with_group(&file.config, &live, &ctx, group.as_ref())
                     .map_err(|errors| PlanError::File(file.errors(errors)))?;
             }
             // No events: unknown, shown as no attribution (the contract:
@@ -260,16 +346,31 @@ pub async fn plan_in(
     }
     // W007 in the plan itself, so JSON and Markdown (a PR comment) carry
     // it, not only the terminal: a typo there is refused only at apply.
+    let places = file.places();
     for d in crate::lints::unknown_permission_warnings(&file.config) {
         plan.warnings.push(format!(
             "{}:{}: {} (W007){}",
-            file.shown(),
+            places.get(d.loc.file as usize).map_or("?", String::as_str),
             d.loc.line,
             d.message,
             d.help.map(|h| format!(": {h}")).unwrap_or_default()
         ));
     }
-    Ok(Planned { file, live, plan })
+    plan.warnings
+        .extend(crate::email_domains::live_warnings(&file.config, &live));
+    if !file.bases.is_empty() {
+        // Where each declared object was written, now that it may be a base.
+        let sources = crate::config_extends::sources(&file.config, &file.places());
+        for a in &mut plan.actions {
+            a.source = sources.get(&a.address).cloned();
+        }
+    }
+    Ok(Planned {
+        file,
+        live,
+        plan,
+        group,
+    })
 }
 
 /// Load, then plan.

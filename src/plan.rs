@@ -15,10 +15,17 @@ pub enum Kind {
     ApiKey,
     Tag,
     Assignment,
+    SubWorkspace,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 4] = [Kind::Member, Kind::ApiKey, Kind::Tag, Kind::Assignment];
+    pub const ALL: [Kind; 5] = [
+        Kind::Member,
+        Kind::ApiKey,
+        Kind::Tag,
+        Kind::Assignment,
+        Kind::SubWorkspace,
+    ];
 
     pub fn heading(self) -> &'static str {
         match self {
@@ -26,6 +33,7 @@ impl Kind {
             Kind::ApiKey => "API keys",
             Kind::Tag => "Tags",
             Kind::Assignment => "Tag assignments",
+            Kind::SubWorkspace => "Sub-workspaces",
         }
     }
 
@@ -36,6 +44,7 @@ impl Kind {
             Kind::ApiKey => "api_key",
             Kind::Tag => "tag",
             Kind::Assignment => "assignment",
+            Kind::SubWorkspace => "sub_workspace",
         }
     }
 }
@@ -62,7 +71,7 @@ impl FromStr for Kind {
             .find(|k| k.as_str() == s)
             .ok_or_else(|| UnknownName {
                 found: s.to_owned(),
-                expected: "member, api_key, tag, assignment",
+                expected: "member, api_key, tag, assignment, sub_workspace",
             })
     }
 }
@@ -116,6 +125,18 @@ pub enum State {
     ApiKey(KeyState),
     Tag(TagState),
     Assignment(AssignmentState),
+    SubWorkspace(SubWorkspaceState),
+}
+
+/// A sub-workspace in the agency's group (`workspace_group`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubWorkspaceState {
+    pub sub_workspace_id: String,
+    /// The declared name, else the live one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub status: crate::group_types::GroupStatus,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -220,6 +241,10 @@ pub struct Action {
     /// disappeared, deleted it), from the audit log (`attribution`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attribution: Option<crate::attribution::Attribution>,
+    /// Where the declared object is written (`file:line`), when the file
+    /// extends bases and it may be in one of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 impl Action {
@@ -228,10 +253,10 @@ impl Action {
         self.after.as_ref().or(self.before.as_ref())
     }
 
-    /// A member replaced: removed and invited again, without access until
-    /// they accept.
+    /// A member or sub-workspace replaced: removed and invited again,
+    /// without access until they accept.
     pub fn is_reinvite(&self) -> bool {
-        self.kind == Kind::Member && self.op == Op::Replace
+        matches!(self.kind, Kind::Member | Kind::SubWorkspace) && self.op == Op::Replace
     }
 }
 
@@ -239,6 +264,11 @@ impl Action {
 pub struct WorkspaceRef {
     pub id: String,
     pub name: String,
+    /// When the workspace is itself a sub-workspace of an agency: its row
+    /// in that agency's group (`/workspace-group-members/admin`, read only
+    /// for files that declare `workspace_group`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_member_id: Option<String>,
 }
 
 /// A live object the plan leaves alone, and why.

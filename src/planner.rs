@@ -38,6 +38,17 @@ pub const UNDELIVERED_REVOKED: &str =
 
 /// Plans, or returns every error found (each located in the file).
 pub fn plan(desired: &Config, live: &Live, ctx: &Context) -> Result<Plan, Vec<Diagnostic>> {
+    plan_with_group(desired, live, ctx, None)
+}
+
+/// `plan`, with the workspace group as read (`live_group`) for a file
+/// that declares `workspace_group`.
+pub fn plan_with_group(
+    desired: &Config,
+    live: &Live,
+    ctx: &Context,
+    group: Option<&crate::live_group::LiveGroup>,
+) -> Result<Plan, Vec<Diagnostic>> {
     let mut p = Planner {
         desired,
         live,
@@ -58,13 +69,22 @@ pub fn plan(desired: &Config, live: &Live, ctx: &Context) -> Result<Plan, Vec<Di
         return Err(p.errors);
     }
     let mut actions = p.actions;
+    let group_plan = group.map(|g| crate::planner_group::plan(desired, g));
+    if let Some(g) = &group_plan {
+        actions.extend(g.actions.iter().cloned());
+        p.unmanaged.extend(g.unmanaged.iter().cloned());
+        p.warnings.extend(g.warnings.iter().cloned());
+    }
     for a in &mut actions {
         a.phase = phase(a);
         a.risk = crate::access_impact::risk(a);
     }
     actions.sort_by(|a, b| (a.phase, &a.address).cmp(&(b.phase, &b.address)));
     p.unmanaged.sort_by(|a, b| a.address.cmp(&b.address));
-    let blocks = crate::safety::blocks(&actions, live, &desired.policy);
+    let mut blocks = crate::safety::blocks(&actions, live, &desired.policy);
+    if let Some(g) = group {
+        blocks.extend(crate::planner_group::blocks(&actions, g, desired));
+    }
     Ok(Plan {
         blocks,
         live_key_ids: {
@@ -75,6 +95,7 @@ pub fn plan(desired: &Config, live: &Live, ctx: &Context) -> Result<Plan, Vec<Di
         workspace: WorkspaceRef {
             id: live.workspace.id.clone(),
             name: live.workspace.name.clone(),
+            group_member_id: group.and_then(|g| g.admin.workspace_group_member_id.clone()),
         },
         actions,
         unmanaged: p.unmanaged,
@@ -100,6 +121,10 @@ pub fn phase(a: &Action) -> u8 {
         (Kind::ApiKey, _) => 9,
         (Kind::Member, _) => 10,
         (Kind::Tag, _) => 11,
+        // The group last: a client reached or lost is apart from the rest.
+        (Kind::SubWorkspace, Op::Create) => 12,
+        (Kind::SubWorkspace, Op::Replace) => 13,
+        (Kind::SubWorkspace, _) => 14,
     }
 }
 
@@ -234,6 +259,7 @@ impl Planner<'_> {
             live_id: None,
             risk: Default::default(),
             attribution: None,
+            source: None,
         });
         self.actions.last_mut().expect("just pushed")
     }

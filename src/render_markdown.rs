@@ -46,6 +46,13 @@ pub fn render_with_limit(plan: &Plan, limit: usize, diff: Option<&str>) -> Strin
         markdown_inline(&ws.name),
         code_span(&ws.id)
     );
+    if let Some(row) = &ws.group_member_id {
+        let _ = writeln!(
+            head,
+            "This workspace is itself a sub-workspace of an agency (group membership {}).\n",
+            code_span(row)
+        );
+    }
     if plan.is_empty() {
         let _ = writeln!(head, "**No changes.** The live workspace matches the file.");
     } else {

@@ -139,6 +139,10 @@ struct JsonTotal {
 }
 
 fn json(outcomes: &[Outcome]) -> String {
+    serde_json::to_string_pretty(&json_doc(outcomes)).expect("a summary serializes") + "\n"
+}
+
+fn json_doc(outcomes: &[Outcome]) -> serde_json::Value {
     let workspaces: Vec<JsonWorkspace> = outcomes
         .iter()
         .map(|o| match &o.result {
@@ -167,12 +171,11 @@ fn json(outcomes: &[Outcome]) -> String {
         })
         .collect();
     let (in_sync, with_changes, errors) = counts(outcomes);
-    let doc = serde_json::json!({
+    serde_json::json!({
         "format_version": "1",
         "workspaces": workspaces,
         "summary": JsonTotal { workspaces: outcomes.len(), in_sync, with_changes, errors, actions: total(outcomes) },
-    });
-    serde_json::to_string_pretty(&doc).expect("a summary serializes") + "\n"
+    })
 }
 
 fn markdown(outcomes: &[Outcome], home: &Workspace) -> String {
@@ -239,4 +242,133 @@ fn markdown(outcomes: &[Outcome], home: &Workspace) -> String {
         }
     }
     out
+}
+
+/// An agency run's view of its group: the accepted sub-workspaces in the
+/// group that no file describes (known when the agency's own file declares
+/// `workspace_group`, so the group was read), and the files whose
+/// workspace the key cannot reach.
+#[derive(Serialize, Default)]
+pub struct AgencyView {
+    pub unmanaged_workspaces: Vec<crate::plan::WorkspaceRef>,
+    pub unreachable: Vec<Unreachable>,
+}
+
+#[derive(Serialize)]
+pub struct Unreachable {
+    pub file: String,
+    pub workspace_id: String,
+}
+
+impl AgencyView {
+    pub fn new(outcomes: &[Outcome], group: Option<&crate::live_group::LiveGroup>) -> AgencyView {
+        let planned: std::collections::HashSet<String> = outcomes
+            .iter()
+            .filter_map(|o| match &o.result {
+                Ok(p) => Some(p.workspace.id.to_lowercase()),
+                Err(PlanError::Unreachable { id, .. }) => Some(id.to_lowercase()),
+                Err(_) => None,
+            })
+            .collect();
+        AgencyView {
+            unmanaged_workspaces: group
+                .iter()
+                .flat_map(|g| g.members.iter())
+                .filter(|m| m.status == crate::group_types::GroupStatus::Accepted)
+                .filter(|m| !planned.contains(&m.sub_workspace_id.to_lowercase()))
+                .map(|m| crate::plan::WorkspaceRef {
+                    id: m.sub_workspace_id.clone(),
+                    name: m.sub_workspace_name.clone().unwrap_or_default(),
+                    group_member_id: Some(m.id.clone()),
+                })
+                .collect(),
+            unreachable: outcomes
+                .iter()
+                .filter_map(|o| match &o.result {
+                    Err(PlanError::Unreachable { id, .. }) => Some(Unreachable {
+                        file: o.file.clone(),
+                        workspace_id: id.clone(),
+                    }),
+                    _ => None,
+                })
+                .collect(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.unmanaged_workspaces.is_empty() && self.unreachable.is_empty()
+    }
+
+    /// The lines of the view, each escaped by `esc` for the output.
+    fn lines(&self, esc: impl Fn(&str) -> String) -> Vec<String> {
+        let mut out = Vec::new();
+        if !self.unmanaged_workspaces.is_empty() {
+            out.push(format!(
+                "Unmanaged workspaces ({}): in the agency's group, but no file describes them:",
+                self.unmanaged_workspaces.len()
+            ));
+            for w in &self.unmanaged_workspaces {
+                out.push(format!("  {} ({})", esc(&w.name), esc(&w.id)));
+            }
+        }
+        if !self.unreachable.is_empty() {
+            out.push(format!(
+                "Unreachable ({}): files for workspaces the API key cannot reach (not accepted sub-workspaces of its group):",
+                self.unreachable.len()
+            ));
+            for u in &self.unreachable {
+                out.push(format!(
+                    "  {}  workspace {}",
+                    esc(&u.file),
+                    esc(&u.workspace_id)
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// `render`, with the agency's view of its group after the summary (text,
+/// Markdown) or as `agency` (JSON, when there is something to say).
+pub fn render_agency(
+    outcomes: &[Outcome],
+    home: &Workspace,
+    format: PlanFormat,
+    color: bool,
+    group: Option<&crate::live_group::LiveGroup>,
+) -> String {
+    let view = AgencyView::new(outcomes, group);
+    if view.is_empty() {
+        return render(outcomes, home, format, color);
+    }
+    match format {
+        PlanFormat::Text => {
+            let mut out = text(outcomes, color);
+            for line in view.lines(terminal) {
+                // A blank line before each heading.
+                if !line.starts_with(' ') {
+                    out.push('\n');
+                }
+                out.push_str(&line);
+                out.push('\n');
+            }
+            out
+        }
+        PlanFormat::Json => {
+            let mut doc = json_doc(outcomes);
+            doc["agency"] = serde_json::to_value(&view).expect("a view serializes");
+            serde_json::to_string_pretty(&doc).expect("a summary serializes") + "\n"
+        }
+        PlanFormat::Markdown => {
+            let mut out = markdown(outcomes, home);
+            out.push('\n');
+            for line in view.lines(markdown_inline) {
+                match line.strip_prefix("  ") {
+                    Some(item) => out.push_str(&format!("- {item}\n")),
+                    None => out.push_str(&format!("\n**{line}**\n\n")),
+                }
+            }
+            out
+        }
+    }
 }

@@ -71,6 +71,10 @@ pub fn fields(state: &State) -> Vec<(&'static str, String)> {
             .map(|d| ("description", format!("{d:?}")))
             .collect(),
         State::Assignment(_) => Vec::new(),
+        State::SubWorkspace(w) => vec![
+            ("id", w.sub_workspace_id.clone()),
+            ("status", w.status.to_string()),
+        ],
     }
 }
 
@@ -181,10 +185,18 @@ pub fn render(plan: &Plan, p: &Paint) -> String {
     let ws = &plan.workspace;
     let _ = writeln!(
         out,
-        "Workspace: {} ({})\n",
+        "Workspace: {} ({})",
         terminal(&ws.name),
         terminal(&ws.id)
     );
+    if let Some(row) = &ws.group_member_id {
+        let _ = writeln!(
+            out,
+            "This workspace is itself a sub-workspace of an agency (group membership {}).",
+            terminal(row)
+        );
+    }
+    let _ = writeln!(out);
     if plan.is_empty() {
         let _ = writeln!(
             out,
@@ -291,6 +303,7 @@ mod tests {
             workspace: WorkspaceRef {
                 id: "w".into(),
                 name: "W".into(),
+                group_member_id: None,
             },
             actions: vec![Action {
                 address: "api_key[k]".into(),
@@ -306,6 +319,7 @@ mod tests {
                 live_id: None,
                 risk: Default::default(),
                 attribution: None,
+                source: None,
             }],
             blocks: vec![],
             unmanaged: vec![],

@@ -18,15 +18,19 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
     let parsed = Cli::command()
-        .try_get_matches_from(args)
+        .try_get_matches_from(&args)
         .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, m)));
     let (cli, matches) = match parsed {
         Ok(parsed) => parsed,
-        Err(e) => return usage(&e),
+        Err(e) => return usage(e, json_asked(&args)),
     };
     init_logs(&cli.global);
-    let printer = Printer::new(cli.global.color, cli.global.quiet);
+    let mut printer = Printer::new(cli.global.color, cli.global.quiet);
+    if cli.global.log_format == LogFormat::Json {
+        printer = printer.json_stderr();
+    }
     if matches.value_source("api_key") == Some(ValueSource::CommandLine) {
         printer.note(
             "warning: --api-key on the command line shows in process lists and shell history; set INSTANTLY_API_KEY instead",
@@ -36,22 +40,76 @@ where
     command(cli, &settings, &printer).unwrap_or_else(|e| {
         // An error may quote the API or a file: hidden characters escaped,
         // line by line, so a multi-line report keeps its shape.
-        let text = format!("error: {e:#}");
+        let text = format!("error: {}", cause_chain(&e));
         let lines: Vec<String> = text.lines().map(crate::escape::terminal).collect();
         printer.error(&lines.join("\n"));
         ExitStatus::Error
     })
 }
 
+/// An error and its causes, joined by ": ", each said once: some errors
+/// already quote their source in their own message (`cannot read x: No
+/// such file…`), and anyhow's `{:#}` would repeat it.
+pub fn cause_chain(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let cause = cause.to_string();
+        if text.contains(&cause) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&cause);
+    }
+    text
+}
+
 /// `--help` and `--version` go to stdout and succeed; a mistyped command
 /// line is an error (exit 1), so a typo in CI never reads as "changes".
-fn usage(e: &clap::Error) -> ExitStatus {
-    let _ = e.print();
+fn usage(mut e: clap::Error, json: bool) -> ExitStatus {
+    file_hint(&mut e);
+    if json && e.use_stderr() {
+        let text = e.render().to_string();
+        Printer::new(crate::cli::ColorChoice::Never, false)
+            .json_stderr()
+            .error(&text);
+    } else {
+        let _ = e.print();
+    }
     if e.use_stderr() {
         ExitStatus::Error
     } else {
         ExitStatus::Success
     }
+}
+
+/// Whether the command line asks for JSON logs, read from the raw words
+/// since it did not parse: the usage error is then a JSON line too.
+fn json_asked(args: &[OsString]) -> bool {
+    args.windows(2)
+        .any(|w| w[0] == "--log-format" && w[1] == "json")
+        || args.iter().any(|a| a == "--log-format=json")
+}
+
+/// `plan w.yaml`: files are given with `-f`, which the unexpected-argument
+/// error alone does not say.
+fn file_hint(e: &mut clap::Error) {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::UnknownArgument {
+        return;
+    }
+    let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) else {
+        return;
+    };
+    if arg.starts_with('-') {
+        return;
+    }
+    let tip = format!("desired-state files are given with -f: `-f {arg}`");
+    e.insert(
+        ContextKind::Suggested,
+        ContextValue::StyledStrs(vec![tip.into()]),
+    );
 }
 
 fn init_logs(g: &Global) {
@@ -79,6 +137,15 @@ fn init_logs(g: &Global) {
 }
 
 fn command(cli: Cli, settings: &Settings, p: &Printer) -> anyhow::Result<ExitStatus> {
+    // Said before connecting: a missing key would otherwise hide it.
+    if let Command::Apply {
+        plan: None,
+        file: None,
+        ..
+    } = cli.command
+    {
+        bail!(APPLY_NEEDS);
+    }
     match cli.command {
         Command::Validate {
             files,
@@ -112,6 +179,8 @@ fn command(cli: Cli, settings: &Settings, p: &Printer) -> anyhow::Result<ExitSta
         }),
     }
 }
+
+const APPLY_NEEDS: &str = "apply needs something to apply: give a saved PLAN (written by `plan --out`) or -f FILE (a desired-state file)";
 
 /// The commands that talk to a workspace.
 async fn online_command(
@@ -154,15 +223,19 @@ async fn online_command(
                     commands::apply::saved(&plan, file.as_deref(), &opts, client, p).await
                 }
                 (None, Some(file)) => commands::apply::fresh(&file, &opts, client, p).await,
-                (None, None) => bail!(
-                    "apply needs a saved plan (`apply PLAN`, written by `plan --out`) or a desired-state file (`apply -f FILE`)"
-                ),
+                (None, None) => bail!(APPLY_NEEDS),
             }
         }
-        Command::Export { output, like } => {
+        Command::Export {
+            output: Some(dir),
+            all: true,
+            ..
+        } => commands::export_all::run(&dir, client, p).await,
+        Command::Export { output, like, .. } => {
             commands::export::run(output.as_deref(), like.as_deref(), client, p).await
         }
         Command::Review(args) => commands::review::run(&args, client, settings, p).await,
+        Command::Snapshot { output } => commands::snapshot::run(&output, client, p).await,
         Command::Validate { .. }
         | Command::Sandbox { .. }
         | Command::Completions { .. }

@@ -47,6 +47,41 @@ pub fn admins_after(actions: &[Action], live: &Live) -> usize {
     (now + delta).max(0) as usize
 }
 
+/// The block for deleting `n` of the `total` live objects of `kind`, if
+/// the policy's limits forbid it (also used for the workspace group).
+pub fn deletion_block(kind: Kind, n: usize, total: usize, policy: &Policy) -> Option<Block> {
+    if n == 0 {
+        return None;
+    }
+    let ack = Some(format!("{kind}={n}"));
+    let pct = policy.max_delete_percent as usize;
+    if total >= 10 && n * 100 > pct * total {
+        Some(Block {
+            limit: "max_delete_percent".into(),
+            kind: Some(kind),
+            count: n,
+            message: format!(
+                "deletes {n} of {total} {kind}s ({}%), more than policy.max_delete_percent ({pct}%)",
+                n * 100 / total
+            ),
+            ack,
+        })
+    } else if n > policy.max_deletes as usize {
+        Some(Block {
+            limit: "max_deletes".into(),
+            kind: Some(kind),
+            count: n,
+            message: format!(
+                "deletes {n} {kind}s, more than policy.max_deletes ({})",
+                policy.max_deletes
+            ),
+            ack,
+        })
+    } else {
+        None
+    }
+}
+
 pub fn blocks(actions: &[Action], live: &Live, policy: &Policy) -> Vec<Block> {
     let mut out = Vec::new();
     let totals = [
@@ -56,35 +91,7 @@ pub fn blocks(actions: &[Action], live: &Live, policy: &Policy) -> Vec<Block> {
         (Kind::Assignment, live.mappings.len()),
     ];
     for (kind, total) in totals {
-        let n = deletes(actions, kind);
-        if n == 0 {
-            continue;
-        }
-        let ack = Some(format!("{kind}={n}"));
-        let pct = policy.max_delete_percent as usize;
-        if total >= 10 && n * 100 > pct * total {
-            out.push(Block {
-                limit: "max_delete_percent".into(),
-                kind: Some(kind),
-                count: n,
-                message: format!(
-                    "deletes {n} of {total} {kind}s ({}%), more than policy.max_delete_percent ({pct}%)",
-                    n * 100 / total
-                ),
-                ack: ack.clone(),
-            });
-        } else if n > policy.max_deletes as usize {
-            out.push(Block {
-                limit: "max_deletes".into(),
-                kind: Some(kind),
-                count: n,
-                message: format!(
-                    "deletes {n} {kind}s, more than policy.max_deletes ({})",
-                    policy.max_deletes
-                ),
-                ack,
-            });
-        }
+        out.extend(deletion_block(kind, deletes(actions, kind), total, policy));
     }
     let admins = admins_after(actions, live);
     if admins < policy.min_admins as usize {
@@ -144,9 +151,9 @@ pub fn parse_ack(s: &str) -> Result<(Kind, usize), String> {
     let (k, n) = s
         .split_once('=')
         .ok_or_else(|| format!("`{s}`: expected KIND=N, e.g. member=12"))?;
-    let kind: Kind = k
-        .parse()
-        .map_err(|_| format!("`{k}`: KIND is one of member, api_key, tag, assignment"))?;
+    let kind: Kind = k.parse().map_err(|_| {
+        format!("`{k}`: KIND is one of member, api_key, tag, assignment, sub_workspace")
+    })?;
     let n = n
         .parse()
         .map_err(|_| format!("`{n}`: N must be a whole number"))?;

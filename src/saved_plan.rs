@@ -8,6 +8,7 @@
 //! blocks and protections.
 
 use crate::live::Live;
+use crate::live_group::LiveGroup;
 use crate::plan::{Action, AssignmentState, Kind, Op, Plan, State};
 use crate::planner::{key_state, member_state, tag_state};
 use serde::{Deserialize, Serialize};
@@ -108,6 +109,18 @@ impl SavedPlan {
         }
     }
 
+    /// The same saved plan with the workspace group's tokens: for a plan
+    /// of a file that declares `workspace_group` (the group read with it).
+    pub fn with_group(mut self, live: &Live, group: Option<&LiveGroup>) -> SavedPlan {
+        self.tokens = self
+            .plan
+            .actions
+            .iter()
+            .map(|a| token_in(a, live, group))
+            .collect();
+        self
+    }
+
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a saved plan serializes") + "\n"
     }
@@ -151,11 +164,16 @@ impl SavedPlan {
 
     /// The touched objects whose version differs from the planned one.
     pub fn changed(&self, live: &Live) -> Vec<Changed> {
+        self.changed_in(live, None)
+    }
+
+    /// `changed`, the workspace group included (as read for the plan).
+    pub fn changed_in(&self, live: &Live, group: Option<&LiveGroup>) -> Vec<Changed> {
         self.plan
             .actions
             .iter()
             .zip(&self.tokens)
-            .filter(|(a, t)| token(a, live) != **t)
+            .filter(|(a, t)| token_in(a, live, group) != **t)
             .map(|(a, _)| Changed {
                 address: a.address.clone(),
                 planned: if a.op == Op::Create {
@@ -163,7 +181,7 @@ impl SavedPlan {
                 } else {
                     a.before.clone()
                 },
-                now: current(a, live).map(|(s, _)| s),
+                now: current(a, live, group).map(|(s, _)| s),
             })
             .collect()
     }
@@ -301,8 +319,30 @@ fn tag_in<'a>(live: &'a Live, label: &str) -> Option<&'a crate::api_types::Tag> 
 
 /// The touched object as it is now, with what identifies its version
 /// beyond its state (id, update time).
-fn current(a: &Action, live: &Live) -> Option<(State, String)> {
+fn current(a: &Action, live: &Live, group: Option<&LiveGroup>) -> Option<(State, String)> {
     match a.kind {
+        Kind::SubWorkspace => {
+            // The row the plan acted on (by id), else the workspace's active one.
+            let id = match a.state()? {
+                State::SubWorkspace(s) => &s.sub_workspace_id,
+                _ => return None,
+            };
+            let rows = &group?.members;
+            let row = match &a.live_id {
+                Some(row) => rows.iter().find(|r| &r.id == row),
+                None => rows
+                    .iter()
+                    .find(|r| r.sub_workspace_id.eq_ignore_ascii_case(id) && r.status.is_active()),
+            }?;
+            Some((
+                State::SubWorkspace(crate::plan::SubWorkspaceState {
+                    sub_workspace_id: row.sub_workspace_id.clone(),
+                    name: row.sub_workspace_name.clone(),
+                    status: row.status.clone(),
+                }),
+                format!("{}@{}", row.id, row.timestamp_updated),
+            ))
+        }
         Kind::Member => {
             // By address; by id only among case twins, which share one
             // (a plan file's id is not trusted further than that).
@@ -357,7 +397,12 @@ fn current(a: &Action, live: &Live) -> Option<(State, String)> {
 /// identity (including `timestamp_updated` where the API has one), or
 /// `absent`.
 pub fn token(a: &Action, live: &Live) -> String {
-    match current(a, live) {
+    token_in(a, live, None)
+}
+
+/// `token`, with the workspace group for `sub_workspace` actions.
+pub fn token_in(a: &Action, live: &Live, group: Option<&LiveGroup>) -> String {
+    match current(a, live, group) {
         None => "absent".into(),
         Some((state, identity)) => {
             let text = serde_json::to_string(&(state, identity)).expect("state serializes");

@@ -123,6 +123,7 @@ mod tests {
             live_id: None,
             risk: Default::default(),
             attribution: None,
+            source: None,
         }
     }
 

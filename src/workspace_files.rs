@@ -1,8 +1,39 @@
 //! Which desired-state files a run covers: `-f` files and directories (their
 //! `*.yaml` / `*.yml` files), sorted, then `--shard I/N`'s deterministic slice
-//! so that a CI matrix spreads an agency over many machines.
+//! so that a CI matrix spreads an agency over many machines. In a directory,
+//! files named `_*.yaml` are bases (`extends`), not workspaces.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+/// Whether a file is a base by its name: `_base.yaml`, `_staff.yml`.
+pub fn is_base(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with('_'))
+}
+
+fn is_yaml(f: &Path) -> bool {
+    f.is_file() && f.extension().is_some_and(|x| x == "yaml" || x == "yml")
+}
+
+/// The bases of the directories among `paths` (their `_*.yaml` files), sorted.
+pub fn bases(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = Vec::new();
+    for p in paths {
+        if p.is_dir()
+            && let Ok(entries) = std::fs::read_dir(p)
+        {
+            out.extend(
+                entries
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|f| is_yaml(f) && is_base(f)),
+            );
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
 
 /// `--shard I/N`: the I-th of N slices, 1-based.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,7 +84,7 @@ pub fn expand(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, bool), FilesError> {
                     source,
                 })?
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| f.is_file() && f.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+                .filter(|f| is_yaml(f) && !is_base(f))
                 .collect();
             if found.is_empty() {
                 return Err(FilesError::Empty { path: shown() });
@@ -68,6 +99,20 @@ pub fn expand(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, bool), FilesError> {
     out.dedup();
     let many = dir || out.len() > 1;
     Ok((out, many))
+}
+
+/// The files named, in the order given, each directory replaced by its
+/// workspace files (sorted): `validate` reports files in the order asked.
+pub fn in_order(paths: &[PathBuf]) -> Result<Vec<PathBuf>, FilesError> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            out.extend(expand(std::slice::from_ref(p))?.0);
+        } else if !out.contains(p) {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
 }
 
 /// The files of `shard`: every N-th of the sorted list, starting at the I-th.

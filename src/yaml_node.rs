@@ -8,19 +8,24 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 use std::fmt;
 
-/// A 1-based line and column in the source file.
+/// A 1-based line and column in a source file. `file` says which: 0 is
+/// the file being loaded, N its N-th base (`extends`), so that what a base
+/// declares is reported where the base says it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Loc {
+    pub file: u16,
     pub line: u32,
     pub col: u32,
 }
 
 impl Loc {
+    /// A place in the file being loaded.
+    pub fn at(line: u32, col: u32) -> Self {
+        Loc { file: 0, line, col }
+    }
+
     fn from_saphyr(l: &serde_saphyr::Location) -> Self {
-        Loc {
-            line: l.line() as u32,
-            col: l.column() as u32,
-        }
+        Loc::at(l.line() as u32, l.column() as u32)
     }
 }
 
@@ -75,10 +80,25 @@ pub fn parse(text: &str) -> Result<Node, serde_saphyr::Error> {
     {
         return Ok(Node {
             value: Value::Map(Vec::new()),
-            loc: Loc { line: 1, col: 1 },
+            loc: Loc::at(1, 1),
         });
     }
     serde_saphyr::from_str_with_options(text, options)
+}
+
+impl Node {
+    /// Marks every place in the tree as in source file `file` (see `Loc`).
+    pub fn set_file(&mut self, file: u16) {
+        self.loc.file = file;
+        match &mut self.value {
+            Value::Seq(items) => items.iter_mut().for_each(|n| n.set_file(file)),
+            Value::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
+                k.loc.file = file;
+                v.set_file(file);
+            }),
+            _ => {}
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for Node {

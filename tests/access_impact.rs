@@ -37,6 +37,7 @@ fn action(op: Op, before: Option<State>, after: Option<State>) -> Action {
         live_id: None,
         risk: Risk::Low,
         attribution: None,
+        source: None,
         phase: 0,
     }
 }
@@ -295,6 +296,7 @@ fn plans_mark_a_change_and_say_which_way_each_part_went() {
         workspace: WorkspaceRef {
             id: "w".into(),
             name: "W".into(),
+            group_member_id: None,
         },
         actions: vec![a],
         blocks: Vec::new(),

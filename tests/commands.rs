@@ -238,7 +238,7 @@ fn no_api_key_is_a_clear_error() {
         .run()
         .status(1)
         .stdout("")
-        .stderr("error: https://api.instantly.ai/api/v2: no API key: set INSTANTLY_API_KEY or pass --api-key (or use --sandbox)\n");
+        .stderr("error: no API key for https://api.instantly.ai/api/v2: set INSTANTLY_API_KEY or pass --api-key (or use --sandbox)\n");
 }
 
 #[test]
@@ -448,7 +448,7 @@ fn apply_without_a_plan_or_a_file_says_both_ways() {
         .run()
         .status(1)
         .stdout("")
-        .stderr("error: apply needs a saved plan (`apply PLAN`, written by `plan --out`) or a desired-state file (`apply -f FILE`)\n");
+        .stderr("error: apply needs something to apply: give a saved PLAN (written by `plan --out`) or -f FILE (a desired-state file)\n");
 }
 
 #[test]

@@ -452,21 +452,12 @@ fn flags_that_do_not_fit_together_are_refused() {
     );
     let o = run(
         d.path(),
-        &[
-            "plan",
-            "--sandbox",
-            "-f",
-            &ex,
-            "-f",
-            "other.yaml",
-            "--out",
-            "p.json",
-        ],
+        &["plan", "--sandbox", "-f", &ex, "-f", "other.yaml", "--diff"],
         &[],
     );
     assert_eq!(o.code, 1);
     assert!(
-        o.stderr.contains("--out and --diff plan one workspace"),
+        o.stderr.contains("--diff shows one workspace"),
         "{}",
         o.stderr
     );

@@ -305,6 +305,7 @@ fn a_help_text_quoting_live_names_is_escaped_for_terminals_and_annotations() {
         path: "dir,with:odd.yaml".into(),
         source: String::new(),
         errors,
+        ..Default::default()
     };
     let github = report.render_github();
     assert_eq!(github.lines().count(), report.errors.len(), "{github}");

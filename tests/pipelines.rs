@@ -288,11 +288,14 @@ fn commands(value: &serde_json::Value, out: &mut Vec<Vec<String>>) {
                         .trim()
                         .trim_start_matches("if ")
                         .trim_start_matches("! ")
-                        .trim_start_matches("then ");
+                        .trim_start_matches("then ")
+                        .trim_start_matches("exec ");
                     if let Some(rest) = part.strip_prefix("instantly-rbac ") {
                         let rest = rest.split(['>', '|']).next().unwrap();
                         out.push(
                             rest.split_whitespace()
+                                // An array expansion ("${acks[@]}") holds flags given at run time.
+                                .filter(|t| !t.starts_with("\"${"))
                                 .map(|t| t.trim_matches('"').to_owned())
                                 .collect(),
                         );
@@ -334,6 +337,27 @@ fn ci_examples_parse_and_run_real_commands() {
             if let Err(e) = instantly_rbac::cli::Cli::try_parse_from(argv) {
                 panic!(
                     "{name}: `instantly-rbac {}` does not parse:\n{e}",
+                    args.join(" ")
+                );
+            }
+            seen += 1;
+        }
+    }
+    // The shell steps the workflows call.
+    for entry in std::fs::read_dir(dir.join("scripts")).unwrap() {
+        let path = entry.unwrap().path();
+        // The matrix gives the slice at run time.
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("\"$SHARD\"", "1/4");
+        let mut found = Vec::new();
+        commands(&serde_json::Value::String(text), &mut found);
+        for args in found {
+            let argv = std::iter::once("instantly-rbac".to_owned()).chain(args.iter().cloned());
+            if let Err(e) = instantly_rbac::cli::Cli::try_parse_from(argv) {
+                panic!(
+                    "{}: `instantly-rbac {}` does not parse:\n{e}",
+                    path.display(),
                     args.join(" ")
                 );
             }

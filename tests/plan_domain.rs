@@ -154,6 +154,7 @@ fn member_delete(state: &SandboxState, email: &str, phase: u8) -> Action {
         live_id: Some(m.id.clone()),
         risk: Default::default(),
         attribution: None,
+        source: None,
     }
 }
 
@@ -176,6 +177,7 @@ fn invite(email: &str, phase: u8) -> Action {
         live_id: None,
         risk: Default::default(),
         attribution: None,
+        source: None,
     }
 }
 
@@ -430,12 +432,15 @@ fn kinds_and_ops_have_one_spelling() {
         assert_eq!(serde_json::to_string(&o).unwrap(), format!("\"{name}\""));
     }
     let names: Vec<String> = Kind::ALL.iter().map(Kind::to_string).collect();
-    assert_eq!(names, ["member", "api_key", "tag", "assignment"]);
+    assert_eq!(
+        names,
+        ["member", "api_key", "tag", "assignment", "sub_workspace"]
+    );
     let names: Vec<String> = Op::ALL.iter().map(Op::to_string).collect();
     assert_eq!(names, ["create", "update", "replace", "delete"]);
     assert_eq!(
         "apikey".parse::<Kind>().unwrap_err().to_string(),
-        "`apikey`: expected one of member, api_key, tag, assignment"
+        "`apikey`: expected one of member, api_key, tag, assignment, sub_workspace"
     );
     assert!("Create".parse::<Op>().is_err());
     assert_eq!(

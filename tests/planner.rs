@@ -186,6 +186,7 @@ fn campaign_names_must_match_exactly_one_campaign() {
         path: "w.yaml".into(),
         source: "version: 1\ntags:\n  - label: SDR-West\n    campaigns: [Q4 west outbound, Partner Webinar]\n    accounts: [nobody@acme-mail.com]\n".into(),
         errors,
+        ..Default::default()
     }
     .render(false);
     insta::assert_snapshot!(text);

@@ -330,6 +330,15 @@ fn writes_of(plan: &Plan) -> BTreeMap<String, usize> {
             (Kind::Tag, Op::Delete) => add(format!("DELETE /custom-tags/{id}")),
             (Kind::Tag, Op::Replace) => panic!("tags are not replaced: {a:?}"),
             (Kind::Assignment, _) => {}
+            (Kind::SubWorkspace, Op::Create) => add("POST /workspace-group-members".into()),
+            (Kind::SubWorkspace, Op::Replace) => {
+                add(format!("DELETE /workspace-group-members/{id}"));
+                add("POST /workspace-group-members".into());
+            }
+            (Kind::SubWorkspace, Op::Delete) => {
+                add(format!("DELETE /workspace-group-members/{id}"))
+            }
+            (Kind::SubWorkspace, Op::Update) => panic!("the group has no update: {a:?}"),
         }
     }
     w

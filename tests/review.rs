@@ -1051,7 +1051,7 @@ fn a_directory_accounts_for_every_entry() {
   ws/b.yaml: not reviewed: workspace 01946416-09c9-7bef-bbc9-b8c3ac2cdb2a is already reviewed from ws/a.yaml: one file per workspace
   ws/c.yaml: not reviewed: a symbolic link to nothing: the workspace it stands for is not reviewed
   ws/d.yaml: not reviewed: unknown role `superuser`
-  ws/e.yaml: not reviewed: GET /workspaces/current: 403 Forbidden: x-as-workspace: 01946416-09c9-7bef-bbc9-0000000000ff is not a sub-workspace of this workspace (the agency key of 01946416-09c9-7bef-bbc9-b8c3ac2cdb2a does not reach workspace 01946416-09c9-7bef-bbc9-0000000000ff, or lacks a scope this call needs)
+  ws/e.yaml: not reviewed: GET /workspaces/current: 403 Forbidden: x-as-workspace: workspace 01946416-09c9-7bef-bbc9-0000000000ff is not an accepted sub-workspace of this API key's workspace (the agency key of 01946416-09c9-7bef-bbc9-b8c3ac2cdb2a does not reach workspace 01946416-09c9-7bef-bbc9-0000000000ff, or lacks a scope this call needs)
   5 workspaces (4 not reviewed), 7 members, 3 API keys, findings: 5 inactive_member, 2 overprivileged_key, 1 pending_invitation, 9 undeclared_access
 "
     );
@@ -1067,7 +1067,7 @@ error: ws/d.yaml: unknown role `superuser`
 help: expected one of owner, admin, editor, view, no team roles are defined under `roles`
 
 error: 1 error in ws/d.yaml
-error: ws/e.yaml: GET /workspaces/current: 403 Forbidden: x-as-workspace: 01946416-09c9-7bef-bbc9-0000000000ff is not a sub-workspace of this workspace (the agency key of 01946416-09c9-7bef-bbc9-b8c3ac2cdb2a does not reach workspace 01946416-09c9-7bef-bbc9-0000000000ff, or lacks a scope this call needs)
+error: ws/e.yaml: GET /workspaces/current: 403 Forbidden: x-as-workspace: workspace 01946416-09c9-7bef-bbc9-0000000000ff is not an accepted sub-workspace of this API key's workspace (the agency key of 01946416-09c9-7bef-bbc9-b8c3ac2cdb2a does not reach workspace 01946416-09c9-7bef-bbc9-0000000000ff, or lacks a scope this call needs)
 ";
     assert_eq!(ran.output.stderr, stderr);
     let ran = ran
@@ -1092,7 +1092,7 @@ error: ws/e.yaml: GET /workspaces/current: 403 Forbidden: x-as-workspace: 019464
 | ws/b.yaml | not reviewed: workspace 01946416-09c9-7bef-bbc9-b8c3ac2cdb2a is already reviewed from ws/a.yaml: one file per workspace | – | – | – |
 | ws/c.yaml | not reviewed: a symbolic link to nothing: the workspace it stands for is not reviewed | – | – | – |
 | ws/d.yaml | not reviewed: unknown role \\`superuser\\` | – | – | – |
-| ws/e.yaml | not reviewed: GET /workspaces/current: 403 Forbidden: x-as-workspace: 01946416-09c9-7bef-bbc9-0000000000ff is not a sub-workspace of this workspace (the agency key of 01946416-09c9-7bef-bbc9-b8c3ac2cdb2a does not reach workspace 01946416-09c9-7bef-bbc9-0000000000ff, or lacks a scope this call needs) | – | – | – |
+| ws/e.yaml | not reviewed: GET /workspaces/current: 403 Forbidden: x-as-workspace: workspace 01946416-09c9-7bef-bbc9-0000000000ff is not an accepted sub-workspace of this API key's workspace (the agency key of 01946416-09c9-7bef-bbc9-b8c3ac2cdb2a does not reach workspace 01946416-09c9-7bef-bbc9-0000000000ff, or lacks a scope this call needs) | – | – | – |
 
 5 workspaces (4 not reviewed), 7 members, 3 API keys, findings: 5 inactive_member, 2 overprivileged_key, 1 pending_invitation, 9 undeclared_access
 "

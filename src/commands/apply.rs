@@ -4,14 +4,16 @@
 
 use crate::applier::{self, ApplyReport};
 use crate::client::Client;
+use crate::commands::plan;
 use crate::output::{ExitStatus, Printer};
 use crate::pipeline::{self, PlanError};
 use crate::plan::{Kind, Plan};
 use crate::saved_plan::{self, SavedPlan, SavedPlanError};
+use crate::saved_plan_multi::MultiPlan;
 use crate::secret_sink::{SecretSink, SecretsCmd};
 use crate::secrets_out::SecretsOut;
 use crate::stop_signal::StopSignal;
-use crate::{progress, render_text, safety};
+use crate::{escape, progress, render_text, safety};
 use anyhow::{Context as _, bail};
 use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
@@ -23,6 +25,9 @@ pub async fn fresh(
     client: &Client,
     p: &Printer,
 ) -> anyhow::Result<ExitStatus> {
+    if file.is_dir() {
+        return fresh_many(file, opts, client, p).await;
+    }
     match pipeline::plan_path(client, file).await {
         Ok(planned) => {
             if let Some(w) = planned.file.plan_warnings(p.err_color()) {
@@ -56,7 +61,29 @@ pub async fn saved(
         .with_context(|| format!("cannot read the plan {shown}"))?;
     let text = String::from_utf8(bytes)
         .with_context(|| format!("{shown} is not a plan file written by `plan --out`"))?;
+    if let Some(multi) = MultiPlan::parse(&shown, &text) {
+        if file.is_some() {
+            bail!(
+                "{shown} holds the plans of several workspaces, each with the file it was made from: drop -f; nothing was changed"
+            );
+        }
+        return saved_many(&shown, multi?, opts, client, p).await;
+    }
     let saved = SavedPlan::parse(&shown, &text)?;
+    Ok(saved_one(&shown, saved, file, opts, client, p).await?.0)
+}
+
+/// Verifies one workspace's saved plan and applies it; with the number of
+/// actions it had.
+async fn saved_one(
+    shown: &str,
+    saved: SavedPlan,
+    file: Option<&Path>,
+    opts: &ApplyOptions,
+    client: &Client,
+    p: &Printer,
+) -> anyhow::Result<(ExitStatus, usize)> {
+    let shown = shown.to_owned();
     let (desired_path, desired_shown) = match file {
         Some(f) => (f.to_owned(), f.display().to_string()),
         None => {
@@ -79,19 +106,28 @@ pub async fn saved(
         }
         Err(e) => {
             p.error(&e.render(p.err_color()));
-            return Ok(ExitStatus::Error);
+            return Ok((ExitStatus::Error, 0));
         }
     };
     // Before anything of the file is shown: a forged plan can name any
     // file on the machine (`/proc/self/environ`) as its desired file.
-    if saved_plan::sha256_hex(&bytes) != saved.desired.sha256 {
-        return Err(SavedPlanError::OtherFile {
-            plan: shown,
-            file: desired_shown,
+    let desired = if saved_plan::sha256_hex(&bytes) == saved.desired.sha256 {
+        pipeline::parse(&desired_path, bytes)
+    } else {
+        // A file that extends bases: the digest covers them too, so the
+        // file is loaded (quietly) to read them; a mismatch shows nothing.
+        match pipeline::parse(&desired_path, bytes) {
+            Ok(f) if !f.bases.is_empty() && f.sha256 == saved.desired.sha256 => Ok(f),
+            _ => {
+                return Err(SavedPlanError::OtherFile {
+                    plan: shown,
+                    file: desired_shown,
+                }
+                .into());
+            }
         }
-        .into());
-    }
-    let desired = match pipeline::parse(&desired_path, bytes) {
+    };
+    let desired = match desired {
         Ok(desired) => {
             if let Some(w) = desired.plan_warnings(p.err_color()) {
                 p.note(&w);
@@ -100,14 +136,14 @@ pub async fn saved(
         }
         Err(e) => {
             p.error(&e.render(p.err_color()));
-            return Ok(ExitStatus::Error);
+            return Ok((ExitStatus::Error, 0));
         }
     };
     let workspace = match pipeline::guard(client, &desired).await {
         Ok(workspace) => workspace,
         Err(e) => {
             p.error(&e.render(p.err_color()));
-            return Ok(ExitStatus::Error);
+            return Ok((ExitStatus::Error, 0));
         }
     };
     if workspace.id != saved.plan.workspace.id {
@@ -122,13 +158,13 @@ pub async fn saved(
         Ok(planned) => planned,
         Err(e) => {
             p.error(&e.render(p.err_color()));
-            return Ok(ExitStatus::Error);
+            return Ok((ExitStatus::Error, 0));
         }
     };
-    let changed = saved.changed(&planned.live);
+    let changed = saved.changed_in(&planned.live, planned.group.as_ref());
     if !changed.is_empty() {
         p.error(&render_text::render_changed(&changed));
-        return Ok(ExitStatus::Error);
+        return Ok((ExitStatus::Error, 0));
     }
     if let Some(difference) = saved_plan::difference(&saved.plan.actions, &planned.plan.actions) {
         return Err(SavedPlanError::Differs {
@@ -137,10 +173,12 @@ pub async fn saved(
         }
         .into());
     }
-    execute(&planned.plan, opts, client, p).await
+    let n = planned.plan.actions.len();
+    Ok((execute(&planned.plan, opts, client, p).await?, n))
 }
 
 /// How `apply` may proceed, from its flags.
+#[derive(Clone)]
 pub struct ApplyOptions {
     pub ask: bool,
     /// Applying a saved plan (not a fresh one).
@@ -155,6 +193,22 @@ pub struct ApplyOptions {
 }
 
 impl ApplyOptions {
+    /// The options for one workspace of several: `--ack-deletes` counts
+    /// are one workspace's, so an acknowledgement applies to the
+    /// workspaces whose plan is blocked on its kind (and must match their
+    /// count exactly), never to refuse the others.
+    fn for_blocks(&self, blocks: &[safety::Block]) -> ApplyOptions {
+        ApplyOptions {
+            acks: self
+                .acks
+                .iter()
+                .filter(|(kind, _)| blocks.iter().any(|b| b.kind == Some(*kind)))
+                .copied()
+                .collect(),
+            ..self.clone()
+        }
+    }
+
     /// Everything that would stop the apply, checked before any write.
     fn refusal(&self, plan: &Plan) -> Option<String> {
         if let Err(e) = safety::check_acks(&plan.actions, &plan.blocks, &self.acks) {
@@ -191,7 +245,7 @@ impl ApplyOptions {
         }
         if !reinvites.is_empty() && !self.allow_reinvite {
             return Some(format!(
-                "the plan re-invites {} (a permission change), which removes their access until they accept again: review it, then pass --allow-reinvite",
+                "the plan re-invites {} (a permission change, or a rejected sub-workspace invitation), which removes their access until they accept again: review it, then pass --allow-reinvite",
                 reinvites.join(", ")
             ));
         }
@@ -269,8 +323,16 @@ async fn execute(
     }
     let mut sink = opts.sink(p)?;
     let signal = StopSignal::watch(p);
-    let progress = progress::Progress::requests(progress::wanted(true, p), client, "applying");
-    let report = applier::apply(client, plan, sink.as_mut(), Some(signal.stop.clone())).await;
+    let progress =
+        progress::Progress::actions(progress::wanted(true, p), plan.actions.len(), "applying");
+    let report = applier::apply_counting(
+        client,
+        plan,
+        sink.as_mut(),
+        Some(signal.stop.clone()),
+        &progress.counter(),
+    )
+    .await;
     progress.finish();
     p.out(&render_report(
         &report,
@@ -301,6 +363,216 @@ fn confirm(saved: bool, p: &Printer) -> anyhow::Result<bool> {
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
     Ok(line.trim() == "yes")
+}
+
+/// What became of one workspace of a run over several.
+struct Done {
+    file: String,
+    /// `name (id)`, when known.
+    workspace: Option<String>,
+    outcome: Result<usize, String>,
+}
+
+/// Plans every workspace file of `dir` and applies each plan on its own:
+/// one workspace's failure does not stop the others.
+async fn fresh_many(
+    dir: &Path,
+    opts: &ApplyOptions,
+    client: &Client,
+    p: &Printer,
+) -> anyhow::Result<ExitStatus> {
+    if opts.ask && !std::io::stdin().is_terminal() {
+        // Refused once, before any workspace is read, not once per workspace.
+        bail!(
+            "apply is not running in a terminal, so it cannot ask for confirmation: review the plans and pass --auto-approve; nothing was changed"
+        );
+    }
+    let (files, _) = crate::workspace_files::expand(&[dir.to_owned()])?;
+    let progress =
+        progress::Progress::bar(progress::wanted(true, p), files.len(), "workspaces planned");
+    let mut loader = crate::config_extends::Loader::default();
+    let (home, planned) = plan::plan_each(&files, client, &progress, &mut loader).await?;
+    progress.finish();
+    for w in plan::unused_bases(&[dir.to_owned()], &loader, false) {
+        p.note(&w);
+    }
+    let mut opts = opts.clone();
+    let mut done = Vec::new();
+    let mut status = ExitStatus::Success;
+    for (file, result) in planned {
+        p.out(&format!("── {} ──\n", escape::terminal(&file)));
+        let planned = match result {
+            Ok(planned) => planned,
+            Err(e) => {
+                p.error(&e.render(p.err_color()));
+                done.push(Done {
+                    file,
+                    workspace: None,
+                    outcome: Err(first_line(&e.text())),
+                });
+                status = status.worst(ExitStatus::Error);
+                continue;
+            }
+        };
+        if let Some(w) = planned.file.plan_warnings(p.err_color()) {
+            p.note(&w);
+        }
+        let c = plan::client_for(client, &home, &planned.plan.workspace.id);
+        let n = planned.plan.actions.len();
+        let result = execute(&planned.plan, &opts.for_blocks(&planned.plan.blocks), &c, p).await;
+        if n > 0 {
+            // The secrets file exists now: the next workspace adds to it.
+            opts.secrets_append = true;
+        }
+        let stop = record(
+            &mut done,
+            &mut status,
+            file,
+            Some(&planned.plan.workspace),
+            n,
+            result,
+            p,
+        );
+        if stop {
+            break;
+        }
+    }
+    p.out(&render_many(&done));
+    Ok(status)
+}
+
+/// Verifies and applies each workspace of a saved plan of several, each on
+/// its own.
+async fn saved_many(
+    shown: &str,
+    multi: MultiPlan,
+    opts: &ApplyOptions,
+    client: &Client,
+    p: &Printer,
+) -> anyhow::Result<ExitStatus> {
+    let home: crate::api_types::Workspace = client.get("/workspaces/current", &[]).await?;
+    let mut opts = opts.clone();
+    let mut done = Vec::new();
+    let mut status = ExitStatus::Success;
+    for entry in &multi.workspaces {
+        p.out(&format!("── {} ──\n", escape::terminal(&entry.file)));
+        let saved = match entry.saved(shown) {
+            Ok(saved) => saved,
+            Err(e) => {
+                let text = escape::terminal(&e.to_string());
+                p.error(&format!("error: {text}"));
+                done.push(Done {
+                    file: entry.file.clone(),
+                    workspace: None,
+                    outcome: Err(text),
+                });
+                status = status.worst(ExitStatus::Error);
+                continue;
+            }
+        };
+        let workspace = saved.plan.workspace.clone();
+        let c = plan::client_for(client, &home, &workspace.id);
+        let scoped = opts.for_blocks(&saved.plan.blocks);
+        let result = saved_one(shown, saved, None, &scoped, &c, p).await;
+        let n = result.as_ref().map_or(0, |(_, n)| *n);
+        if n > 0 {
+            opts.secrets_append = true;
+        }
+        let stop = record(
+            &mut done,
+            &mut status,
+            entry.file.clone(),
+            Some(&workspace),
+            n,
+            result.map(|(s, _)| s),
+            p,
+        );
+        if stop {
+            break;
+        }
+    }
+    for f in &multi.failed {
+        let text = escape::terminal(&f.error);
+        done.push(Done {
+            file: f.file.clone(),
+            workspace: None,
+            outcome: Err(format!(
+                "not planned when the plan was made: {}",
+                first_line(&text)
+            )),
+        });
+        status = status.worst(ExitStatus::Error);
+    }
+    p.out(&render_many(&done));
+    Ok(status)
+}
+
+/// Records one workspace's apply; `true` when a signal stopped it, so that
+/// no further workspace starts.
+fn record(
+    done: &mut Vec<Done>,
+    status: &mut ExitStatus,
+    file: String,
+    workspace: Option<&crate::plan::WorkspaceRef>,
+    actions: usize,
+    result: anyhow::Result<ExitStatus>,
+    p: &Printer,
+) -> bool {
+    let workspace = workspace.map(|w| format!("{} ({})", w.name, w.id));
+    let (outcome, this) = match result {
+        Ok(ExitStatus::Success) => (Ok(actions), ExitStatus::Success),
+        Ok(ExitStatus::Error) => (
+            Err("apply failed (see above)".to_owned()),
+            ExitStatus::Error,
+        ),
+        Ok(stopped) => (Err("stopped by a signal".to_owned()), stopped),
+        Err(e) => {
+            let text = escape::terminal(&format!("{e:#}"));
+            p.error(&format!("error: {text}"));
+            (Err(first_line(&text)), ExitStatus::Error)
+        }
+    };
+    done.push(Done {
+        file,
+        workspace,
+        outcome,
+    });
+    *status = status.worst(this);
+    !matches!(this, ExitStatus::Success | ExitStatus::Error)
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or_default().to_owned()
+}
+
+/// The summary of a run over several workspaces: which applied, which
+/// failed, which had nothing to do.
+fn render_many(done: &[Done]) -> String {
+    use std::fmt::Write as _;
+    let applied = done
+        .iter()
+        .filter(|d| matches!(d.outcome, Ok(n) if n > 0))
+        .count();
+    let nothing = done.iter().filter(|d| d.outcome == Ok(0)).count();
+    let failed = done.len() - applied - nothing;
+    let mut s = format!(
+        "\nSummary of {} workspaces: {applied} applied, {nothing} with nothing to do, {failed} failed.\n",
+        done.len()
+    );
+    for d in done {
+        let what = match &d.outcome {
+            Ok(0) => "nothing to do".to_owned(),
+            Ok(n) => format!("applied ({n} action{})", if *n == 1 { "" } else { "s" }),
+            Err(e) => format!("failed: {e}"),
+        };
+        let ws = d
+            .workspace
+            .as_deref()
+            .map(|w| format!(" {}", escape::terminal(w)))
+            .unwrap_or_default();
+        let _ = writeln!(s, "  {}{ws}: {what}", escape::terminal(&d.file));
+    }
+    s
 }
 
 pub fn render_report(r: &ApplyReport, secrets: Option<String>) -> String {

@@ -3,8 +3,10 @@
 
 pub mod apply;
 pub mod export;
+pub mod export_all;
 pub mod generate;
 pub mod plan;
 pub mod review;
 pub mod sandbox;
+pub mod snapshot;
 pub mod validate;

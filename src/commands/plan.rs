@@ -22,21 +22,49 @@ pub async fn run(
     let (files, many) = workspace_files::expand(&args.files)?;
     let files = workspace_files::shard(files, args.shard);
     let status = if many || args.shard.is_some() {
-        if args.out.is_some() || args.diff {
-            bail!("--out and --diff plan one workspace: give a single -f FILE");
+        if args.diff {
+            bail!("--diff shows one workspace: give a single -f FILE");
         }
         let progress = Progress::bar(
             progress::wanted(args.format == PlanFormat::Text, p),
             files.len(),
             "workspaces planned",
         );
-        let (home, outcomes) = plan_many(&files, client, &progress).await?;
+        let mut loader = crate::config_extends::Loader::default();
+        let (home, planned) = plan_each(&files, client, &progress, &mut loader).await?;
         progress.finish();
-        p.out(&render_multi::render(
+        for w in unused_bases(&args.files, &loader, args.shard.is_some()) {
+            p.note(&w);
+        }
+        if let Some(path) = &args.out {
+            let saved = crate::saved_plan_multi::MultiPlan::new(&planned);
+            // Neither a workspace file nor a base may be overwritten.
+            let desired: Vec<&Path> = files
+                .iter()
+                .map(PathBuf::as_path)
+                .chain(
+                    planned
+                        .iter()
+                        .filter_map(|(_, r)| r.as_ref().ok())
+                        .flat_map(|p| p.file.bases.iter().map(|b| b.path.as_path())),
+                )
+                .collect();
+            write_plan_file(path, &desired, settings, &saved.to_json())?;
+            p.note(&format!(
+                "Saved the plans of {} workspaces to {}; apply exactly them with `{}`.",
+                saved.workspaces.len(),
+                path.display(),
+                apply_many_command(settings, path, &many_acknowledgements(&planned))
+            ));
+        }
+        let group = agency_group(&planned, &home);
+        let outcomes = outcomes(planned);
+        p.out(&render_multi::render_agency(
             &outcomes,
             &home,
             args.format,
             p.color(),
+            group.as_ref(),
         ));
         render_multi::status(&outcomes)
     } else {
@@ -72,7 +100,12 @@ fn one(
     settings: &Settings,
     p: &Printer,
 ) -> anyhow::Result<ExitStatus> {
-    let Planned { file, live, plan } = planned;
+    let Planned {
+        file,
+        live,
+        plan,
+        group,
+    } = planned;
     if let Some(w) = file.plan_warnings(p.err_color()) {
         p.note(&w);
     }
@@ -98,8 +131,9 @@ fn one(
         PlanFormat::Markdown => render_markdown::render(plan, diff.as_deref()),
     });
     if let Some(path) = &args.out {
-        let saved = SavedPlan::new(plan, live, &file.shown(), &file.bytes);
-        write_plan_file(path, &file.path, settings, &saved.to_json())?;
+        let saved = SavedPlan::new(plan, live, &file.shown(), &file.digest_input())
+            .with_group(live, group.as_ref());
+        write_plan_file(path, &[&file.path], settings, &saved.to_json())?;
         p.note(&format!(
             "Saved the plan to {}; apply exactly it with `{}`.",
             path.display(),
@@ -117,11 +151,14 @@ fn one(
 /// state (a slip of `--out` would destroy them), never through a link.
 fn write_plan_file(
     path: &Path,
-    desired: &Path,
+    desired: &[&Path],
     settings: &Settings,
     text: &str,
 ) -> anyhow::Result<()> {
-    let mut inputs = vec![(desired, "the desired-state file given with -f")];
+    let mut inputs: Vec<(&Path, &str)> = desired
+        .iter()
+        .map(|d| (*d, "the desired-state file given with -f"))
+        .collect();
     inputs.extend(
         crate::output_path::sandbox_state(settings).map(|st| (st, "the sandbox state file")),
     );
@@ -173,6 +210,41 @@ pub fn apply_command(settings: &Settings, plan: &Path, file: &Path, acks: &[Stri
         .join(" ")
 }
 
+/// The flags applying several workspaces' plans needs: each workspace's,
+/// once.
+fn many_acknowledgements(planned: &[(String, Result<Planned, PlanError>)]) -> Vec<String> {
+    let mut groups: Vec<Vec<String>> = Vec::new();
+    for p in planned.iter().filter_map(|(_, r)| r.as_ref().ok()) {
+        let mut words = acknowledgements(&p.plan).into_iter();
+        while let Some(flag) = words.next() {
+            let takes_value = matches!(flag.as_str(), "--ack-deletes" | "--secrets-out");
+            let mut group = vec![flag];
+            if takes_value {
+                group.extend(words.next());
+            }
+            if !groups.contains(&group) {
+                groups.push(group);
+            }
+        }
+    }
+    groups.concat()
+}
+
+/// The command that applies a saved plan of several workspaces (each entry
+/// records its file), with the acknowledgements their plans need.
+fn apply_many_command(settings: &Settings, plan: &Path, acks: &[String]) -> String {
+    let mut words = vec!["instantly-rbac".to_owned()];
+    words.extend(settings.target.flags());
+    words.push("apply".into());
+    words.push(not_a_flag(plan));
+    words.extend(acks.iter().cloned());
+    words
+        .iter()
+        .map(|w| shell_quote(w))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// A path as an argument that cannot be taken for a flag (`-p.json`).
 fn not_a_flag(path: &Path) -> String {
     let shown = path.display().to_string();
@@ -201,56 +273,106 @@ pub async fn plan_many(
     agency: &Client,
     progress: &Progress,
 ) -> anyhow::Result<(crate::api_types::Workspace, Vec<Outcome>)> {
-    let home: crate::api_types::Workspace = agency.get("/workspaces/current", &[]).await?;
-    // A task per workspace, so that parsing and planning use every core.
-    let jobs: Vec<_> = files
+    let mut loader = crate::config_extends::Loader::default();
+    let (home, planned) = plan_each(files, agency, progress, &mut loader).await?;
+    Ok((home, outcomes(planned)))
+}
+
+/// The agency's group, when its own file is among those planned and
+/// declares `workspace_group` (read with that plan, so no request more).
+pub fn agency_group(
+    planned: &[(String, Result<Planned, PlanError>)],
+    home: &crate::api_types::Workspace,
+) -> Option<crate::live_group::LiveGroup> {
+    planned
         .iter()
-        .map(|f| {
-            let (f, agency, home) = (f.clone(), agency.clone(), home.clone());
-            tokio::spawn(async move {
-                Outcome {
-                    file: f.display().to_string(),
-                    result: plan_one(&f, &agency, &home).await.map(|p| p.plan),
-                }
-            })
+        .filter_map(|(_, r)| r.as_ref().ok())
+        .filter(|p| p.plan.workspace.id == home.id)
+        .find_map(|p| p.group.clone())
+}
+
+/// A run's plans as the report shows them.
+pub fn outcomes(planned: Vec<(String, Result<Planned, PlanError>)>) -> Vec<Outcome> {
+    planned
+        .into_iter()
+        .map(|(file, result)| Outcome {
+            file,
+            result: result.map(|p| p.plan),
+        })
+        .collect()
+}
+
+/// `plan_many` with what each plan was made from: the files are loaded
+/// first, one after the other, so that `loader` reads each base once and
+/// reports its errors once; then planned concurrently.
+pub async fn plan_each(
+    files: &[PathBuf],
+    agency: &Client,
+    progress: &Progress,
+    loader: &mut crate::config_extends::Loader,
+) -> anyhow::Result<(
+    crate::api_types::Workspace,
+    Vec<(String, Result<Planned, PlanError>)>,
+)> {
+    let home: crate::api_types::Workspace = agency.get("/workspaces/current", &[]).await?;
+    let loaded: Vec<Result<pipeline::LoadedFile, PlanError>> = files
+        .iter()
+        .map(|f| pipeline::load_with(f, loader))
+        .collect();
+    // A task per workspace, so that planning uses every core.
+    let jobs: Vec<_> = loaded
+        .into_iter()
+        .map(|file| {
+            let (agency, home) = (agency.clone(), home.clone());
+            tokio::spawn(async move { plan_one(file?, &agency, &home).await })
         })
         .collect();
     let mut outcomes = Vec::new();
     for (job, f) in jobs.into_iter().zip(files) {
-        outcomes.push(job.await.unwrap_or_else(|e| Outcome {
-            file: f.display().to_string(),
-            result: Err(PlanError::Read {
-                path: f.display().to_string(),
+        let shown = f.display().to_string();
+        let result = job.await.unwrap_or_else(|e| {
+            Err(PlanError::Read {
+                path: shown.clone(),
                 source: std::io::Error::other(format!("planning stopped unexpectedly: {e}")),
-            }),
-        }));
+            })
+        });
+        outcomes.push((shown, result));
         progress.inc();
     }
     // One file per workspace: a second file for the same one is an error,
     // not a second plan added to the totals.
     let mut first: std::collections::HashMap<String, String> = std::collections::HashMap::new();
-    for o in &mut outcomes {
-        let Ok(plan) = &o.result else { continue };
-        let id = plan.workspace.id.clone();
+    for (file, result) in &mut outcomes {
+        let Ok(planned) = &*result else { continue };
+        let id = planned.plan.workspace.id.clone();
         if let Some(other) = first.get(&id) {
-            o.result = Err(PlanError::SameWorkspace {
-                path: o.file.clone(),
+            *result = Err(PlanError::SameWorkspace {
+                path: file.clone(),
                 other: other.clone(),
                 id,
             });
         } else {
-            first.insert(id, o.file.clone());
+            first.insert(id, file.clone());
         }
     }
     Ok((home, outcomes))
 }
 
+/// The client for the workspace a file is for: the agency's own, or a
+/// sub-workspace reached with `x-as-workspace`.
+pub fn client_for(agency: &Client, home: &crate::api_types::Workspace, id: &str) -> Client {
+    if id == home.id {
+        agency.clone()
+    } else {
+        agency.for_sub_workspace(id)
+    }
+}
+
 async fn plan_one(
-    path: &Path,
+    file: pipeline::LoadedFile,
     agency: &Client,
     home: &crate::api_types::Workspace,
 ) -> Result<Planned, PlanError> {
-    let file = pipeline::load(path)?;
     let Some(guard) = &file.config.workspace else {
         return Err(PlanError::Unbound { path: file.shown() });
     };
@@ -258,5 +380,45 @@ async fn plan_one(
         // The agency's own workspace was read above: its guard holds.
         return pipeline::plan_in(agency, file, home.clone()).await;
     }
-    pipeline::plan(&agency.for_sub_workspace(&guard.id.value), file).await
+    let (path, id) = (file.shown(), guard.id.value.clone());
+    let sub = agency.for_sub_workspace(&id);
+    pipeline::plan(&sub, file).await.map_err(|e| match e {
+        // The agency's own key read its workspace above: a 403 on reading
+        // this one is about reach (x-as-workspace), not a missing scope.
+        PlanError::Api(a) => match &a.kind {
+            crate::api_error::ApiErrorKind::MissingScope(detail)
+                if a.path == "/workspaces/current" =>
+            {
+                PlanError::Unreachable {
+                    path,
+                    id,
+                    detail: detail.clone(),
+                }
+            }
+            _ => PlanError::Api(a),
+        },
+        e => e,
+    })
+}
+
+/// Warnings for the bases of the directories given that no workspace of
+/// the run extends (`None` when the run is a shard: the others may).
+pub fn unused_bases(
+    paths: &[PathBuf],
+    loader: &crate::config_extends::Loader,
+    sharded: bool,
+) -> Vec<String> {
+    if sharded {
+        return Vec::new();
+    }
+    workspace_files::bases(paths)
+        .into_iter()
+        .filter(|b| !loader.is_used(b))
+        .map(|b| {
+            format!(
+                "warning: {}: no workspace file extends this base",
+                escape::terminal(&b.display().to_string())
+            )
+        })
+        .collect()
 }

@@ -1,23 +1,61 @@
 //! `validate`: checks files offline (no API key): errors, then lints
-//! (warnings; errors too with `--strict`).
+//! (warnings; errors too with `--strict`). A directory's bases (`_*.yaml`)
+//! are checked once, on their own; a base no workspace extends is a warning.
 
 use crate::cli::ValidateFormat;
-use crate::diagnostic::FileErrors;
+use crate::config_extends::Loader;
+use crate::config_loader::Kind;
+use crate::diagnostic::{Diagnostic, FileErrors};
 use crate::output::{ExitStatus, Printer};
 use crate::pipeline::{self, PlanError};
-use std::path::PathBuf;
+use crate::workspace_files;
+use crate::yaml_node::Loc;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
-pub fn run(files: &[PathBuf], format: ValidateFormat, strict: bool, p: &Printer) -> ExitStatus {
+pub fn run(paths: &[PathBuf], format: ValidateFormat, strict: bool, p: &Printer) -> ExitStatus {
+    let files = match workspace_files::in_order(paths) {
+        Ok(files) => files,
+        Err(e) => {
+            p.error(&format!(
+                "error: {}",
+                crate::escape::terminal(&e.to_string())
+            ));
+            return ExitStatus::Error;
+        }
+    };
+    let bases = workspace_files::bases(paths);
+    let mut loader = Loader::default();
+    // Each base of a directory is reported on its own below: the
+    // workspaces extending it only refer to its errors.
+    for b in &bases {
+        loader.reported(b);
+    }
+    let mut shown_lints = BTreeSet::new();
+    let workspaces: Vec<Result<FileErrors, PlanError>> = files
+        .iter()
+        .map(|f| check(f, &mut loader, &mut shown_lints))
+        .collect();
+    let mut reports: Vec<Result<FileErrors, PlanError>> = bases
+        .iter()
+        .map(|b| {
+            let mut report = check_base(b)?;
+            if !loader.is_used(b) {
+                report.errors.push(
+                    Diagnostic::new(Loc::at(1, 1), "no workspace file extends this base")
+                        .help("bases (files named `_*.yaml`) are taken in with `extends: [<name>]` at the top of a workspace file; extend it or remove it")
+                        .warning(),
+                );
+            }
+            Ok(report)
+        })
+        .collect();
+    reports.extend(workspaces);
     let mut status = ExitStatus::Success;
-    let mut reports = Vec::new();
-    for f in files {
-        let report = match pipeline::load(f) {
-            Ok(file) => FileErrors {
-                path: file.shown(),
-                errors: crate::lints::lint(&file.config),
-                source: String::from_utf8_lossy(&file.bytes).into_owned(),
-            },
-            Err(PlanError::File(e)) => e,
+    let mut json = Vec::new();
+    for report in reports {
+        let report = match report {
+            Ok(r) => r,
             Err(e) => {
                 status = ExitStatus::Error;
                 p.error(&e.render(p.err_color()));
@@ -30,7 +68,7 @@ pub fn run(files: &[PathBuf], format: ValidateFormat, strict: bool, p: &Printer)
             status = ExitStatus::Error;
         }
         match format {
-            ValidateFormat::Json => reports.push(report.to_json()),
+            ValidateFormat::Json => json.push(report.to_json()),
             ValidateFormat::Github => {
                 if !report.errors.is_empty() {
                     p.out(&format!("{}\n", report.render_github()));
@@ -47,13 +85,78 @@ pub fn run(files: &[PathBuf], format: ValidateFormat, strict: bool, p: &Printer)
                         1 => " (1 warning)".into(),
                         n => format!(" ({n} warnings)"),
                     };
-                    p.out(&format!("{}: valid{note}\n", report.path));
+                    // Under --strict a warning fails: "valid" would contradict the exit status.
+                    let verdict = if strict && warnings > 0 {
+                        "fails --strict"
+                    } else {
+                        "valid"
+                    };
+                    p.out(&format!("{}: {verdict}{note}\n", report.path));
                 }
             }
         }
     }
     if format == ValidateFormat::Json {
-        p.out(&(serde_json::to_string_pretty(&reports).expect("reports serialize") + "\n"));
+        p.out(&(serde_json::to_string_pretty(&json).expect("reports serialize") + "\n"));
     }
     status
+}
+
+/// A workspace file (or a base named with `-f`): its errors, else its
+/// lints. A lint about what a base declares is shown once, however many
+/// workspaces extend the base; W003 (a team role no member uses) only for
+/// the workspace's own roles, since a base's roles serve many workspaces.
+fn check(
+    f: &Path,
+    loader: &mut Loader,
+    shown: &mut BTreeSet<(String, Diagnostic)>,
+) -> Result<FileErrors, PlanError> {
+    if workspace_files::is_base(f) {
+        return check_base(f);
+    }
+    match pipeline::load_with(f, loader) {
+        Ok(file) => {
+            let places = file.places();
+            let errors = crate::lints::lint(&file.config)
+                .into_iter()
+                .filter(|d| {
+                    d.loc.file == 0
+                        || (d.code != Some("W003")
+                            && shown.insert((places[d.loc.file as usize].clone(), d.clone())))
+                })
+                .collect();
+            Ok(FileErrors {
+                path: file.shown(),
+                errors,
+                source: String::from_utf8_lossy(&file.bytes).into_owned(),
+                others: file.sources(),
+            })
+        }
+        Err(PlanError::File(e)) => Ok(e),
+        Err(e) => Err(e),
+    }
+}
+
+/// A base on its own: its errors and those of what it extends.
+fn check_base(f: &Path) -> Result<FileErrors, PlanError> {
+    let bytes = pipeline::read(f)?;
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        // The located error of a file that is not UTF-8.
+        return match pipeline::parse(f, bytes) {
+            Err(PlanError::File(e)) => Ok(e),
+            Err(e) => Err(e),
+            Ok(file) => Ok(FileErrors {
+                path: file.shown(),
+                ..FileErrors::default()
+            }),
+        };
+    };
+    Ok(match Loader::default().load_as(f, text, Kind::Base) {
+        Ok(_) => FileErrors {
+            path: f.display().to_string(),
+            source: text.to_owned(),
+            ..FileErrors::default()
+        },
+        Err(e) => e,
+    })
 }

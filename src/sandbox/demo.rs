@@ -208,6 +208,7 @@ pub fn demo_state() -> SandboxState {
         campaigns,
         accounts,
         sub_workspaces: Vec::new(),
+        workspace_group: None,
         payment_required: Vec::new(),
         audit_log: Default::default(),
     };

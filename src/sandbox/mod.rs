@@ -6,7 +6,9 @@ mod accounts;
 mod api_keys;
 mod audit_logs;
 pub mod demo;
+pub mod demo_agency;
 pub mod faults;
+mod group;
 mod members;
 mod routes;
 pub mod state;
@@ -27,6 +29,9 @@ pub(crate) struct Shared {
     workspaces: Vec<Mutex<SandboxState>>,
     /// Workspace id -> index in `workspaces`.
     index: std::collections::HashMap<String, usize>,
+    /// Each workspace's id and name, by index (neither changes while served).
+    ids: Vec<String>,
+    names: Vec<String>,
     /// Saves one at a time.
     saving: Mutex<()>,
     path: Option<PathBuf>,
@@ -47,6 +52,11 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// The name of workspace `id`, if the sandbox holds it.
+    fn name_of(&self, id: &str) -> Option<String> {
+        self.index.get(id).map(|&i| self.names[i].clone())
+    }
+
     /// The whole state: the agency workspace with its sub-workspaces.
     fn snapshot(&self) -> SandboxState {
         let mut all = self
@@ -81,6 +91,10 @@ impl Sandbox {
         path: Option<PathBuf>,
         port: u16,
     ) -> std::io::Result<Sandbox> {
+        let mut state = state;
+        if state.workspace_group.is_none() && !state.sub_workspaces.is_empty() {
+            state.workspace_group = Some(group::legacy_rows(&state));
+        }
         let listener =
             tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await?;
         let addr = listener.local_addr()?;
@@ -89,6 +103,14 @@ impl Sandbox {
                 .chain(state.sub_workspaces.iter().map(|s| &s.workspace.id))
                 .enumerate()
                 .map(|(i, id)| (id.clone(), i))
+                .collect(),
+            ids: std::iter::once(&state.workspace)
+                .chain(state.sub_workspaces.iter().map(|s| &s.workspace))
+                .map(|w| w.id.clone())
+                .collect(),
+            names: std::iter::once(&state.workspace)
+                .chain(state.sub_workspaces.iter().map(|s| &s.workspace))
+                .map(|w| w.name.clone())
                 .collect(),
             workspaces: {
                 let mut top = state;

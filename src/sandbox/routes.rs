@@ -237,9 +237,9 @@ fn process(
     let write = *method != Method::GET;
     // Keys are the agency (top) workspace's; `x-as-workspace` picks the
     // workspace served, each under a lock of its own.
-    let caller = {
+    let (caller, target) = {
         let top = shared.workspaces[0].lock().expect("sandbox state lock");
-        match top
+        let caller = match top
             .api_keys
             .iter()
             .find(|k| !token.is_empty() && k.key == token)
@@ -249,32 +249,37 @@ fn process(
                 scopes: k.scopes.clone(),
             },
             None => return error(StatusCode::UNAUTHORIZED, "Invalid API key"),
+        };
+        let rows = top.workspace_group.as_deref().unwrap_or_default();
+        // Only the agency itself, or a sub-workspace that accepted its
+        // invitation, is served; not a scope matter, so not the scope answer.
+        match as_workspace.map_or(Some(0), |id| shared.index.get(id).copied()) {
+            Some(i) if super::group::reachable(shared, rows, i) => (caller, i),
+            _ => {
+                return error(
+                    StatusCode::FORBIDDEN,
+                    format!(
+                        "x-as-workspace: workspace {} is not an accepted sub-workspace of this API key's workspace",
+                        as_workspace.unwrap_or_default()
+                    ),
+                );
+            }
         }
     };
-    let Some(&target) = as_workspace.map_or(Some(&0), |id| shared.index.get(id)) else {
-        return error(
-            StatusCode::FORBIDDEN,
-            format!(
-                "x-as-workspace: {} is not a sub-workspace of this workspace",
-                as_workspace.unwrap_or_default()
-            ),
+    let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
+    if let ["workspace-group-members", rest @ ..] = segs.as_slice() {
+        return group(
+            shared, &caller, target, rest, method, query, body, user_agent,
         );
-    };
+    }
     let mut state = shared.workspaces[target]
         .lock()
         .expect("sandbox state lock");
     // Only a persisted sandbox needs to know whether the write changed anything.
     let before = (write && shared.path.is_some()).then(|| state.clone());
-    let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
     let path = format!("/{}", segs.join("/"));
-    if state.payment_required.iter().any(|prefix| {
-        path.strip_prefix(prefix.trim_end_matches('/'))
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-    }) {
-        return error(
-            StatusCode::PAYMENT_REQUIRED,
-            "Upgrade your plan to use this endpoint",
-        );
+    if let Some(refused) = payment_required(&state, &path) {
+        return refused;
     }
     let req = Req {
         method,
@@ -296,6 +301,85 @@ fn process(
         );
     }
     answer
+}
+
+/// 402 for a path under one of the workspace's `payment_required` prefixes.
+fn payment_required(state: &SandboxState, path: &str) -> Option<Response> {
+    state
+        .payment_required
+        .iter()
+        .any(|prefix| {
+            path.strip_prefix(prefix.trim_end_matches('/'))
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+        .then(|| {
+            error(
+                StatusCode::PAYMENT_REQUIRED,
+                "Upgrade your plan to use this endpoint",
+            )
+        })
+}
+
+/// The group endpoints: on the agency's rows (the top workspace's state),
+/// whichever workspace the request is for.
+#[allow(clippy::too_many_arguments)]
+fn group(
+    shared: &Shared,
+    caller: &Caller,
+    target: usize,
+    rest: &[&str],
+    method: &Method,
+    query: &HashMap<String, String>,
+    body: &[u8],
+    user_agent: &str,
+) -> Response {
+    let action = match *method {
+        Method::GET => "read",
+        Method::POST => "create",
+        Method::DELETE => "delete",
+        _ => return no_route(),
+    };
+    if !vocab::scopes_allow(&caller.scopes, "workspace_group_members", action) {
+        return error(
+            StatusCode::FORBIDDEN,
+            format!("API key does not have the required scope: workspace_group_members:{action}"),
+        );
+    }
+    let path = format!("/workspace-group-members/{}", rest.join("/"));
+    // The workspace the request is for decides whether its plan has groups.
+    let refused = payment_required(
+        &shared.workspaces[target]
+            .lock()
+            .expect("sandbox state lock"),
+        path.trim_end_matches('/'),
+    );
+    if let Some(refused) = refused {
+        return refused;
+    }
+    let req = Req {
+        method,
+        segs: rest,
+        query,
+        body,
+        user_agent,
+    };
+    let mut top = shared.workspaces[0].lock().expect("sandbox state lock");
+    let had = top.workspace_group.is_some();
+    let mut rows = top.workspace_group.take().unwrap_or_default();
+    let (changed, answer) = super::group::serve(shared, &mut rows, target, rest, &req);
+    // A state without a group keeps none until one is made.
+    top.workspace_group = (had || changed).then_some(rows);
+    drop(top);
+    if let (true, Some(path)) = (changed, &shared.path)
+        && let Err(e) = shared.persist(path)
+    {
+        tracing::error!("{e}");
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "cannot persist the sandbox state",
+        );
+    }
+    answer.unwrap_or_else(|e| e)
 }
 
 fn percent_decode(s: &str) -> String {

@@ -22,6 +22,12 @@ pub struct SandboxState {
     /// by the agency's keys.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sub_workspaces: Vec<SandboxState>,
+    /// The agency's group (`/workspace-group-members`): which of
+    /// `sub_workspaces` it invited, and how each answered. Absent (states
+    /// written before groups): every sub-workspace is an accepted member.
+    /// Only the top workspace's is read; `x-as-workspace` reaches accepted ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace_group: Option<Vec<crate::group_types::GroupMember>>,
     /// Path prefixes (e.g. `/audit-logs`) of features this workspace's plan
     /// does not include: every request under one answers 402, as the API
     /// does for a plan without the feature.

@@ -1,0 +1,459 @@
+//! Whole directories: `plan -f DIR --out`, `apply -f DIR`, `apply PLAN` of
+//! several workspaces (each guarded and verified on its own, one failure not
+//! stopping the others), and the agency example.
+
+use crate::support::Test;
+use instantly_rbac::sandbox::demo::demo_state;
+use instantly_rbac::sandbox::state::SandboxState;
+
+pub const CLIENT_ONE: &str = "01946416-09c9-7bef-bbc9-000000000001";
+pub const CLIENT_TWO: &str = "01946416-09c9-7bef-bbc9-000000000002";
+
+/// The demo workspace as an agency with two client sub-workspaces.
+pub fn agency() -> SandboxState {
+    let mut top = demo_state();
+    for (id, name) in [(CLIENT_ONE, "Client One"), (CLIENT_TWO, "Client Two")] {
+        let mut sub = demo_state();
+        sub.workspace.id = id.into();
+        sub.workspace.name = name.into();
+        top.sub_workspaces.push(sub);
+    }
+    top
+}
+
+/// The agency of the `--sandbox` demo, as the workspace-group work builds
+/// it (`sandbox::demo_agency`): two clients, each with its owner, the
+/// agency's admin and a salesperson of its own, and one tag.
+pub fn demo_agency() -> SandboxState {
+    let mut top = demo_state();
+    for (n, id, name, domain) in [
+        (
+            1,
+            "01946416-09c9-7bef-bbc9-c1e000000001",
+            "Globex Outreach",
+            "globex.com",
+        ),
+        (
+            2,
+            "01946416-09c9-7bef-bbc9-c1e000000002",
+            "Initech Growth",
+            "initech.com",
+        ),
+    ] {
+        let mut sub = demo_state();
+        sub.workspace.id = id.into();
+        sub.workspace.name = name.into();
+        let (mut owner, mut alice, mut sales) = (
+            sub.members[0].clone(),
+            sub.members[1].clone(),
+            sub.members[1].clone(),
+        );
+        owner.email = format!("owner@{domain}").as_str().into();
+        alice.email = "alice@acme.com".into();
+        sales.email = format!("sales@{domain}").as_str().into();
+        sales.id = format!("01946416-1{n}00-7000-8000-000000000003");
+        sales.user_id = Some(format!("01946416-2{n}00-7000-8000-000000000003"));
+        sales.role = instantly_rbac::role::Role::Editor;
+        sub.members = vec![owner, alice, sales];
+        sub.api_keys.clear();
+        sub.tags.truncate(1);
+        sub.tags[0].label = "Agency-Managed".into();
+        sub.tags[0].description = Some("Campaigns the agency runs".into());
+        sub.mappings.clear();
+        top.sub_workspaces.push(sub);
+    }
+    top
+}
+
+const BASE: &str = "version: 1
+roles:
+  sdr:
+    role: editor
+    permissions: [campaigns.view, campaigns.edit]
+members:
+  - email: owner@acme.com
+    role: owner
+  - email: alice@acme.com
+    role: admin
+policy:
+  members: additive
+  api_keys: additive
+  tags: additive
+";
+
+fn client(id: &str, member: &str) -> String {
+    format!(
+        "version: 1\nextends: [_base.yaml]\nworkspace:\n  id: {id}\nmembers:\n  - email: {member}\n    role: sdr\n"
+    )
+}
+
+/// The summary an apply over several workspaces ends with.
+fn summary(stdout: &str) -> &str {
+    &stdout[stdout.find("\nSummary of").expect("a summary")..]
+}
+
+fn members(state: &SandboxState) -> Vec<String> {
+    let mut m: Vec<String> = state.members.iter().map(|m| m.email.to_string()).collect();
+    m.sort();
+    m
+}
+
+#[test]
+fn apply_a_directory_applies_each_workspace_and_reports_the_unreachable_one() {
+    let ran = Test::new()
+        .file("ws/_base.yaml", BASE)
+        .file("ws/client-1.yaml", &client(CLIENT_ONE, "zed1@acme.com"))
+        .file("ws/client-2.yaml", &client(CLIENT_TWO, "zed2@acme.com"))
+        .file(
+            "ws/stranger.yaml",
+            &client("01946416-09c9-7bef-bbc9-0000000000ff", "x@acme.com"),
+        )
+        .sandbox(agency())
+        .args(&["apply", "-f", "ws", "--auto-approve"])
+        .run()
+        .status(1);
+    let (applied, stranger) = summary(&ran.output.stdout)
+        .rsplit_once("  ws/stranger.yaml: failed: ")
+        .unwrap();
+    assert_eq!(
+        applied,
+        "
+Summary of 3 workspaces: 2 applied, 0 with nothing to do, 1 failed.
+  ws/client-1.yaml Client One (01946416-09c9-7bef-bbc9-000000000001): applied (1 action)
+  ws/client-2.yaml Client Two (01946416-09c9-7bef-bbc9-000000000002): applied (1 action)
+"
+    );
+    // The sandbox's own words for a workspace outside the group.
+    assert!(
+        stranger.contains("01946416-09c9-7bef-bbc9-0000000000ff is not a"),
+        "{stranger}"
+    );
+    assert!(
+        ran.output
+            .stderr
+            .starts_with("error: ws/stranger.yaml is for workspace 01946416-09c9-7bef-bbc9-0000000000ff, which the API key cannot reach"),
+        "{}",
+        ran.output.stderr
+    );
+    let state = ran.state.clone().unwrap();
+    assert!(members(&state.sub_workspaces[0]).contains(&"zed1@acme.com".to_owned()));
+    assert!(members(&state.sub_workspaces[1]).contains(&"zed2@acme.com".to_owned()));
+    assert_eq!(members(&state), members(&demo_state()));
+    // Again: nothing to do where it applied.
+    let ran = ran
+        .again(&["apply", "-f", "ws", "--auto-approve"])
+        .status(1);
+    assert!(
+        summary(&ran.output.stdout).starts_with(
+            "
+Summary of 3 workspaces: 0 applied, 2 with nothing to do, 1 failed.
+  ws/client-1.yaml Client One (01946416-09c9-7bef-bbc9-000000000001): nothing to do
+  ws/client-2.yaml Client Two (01946416-09c9-7bef-bbc9-000000000002): nothing to do
+  ws/stranger.yaml: failed: "
+        ),
+        "{}",
+        ran.output.stdout
+    );
+}
+
+#[test]
+fn a_saved_plan_of_several_workspaces_applies_each_after_verifying_it() {
+    let ran = Test::new()
+        .file("ws/_base.yaml", BASE)
+        .file("ws/client-1.yaml", &client(CLIENT_ONE, "zed1@acme.com"))
+        .file("ws/client-2.yaml", &client(CLIENT_TWO, "zed2@acme.com"))
+        .sandbox(agency())
+        .args(&["plan", "-f", "ws", "--out", "p.json", "-q"])
+        .run()
+        .status(0)
+        .unchanged();
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ran.path("p.json")).unwrap()).unwrap();
+    assert_eq!(saved["format_version"], "multi-1");
+    assert_eq!(saved["workspaces"][1]["file"], "ws/client-2.yaml");
+    let ran = ran.again(&["apply", "p.json", "-q"]).status(0);
+    assert_eq!(
+        summary(&ran.output.stdout),
+        "
+Summary of 2 workspaces: 2 applied, 0 with nothing to do, 0 failed.
+  ws/client-1.yaml Client One (01946416-09c9-7bef-bbc9-000000000001): applied (1 action)
+  ws/client-2.yaml Client Two (01946416-09c9-7bef-bbc9-000000000002): applied (1 action)
+"
+    );
+    // -f names one file; a plan of several records each.
+    ran.again(&["apply", "p.json", "-f", "ws/client-1.yaml"])
+        .status(1)
+        .stdout("")
+        .stderr("error: p.json holds the plans of several workspaces, each with the file it was made from: drop -f; nothing was changed\n")
+        .unchanged();
+}
+
+#[test]
+fn a_saved_plan_of_several_workspaces_refuses_only_the_workspace_that_drifted() {
+    let ran = Test::new()
+        .file("ws/_base.yaml", BASE)
+        .file("ws/client-1.yaml", &client(CLIENT_ONE, "zed1@acme.com"))
+        .file("ws/client-2.yaml", &client(CLIENT_TWO, "zed2@acme.com"))
+        .sandbox(agency())
+        .args(&["plan", "-f", "ws", "--out", "p.json", "-q"])
+        .run()
+        .status(0);
+    // Someone invites zed2 by hand, as a viewer, after the plan.
+    let mut state = ran.state.clone().unwrap();
+    let mut zed = state.sub_workspaces[1].members[1].clone();
+    zed.id = "m-zed2".into();
+    zed.email = "zed2@acme.com".into();
+    zed.role = instantly_rbac::role::Role::View;
+    zed.permissions = None;
+    state.sub_workspaces[1].members.push(zed);
+    state.save(&ran.path("state.json")).unwrap();
+    let ran = ran.again(&["apply", "p.json", "-q"]).status(1);
+    assert_eq!(
+        summary(&ran.output.stdout),
+        "
+Summary of 2 workspaces: 1 applied, 0 with nothing to do, 1 failed.
+  ws/client-1.yaml Client One (01946416-09c9-7bef-bbc9-000000000001): applied (1 action)
+  ws/client-2.yaml Client Two (01946416-09c9-7bef-bbc9-000000000002): failed: apply failed (see above)
+"
+    );
+    insta::assert_snapshot!(ran.output.stderr);
+    let after = ran.state.unwrap();
+    assert_eq!(after.sub_workspaces[1], state.sub_workspaces[1]);
+}
+
+#[test]
+fn the_agency_example_validates_and_plans() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("examples/agency").display().to_string();
+    Test::new()
+        .args(&["validate", "-f", &dir])
+        .run()
+        .status(0)
+        .stdout(&format!(
+            "{dir}/_base.yaml: valid\n{dir}/globex.yaml: valid\n{dir}/initech.yaml: valid\n"
+        ))
+        .stderr("");
+    let ran = Test::new()
+        .sandbox(demo_agency())
+        .args(&["plan", "-f", &dir, "--format", "json"])
+        .run()
+        .status(0)
+        .unchanged();
+    let plan = ran.json();
+    assert_eq!(plan["summary"]["workspaces"], 2);
+    assert_eq!(plan["summary"]["errors"], 0);
+    let names: Vec<&str> = plan["workspaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["workspace"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["Globex Outreach", "Initech Growth"]);
+    let actions: Vec<String> = plan["workspaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|w| w["actions"].as_array().unwrap().iter())
+        .map(|a| {
+            format!(
+                "{} {} {}",
+                a["op"].as_str().unwrap(),
+                a["address"].as_str().unwrap(),
+                a["source"].as_str().unwrap_or("-")
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            format!("create member[sam@globex.com] {dir}/globex.yaml:14"),
+            format!("create member[pat@initech.com] {dir}/initech.yaml:14"),
+            format!("replace member[sales@initech.com] {dir}/initech.yaml:12"),
+        ]
+    );
+}
+
+/// Runs every `sh` block of docs/agency.md, in order, in an empty directory
+/// holding the sandbox's agency, with the built binary on PATH (as the
+/// getting-started guide is run in `ecosystem`).
+#[test]
+fn the_agency_guide_runs_as_written() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let guide = std::fs::read_to_string(root.join("docs/agency.md")).unwrap();
+    let mut script = String::from("set -euo pipefail\n");
+    let mut inside = false;
+    for line in guide.lines() {
+        match (inside, line) {
+            (false, "```sh") => inside = true,
+            (true, "```") => inside = false,
+            (true, l) => {
+                script.push_str(l);
+                script.push('\n');
+            }
+            _ => {}
+        }
+    }
+    script.push_str("echo GUIDE-DONE\n");
+    let d = tempfile::tempdir().unwrap();
+    // The demo's agency, until `--sandbox` starts from it.
+    demo_agency().save(&d.path().join("state.json")).unwrap();
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_instantly-rbac"))
+        .parent()
+        .unwrap()
+        .to_owned();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = std::process::Command::new("bash")
+        .args(["-c", &script])
+        .current_dir(d.path())
+        .env("PATH", path)
+        .env("NO_COLOR", "1")
+        .env_remove("INSTANTLY_API_KEY")
+        .env_remove("INSTANTLY_API_URL")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "the guide failed:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.ends_with("GUIDE-DONE\n"), "{stdout}");
+    for said in [
+        "Total: Plan: 2 to create, 0 to update, 0 to replace, 0 to delete.",
+        "Summary of 2 workspaces: 2 applied, 0 with nothing to do, 0 failed.",
+    ] {
+        assert!(stdout.contains(said), "the guide says {said:?}:\n{stdout}");
+    }
+    let state = SandboxState::load(&d.path().join("state.json")).unwrap();
+    assert!(members(&state.sub_workspaces[0]).contains(&"zoe@globex.com".to_owned()));
+    assert!(members(&state.sub_workspaces[1]).contains(&"yan@initech.com".to_owned()));
+}
+
+#[test]
+fn planning_a_directory_reports_a_broken_base_once_and_never_saves_over_it() {
+    let ran = Test::new()
+        .file(
+            "ws/_base.yaml",
+            "version: 1\nroles:\n  sdr: {role: editor}\nmembers:\n  - email: alice@acme.com\n    role: admn\n",
+        )
+        .file("ws/client-1.yaml", &client(CLIENT_ONE, "zed1@acme.com"))
+        .file("ws/client-2.yaml", &client(CLIENT_TWO, "zed2@acme.com"))
+        .sandbox(agency())
+        .args(&["plan", "-f", "ws", "-q"])
+        .run()
+        .status(1)
+        .unchanged();
+    // Shown once at the base's line, with the first workspace; the second
+    // one refers to it.
+    assert_eq!(
+        ran.output.stdout.matches("--> ws/_base.yaml:6:11").count(),
+        1
+    );
+    assert_eq!(
+        ran.output
+            .stdout
+            .matches("--> ws/client-2.yaml:2:11")
+            .count(),
+        1
+    );
+    assert!(
+        ran.output
+            .stdout
+            .ends_with("Summary of 2 workspaces: 0 in sync, 0 with changes, 2 failed.\n  ws/client-1.yaml  error: unknown role `admn`\n  ws/client-2.yaml  error: the base `ws/_base.yaml` has errors\nTotal: Plan: 0 to create, 0 to update, 0 to replace, 0 to delete.\n"),
+        "{}",
+        ran.output.stdout
+    );
+    std::fs::write(ran.path("ws/_base.yaml"), BASE).unwrap();
+    ran.again(&["plan", "-f", "ws", "--out", "ws/_base.yaml"])
+        .status(1)
+        .stdout("")
+        .stderr("error: --out ws/_base.yaml is the desired-state file given with -f: choose another file for the plan\n");
+}
+
+#[test]
+fn new_keys_of_several_workspaces_go_to_one_secrets_file() {
+    let base = format!("{BASE}api_keys:\n  - name: Reporting\n    scopes: [campaigns:read]\n");
+    let ran = Test::new()
+        .file("ws/_base.yaml", &base)
+        .file("ws/client-1.yaml", &client(CLIENT_ONE, "zed1@acme.com"))
+        .file("ws/client-2.yaml", &client(CLIENT_TWO, "zed2@acme.com"))
+        .sandbox(agency())
+        .args(&[
+            "apply",
+            "-f",
+            "ws",
+            "--auto-approve",
+            "--secrets-out",
+            "keys.json",
+            "-q",
+        ])
+        .run()
+        .status(0);
+    assert!(
+        summary(&ran.output.stdout)
+            .starts_with("\nSummary of 2 workspaces: 2 applied, 0 with nothing to do, 0 failed.\n"),
+        "{}",
+        ran.output.stdout
+    );
+    let keys = std::fs::read_to_string(ran.path("keys.json")).unwrap();
+    let state = ran.state.unwrap();
+    for sub in &state.sub_workspaces {
+        let key = sub.api_keys.iter().find(|k| k.name == "Reporting").unwrap();
+        assert!(keys.contains(&key.id), "{keys}");
+    }
+}
+
+#[test]
+fn applying_a_directory_without_a_terminal_needs_auto_approve() {
+    Test::new()
+        .file("ws/client-1.yaml", &client(CLIENT_ONE, "zed1@acme.com"))
+        .sandbox(agency())
+        .args(&["apply", "-f", "ws"])
+        .run()
+        .status(1)
+        .stdout("")
+        .stderr("error: apply is not running in a terminal, so it cannot ask for confirmation: review the plans and pass --auto-approve; nothing was changed\n")
+        .unchanged();
+}
+
+#[test]
+fn acknowledgements_apply_to_the_workspaces_blocked_on_their_kind() {
+    // Client One removes dave and erin, more than its max_deletes (1): a
+    // block acknowledged with member=2. Client Two removes no one, and the
+    // acknowledgement, which is Client One's, does not refuse it.
+    let strict = "version: 1\nextends: [_base.yaml]\nworkspace:\n  id: {ID}\nmembers:\n  - email: bob@acme.com\n    role: view\n  - email: carol@acme.com\n    role: view\n  - email: erin@acme.com\n    role: view\npolicy:\n  members: authoritative\n  max_deletes: 1\n  ignore:\n    members: [\"*@instantly.ai\"]\n";
+    let ran = Test::new()
+        .file("ws/_base.yaml", "version: 1\nmembers:\n  - email: owner@acme.com\n    role: owner\n  - email: alice@acme.com\n    role: admin\npolicy:\n  api_keys: additive\n  tags: additive\n")
+        .file("ws/client-1.yaml", &strict.replace("{ID}", CLIENT_ONE).replace("  - email: erin@acme.com\n    role: view\n", ""))
+        .file("ws/client-2.yaml", &strict.replace("{ID}", CLIENT_TWO).replace("  max_deletes: 1\n", "").replace("  - email: carol@acme.com\n    role: view\n", "  - email: carol@acme.com\n    role: view\n  - email: dave@acme.com\n    role: view\n"))
+        .sandbox(agency())
+        .args(&["plan", "-f", "ws", "--out", "p.json"])
+        .run()
+        .status(0);
+    assert!(
+        ran.output.stderr.contains("apply exactly them with `instantly-rbac --sandbox=state.json apply p.json --allow-reinvite --ack-deletes member=2`"),
+        "{}",
+        ran.output.stderr
+    );
+    let ran = ran
+        .again(&[
+            "apply",
+            "p.json",
+            "--allow-reinvite",
+            "--ack-deletes",
+            "member=2",
+            "-q",
+        ])
+        .status(0);
+    assert!(
+        summary(&ran.output.stdout)
+            .starts_with("\nSummary of 2 workspaces: 2 applied, 0 with nothing to do, 0 failed.\n"),
+        "{}",
+        ran.output.stdout
+    );
+}
