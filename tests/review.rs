@@ -1151,3 +1151,24 @@ fn full_width_names_keep_the_table_aligned() {
 "
     );
 }
+
+/// `export --all -o DIR` writes each workspace's file through the same
+/// check: a link in DIR where a file goes is refused, its target untouched.
+#[test]
+fn export_all_refuses_a_link_where_a_file_goes() {
+    let t = Test::new().file("victim.txt", "precious");
+    std::fs::create_dir(t.dir.path().join("ws")).unwrap();
+    std::os::unix::fs::symlink("../victim.txt", t.dir.path().join("ws/acme-sales.yaml")).unwrap();
+    let ran = t
+        .sandbox(demo_state())
+        .args(&["export", "--all", "-o", "ws"])
+        .run()
+        .status(1)
+        .stdout("")
+        .stderr("error: cannot write ws/acme-sales.yaml: ws/acme-sales.yaml is a symbolic link (not followed), not a regular file: it is left as it is\n")
+        .unchanged();
+    assert_eq!(
+        std::fs::read_to_string(ran.path("victim.txt")).unwrap(),
+        "precious"
+    );
+}
