@@ -4,6 +4,7 @@
 
 use crate::support::Test;
 use instantly_rbac::sandbox::demo::demo_state;
+use instantly_rbac::sandbox::demo_agency::{HOOLI_ID, demo_agency_state};
 use instantly_rbac::sandbox::state::SandboxState;
 
 pub const CLIENT_ONE: &str = "01946416-09c9-7bef-bbc9-000000000001";
@@ -16,50 +17,6 @@ pub fn agency() -> SandboxState {
         let mut sub = demo_state();
         sub.workspace.id = id.into();
         sub.workspace.name = name.into();
-        top.sub_workspaces.push(sub);
-    }
-    top
-}
-
-/// The agency of the `--sandbox` demo, as the workspace-group work builds
-/// it (`sandbox::demo_agency`): two clients, each with its owner, the
-/// agency's admin and a salesperson of its own, and one tag.
-pub fn demo_agency() -> SandboxState {
-    let mut top = demo_state();
-    for (n, id, name, domain) in [
-        (
-            1,
-            "01946416-09c9-7bef-bbc9-c1e000000001",
-            "Globex Outreach",
-            "globex.com",
-        ),
-        (
-            2,
-            "01946416-09c9-7bef-bbc9-c1e000000002",
-            "Initech Growth",
-            "initech.com",
-        ),
-    ] {
-        let mut sub = demo_state();
-        sub.workspace.id = id.into();
-        sub.workspace.name = name.into();
-        let (mut owner, mut alice, mut sales) = (
-            sub.members[0].clone(),
-            sub.members[1].clone(),
-            sub.members[1].clone(),
-        );
-        owner.email = format!("owner@{domain}").as_str().into();
-        alice.email = "alice@acme.com".into();
-        sales.email = format!("sales@{domain}").as_str().into();
-        sales.id = format!("01946416-1{n}00-7000-8000-000000000003");
-        sales.user_id = Some(format!("01946416-2{n}00-7000-8000-000000000003"));
-        sales.role = instantly_rbac::role::Role::Editor;
-        sub.members = vec![owner, alice, sales];
-        sub.api_keys.clear();
-        sub.tags.truncate(1);
-        sub.tags[0].label = "Agency-Managed".into();
-        sub.tags[0].description = Some("Campaigns the agency runs".into());
-        sub.mappings.clear();
         top.sub_workspaces.push(sub);
     }
     top
@@ -234,7 +191,7 @@ fn the_agency_example_validates_and_plans() {
         ))
         .stderr("");
     let ran = Test::new()
-        .sandbox(demo_agency())
+        .sandbox(demo_agency_state())
         .args(&["plan", "-f", &dir, "--format", "json"])
         .run()
         .status(0)
@@ -281,22 +238,34 @@ fn the_agency_guide_runs_as_written() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let guide = std::fs::read_to_string(root.join("docs/agency.md")).unwrap();
     let mut script = String::from("set -euo pipefail\n");
-    let mut inside = false;
+    // Each `text` block is output the guide shows: it must be what ran.
+    let mut shown: Vec<String> = Vec::new();
+    let mut inside: Option<&str> = None;
     for line in guide.lines() {
         match (inside, line) {
-            (false, "```sh") => inside = true,
-            (true, "```") => inside = false,
-            (true, l) => {
+            (None, "```sh") => inside = Some("sh"),
+            (None, "```text") => {
+                inside = Some("text");
+                shown.push(String::new());
+            }
+            (Some(_), "```") => inside = None,
+            (Some("sh"), l) => {
                 script.push_str(l);
                 script.push('\n');
+            }
+            (Some(_), l) => {
+                let block = shown.last_mut().unwrap();
+                block.push_str(l);
+                block.push('\n');
             }
             _ => {}
         }
     }
+    assert!(shown.len() >= 5, "the guide shows its output");
     script.push_str("echo GUIDE-DONE\n");
+    // No state.json: the guide's first `--sandbox` creates it from the demo
+    // agency, as it does for a reader.
     let d = tempfile::tempdir().unwrap();
-    // The demo's agency, until `--sandbox` starts from it.
-    demo_agency().save(&d.path().join("state.json")).unwrap();
     let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_instantly-rbac"))
         .parent()
         .unwrap()
@@ -323,15 +292,25 @@ fn the_agency_guide_runs_as_written() {
         "the guide failed:\n{stdout}\n{stderr}"
     );
     assert!(stdout.ends_with("GUIDE-DONE\n"), "{stdout}");
-    for said in [
-        "Total: Plan: 2 to create, 0 to update, 0 to replace, 0 to delete.",
-        "Summary of 2 workspaces: 2 applied, 0 with nothing to do, 0 failed.",
-    ] {
-        assert!(stdout.contains(said), "the guide says {said:?}:\n{stdout}");
+    for said in &shown {
+        assert!(
+            stdout.contains(said.as_str()),
+            "the guide shows\n{said}\nbut the run printed:\n{stdout}"
+        );
     }
     let state = SandboxState::load(&d.path().join("state.json")).unwrap();
     assert!(members(&state.sub_workspaces[0]).contains(&"zoe@globex.com".to_owned()));
     assert!(members(&state.sub_workspaces[1]).contains(&"yan@initech.com".to_owned()));
+    let hooli = state
+        .workspace_group
+        .unwrap()
+        .into_iter()
+        .find(|row| row.sub_workspace_id == HOOLI_ID)
+        .expect("Hooli Leads invited");
+    assert_eq!(
+        hooli.status,
+        instantly_rbac::group_types::GroupStatus::Pending
+    );
 }
 
 #[test]
