@@ -406,12 +406,107 @@ fn new_keys_of_several_workspaces_go_to_one_secrets_file() {
         "{}",
         ran.output.stdout
     );
-    let keys = std::fs::read_to_string(ran.path("keys.json")).unwrap();
+    // No note says the file was written by an earlier run: this run wrote it.
+    assert_eq!(ran.output.stderr, "");
+    let keys: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ran.path("keys.json")).unwrap()).unwrap();
     let state = ran.state.unwrap();
-    for sub in &state.sub_workspaces {
-        let key = sub.api_keys.iter().find(|k| k.name == "Reporting").unwrap();
-        assert!(keys.contains(&key.id), "{keys}");
-    }
+    // Both keys are named Reporting: each says which workspace it is for.
+    let expected: Vec<serde_json::Value> = state
+        .sub_workspaces
+        .iter()
+        .map(|sub| {
+            let key = sub.api_keys.iter().find(|k| k.name == "Reporting").unwrap();
+            serde_json::json!({
+                "name": "Reporting",
+                "id": key.id,
+                "key": key.key,
+                "workspace_id": sub.workspace.id,
+                "workspace_name": sub.workspace.name,
+            })
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        serde_json::json!({"written_by": "instantly-rbac", "format_version": 1, "keys": expected})
+    );
+}
+
+#[test]
+fn secrets_cmd_is_told_the_workspace_of_each_key() {
+    let base = format!("{BASE}api_keys:\n  - name: Reporting\n    scopes: [campaigns:read]\n");
+    let ran = Test::new()
+        .file("ws/_base.yaml", &base)
+        .file("ws/client-1.yaml", &client(CLIENT_ONE, "zed1@acme.com"))
+        .file("ws/client-2.yaml", &client(CLIENT_TWO, "zed2@acme.com"))
+        .sandbox(agency())
+        .args(&[
+            "apply",
+            "-f",
+            "ws",
+            "--auto-approve",
+            "--secrets-cmd",
+            "{ cat; echo; } >> got.txt",
+            "-q",
+        ])
+        .run()
+        .status(0);
+    let got: Vec<String> = std::fs::read_to_string(ran.path("got.txt"))
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let doc: serde_json::Value = serde_json::from_str(line).unwrap();
+            format!(
+                "{} {} {}",
+                doc["name"], doc["workspace_id"], doc["workspace_name"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            format!("\"Reporting\" \"{CLIENT_ONE}\" \"Client One\""),
+            format!("\"Reporting\" \"{CLIENT_TWO}\" \"Client Two\""),
+        ]
+    );
+}
+
+#[test]
+fn a_secrets_file_refused_for_one_workspace_is_refused_for_the_next() {
+    // Another program's list of secrets: --secrets-out never adds to it,
+    // not even after the first workspace was refused.
+    let theirs = "[{\"name\": \"mine\", \"key\": \"x\"}]\n";
+    let base = format!("{BASE}api_keys:\n  - name: Reporting\n    scopes: [campaigns:read]\n");
+    let ran = Test::new()
+        .file("ws/_base.yaml", &base)
+        .file("ws/client-1.yaml", &client(CLIENT_ONE, "zed1@acme.com"))
+        .file("ws/client-2.yaml", &client(CLIENT_TWO, "zed2@acme.com"))
+        .file("keys.json", theirs)
+        .sandbox(agency())
+        .args(&[
+            "apply",
+            "-f",
+            "ws",
+            "--auto-approve",
+            "--secrets-out",
+            "keys.json",
+            "-q",
+        ])
+        .run()
+        .status(1);
+    assert_eq!(
+        std::fs::read_to_string(ran.path("keys.json")).unwrap(),
+        theirs
+    );
+    assert_eq!(
+        summary(&ran.output.stdout),
+        "
+Summary of 2 workspaces: 0 applied, 0 with nothing to do, 2 failed.
+  ws/client-1.yaml Client One (01946416-09c9-7bef-bbc9-000000000001): failed: cannot open the secrets file keys.json: keys.json already exists; choose a new file (or --secrets-append) so no secret is overwritten
+  ws/client-2.yaml Client Two (01946416-09c9-7bef-bbc9-000000000002): failed: cannot open the secrets file keys.json: keys.json already exists; choose a new file (or --secrets-append) so no secret is overwritten
+"
+    );
+    ran.unchanged();
 }
 
 #[test]
