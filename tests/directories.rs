@@ -257,6 +257,37 @@ fn the_agency_example_plans_against_the_sandbox_agency() {
     );
 }
 
+#[test]
+fn the_agency_example_is_reviewed_against_the_sandbox_agency() {
+    let ran = agency_example()
+        .sandbox(demo_agency_state())
+        .args(&["review", "-f", "agency"])
+        .run()
+        .status(0)
+        .unchanged();
+    // The reports carry the time they were read at; the agency's summary
+    // does not.
+    let at = ran.output.stdout.find("\nAgency summary:\n").unwrap();
+    assert_eq!(
+        &ran.output.stdout[at..],
+        "
+Agency summary:
+  agency/acme-sales.yaml: Acme Sales: 7 members, 3 API keys, 8 findings
+  agency/globex.yaml: Globex Outreach: 3 members, 0 API keys, 1 findings
+  agency/initech.yaml: Initech Growth: 3 members, 0 API keys, 1 findings
+  3 workspaces (0 not reviewed), 13 members, 3 API keys, findings: 2 activity_unknown, 1 inactive_member, 2 overprivileged_key, 1 pending_invitation, 4 undeclared_access
+"
+    );
+    // The demo's clients have no audit log, so their last logins are
+    // unknown, and said so.
+    assert_eq!(
+        ran.output.stderr,
+        "note: Globex Outreach: last logins are unknown: the audit log has no logins in the window (a plan without audit logs may answer so); no member is reported inactive
+note: Initech Growth: last logins are unknown: the audit log has no logins in the window (a plan without audit logs may answer so); no member is reported inactive
+"
+    );
+}
+
 /// Runs every `sh` block of docs/agency.md, in order, in an empty directory
 /// holding the sandbox's agency, with the built binary on PATH (as the
 /// getting-started guide is run in `ecosystem`).
