@@ -272,10 +272,10 @@ fn the_agency_example_is_reviewed_against_the_sandbox_agency() {
         &ran.output.stdout[at..],
         "
 Agency summary:
-  agency/acme-sales.yaml: Acme Sales: 7 members, 3 API keys, 8 findings
-  agency/globex.yaml: Globex Outreach: 3 members, 0 API keys, 1 findings
-  agency/initech.yaml: Initech Growth: 3 members, 0 API keys, 1 findings
-  3 workspaces (0 not reviewed), 13 members, 3 API keys, findings: 2 activity_unknown, 1 inactive_member, 2 overprivileged_key, 1 pending_invitation, 4 undeclared_access
+  agency/acme-sales.yaml: Acme Sales: 7 members, 3 API keys, 7 findings
+  agency/globex.yaml: Globex Outreach: 3 members, 0 API keys, 1 finding
+  agency/initech.yaml: Initech Growth: 3 members, 0 API keys, 1 finding
+  3 workspaces (0 not reviewed), 13 members, 3 API keys, findings: 2 activity_unknown, 1 inactive_member, 2 overprivileged_key, 1 pending_invitation, 3 undeclared_access
 "
     );
     // The demo's clients have no audit log, so their last logins are
