@@ -151,7 +151,7 @@ impl PlanError {
     pub fn text(&self) -> String {
         match self {
             PlanError::File(e) => e.render(false),
-            e => crate::escape::terminal(&e.to_string()),
+            e => crate::escape::terminal(&crate::diagnostic::scrub(&e.to_string())),
         }
     }
 }
@@ -239,6 +239,20 @@ pub fn parse_with(
     loader: &mut crate::config_extends::Loader,
 ) -> Result<LoadedFile, PlanError> {
     let shown = path.display().to_string();
+    if let Some(i) = bytes.iter().position(|&b| b == 0) {
+        // Not text: described, never quoted (it may be an environment dump).
+        return Err(PlanError::File(FileErrors {
+            path: shown,
+            errors: vec![
+                crate::diagnostic::Diagnostic::new(
+                    crate::yaml_node::Loc::default(),
+                    format!("the file is not text: it holds a NUL byte (byte {})", i + 1),
+                )
+                .help("a desired-state file is YAML saved as UTF-8"),
+            ],
+            ..FileErrors::default()
+        }));
+    }
     let text = std::str::from_utf8(&bytes)
         .map_err(|e| PlanError::File(not_utf8(&shown, &bytes, e.valid_up_to())))?;
     let loaded = loader.load(path, text).map_err(PlanError::File)?;

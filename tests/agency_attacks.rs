@@ -1,0 +1,134 @@
+//! What an attacker found in the agency features (issue 13's review): bases
+//! outside the repository, files that are not text, the API key in an
+//! error, forged saved plans of several workspaces, two files for one
+//! workspace, workspace files disguised as bases, and malformed ids.
+
+use crate::support::{OPERATOR_KEY, Test};
+use instantly_rbac::sandbox::demo::WORKSPACE_ID;
+
+const HELP: &str = "help: a base is a `.yaml` or `.yml` file named by a path relative to the file that extends it, inside the nearest folder above the workspace file that holds `.git` (else the workspace file's own folder)";
+
+fn refused(line: &str, col: usize, name: &str, why: &str) -> String {
+    let caret = format!("{}{}", " ".repeat(col - 1), "^".repeat(name.len()));
+    format!(
+        "error: the base `{name}` is refused: {why}\n --> d/w.yaml:2:{col}\n  |\n2 | {line}\n  | {caret}\n  |\n{HELP}\n\n"
+    )
+}
+
+#[test]
+fn bases_outside_the_root_or_not_yaml_are_refused_without_quoting_them() {
+    let line = "extends: [/proc/self/environ, ../out/_o.yaml, _env.txt, _missing.yaml, _nul.yaml]";
+    let t = Test::new()
+        .file("out/_o.yaml", "secret: from outside\n")
+        .file("d/_env.txt", "INSTANTLY_API_KEY=sbx_x\n")
+        .file("d/_nul.yaml", "PATH=/bin\0INSTANTLY_API_KEY=sbx_x\0")
+        .file("d/w.yaml", &format!("version: 1\n{line}\n"));
+    let expected = [
+        refused(line, 11, "/proc/self/environ", "it is an absolute path"),
+        refused(line, 31, "../out/_o.yaml", "it is outside the folder bases must be in"),
+        refused(line, 47, "_env.txt", "its name does not end in `.yaml` or `.yml`"),
+        refused(line, 57, "_missing.yaml", "it cannot be read (no such file)"),
+        "error: the file is not text: it holds a NUL byte (byte 10)\n--> d/_nul.yaml\n |\nhelp: a base is a YAML file saved as UTF-8\n\n".to_owned(),
+        "error: 5 errors in d/w.yaml\n".to_owned(),
+    ]
+    .concat();
+    t.args(&["validate", "-f", "d/w.yaml"])
+        .run()
+        .status(1)
+        .stdout("")
+        .stderr(&expected);
+}
+
+#[test]
+fn a_repository_is_the_root_so_bases_may_be_shared_across_its_folders() {
+    let t = Test::new()
+        .file("repo/.git/HEAD", "ref: refs/heads/main\n")
+        .file("repo/shared/_staff.yaml", "version: 1\nmembers:\n  - email: alice@acme.com\n    role: admin\n")
+        .file("repo/clients/w.yaml", "version: 1\nextends: [../shared/_staff.yaml]\n")
+        .file("_above.yaml", "version: 1\n")
+        .file("repo/clients/x.yaml", "version: 1\nextends: [../../_above.yaml]\n");
+    t.args(&["validate", "-f", "repo/clients/w.yaml", "-f", "repo/clients/x.yaml"])
+        .run()
+        .status(1)
+        .stdout("repo/clients/w.yaml: valid\n")
+        .stderr(&format!(
+            "error: the base `../../_above.yaml` is refused: it is outside the folder bases must be in\n --> repo/clients/x.yaml:2:11\n  |\n2 | extends: [../../_above.yaml]\n  |           ^^^^^^^^^^^^^^^^^\n  |\n{HELP}\n\nerror: 1 error in repo/clients/x.yaml\n"
+        ));
+}
+
+#[cfg(unix)]
+#[test]
+fn links_out_of_the_directory_are_refused_and_never_read() {
+    let t = Test::new()
+        .file("d/w.yaml", "version: 1\nextends: [_link.yaml]\n")
+        .file("secret.yaml", "version: 1\n");
+    std::os::unix::fs::symlink("/etc/passwd", t.dir.path().join("d/evil.yaml")).unwrap();
+    let ran = t
+        .args(&["validate", "-f", "d"])
+        .run()
+        .status(1)
+        .stdout("")
+        .stderr("error: d/evil.yaml is a symbolic link to a file outside the directory (or the repository holding it); such links are refused, not read: copy the file in instead\n");
+    // A base that is a link to a YAML file out of the root: refused too.
+    std::fs::remove_file(ran.path("d/evil.yaml")).unwrap();
+    std::os::unix::fs::symlink(ran.path("secret.yaml"), ran.path("d/_link.yaml")).unwrap();
+    let line = "extends: [_link.yaml]";
+    ran.again(&["validate", "-f", "d/w.yaml"])
+        .status(1)
+        .stdout("")
+        .stderr(&format!(
+            "{}error: 1 error in d/w.yaml\n",
+            refused(line, 11, "_link.yaml", "it is outside the folder bases must be in")
+        ));
+}
+
+#[test]
+fn a_workspace_file_that_is_not_text_is_described_not_quoted() {
+    Test::new()
+        .file("w.yaml", "version: 1\n\0INSTANTLY_API_KEY=sbx_x\n")
+        .args(&["validate", "-f", "w.yaml"])
+        .run()
+        .status(1)
+        .stdout("")
+        .stderr("error: the file is not text: it holds a NUL byte (byte 12)\n--> w.yaml\n |\nhelp: a desired-state file is YAML saved as UTF-8\n\nerror: 1 error in w.yaml\n");
+}
+
+#[test]
+fn the_api_key_never_appears_in_an_error_whatever_file_it_quotes() {
+    let base = format!("version: 1\nmembers: {OPERATOR_KEY} INSTANTLY_API_KEY=\"sbx_other 42\" x\n");
+    let expected = "error: `members` must be a list, found a string
+ --> d/_k.yaml:2:10
+  |
+2 | members: [redacted] INSTANTLY_API_KEY=\"[redacted]\" x
+  |          ^
+  |
+help: write `members` as a list
+
+";
+    let ran = Test::new()
+        .file("d/_k.yaml", &base)
+        .file(
+            "d/w.yaml",
+            &format!("version: 1\nextends: [_k.yaml]\nworkspace:\n  id: {WORKSPACE_ID}\n"),
+        )
+        .env("INSTANTLY_API_KEY", OPERATOR_KEY)
+        .args(&["validate", "-f", "d/w.yaml"])
+        .run()
+        .status(1)
+        .stdout("")
+        .stderr(&format!("{expected}error: 1 error in d/w.yaml\n"));
+    // A PR comment too (a directory's Markdown plan), with the key given
+    // on the command line.
+    let ran = ran.again(&[
+        "--sandbox",
+        "--api-key",
+        OPERATOR_KEY,
+        "plan",
+        "-f",
+        "d",
+        "--format",
+        "markdown",
+    ]);
+    assert!(!ran.output.stdout.contains("sbx_"), "{}", ran.output.stdout);
+    assert!(ran.output.stdout.contains(expected), "{}", ran.output.stdout);
+}
