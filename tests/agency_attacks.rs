@@ -132,3 +132,111 @@ help: write `members` as a list
     assert!(!ran.output.stdout.contains("sbx_"), "{}", ran.output.stdout);
     assert!(ran.output.stdout.contains(expected), "{}", ran.output.stdout);
 }
+
+mod saved_plans {
+    use crate::directories::{CLIENT_ONE, CLIENT_TWO, agency};
+    use crate::support::Test;
+    use instantly_rbac::saved_plan::sha256_hex;
+    use serde_json::Value;
+
+    fn client(id: &str, members: &[&str]) -> String {
+        let members: String = members
+            .iter()
+            .map(|m| format!("  - email: {m}\n    role: view\n"))
+            .collect();
+        format!(
+            "version: 1\nworkspace:\n  id: {id}\nmembers:\n{members}policy:\n  members: additive\n  api_keys: additive\n  tags: additive\n"
+        )
+    }
+
+    /// A reviewed plan of two clients, each inviting people.
+    fn planned() -> crate::support::Ran {
+        Test::new()
+            .file("ws/one.yaml", &client(CLIENT_ONE, &["a1@acme.com", "b1@acme.com"]))
+            .file("ws/two.yaml", &client(CLIENT_TWO, &["a2@acme.com"]))
+            .sandbox(agency())
+            .args(&["plan", "-f", "ws", "--out", "p.json", "-q"])
+            .run()
+            .status(0)
+    }
+
+    fn edit(ran: &crate::support::Ran, resign: bool, f: impl FnOnce(&mut Value)) {
+        let path = ran.path("p.json");
+        let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        f(&mut v);
+        if resign {
+            // What a forger who read the source would do.
+            let text = serde_json::to_string(&(&v["workspaces"], &v["failed"])).unwrap();
+            v["sha256"] = sha256_hex(text.as_bytes()).into();
+        }
+        std::fs::write(&path, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    }
+
+    #[test]
+    fn an_entry_edited_by_hand_refuses_the_whole_plan() {
+        let ran = planned();
+        edit(&ran, false, |v| {
+            v["workspaces"][0]["plan"]["plan"]["actions"]
+                .as_array_mut()
+                .unwrap()
+                .reverse();
+        });
+        ran.again(&["apply", "p.json", "-q"])
+            .status(1)
+            .stdout("")
+            .stderr("error: p.json is not a plan file written by `instantly-rbac plan --out`: its entries changed after `plan --out` wrote it (their digest does not match); nothing was changed: run plan --out again and review it\n")
+            .unchanged();
+    }
+
+    #[test]
+    fn a_duplicated_entry_is_refused_even_with_its_digest_recomputed() {
+        let ran = planned();
+        edit(&ran, true, |v| {
+            let first = v["workspaces"][0].clone();
+            v["workspaces"].as_array_mut().unwrap().push(first);
+        });
+        ran.again(&["apply", "p.json", "-q"])
+            .status(1)
+            .stdout("")
+            .stderr("error: p.json is not a plan file written by `instantly-rbac plan --out`: it has two entries for ws/one.yaml or its workspace; nothing was changed\n")
+            .unchanged();
+    }
+
+    #[test]
+    fn a_forged_entry_with_a_recomputed_digest_stops_every_workspace() {
+        let ran = planned();
+        edit(&ran, true, |v| {
+            v["workspaces"][0]["plan"]["plan"]["actions"]
+                .as_array_mut()
+                .unwrap()
+                .reverse();
+            v["workspaces"][1]["plan"]["plan"]["workspace"]["id"] =
+                "01946416-09c9-7bef-bbc9-0000000000ff".into();
+        });
+        ran.again(&["apply", "p.json", "-q"])
+            .status(1)
+            .stdout("")
+            .stderr("── ws/one.yaml ──
+error: the saved plan differs from the plan of ws/one.yaml now: action 1 is member[b1@acme.com] in the plan, member[a1@acme.com] when recomputed; nothing was changed: run plan --out again and review it
+── ws/two.yaml ──
+error: GET /workspaces/current: 403 Forbidden: x-as-workspace: workspace 01946416-09c9-7bef-bbc9-0000000000ff is not an accepted sub-workspace of this API key's workspace (the API key lacks a scope this call needs)
+error: p.json: the plan of 2 of its 2 workspaces no longer holds (ws/one.yaml, ws/two.yaml); a reviewed plan is applied whole or not at all, so nothing was changed: run plan --out again and review it
+")
+            .unchanged();
+    }
+
+    #[test]
+    fn drift_in_one_workspace_stops_the_others_too() {
+        let ran = planned();
+        let mut state = ran.state.clone().unwrap();
+        // Someone invites a2 by hand after the plan.
+        let mut a2 = state.sub_workspaces[1].members[1].clone();
+        a2.id = "m-a2".into();
+        a2.email = "a2@acme.com".into();
+        state.sub_workspaces[1].members.push(a2);
+        state.save(&ran.path("state.json")).unwrap();
+        let ran = ran.again(&["apply", "p.json", "-q"]).status(1).stdout("");
+        insta::assert_snapshot!(ran.output.stderr);
+        assert_eq!(ran.state.unwrap(), state);
+    }
+}
