@@ -240,3 +240,38 @@ error: p.json: the plan of 2 of its 2 workspaces no longer holds (ws/one.yaml, w
         assert_eq!(ran.state.unwrap(), state);
     }
 }
+
+#[test]
+fn two_files_for_one_workspace_are_both_refused_whatever_the_case_of_their_ids() {
+    use crate::directories::{CLIENT_ONE, agency};
+    let file = |id: &str, who: &str, role: &str| {
+        format!(
+            "version: 1\nworkspace:\n  id: {id}\nmembers:\n  - email: {who}\n    role: {role}\npolicy:\n  members: additive\n  api_keys: additive\n  tags: additive\n"
+        )
+    };
+    Test::new()
+        .file(
+            "d/a-client.yaml",
+            &file(&CLIENT_ONE.to_uppercase(), "mallory@acme.com", "admin"),
+        )
+        .file("d/client.yaml", &file(CLIENT_ONE, "sam@acme.com", "view"))
+        .sandbox(agency())
+        .args(&["apply", "-f", "d", "--auto-approve"])
+        .run()
+        .status(1)
+        .stderr(&format!(
+            "error: d/a-client.yaml is for workspace {CLIENT_ONE}, which d/client.yaml plans too: one file per workspace, so that each has one plan (and one PR comment)
+error: d/client.yaml is for workspace {CLIENT_ONE}, which d/a-client.yaml plans too: one file per workspace, so that each has one plan (and one PR comment)
+"
+        ))
+        .stdout(&format!(
+            "── d/a-client.yaml ──
+── d/client.yaml ──
+
+Summary of 2 workspaces: 0 applied, 0 with nothing to do, 2 failed.
+  d/a-client.yaml: failed: d/a-client.yaml is for workspace {CLIENT_ONE}, which d/client.yaml plans too: one file per workspace, so that each has one plan (and one PR comment)
+  d/client.yaml: failed: d/client.yaml is for workspace {CLIENT_ONE}, which d/a-client.yaml plans too: one file per workspace, so that each has one plan (and one PR comment)
+"
+        ))
+        .unchanged();
+}

@@ -327,10 +327,11 @@ pub async fn plan_each(
     Vec<(String, Result<Planned, PlanError>)>,
 )> {
     let home: crate::api_types::Workspace = agency.get("/workspaces/current", &[]).await?;
-    let loaded: Vec<Result<pipeline::LoadedFile, PlanError>> = files
+    let mut loaded: Vec<Result<pipeline::LoadedFile, PlanError>> = files
         .iter()
         .map(|f| pipeline::load_with(f, loader))
         .collect();
+    refuse_shared_workspaces(&mut loaded);
     // A task per workspace, so that planning uses every core.
     let jobs: Vec<_> = loaded
         .into_iter()
@@ -368,6 +369,40 @@ pub async fn plan_each(
         }
     }
     Ok((home, outcomes))
+}
+
+/// One file per workspace: when several files declare the same
+/// `workspace.id` (compared without case, as the API's uuids are), every
+/// one of them is refused before anything is planned, never the first in
+/// sort order kept (`a-globex.yaml` would otherwise win over `globex.yaml`).
+fn refuse_shared_workspaces(loaded: &mut [Result<pipeline::LoadedFile, PlanError>]) {
+    let mut by_id: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
+    for (i, f) in loaded.iter().enumerate() {
+        if let Ok(f) = f
+            && let Some(g) = &f.config.workspace
+        {
+            by_id.entry(g.id.value.to_lowercase()).or_default().push(i);
+        }
+    }
+    for (id, files) in by_id.into_iter().filter(|(_, v)| v.len() > 1) {
+        let shown: Vec<String> = files
+            .iter()
+            .map(|&i| loaded[i].as_ref().map(|f| f.shown()).unwrap_or_default())
+            .collect();
+        for (n, &i) in files.iter().enumerate() {
+            let others: Vec<&str> = shown
+                .iter()
+                .enumerate()
+                .filter(|&(m, _)| m != n)
+                .map(|(_, s)| s.as_str())
+                .collect();
+            loaded[i] = Err(PlanError::SameWorkspace {
+                path: shown[n].clone(),
+                other: others.join(", "),
+                id: id.clone(),
+            });
+        }
+    }
 }
 
 /// The client for the workspace a file is for: the agency's own, or a
