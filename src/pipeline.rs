@@ -295,7 +295,8 @@ fn not_utf8(path: &str, bytes: &[u8], valid_up_to: usize) -> FileErrors {
 pub async fn guard(client: &Client, file: &LoadedFile) -> Result<Workspace, PlanError> {
     let current: Workspace = client.get("/workspaces/current", &[]).await?;
     match &file.config.workspace {
-        Some(g) if g.id.value != current.id => Err(PlanError::Guard {
+        // Ids are uuids: the same workspace whatever their case.
+        Some(g) if !g.id.value.eq_ignore_ascii_case(&current.id) => Err(PlanError::Guard {
             path: file.shown(),
             line: g.id.loc.line,
             declared: g.id.value.clone(),

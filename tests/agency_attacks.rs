@@ -275,3 +275,31 @@ Summary of 2 workspaces: 0 applied, 0 with nothing to do, 2 failed.
         ))
         .unchanged();
 }
+
+#[test]
+fn sub_workspace_ids_are_uuids_and_the_own_id_is_refused_in_any_case() {
+    let own = WORKSPACE_ID.to_uppercase();
+    let file = format!(
+        "version: 1
+workspace:
+  id: {WORKSPACE_ID}
+workspace_group:
+  sub_workspaces:
+    - id: {own}
+    - id: not-a-uuid
+    - id: \"{{01946416-09c9-7bef-bbc9-c1e000000001}}\"
+    - id: \" 01946416-09c9-7bef-bbc9-c1e000000001\"
+    - id: 01946416-09C9-7BEF-BBC9-C1E000000001
+    - id: 01946416-09c9-7bef-bbc9-c1e000000001
+"
+    );
+    let help_uuid = "help: a workspace id is a UUID as the API prints it, e.g. 01946416-09c9-7bef-bbc9-c1e000000001 (no braces, no spaces)";
+    let ran = Test::new()
+        .file("w.yaml", &file)
+        .args(&["validate", "-f", "w.yaml"])
+        .run()
+        .status(1)
+        .stdout("");
+    insta::assert_snapshot!(ran.output.stderr);
+    assert_eq!(ran.output.stderr.matches(help_uuid).count(), 3);
+}

@@ -423,11 +423,11 @@ async fn plan_one(
     let Some(guard) = &file.config.workspace else {
         return Err(PlanError::Unbound { path: file.shown() });
     };
-    if guard.id.value == home.id {
+    if guard.id.value.eq_ignore_ascii_case(&home.id) {
         // The agency's own workspace was read above: its guard holds.
         return pipeline::plan_in(agency, file, home.clone()).await;
     }
-    let (path, id) = (file.shown(), guard.id.value.clone());
+    let (path, id) = (file.shown(), guard.id.value.to_ascii_lowercase());
     let sub = agency.for_sub_workspace(&id);
     pipeline::plan(&sub, file).await.map_err(|e| match e {
         // The agency's own key read its workspace above: a 403 on reading
