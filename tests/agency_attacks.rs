@@ -303,3 +303,35 @@ workspace_group:
     insta::assert_snapshot!(ran.output.stderr);
     assert_eq!(ran.output.stderr.matches(help_uuid).count(), 3);
 }
+
+#[cfg(unix)]
+#[test]
+fn a_workspace_file_disguised_as_a_base_is_an_error_and_skipped_files_are_named() {
+    use crate::directories::{CLIENT_ONE, CLIENT_TWO, agency};
+    let client = |id: &str| {
+        format!(
+            "version: 1\nworkspace:\n  id: {id}\npolicy:\n  members: additive\n  api_keys: additive\n  tags: additive\n"
+        )
+    };
+    let t = Test::new()
+        .file("d/one.yaml", &client(CLIENT_ONE))
+        .file("d/_two.yaml", &client(CLIENT_TWO))
+        .file("d/two.YAML", &client(CLIENT_TWO))
+        .sandbox(agency());
+    let fifo = t.dir.path().join("d/three.yaml");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let ran = t.args(&["plan", "-f", "d"]).run().status(1);
+    insta::assert_snapshot!("disguised_base_plan", ran.output.stderr);
+    let ran = ran
+        .again(&["apply", "-f", "d", "--auto-approve"])
+        .status(1)
+        .stdout("");
+    insta::assert_snapshot!("disguised_base_apply", ran.output.stderr);
+    ran.unchanged();
+}

@@ -425,6 +425,16 @@ async fn fresh_many(
     for w in plan::unused_bases(&[dir.to_owned()], &loader, false) {
         p.note(&w);
     }
+    let base_errors = plan::unused_base_errors(&[dir.to_owned()], &loader, false, p.err_color());
+    if !base_errors.is_empty() {
+        for e in &base_errors {
+            p.error(e);
+        }
+        bail!(
+            "{}: a base no workspace file extends has errors (a workspace file named `_*.yaml` is taken for a base); nothing was changed",
+            escape::terminal(&dir.display().to_string())
+        );
+    }
     let mut opts = opts.clone();
     let mut done = Vec::new();
     let mut status = ExitStatus::Success;

@@ -36,6 +36,11 @@ pub async fn run(
         for w in unused_bases(&args.files, &loader, args.shard.is_some()) {
             p.note(&w);
         }
+        let base_errors =
+            unused_base_errors(&args.files, &loader, args.shard.is_some(), p.err_color());
+        for e in &base_errors {
+            p.error(e);
+        }
         if let Some(path) = &args.out {
             let saved = crate::saved_plan_multi::MultiPlan::new(&planned);
             // Neither a workspace file nor a base may be overwritten.
@@ -66,7 +71,11 @@ pub async fn run(
             p.color(),
             group.as_ref(),
         ));
-        render_multi::status(&outcomes)
+        if base_errors.is_empty() {
+            render_multi::status(&outcomes)
+        } else {
+            ExitStatus::Error
+        }
     } else {
         let file = files
             .into_iter()
@@ -458,14 +467,43 @@ pub fn unused_bases(
     if sharded {
         return Vec::new();
     }
+    workspace_files::skipped(paths)
+        .into_iter()
+        .chain(
+            workspace_files::bases(paths)
+                .into_iter()
+                .filter(|b| !loader.is_used(b))
+                .map(|b| {
+                    format!(
+                        "warning: {}: no workspace file extends this base",
+                        escape::terminal(&b.display().to_string())
+                    )
+                }),
+        )
+        .collect()
+}
+
+/// The errors of the bases of the directories given that no workspace of
+/// the run extends, rendered: a workspace file renamed `_client.yaml` is
+/// not planned, and must not pass as a mere unused base (its `workspace`
+/// is an error in a base). Bases some workspace extends were checked with
+/// it. Empty for a shard, whose others may extend them.
+pub fn unused_base_errors(
+    paths: &[PathBuf],
+    loader: &crate::config_extends::Loader,
+    sharded: bool,
+    color: bool,
+) -> Vec<String> {
+    if sharded {
+        return Vec::new();
+    }
     workspace_files::bases(paths)
         .into_iter()
         .filter(|b| !loader.is_used(b))
-        .map(|b| {
-            format!(
-                "warning: {}: no workspace file extends this base",
-                escape::terminal(&b.display().to_string())
-            )
+        .filter_map(|b| match crate::commands::validate::check_base(&b) {
+            Ok(r) if r.errors.iter().any(|d| !d.warning) => Some(r.render(color)),
+            Ok(_) => None,
+            Err(e) => Some(e.render(color)),
         })
         .collect()
 }
