@@ -335,3 +335,52 @@ fn a_workspace_file_disguised_as_a_base_is_an_error_and_skipped_files_are_named(
     insta::assert_snapshot!("disguised_base_apply", ran.output.stderr);
     ran.unchanged();
 }
+
+#[test]
+fn a_single_client_file_is_planned_and_applied_through_the_agency_key() {
+    use crate::directories::demo_agency;
+    let globex = "01946416-09c9-7bef-bbc9-c1e000000001";
+    let file = format!(
+        "version: 1\nworkspace:\n  id: {}\nmembers:\n  - email: sam@globex.com\n    role: view\npolicy:\n  members: additive\n  api_keys: additive\n  tags: additive\n",
+        globex.to_uppercase()
+    );
+    let ran = Test::new()
+        .file("globex.yaml", &file)
+        .sandbox(demo_agency())
+        .args(&["plan", "-f", "globex.yaml", "--format", "json"])
+        .run()
+        .status(0)
+        .stderr("")
+        .unchanged();
+    let plan = ran.json();
+    assert_eq!(plan["workspace"]["id"], globex);
+    assert_eq!(plan["actions"][0]["address"], "member[sam@globex.com]");
+    // A saved plan of it applies through the agency key too.
+    let ran = ran
+        .again(&["plan", "-f", "globex.yaml", "--out", "p.json", "-q"])
+        .status(0)
+        .again(&["apply", "p.json", "-f", "globex.yaml", "-q"])
+        .status(0)
+        .again(&["apply", "-f", "globex.yaml", "--auto-approve", "-q"])
+        .status(0)
+        .unchanged();
+    let state = ran.state.clone().unwrap();
+    assert!(
+        state.sub_workspaces[0]
+            .members
+            .iter()
+            .any(|m| m.email.to_string() == "sam@globex.com")
+    );
+    assert_eq!(state.members, demo_agency().members);
+    // A workspace the key cannot reach: the guard's error, nothing changed.
+    std::fs::write(
+        ran.path("globex.yaml"),
+        file.replace(&globex.to_uppercase(), "01946416-09c9-7bef-bbc9-0000000000ff"),
+    )
+    .unwrap();
+    ran.again(&["apply", "-f", "globex.yaml", "--auto-approve"])
+        .status(1)
+        .stdout("")
+        .stderr(&format!("error: globex.yaml:3: the file is for workspace 01946416-09c9-7bef-bbc9-0000000000ff, but the API key reaches workspace {WORKSPACE_ID} (Acme Sales); nothing was changed\n"))
+        .unchanged();
+}

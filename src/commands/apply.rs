@@ -28,12 +28,12 @@ pub async fn fresh(
     if file.is_dir() {
         return fresh_many(file, opts, client, p).await;
     }
-    match pipeline::plan_path(client, file).await {
-        Ok(planned) => {
+    match pipeline::plan_path_reached(client, file).await {
+        Ok((client, planned)) => {
             if let Some(w) = planned.file.plan_warnings(p.err_color()) {
                 p.note(&w);
             }
-            execute(&planned.plan, opts, client, p).await
+            execute(&planned.plan, opts, &client, p).await
         }
         Err(e) => {
             p.error(&e.render(p.err_color()));
@@ -84,9 +84,9 @@ async fn saved_one(
     p: &Printer,
 ) -> anyhow::Result<(ExitStatus, usize)> {
     match verify(shown, saved, file, client, p, true).await {
-        Ok(planned) => {
+        Ok((client, planned)) => {
             let n = planned.plan.actions.len();
-            Ok((execute(&planned.plan, opts, client, p).await?, n))
+            Ok((execute(&planned.plan, opts, &client, p).await?, n))
         }
         Err(Refused::Shown(text)) => {
             p.error(&text);
@@ -120,7 +120,7 @@ async fn verify(
     client: &Client,
     p: &Printer,
     may_name_file: bool,
-) -> Result<pipeline::Planned, Refused> {
+) -> Result<(Client, pipeline::Planned), Refused> {
     let shown = shown.to_owned();
     let (desired_path, desired_shown) = match file {
         Some(f) => (f.to_owned(), f.display().to_string()),
@@ -176,8 +176,8 @@ async fn verify(
         }
         Err(e) => return Err(Refused::Shown(e.render(p.err_color()))),
     };
-    let workspace = match pipeline::guard(client, &desired).await {
-        Ok(workspace) => workspace,
+    let (client, workspace) = match pipeline::reach(client, &desired).await {
+        Ok(reached) => reached,
         Err(e) => return Err(Refused::Shown(e.render(p.err_color()))),
     };
     if workspace.id != saved.plan.workspace.id {
@@ -188,7 +188,7 @@ async fn verify(
         }
         .into());
     }
-    let planned = match pipeline::plan_in(client, desired, workspace).await {
+    let planned = match pipeline::plan_in(&client, desired, workspace).await {
         Ok(planned) => planned,
         Err(e) => return Err(Refused::Shown(e.render(p.err_color()))),
     };
@@ -203,7 +203,7 @@ async fn verify(
         }
         .into());
     }
-    Ok(planned)
+    Ok((client, planned))
 }
 
 /// How `apply` may proceed, from its flags.
@@ -507,7 +507,7 @@ async fn saved_many(
         let workspace = saved.plan.workspace.clone();
         let c = plan::client_for(client, &home, &workspace.id);
         match verify(shown, saved, None, &c, p, false).await {
-            Ok(planned) => verified.push((entry.file.clone(), workspace, c, planned)),
+            Ok((c, planned)) => verified.push((entry.file.clone(), workspace, c, planned)),
             Err(Refused::Shown(text)) => refused.push((entry.file.clone(), text)),
             Err(Refused::Error(e)) => refused.push((
                 entry.file.clone(),

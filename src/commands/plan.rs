@@ -86,10 +86,10 @@ pub async fn run(
             client,
             "reading the workspace",
         );
-        let planned = pipeline::plan_path(client, &file).await;
+        let planned = pipeline::plan_path_reached(client, &file).await;
         progress.finish();
         match planned {
-            Ok(planned) => one(&planned, &args, settings, p)?,
+            Ok((_, planned)) => one(&planned, &args, settings, p)?,
             Err(e) => {
                 p.error(&e.render(p.err_color()));
                 ExitStatus::Error
