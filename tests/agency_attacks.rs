@@ -384,3 +384,25 @@ fn a_single_client_file_is_planned_and_applied_through_the_agency_key() {
         .stderr(&format!("error: globex.yaml:3: the file is for workspace 01946416-09c9-7bef-bbc9-0000000000ff, but the API key reaches workspace {WORKSPACE_ID} (Acme Sales); nothing was changed\n"))
         .unchanged();
 }
+
+#[test]
+fn allowed_domains_are_exact_and_addresses_cannot_route_elsewhere() {
+    let ran = Test::new()
+        .file(
+            "w.yaml",
+            "version: 1
+members:
+  - email: eve%evil.com@acme.com
+    role: admin
+  - email: eve(comment)@acme.com
+    role: admin
+policy:
+  allowed_email_domains: [\"acme.com \", \"\u{0430}cme.com\", acme.com]
+",
+        )
+        .args(&["validate", "-f", "w.yaml"])
+        .run()
+        .status(1)
+        .stdout("");
+    insta::assert_snapshot!(ran.output.stderr);
+}
