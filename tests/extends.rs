@@ -222,7 +222,7 @@ fn a_changed_base_invalidates_a_saved_plan() {
         .again(&["apply", "p.json", "--secrets-out", "s.json"])
         .status(1)
         .stdout("")
-        .stderr("note: checking p.json against w.yaml, the desired file it records (-f FILE names another)\nerror: p.json was made from a different desired file than w.yaml (another file, or its content changed since the plan): re-run `plan --out`\n")
+        .stderr("note: checking p.json against w.yaml, the desired file it records (-f FILE names another)\nerror: p.json was made from a different desired file than w.yaml with its bases _base.yaml (another file, or its content changed since the plan): re-run `plan --out`\n")
         .unchanged();
     // As planned, it applies.
     std::fs::write(ran.path("_base.yaml"), BASE).unwrap();

@@ -158,12 +158,17 @@ async fn verify(
         // file is loaded (quietly) to read them; a mismatch shows nothing.
         match pipeline::parse(&desired_path, bytes) {
             Ok(f) if !f.bases.is_empty() && f.sha256 == saved.desired.sha256 => Ok(f),
-            _ => {
-                return Err(SavedPlanError::OtherFile {
-                    plan: shown,
-                    file: desired_shown,
-                }
-                .into());
+            parsed => {
+                // Name the bases too: the change may be in one of them.
+                let bases: Vec<String> = parsed
+                    .map(|f| f.bases.iter().map(|b| escape::terminal(&b.shown)).collect())
+                    .unwrap_or_default();
+                let file = if bases.is_empty() {
+                    desired_shown
+                } else {
+                    format!("{desired_shown} with its bases {}", bases.join(", "))
+                };
+                return Err(SavedPlanError::OtherFile { plan: shown, file }.into());
             }
         }
     };
