@@ -406,3 +406,30 @@ policy:
         .stdout("");
     insta::assert_snapshot!(ran.output.stderr);
 }
+
+#[test]
+fn a_directory_that_drops_a_client_it_also_manages_is_warned_about() {
+    use crate::directories::demo_agency;
+    let additive = "policy:\n  members: additive\n  api_keys: additive\n  tags: additive\n";
+    let ran = Test::new()
+        .file(
+            "d/agency.yaml",
+            &format!(
+                "version: 1\nworkspace:\n  id: {WORKSPACE_ID}\nworkspace_group:\n  sub_workspaces:\n    - id: 01946416-09c9-7bef-bbc9-c1e000000002\n{additive}"
+            ),
+        )
+        .file(
+            "d/globex.yaml",
+            &format!("version: 1\nworkspace:\n  id: 01946416-09c9-7bef-bbc9-c1e000000001\n{additive}"),
+        )
+        .sandbox(demo_agency())
+        .args(&["plan", "-f", "d", "--format", "markdown"])
+        .run()
+        .status(0)
+        .unchanged();
+    assert!(
+        ran.output.stdout.lines().any(|l| l == "- ⚠️ sub_workspace[Globex Outreach] is removed from the group, but d/globex.yaml in this run manages that workspace: the agency would lose the access that file needs; declare it under workspace_group, or remove d/globex.yaml"),
+        "{}",
+        ran.output.stdout
+    );
+}

@@ -377,7 +377,42 @@ pub async fn plan_each(
             first.insert(id, file.clone());
         }
     }
+    contradictions(&mut outcomes);
     Ok((home, outcomes))
+}
+
+/// A directory that contradicts itself: the agency's file removes a
+/// sub-workspace from its group while another file of the run manages that
+/// workspace (the agency would lose the access that file needs). A warning
+/// on the agency's plan, so that the PR comment shows it.
+fn contradictions(outcomes: &mut [(String, Result<Planned, PlanError>)]) {
+    use crate::plan::{Op, State};
+    let files: std::collections::HashMap<String, String> = outcomes
+        .iter()
+        .filter_map(|(f, r)| r.as_ref().ok().map(|p| (p.plan.workspace.id.to_lowercase(), f.clone())))
+        .collect();
+    for (_, result) in outcomes.iter_mut() {
+        let Ok(planned) = result else { continue };
+        let warnings: Vec<String> = planned
+            .plan
+            .actions
+            .iter()
+            .filter(|a| a.op == Op::Delete)
+            .filter_map(|a| match &a.before {
+                Some(State::SubWorkspace(s)) => files
+                    .get(&s.sub_workspace_id.to_lowercase())
+                    .map(|other| (a, other)),
+                _ => None,
+            })
+            .map(|(a, other)| {
+                format!(
+                    "{} is removed from the group, but {other} in this run manages that workspace: the agency would lose the access that file needs; declare it under workspace_group, or remove {other}",
+                    a.address
+                )
+            })
+            .collect();
+        planned.plan.warnings.extend(warnings);
+    }
 }
 
 /// One file per workspace: when several files declare the same
