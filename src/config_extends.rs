@@ -297,8 +297,9 @@ impl Loader {
                     (t.to_owned(), config_loader::parse_node(t, j as u16))
                 }
                 Some(why) => {
-                    let mut d = Diagnostic::new(Loc::default(), format!("the file is not text: {why}"))
-                        .help("a base is a YAML file saved as UTF-8");
+                    let mut d =
+                        Diagnostic::new(Loc::default(), format!("the file is not text: {why}"))
+                            .help("a base is a YAML file saved as UTF-8");
                     d.loc.file = j as u16;
                     (String::new(), Err(d))
                 }

@@ -53,7 +53,10 @@ pub fn scrub(text: &str) -> Cow<'_, str> {
         };
         let start = at + sep + 1 + (after.len() - after.trim_start_matches([' ', '\t']).len());
         // A quoted value ends at its quote; a bare one at a space or a NUL.
-        let quote = out[start..].chars().next().filter(|c| matches!(c, '"' | '\''));
+        let quote = out[start..]
+            .chars()
+            .next()
+            .filter(|c| matches!(c, '"' | '\''));
         let start = start + quote.map_or(0, char::len_utf8);
         let end = out[start..]
             .find(|c: char| match quote {
@@ -294,10 +297,7 @@ mod tests {
     #[test]
     fn scrub_hides_the_key_and_environment_assignments() {
         redact_secret("sbx_unit_test_secret_1234");
-        assert_eq!(
-            scrub("a sbx_unit_test_secret_1234 b"),
-            "a [redacted] b"
-        );
+        assert_eq!(scrub("a sbx_unit_test_secret_1234 b"), "a [redacted] b");
         assert_eq!(
             scrub("PATH=/bin\0INSTANTLY_API_KEY=abc123\0HOME=/root"),
             "PATH=/bin\0INSTANTLY_API_KEY=[redacted]\0HOME=/root"

@@ -133,10 +133,8 @@ pub fn expand(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, bool), FilesError> {
     for p in paths {
         if p.is_dir() {
             dir = true;
-            let mut found: Vec<PathBuf> = yaml_files(p)?
-                .into_iter()
-                .filter(|f| !is_base(f))
-                .collect();
+            let mut found: Vec<PathBuf> =
+                yaml_files(p)?.into_iter().filter(|f| !is_base(f)).collect();
             if found.is_empty() {
                 return Err(FilesError::Empty {
                     path: p.display().to_string(),

@@ -43,10 +43,19 @@ fn bases_outside_the_root_or_not_yaml_are_refused_without_quoting_them() {
 fn a_repository_is_the_root_so_bases_may_be_shared_across_its_folders() {
     let t = Test::new()
         .file("repo/.git/HEAD", "ref: refs/heads/main\n")
-        .file("repo/shared/_staff.yaml", "version: 1\nmembers:\n  - email: alice@acme.com\n    role: admin\n")
-        .file("repo/clients/w.yaml", "version: 1\nextends: [../shared/_staff.yaml]\n")
+        .file(
+            "repo/shared/_staff.yaml",
+            "version: 1\nmembers:\n  - email: alice@acme.com\n    role: admin\n",
+        )
+        .file(
+            "repo/clients/w.yaml",
+            "version: 1\nextends: [../shared/_staff.yaml]\n",
+        )
         .file("_above.yaml", "version: 1\n")
-        .file("repo/clients/x.yaml", "version: 1\nextends: [../../_above.yaml]\n");
+        .file(
+            "repo/clients/x.yaml",
+            "version: 1\nextends: [../../_above.yaml]\n",
+        );
     t.args(&["validate", "-f", "repo/clients/w.yaml", "-f", "repo/clients/x.yaml"])
         .run()
         .status(1)
@@ -78,7 +87,12 @@ fn links_out_of_the_directory_are_refused_and_never_read() {
         .stdout("")
         .stderr(&format!(
             "{}error: 1 error in d/w.yaml\n",
-            refused(line, 11, "_link.yaml", "it is outside the folder bases must be in")
+            refused(
+                line,
+                11,
+                "_link.yaml",
+                "it is outside the folder bases must be in"
+            )
         ));
 }
 
@@ -95,7 +109,8 @@ fn a_workspace_file_that_is_not_text_is_described_not_quoted() {
 
 #[test]
 fn the_api_key_never_appears_in_an_error_whatever_file_it_quotes() {
-    let base = format!("version: 1\nmembers: {OPERATOR_KEY} INSTANTLY_API_KEY=\"sbx_other 42\" x\n");
+    let base =
+        format!("version: 1\nmembers: {OPERATOR_KEY} INSTANTLY_API_KEY=\"sbx_other 42\" x\n");
     let expected = "error: `members` must be a list, found a string
  --> d/_k.yaml:2:10
   |
@@ -130,7 +145,11 @@ help: write `members` as a list
         "markdown",
     ]);
     assert!(!ran.output.stdout.contains("sbx_"), "{}", ran.output.stdout);
-    assert!(ran.output.stdout.contains(expected), "{}", ran.output.stdout);
+    assert!(
+        ran.output.stdout.contains(expected),
+        "{}",
+        ran.output.stdout
+    );
 }
 
 mod saved_plans {
@@ -152,7 +171,10 @@ mod saved_plans {
     /// A reviewed plan of two clients, each inviting people.
     fn planned() -> crate::support::Ran {
         Test::new()
-            .file("ws/one.yaml", &client(CLIENT_ONE, &["a1@acme.com", "b1@acme.com"]))
+            .file(
+                "ws/one.yaml",
+                &client(CLIENT_ONE, &["a1@acme.com", "b1@acme.com"]),
+            )
             .file("ws/two.yaml", &client(CLIENT_TWO, &["a2@acme.com"]))
             .sandbox(agency())
             .args(&["plan", "-f", "ws", "--out", "p.json", "-q"])
@@ -375,7 +397,10 @@ fn a_single_client_file_is_planned_and_applied_through_the_agency_key() {
     // A workspace the key cannot reach: the guard's error, nothing changed.
     std::fs::write(
         ran.path("globex.yaml"),
-        file.replace(&globex.to_uppercase(), "01946416-09c9-7bef-bbc9-0000000000ff"),
+        file.replace(
+            &globex.to_uppercase(),
+            "01946416-09c9-7bef-bbc9-0000000000ff",
+        ),
     )
     .unwrap();
     ran.again(&["apply", "-f", "globex.yaml", "--auto-approve"])

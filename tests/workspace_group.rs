@@ -987,7 +987,12 @@ fn addresses_fall_back_to_ids_when_names_are_shared() {
         members: vec![
             row(1, "w-1", "Acme", "accepted"),
             row(2, "w-2", "Acme", "accepted"),
-            row(3, "0000000a-0000-4000-8000-000000000003", "Solo", "rejected"),
+            row(
+                3,
+                "0000000a-0000-4000-8000-000000000003",
+                "Solo",
+                "rejected",
+            ),
             row(4, "0000000a-0000-4000-8000-000000000003", "Solo", "pending"),
         ],
         admin: Default::default(),

@@ -543,15 +543,7 @@ async fn saved_many(
         if n > 0 {
             opts.secrets_append = true;
         }
-        let stop = record(
-            &mut done,
-            &mut status,
-            file,
-            Some(&workspace),
-            n,
-            result,
-            p,
-        );
+        let stop = record(&mut done, &mut status, file, Some(&workspace), n, result, p);
         if stop {
             break;
         }

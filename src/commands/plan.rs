@@ -389,7 +389,11 @@ fn contradictions(outcomes: &mut [(String, Result<Planned, PlanError>)]) {
     use crate::plan::{Op, State};
     let files: std::collections::HashMap<String, String> = outcomes
         .iter()
-        .filter_map(|(f, r)| r.as_ref().ok().map(|p| (p.plan.workspace.id.to_lowercase(), f.clone())))
+        .filter_map(|(f, r)| {
+            r.as_ref()
+                .ok()
+                .map(|p| (p.plan.workspace.id.to_lowercase(), f.clone()))
+        })
         .collect();
     for (_, result) in outcomes.iter_mut() {
         let Ok(planned) = result else { continue };
