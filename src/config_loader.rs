@@ -447,7 +447,17 @@ impl Validator {
     fn workspace(&mut self, node: &Node) -> Option<WorkspaceGuard> {
         let f = self.fields(node, "`workspace`", &["id"])?;
         let id = self.required(&f, "id", "`workspace`")?;
-        let id = self.string(id, "`workspace.id`")?;
+        let mut id = self.string(id, "`workspace.id`")?;
+        if !group::is_uuid(&id.value) {
+            self.err(
+                id.loc,
+                format!("`{}` is not a workspace id", id.value),
+                "a workspace id is a UUID as the API prints it, e.g. 01946416-09c9-7bef-bbc9-c1e000000001 (no braces, no spaces)",
+            );
+            return None;
+        }
+        // Ids are the API's uuids: compared and shown in lower case.
+        id.value = id.value.to_ascii_lowercase();
         Some(WorkspaceGuard { id })
     }
 

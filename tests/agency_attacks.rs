@@ -458,3 +458,23 @@ fn a_directory_that_drops_a_client_it_also_manages_is_warned_about() {
         ran.output.stdout
     );
 }
+
+#[test]
+fn workspace_ids_are_uuids_too() {
+    Test::new()
+        .file("w.yaml", "version: 1\nworkspace:\n  id: \"{acme}\"\n")
+        .args(&["validate", "-f", "w.yaml"])
+        .run()
+        .status(1)
+        .stdout("")
+        .stderr("error: `{acme}` is not a workspace id
+ --> w.yaml:3:7
+  |
+3 |   id: \"{acme}\"
+  |       ^^^^^^^^
+  |
+help: a workspace id is a UUID as the API prints it, e.g. 01946416-09c9-7bef-bbc9-c1e000000001 (no braces, no spaces)
+
+error: 1 error in w.yaml
+");
+}
