@@ -305,12 +305,14 @@ fn group_impact(a: &Action) -> Option<Impact> {
             Risk::Medium,
             "invited: the agency reaches it once its owner accepts",
         ),
+        // Only a rejected invitation is replaced: the agency has no access
+        // before, and reaches the workspace once its owner accepts again.
         Op::Replace => (
+            None,
             agency(),
-            agency(),
-            Change::Reduction,
-            Risk::High,
-            "re-invited: no access until its owner accepts",
+            Change::Escalation,
+            Risk::Medium,
+            "re-invited after a rejection: the agency reaches it once its owner accepts",
         ),
         Op::Delete => (
             agency(),

@@ -117,7 +117,8 @@ impl Loader {
         }];
         let mut errors = Vec::new();
         if slots[0].root.is_ok() {
-            self.walk(&mut slots, 0, &mut vec![0], &mut errors);
+            let root = bases_root(path);
+            self.walk(&mut slots, 0, &mut vec![0], &root, &mut errors);
         }
         let fail = |slots: &[Slot], mut errors: Vec<Diagnostic>| {
             errors.sort();
@@ -231,6 +232,7 @@ impl Loader {
         slots: &mut Vec<Slot>,
         i: usize,
         stack: &mut Vec<usize>,
+        root: &Path,
         errors: &mut Vec<Diagnostic>,
     ) {
         let entries = match &slots[i].root {
@@ -239,12 +241,12 @@ impl Loader {
         };
         for (name, loc) in entries {
             let path = slots[i].dir().join(&name);
-            let canon = match path.canonicalize() {
+            let canon = match confined(&name, &path, root) {
                 Ok(c) => c,
-                Err(e) => {
+                Err(why) => {
                     errors.push(
-                        Diagnostic::new(loc, format!("cannot read the base `{name}`: {e}"))
-                            .help("`extends` paths are relative to the file that names them"),
+                        Diagnostic::new(loc, format!("the base `{name}` is refused: {why}"))
+                            .help("a base is a `.yaml` or `.yml` file named by a path relative to the file that extends it, inside the nearest folder above the workspace file that holds `.git` (else the workspace file's own folder)"),
                     );
                     continue;
                 }
@@ -287,20 +289,19 @@ impl Loader {
             };
             let j = slots.len();
             let shown = path.display().to_string();
-            let (text, root) = match std::str::from_utf8(&bytes) {
-                Ok(t) => (t.to_owned(), config_loader::parse_node(t, j as u16)),
-                Err(e) => {
-                    let text = String::from_utf8_lossy(&bytes).into_owned();
-                    let mut d = Diagnostic::new(
-                        Loc::at(1, 1),
-                        format!(
-                            "the file is not valid UTF-8 (byte {} is not)",
-                            e.valid_up_to() + 1
-                        ),
-                    )
-                    .help("save the file as UTF-8");
+            // A file that is not text is described, never quoted: it may be
+            // anything the root holds, and its bytes are nobody's business.
+            let (text, node) = match not_text(&bytes) {
+                None => {
+                    let t = std::str::from_utf8(&bytes).expect("checked by not_text");
+                    (t.to_owned(), config_loader::parse_node(t, j as u16))
+                }
+                Some(why) => {
+                    let mut d =
+                        Diagnostic::new(Loc::default(), format!("the file is not text: {why}"))
+                            .help("a base is a YAML file saved as UTF-8");
                     d.loc.file = j as u16;
-                    (text, Err(d))
+                    (String::new(), Err(d))
                 }
             };
             slots.push(Slot {
@@ -309,16 +310,86 @@ impl Loader {
                 shown,
                 text,
                 bytes,
-                root,
+                root: node,
                 via: loc,
                 bases: Vec::new(),
             });
             slots[i].bases.push(j);
             stack.push(j);
-            self.walk(slots, j, stack, errors);
+            self.walk(slots, j, stack, root, errors);
             stack.pop();
         }
     }
+}
+
+/// The folder every base must be inside: the nearest folder above the
+/// top-level file that holds `.git` (a repository's bases may be shared
+/// across its folders), else the file's own folder. Anything further is
+/// refused, since a pull request could otherwise point `extends` at
+/// `/proc/self/environ` and have its content shown in an error.
+pub fn bases_root(top: &Path) -> PathBuf {
+    let dir = top
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_owned());
+    dir.ancestors()
+        .find(|a| a.join(".git").exists())
+        .map_or_else(|| dir.clone(), Path::to_owned)
+}
+
+/// The canonical path of the base `name` (at `path`), when it may be read:
+/// a relative `.yaml`/`.yml` path to a regular file inside `root`, symbolic
+/// links resolved. The reason otherwise, which quotes nothing of the target.
+fn confined(name: &str, path: &Path, root: &Path) -> Result<PathBuf, String> {
+    let written = Path::new(name);
+    if written.is_absolute() || written.has_root() {
+        return Err("it is an absolute path".into());
+    }
+    if !has_yaml_extension(written) {
+        return Err("its name does not end in `.yaml` or `.yml`".into());
+    }
+    let canon = path
+        .canonicalize()
+        .map_err(|e| format!("it cannot be read ({})", io_reason(&e)))?;
+    if !canon.starts_with(root) {
+        return Err("it is outside the folder bases must be in".into());
+    }
+    if !has_yaml_extension(&canon) {
+        return Err("it is a link to a file whose name does not end in `.yaml` or `.yml`".into());
+    }
+    match std::fs::metadata(&canon) {
+        Ok(m) if m.is_file() => Ok(canon),
+        Ok(_) => Err("it is not a regular file".into()),
+        Err(e) => Err(format!("it cannot be read ({})", io_reason(&e))),
+    }
+}
+
+/// Whether a file name ends in `.yaml` or `.yml`, in any case.
+pub fn has_yaml_extension(path: &Path) -> bool {
+    path.extension()
+        .and_then(|x| x.to_str())
+        .is_some_and(|x| x.eq_ignore_ascii_case("yaml") || x.eq_ignore_ascii_case("yml"))
+}
+
+/// An I/O error's kind in words, without the OS's full message (which may
+/// name the target).
+fn io_reason(e: &std::io::Error) -> &'static str {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file",
+        std::io::ErrorKind::PermissionDenied => "permission denied",
+        _ => "an I/O error",
+    }
+}
+
+/// Why bytes are not text (a NUL byte, invalid UTF-8), if they are not.
+pub fn not_text(bytes: &[u8]) -> Option<String> {
+    if let Some(i) = bytes.iter().position(|&b| b == 0) {
+        return Some(format!("it holds a NUL byte (byte {})", i + 1));
+    }
+    std::str::from_utf8(bytes)
+        .err()
+        .map(|e| format!("it is not valid UTF-8 (byte {})", e.valid_up_to() + 1))
 }
 
 /// The `extends` entries written as strings (anything else is reported by

@@ -24,14 +24,24 @@ impl Validator {
             let Some(e) = self.fields(item, what, &["id", "name"]) else {
                 continue;
             };
-            let Some(id) = self
+            let Some(mut id) = self
                 .required(&e, "id", what)
                 .and_then(|n| self.string(n, "`id`"))
             else {
                 continue;
             };
             let name = e.get("name").and_then(|n| self.string(n, "`name`"));
-            if guard.is_some_and(|g| g.id.value == id.value) {
+            if !is_uuid(&id.value) {
+                self.err(
+                    id.loc,
+                    format!("`{}` is not a workspace id", id.value),
+                    "a workspace id is a UUID as the API prints it, e.g. 01946416-09c9-7bef-bbc9-c1e000000001 (no braces, no spaces)",
+                );
+                continue;
+            }
+            // Ids are the API's uuids, compared and planned in lower case.
+            id.value = id.value.to_ascii_lowercase();
+            if guard.is_some_and(|g| g.id.value.eq_ignore_ascii_case(&id.value)) {
                 self.err(
                     id.loc,
                     format!("`{}` is this file's own workspace", id.value),
@@ -88,4 +98,14 @@ impl Validator {
             }
         }
     }
+}
+
+/// Whether `s` is a hyphenated UUID (8-4-4-4-12 hex digits, any case).
+pub fn is_uuid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
 }

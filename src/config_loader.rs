@@ -447,7 +447,17 @@ impl Validator {
     fn workspace(&mut self, node: &Node) -> Option<WorkspaceGuard> {
         let f = self.fields(node, "`workspace`", &["id"])?;
         let id = self.required(&f, "id", "`workspace`")?;
-        let id = self.string(id, "`workspace.id`")?;
+        let mut id = self.string(id, "`workspace.id`")?;
+        if !group::is_uuid(&id.value) {
+            self.err(
+                id.loc,
+                format!("`{}` is not a workspace id", id.value),
+                "a workspace id is a UUID as the API prints it, e.g. 01946416-09c9-7bef-bbc9-c1e000000001 (no braces, no spaces)",
+            );
+            return None;
+        }
+        // Ids are the API's uuids: compared and shown in lower case.
+        id.value = id.value.to_ascii_lowercase();
         Some(WorkspaceGuard { id })
     }
 
@@ -855,7 +865,8 @@ impl Validator {
         let max_admins = f
             .get("max_admins")
             .map(|n| self.number(Some(n), "`policy.max_admins`", 1..=100_000, 1));
-        let allowed_email_domains = self.domains(f.get("allowed_email_domains"));
+        let allowed_email_domains =
+            self.domains(f.get("allowed_email_domains"), allow_non_ascii_emails);
         let allow_lints = self.allowed_lints(f.get("allow_lints"), "`policy.allow_lints`");
         Policy {
             members,
@@ -875,22 +886,14 @@ impl Validator {
     }
 
     /// `policy.allowed_email_domains`: exact domains, kept in lower case.
-    fn domains(&mut self, node: Option<&Node>) -> Vec<String> {
+    fn domains(&mut self, node: Option<&Node>, allow_non_ascii: bool) -> Vec<String> {
         let mut out = Vec::new();
         for d in self.strings(node, "`policy.allowed_email_domains`") {
-            let domain = d.value.trim().to_ascii_lowercase();
-            let labels_ok = domain.split('.').all(|l| {
-                !l.is_empty()
-                    && !l.starts_with('-')
-                    && !l.ends_with('-')
-                    && l.chars().all(|c| c.is_alphanumeric() || c == '-')
-            });
-            if !domain.contains('.') || !labels_ok {
-                self.err(
-                    d.loc,
-                    format!("`{}` is not an email domain", d.value),
-                    "write the domain after the `@`, e.g. `acme.com` (a domain matches exactly: list each subdomain you allow)",
-                );
+            let domain = d.value.to_lowercase();
+            if let Some((message, help)) =
+                crate::email_domains::domain_problem(&d.value, allow_non_ascii)
+            {
+                self.err(d.loc, message, help);
             } else if out.contains(&domain) {
                 self.err(
                     d.loc,

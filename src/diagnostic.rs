@@ -5,7 +5,73 @@
 use crate::escape;
 use crate::yaml_node::Loc;
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+use std::borrow::Cow;
 use std::fmt::Write as _;
+use std::sync::RwLock;
+
+/// The secrets of this run (the API key) that no diagnostic may show.
+static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
+
+/// What a redacted secret is shown as.
+const REDACTED: &str = "[redacted]";
+
+/// Registers a secret (the run's API key) that diagnostics must never
+/// show, whatever file they quote: a last line of defence behind the
+/// checks on what may be read at all.
+pub fn redact_secret(secret: &str) {
+    let secret = secret.trim();
+    // A very short "key" would redact ordinary words: it is no secret.
+    if secret.len() < 8 {
+        return;
+    }
+    let mut all = SECRETS.write().unwrap_or_else(|e| e.into_inner());
+    if !all.iter().any(|s| s == secret) {
+        all.push(secret.to_owned());
+    }
+}
+
+/// `text` with every registered secret, and the value of anything that
+/// looks like `INSTANTLY_API_KEY=…` (an environment dump, a `.env`),
+/// replaced by `[redacted]`.
+pub fn scrub(text: &str) -> Cow<'_, str> {
+    const NAME: &str = "INSTANTLY_API_KEY";
+    let secrets = SECRETS.read().unwrap_or_else(|e| e.into_inner());
+    if !secrets.iter().any(|s| text.contains(s.as_str())) && !text.contains(NAME) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = text.to_owned();
+    for s in secrets.iter() {
+        out = out.replace(s.as_str(), REDACTED);
+    }
+    let mut from = 0;
+    while let Some(at) = out[from..].find(NAME).map(|i| from + i + NAME.len()) {
+        let rest = &out[at..];
+        let sep = rest.len() - rest.trim_start_matches([' ', '\t', '"', '\'']).len();
+        let Some(after) = rest[sep..].strip_prefix(['=', ':']) else {
+            from = at;
+            continue;
+        };
+        let start = at + sep + 1 + (after.len() - after.trim_start_matches([' ', '\t']).len());
+        // A quoted value ends at its quote; a bare one at a space or a NUL.
+        let quote = out[start..]
+            .chars()
+            .next()
+            .filter(|c| matches!(c, '"' | '\''));
+        let start = start + quote.map_or(0, char::len_utf8);
+        let end = out[start..]
+            .find(|c: char| match quote {
+                Some(q) => c == q || c == '\n' || c == '\0',
+                None => c.is_whitespace() || c.is_control() || c == '"' || c == '\'',
+            })
+            .map_or(out.len(), |i| start + i);
+        from = start;
+        if end > start {
+            out.replace_range(start..end, REDACTED);
+            from += REDACTED.len();
+        }
+    }
+    Cow::Owned(out)
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Diagnostic {
@@ -100,12 +166,14 @@ impl FileErrors {
             } else {
                 Level::ERROR
             };
-            let message = escape::terminal(&d.message);
+            let message = escape::terminal(&scrub(&d.message));
             let mut title = level.primary_title(message.as_str());
             if let Some(code) = d.code {
                 title = title.id(code);
             }
             let (path, source) = self.file_of(d.loc);
+            let source = scrub(source);
+            let source = source.as_ref();
             let group = match span_at(source, d.loc) {
                 Some(span) => title.element(
                     Snippet::source(source)
@@ -115,7 +183,7 @@ impl FileErrors {
                 None => title.element(annotate_snippets::Origin::path(path)),
             };
             let mut report = vec![group];
-            let help = d.help.as_deref().map(escape::terminal);
+            let help = d.help.as_deref().map(|h| escape::terminal(&scrub(h)));
             if let Some(help) = &help {
                 report.push(Group::with_title(
                     Level::HELP.secondary_title(help.as_str()),
@@ -153,8 +221,8 @@ impl FileErrors {
                 "code": d.code,
                 "line": d.loc.line,
                 "column": d.loc.col,
-                "message": d.message,
-                "help": d.help,
+                "message": scrub(&d.message),
+                "help": d.help.as_deref().map(scrub),
             })).collect::<Vec<_>>(),
         })
     }
@@ -169,6 +237,7 @@ impl FileErrors {
                     msg.push_str(" — ");
                     msg.push_str(h);
                 }
+                let msg = scrub(&msg);
                 let title = d.code.map(|c| format!(",title={c}")).unwrap_or_default();
                 format!(
                     "::{} file={},line={},col={}{title}::{}",
@@ -224,6 +293,21 @@ fn span_at(source: &str, loc: Loc) -> Option<std::ops::Range<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scrub_hides_the_key_and_environment_assignments() {
+        redact_secret("sbx_unit_test_secret_1234");
+        assert_eq!(scrub("a sbx_unit_test_secret_1234 b"), "a [redacted] b");
+        assert_eq!(
+            scrub("PATH=/bin\0INSTANTLY_API_KEY=abc123\0HOME=/root"),
+            "PATH=/bin\0INSTANTLY_API_KEY=[redacted]\0HOME=/root"
+        );
+        assert_eq!(
+            scrub("export INSTANTLY_API_KEY = \"x y\"\nINSTANTLY_API_KEY"),
+            "export INSTANTLY_API_KEY = \"[redacted]\"\nINSTANTLY_API_KEY"
+        );
+        assert_eq!(scrub("nothing here"), "nothing here");
+    }
 
     #[test]
     fn spans_cover_the_token() {

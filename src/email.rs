@@ -84,6 +84,16 @@ pub fn problem(s: &str, allow_non_ascii: bool) -> Option<Problem> {
         });
     }
     let (local, domain) = s.split_once('@').unwrap_or((s, ""));
+    // `%` (source routing: `eve%evil.com@acme.com` may be relayed to
+    // evil.com) and parentheses (comments: `eve(x)@acme.com`) make an
+    // address whose domain is not the one it delivers to, or that another
+    // system reads differently: an allowed domain would not hold.
+    if let Some(c) = local.chars().find(|c| matches!(c, '%' | '(' | ')')) {
+        return Some(Problem {
+            message: format!("`{}` has `{c}` before the `@`", shown(s)),
+            help: "`%` routes mail to another domain and parentheses are comments, so the address may not be the one it looks like; write the plain address".into(),
+        });
+    }
     for part in std::iter::once(local).chain(domain.split('.')) {
         if let Some((first, other, c)) = mixed_scripts(part) {
             return Some(Problem {
@@ -298,5 +308,11 @@ mod tests {
         );
         assert_eq!(msg("j\u{00F6}rg@acme.com", true), None);
         assert!(msg("a b@acme.com", true).unwrap().contains("whitespace"));
+        assert_eq!(
+            msg("eve%evil.com@acme.com", true).as_deref(),
+            Some("`eve%evil.com@acme.com` has `%` before the `@`")
+        );
+        assert!(msg("eve(comment)@acme.com", true).is_some());
+        assert_eq!(msg("eve+tag@acme.com", false), None);
     }
 }

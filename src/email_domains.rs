@@ -16,6 +16,37 @@ pub fn allowed(email: &Email, domains: &[String]) -> bool {
             .is_some_and(|(_, d)| domains.iter().any(|a| Email::fold(a) == d))
 }
 
+/// Why a domain written in `policy.allowed_email_domains` is refused, or
+/// `None`. Spaces around it are refused rather than trimmed (`"acme.com "`
+/// reads as a typo hiding something), and a non-ASCII domain needs
+/// `allow_non_ascii` (a Cyrillic `а` makes `аcme.com` another domain).
+pub fn domain_problem(written: &str, allow_non_ascii: bool) -> Option<(String, &'static str)> {
+    const SHAPE: &str = "write the domain after the `@`, e.g. `acme.com` (a domain matches exactly: list each subdomain you allow)";
+    if written.trim() != written {
+        return Some((
+            format!("`{written}` has spaces around it"),
+            "remove them: a domain is written exactly",
+        ));
+    }
+    if !allow_non_ascii && let Some(c) = written.chars().find(|c| !c.is_ascii()) {
+        return Some((
+            format!(
+                "`{written}` is not plain ASCII: `{c}` (U+{:04X})",
+                u32::from(c)
+            ),
+            "a look-alike letter from another script makes another domain; retype it, or set `policy.allow_non_ascii_emails: true` for a real internationalised domain",
+        ));
+    }
+    let labels_ok = written.split('.').all(|l| {
+        !l.is_empty()
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+    });
+    (!written.contains('.') || !labels_ok)
+        .then(|| (format!("`{written}` is not an email domain"), SHAPE))
+}
+
 /// The plan's warnings for live members outside the allowed domains. Under
 /// an authoritative members policy an undeclared one is removed anyway (a
 /// declared one cannot be outside: the loader refuses it).
@@ -47,5 +78,14 @@ mod tests {
         assert!(!allowed(&Email::new("ann@notacme.com"), &d));
         assert!(!allowed(&Email::new("acme.com"), &d));
         assert!(allowed(&Email::new("anyone@else.org"), &[]));
+    }
+
+    #[test]
+    fn domains_are_written_exactly_and_in_ascii() {
+        assert_eq!(domain_problem("acme.com", false), None);
+        assert!(domain_problem("acme.com ", true).is_some());
+        assert!(domain_problem("\u{0430}cme.com", false).is_some());
+        assert_eq!(domain_problem("m\u{00FC}nchen.de", true), None);
+        assert!(domain_problem("acme", true).is_some());
     }
 }

@@ -92,7 +92,10 @@ pub fn html_comment(s: &str) -> String {
 /// it is and never becomes code, emphasis, a link, an image or a table
 /// column: `\` `` ` `` `*` `|` `~` always, `_` unless inside a word (where
 /// it cannot emphasise), `]` before `(` `[` `:` (a link), `#` `-` `+` `=`
-/// first. Ordinary names are unchanged.
+/// first. An `@` that would mention someone (`@org/admins`: not after a
+/// letter or digit, before one) is followed by a zero-width space
+/// (`&#8203;`), as Renovate does, so that a live name pings nobody in a PR
+/// comment. Ordinary names and email addresses are unchanged.
 pub fn markdown_inline(s: &str) -> String {
     let chars: Vec<char> = s.chars().collect();
     let word = |i: Option<usize>| {
@@ -111,6 +114,8 @@ pub fn markdown_inline(s: &str) -> String {
         if escaped {
             out.push('\\');
             out.push(c);
+        } else if c == '@' && !word(i.checked_sub(1)) && word(Some(i + 1)) {
+            out.push_str("@&#8203;");
         } else {
             push_html(&mut out, c);
         }
@@ -183,6 +188,14 @@ pub fn annotation_property(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mentions_are_neutralised_addresses_are_not() {
+        assert_eq!(
+            markdown_inline("@org/admins (@here) alice@acme.com @ x@"),
+            "@&#8203;org/admins (@&#8203;here) alice@acme.com @ x@"
+        );
+    }
 
     const HOSTILE: &str = "K0\n  + api_key[evil]\x1b[2K\r\x1b]0;title\x07\u{202e}x\u{200b}\u{85}";
 

@@ -151,7 +151,7 @@ impl PlanError {
     pub fn text(&self) -> String {
         match self {
             PlanError::File(e) => e.render(false),
-            e => crate::escape::terminal(&e.to_string()),
+            e => crate::escape::terminal(&crate::diagnostic::scrub(&e.to_string())),
         }
     }
 }
@@ -239,6 +239,20 @@ pub fn parse_with(
     loader: &mut crate::config_extends::Loader,
 ) -> Result<LoadedFile, PlanError> {
     let shown = path.display().to_string();
+    if let Some(i) = bytes.iter().position(|&b| b == 0) {
+        // Not text: described, never quoted (it may be an environment dump).
+        return Err(PlanError::File(FileErrors {
+            path: shown,
+            errors: vec![
+                crate::diagnostic::Diagnostic::new(
+                    crate::yaml_node::Loc::default(),
+                    format!("the file is not text: it holds a NUL byte (byte {})", i + 1),
+                )
+                .help("a desired-state file is YAML saved as UTF-8"),
+            ],
+            ..FileErrors::default()
+        }));
+    }
     let text = std::str::from_utf8(&bytes)
         .map_err(|e| PlanError::File(not_utf8(&shown, &bytes, e.valid_up_to())))?;
     let loaded = loader.load(path, text).map_err(PlanError::File)?;
@@ -281,7 +295,8 @@ fn not_utf8(path: &str, bytes: &[u8], valid_up_to: usize) -> FileErrors {
 pub async fn guard(client: &Client, file: &LoadedFile) -> Result<Workspace, PlanError> {
     let current: Workspace = client.get("/workspaces/current", &[]).await?;
     match &file.config.workspace {
-        Some(g) if g.id.value != current.id => Err(PlanError::Guard {
+        // Ids are uuids: the same workspace whatever their case.
+        Some(g) if !g.id.value.eq_ignore_ascii_case(&current.id) => Err(PlanError::Guard {
             path: file.shown(),
             line: g.id.loc.line,
             declared: g.id.value.clone(),
@@ -290,6 +305,55 @@ pub async fn guard(client: &Client, file: &LoadedFile) -> Result<Workspace, Plan
         }),
         _ => Ok(current),
     }
+}
+
+/// The client for a file's workspace, and that workspace. The key's own
+/// workspace, or, when the file names another and the client is not
+/// already scoped to one, the same key with `x-as-workspace` (an agency
+/// planning a client's file on its own: one request more, only then). When
+/// the API refuses it (the key cannot reach that workspace), the error is
+/// the guard's.
+pub async fn reach(client: &Client, file: &LoadedFile) -> Result<(Client, Workspace), PlanError> {
+    let current: Workspace = client.get("/workspaces/current", &[]).await?;
+    let other = file
+        .config
+        .workspace
+        .as_ref()
+        .filter(|g| !g.id.value.eq_ignore_ascii_case(&current.id));
+    let Some(g) = other else {
+        return Ok((client.clone(), current));
+    };
+    let refused = |current: Workspace| PlanError::Guard {
+        path: file.shown(),
+        line: g.id.loc.line,
+        declared: g.id.value.clone(),
+        reached: current.id,
+        name: current.name,
+    };
+    if client.options().as_workspace.is_some() {
+        return Err(refused(current));
+    }
+    let sub = client.for_sub_workspace(&g.id.value.to_ascii_lowercase());
+    match sub.get::<Workspace>("/workspaces/current", &[]).await {
+        Ok(ws) if ws.id.eq_ignore_ascii_case(&g.id.value) => Ok((sub, ws)),
+        Ok(_) => Err(refused(current)),
+        Err(e) if matches!(e.kind, crate::api_error::ApiErrorKind::MissingScope(_)) => {
+            Err(refused(current))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `plan_path` through `reach`: with the client that reaches the file's
+/// workspace, which an apply of the plan must use.
+pub async fn plan_path_reached(
+    client: &Client,
+    path: &Path,
+) -> Result<(Client, Planned), PlanError> {
+    let file = load(path)?;
+    let (client, workspace) = reach(client, &file).await?;
+    let planned = plan_in(&client, file, workspace).await?;
+    Ok((client, planned))
 }
 
 /// Guard, read what the plan needs, plan.

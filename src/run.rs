@@ -36,6 +36,10 @@ where
             "warning: --api-key on the command line shows in process lists and shell history; set INSTANTLY_API_KEY instead",
         );
     }
+    if let Some(key) = &cli.global.api_key {
+        // Never shown by a diagnostic, whatever file it quotes.
+        crate::diagnostic::redact_secret(key);
+    }
     let settings = Settings::from_args(&cli.global);
     command(cli, &settings, &printer).unwrap_or_else(|e| {
         // An error may quote the API or a file: hidden characters escaped,

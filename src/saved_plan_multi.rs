@@ -1,7 +1,15 @@
 //! Saved plans of several workspaces (`plan -f DIR --out PLAN`): one saved
 //! plan (`saved_plan`) per workspace, each with the file it was made from,
-//! and the files that could not be planned. `apply PLAN` verifies and
-//! applies each workspace on its own, exactly as a single saved plan.
+//! and the files that could not be planned. `apply PLAN` verifies every
+//! workspace, exactly as a single saved plan, before it applies any: a
+//! reviewed plan is applied whole or not at all.
+//!
+//! A digest over the entries (`sha256`) is checked before anything else is
+//! read of them, so that an entry added, removed, reordered or edited by
+//! hand is refused as a whole rather than judged entry by entry. (Anyone can
+//! recompute it: it catches edits, not a determined forger, whom the
+//! re-verification of every workspace against its file and the live state
+//! stops.)
 
 use crate::pipeline::{PlanError, Planned};
 use crate::saved_plan::{SavedPlan, SavedPlanError};
@@ -12,10 +20,13 @@ use serde::{Deserialize, Serialize};
 pub const FORMAT_VERSION: &str = "multi-1";
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MultiPlan {
     pub format_version: String,
     /// The instantly-rbac version that wrote it (informational).
     pub tool_version: String,
+    /// Of `workspaces` and `failed` (`entries_digest`).
+    pub sha256: String,
     pub workspaces: Vec<Entry>,
     /// Files that could not be planned when the plan was made: applying
     /// the plan reports them as failed, so that nothing looks done that
@@ -25,6 +36,7 @@ pub struct MultiPlan {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Entry {
     pub file: String,
     /// A saved plan of one workspace, as `saved_plan` writes and reads it.
@@ -32,6 +44,7 @@ pub struct Entry {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Failed {
     pub file: String,
     pub error: String,
@@ -58,9 +71,14 @@ impl MultiPlan {
                 }),
             }
         }
+        let sha256 = entries_digest(
+            &serde_json::to_value(&workspaces).expect("entries serialize"),
+            &serde_json::to_value(&failed).expect("entries serialize"),
+        );
         MultiPlan {
             format_version: FORMAT_VERSION.into(),
             tool_version: env!("CARGO_PKG_VERSION").into(),
+            sha256,
             workspaces,
             failed,
         }
@@ -78,18 +96,71 @@ impl MultiPlan {
         if value.get("format_version")?.as_str()? != FORMAT_VERSION {
             return None;
         }
-        Some(
-            serde_json::from_value(value).map_err(|e| SavedPlanError::Corrupt {
-                path: path.into(),
-                detail: e.to_string(),
-            }),
-        )
+        Some(Self::check(path, value))
     }
+
+    /// The digest first (nothing of an edited plan is judged entry by
+    /// entry), then the shape, then one entry per file and per workspace.
+    fn check(path: &str, value: serde_json::Value) -> Result<MultiPlan, SavedPlanError> {
+        let corrupt = |detail: String| SavedPlanError::Corrupt {
+            path: path.into(),
+            detail,
+        };
+        let none = serde_json::Value::Array(Vec::new());
+        let computed = entries_digest(
+            value.get("workspaces").unwrap_or(&none),
+            value.get("failed").unwrap_or(&none),
+        );
+        if value.get("sha256").and_then(|v| v.as_str()) != Some(computed.as_str()) {
+            return Err(corrupt(
+                "its entries changed after `plan --out` wrote it (their digest does not match); nothing was changed: run plan --out again and review it".into(),
+            ));
+        }
+        let multi: MultiPlan = serde_json::from_value(value).map_err(|e| corrupt(e.to_string()))?;
+        let mut files = std::collections::BTreeSet::new();
+        let mut ids = std::collections::BTreeSet::new();
+        for e in &multi.workspaces {
+            let id = e.plan["plan"]["workspace"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            if !files.insert(e.file.clone()) || !ids.insert(id) {
+                return Err(corrupt(format!(
+                    "it has two entries for {} or its workspace; nothing was changed",
+                    crate::saved_plan::printable(&e.file)
+                )));
+            }
+        }
+        for f in &multi.failed {
+            if !files.insert(f.file.clone()) {
+                return Err(corrupt(format!(
+                    "it has two entries for {}; nothing was changed",
+                    crate::saved_plan::printable(&f.file)
+                )));
+            }
+        }
+        Ok(multi)
+    }
+}
+
+/// The digest of a multi-workspace plan's entries, as JSON.
+fn entries_digest(workspaces: &serde_json::Value, failed: &serde_json::Value) -> String {
+    let text = serde_json::to_string(&(workspaces, failed)).expect("JSON serializes");
+    crate::saved_plan::sha256_hex(text.as_bytes())
 }
 
 impl Entry {
     /// The workspace's saved plan, checked as a single saved plan is.
     pub fn saved(&self, path: &str) -> Result<SavedPlan, SavedPlanError> {
-        SavedPlan::parse(&format!("{path} ({})", self.file), &self.plan.to_string())
+        let shown = format!("{path} ({})", self.file);
+        let saved = SavedPlan::parse(&shown, &self.plan.to_string())?;
+        if saved.desired.path != self.file {
+            // The entry must name the file its plan is verified against.
+            return Err(SavedPlanError::Corrupt {
+                path: shown,
+                detail: "the entry's file is not the desired file of its plan".into(),
+            });
+        }
+        Ok(saved)
     }
 }

@@ -16,18 +16,70 @@ fn is_yaml(f: &Path) -> bool {
     f.is_file() && f.extension().is_some_and(|x| x == "yaml" || x == "yml")
 }
 
+/// A directory's `*.yaml` / `*.yml` regular files. A symbolic link among
+/// them must lead inside the directory's root (`config_extends::bases_root`):
+/// one to `/etc/passwd` would have its content quoted by a parse error.
+fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, FilesError> {
+    let shown = || dir.display().to_string();
+    let entries = std::fs::read_dir(dir).map_err(|source| FilesError::Read {
+        path: shown(),
+        source,
+    })?;
+    let root = crate::config_extends::bases_root(&dir.join("x"));
+    let mut out = Vec::new();
+    for f in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+        if !is_yaml(&f) {
+            continue;
+        }
+        if f.is_symlink() && !f.canonicalize().is_ok_and(|c| c.starts_with(&root)) {
+            return Err(FilesError::Outside {
+                path: f.display().to_string(),
+            });
+        }
+        out.push(f);
+    }
+    Ok(out)
+}
+
+/// Warnings for what a directory walk skips that looks like a workspace
+/// file: a name ending in `.YAML` (any case but lower), something not a
+/// regular file (a FIFO, a folder) named `*.yaml`.
+pub fn skipped(paths: &[PathBuf]) -> Vec<String> {
+    let mut out = Vec::new();
+    for p in paths.iter().filter(|p| p.is_dir()) {
+        let Ok(entries) = std::fs::read_dir(p) else {
+            continue;
+        };
+        let mut found: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        found.sort();
+        for f in found {
+            if !crate::config_extends::has_yaml_extension(&f) {
+                continue;
+            }
+            let why = if !f.is_file() {
+                "it is not a regular file"
+            } else if !is_yaml(&f) {
+                "only names ending in `.yaml` or `.yml` (lower case) are read"
+            } else {
+                continue;
+            };
+            out.push(format!(
+                "warning: {}: skipped: {why}",
+                crate::escape::terminal(&f.display().to_string())
+            ));
+        }
+    }
+    out
+}
+
 /// The bases of the directories among `paths` (their `_*.yaml` files), sorted.
 pub fn bases(paths: &[PathBuf]) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = Vec::new();
     for p in paths {
         if p.is_dir()
-            && let Ok(entries) = std::fs::read_dir(p)
+            && let Ok(files) = yaml_files(p)
         {
-            out.extend(
-                entries
-                    .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|f| is_yaml(f) && is_base(f)),
-            );
+            out.extend(files.into_iter().filter(|f| is_base(f)));
         }
     }
     out.sort();
@@ -66,6 +118,10 @@ pub enum FilesError {
     /// sync" for workspaces that were never looked at.
     #[error("{path}: no workspace files (*.yaml, *.yml) in this directory; nothing to plan")]
     Empty { path: String },
+    #[error(
+        "{path} is a symbolic link to a file outside the directory (or the repository holding it); such links are refused, not read: copy the file in instead"
+    )]
+    Outside { path: String },
 }
 
 /// The files named, with directories expanded; `true` when the run covers
@@ -77,17 +133,12 @@ pub fn expand(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, bool), FilesError> {
     for p in paths {
         if p.is_dir() {
             dir = true;
-            let shown = || p.display().to_string();
-            let mut found: Vec<PathBuf> = std::fs::read_dir(p)
-                .map_err(|source| FilesError::Read {
-                    path: shown(),
-                    source,
-                })?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| is_yaml(f) && !is_base(f))
-                .collect();
+            let mut found: Vec<PathBuf> =
+                yaml_files(p)?.into_iter().filter(|f| !is_base(f)).collect();
             if found.is_empty() {
-                return Err(FilesError::Empty { path: shown() });
+                return Err(FilesError::Empty {
+                    path: p.display().to_string(),
+                });
             }
             found.sort();
             out.extend(found);

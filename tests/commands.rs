@@ -438,7 +438,8 @@ fn two_files_for_one_workspace_are_an_error_not_two_plans() {
         doc["workspaces"][1]["error"],
         "ws/b.yaml is for workspace 01946416-09c9-7bef-bbc9-b8c3ac2cdb2a, which ws/a.yaml plans too: one file per workspace, so that each has one plan (and one PR comment)"
     );
-    assert_eq!(doc["summary"]["errors"], 1);
+    // Both refused: the first in sort order does not win.
+    assert_eq!(doc["summary"]["errors"], 2);
 }
 
 #[test]

@@ -145,39 +145,6 @@ Summary of 2 workspaces: 2 applied, 0 with nothing to do, 0 failed.
         .unchanged();
 }
 
-#[test]
-fn a_saved_plan_of_several_workspaces_refuses_only_the_workspace_that_drifted() {
-    let ran = Test::new()
-        .file("ws/_base.yaml", BASE)
-        .file("ws/client-1.yaml", &client(CLIENT_ONE, "zed1@acme.com"))
-        .file("ws/client-2.yaml", &client(CLIENT_TWO, "zed2@acme.com"))
-        .sandbox(agency())
-        .args(&["plan", "-f", "ws", "--out", "p.json", "-q"])
-        .run()
-        .status(0);
-    // Someone invites zed2 by hand, as a viewer, after the plan.
-    let mut state = ran.state.clone().unwrap();
-    let mut zed = state.sub_workspaces[1].members[1].clone();
-    zed.id = "m-zed2".into();
-    zed.email = "zed2@acme.com".into();
-    zed.role = instantly_rbac::role::Role::View;
-    zed.permissions = None;
-    state.sub_workspaces[1].members.push(zed);
-    state.save(&ran.path("state.json")).unwrap();
-    let ran = ran.again(&["apply", "p.json", "-q"]).status(1);
-    assert_eq!(
-        summary(&ran.output.stdout),
-        "
-Summary of 2 workspaces: 1 applied, 0 with nothing to do, 1 failed.
-  ws/client-1.yaml Client One (01946416-09c9-7bef-bbc9-000000000001): applied (1 action)
-  ws/client-2.yaml Client Two (01946416-09c9-7bef-bbc9-000000000002): failed: apply failed (see above)
-"
-    );
-    insta::assert_snapshot!(ran.output.stderr);
-    let after = ran.state.unwrap();
-    assert_eq!(after.sub_workspaces[1], state.sub_workspaces[1]);
-}
-
 /// `examples/agency`, copied into the test's folder so that the paths the
 /// output names are the reader's (`agency/globex.yaml`), not this machine's.
 fn agency_example() -> Test {

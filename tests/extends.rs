@@ -124,11 +124,11 @@ fn errors_in_a_base_are_reported_once_at_the_base_s_own_lines() {
         .file("ws/_base.yaml", broken)
         .file(
             "ws/a.yaml",
-            "version: 1\nextends: [_base.yaml]\nworkspace: {id: a}\n",
+            "version: 1\nextends: [_base.yaml]\nworkspace: {id: 0000000a-0000-4000-8000-00000000000a}\n",
         )
         .file(
             "ws/b.yaml",
-            "version: 1\nextends: [_base.yaml]\nworkspace: {id: b}\n",
+            "version: 1\nextends: [_base.yaml]\nworkspace: {id: 0000000b-0000-4000-8000-00000000000b}\n",
         )
         .args(&["validate", "-f", "ws"])
         .run()
@@ -148,7 +148,7 @@ fn cycles_and_missing_bases_are_located_errors() {
         .file("_b.yaml", "version: 1\nextends: [_a.yaml]\n")
         .file(
             "w.yaml",
-            "version: 1\nextends: [_a.yaml, missing.yaml]\nworkspace: {id: w}\n",
+            "version: 1\nextends: [_a.yaml, missing.yaml]\nworkspace: {id: 0000000c-0000-4000-8000-00000000000c}\n",
         )
         .args(&["validate", "-f", "w.yaml"])
         .run()
@@ -162,11 +162,11 @@ fn a_base_may_not_say_which_workspace_it_is_for() {
     let ran = Test::new()
         .file(
             "_base.yaml",
-            "version: 1\nworkspace:\n  id: x\nmembers: []\n",
+            "version: 1\nworkspace:\n  id: 0000000d-0000-4000-8000-00000000000d\nmembers: []\n",
         )
         .file(
             "w.yaml",
-            "version: 1\nextends: [_base.yaml]\nworkspace: {id: w}\n",
+            "version: 1\nextends: [_base.yaml]\nworkspace: {id: 0000000c-0000-4000-8000-00000000000c}\n",
         )
         .args(&["validate", "-f", "w.yaml"])
         .run()
@@ -222,7 +222,7 @@ fn a_changed_base_invalidates_a_saved_plan() {
         .again(&["apply", "p.json", "--secrets-out", "s.json"])
         .status(1)
         .stdout("")
-        .stderr("note: checking p.json against w.yaml, the desired file it records (-f FILE names another)\nerror: p.json was made from a different desired file than w.yaml (another file, or its content changed since the plan): re-run `plan --out`\n")
+        .stderr("note: checking p.json against w.yaml, the desired file it records (-f FILE names another)\nerror: p.json was made from a different desired file than w.yaml with its bases _base.yaml (another file, or its content changed since the plan): re-run `plan --out`\n")
         .unchanged();
     // As planned, it applies.
     std::fs::write(ran.path("_base.yaml"), BASE).unwrap();

@@ -414,3 +414,58 @@ fn a_report_over_many_workspaces_escapes_their_names() {
         r"| `client.yaml` | Acme Sales\n## ✅ No changes\u{1b}]0;pwned\u{7} | 5 | 2 | 2 | 10 |"
     );
 }
+
+#[test]
+fn a_mention_in_a_live_name_pings_nobody_in_a_pr_comment() {
+    let mut agency = demo_state();
+    let mut client = demo_state();
+    client.workspace.id = "01946416-09c9-7bef-bbc9-000000000001".into();
+    client.workspace.name = "@org/admins, ping (@here)".into();
+    client.api_keys[0].name = "@org/admins key".into();
+    agency.sub_workspaces.push(client);
+    let example = std::fs::read_to_string(example()).unwrap();
+    let client_file = example.replace(
+        "01946416-09c9-7bef-bbc9-b8c3ac2cdb2a",
+        "01946416-09c9-7bef-bbc9-000000000001",
+    );
+    let ran = Test::new()
+        .file("agency.yaml", &example)
+        .file("client.yaml", &client_file)
+        .sandbox(agency)
+        .args(&[
+            "plan",
+            "-f",
+            "agency.yaml",
+            "-f",
+            "client.yaml",
+            "--format",
+            "markdown",
+        ])
+        .run()
+        .status(0);
+    let md = &ran.output.stdout;
+    assert_markdown_holds(md);
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| `client.yaml`"))
+        .unwrap();
+    assert_eq!(
+        row,
+        "| `client.yaml` | @&#8203;org/admins, ping (@&#8203;here) | 6 | 2 | 2 | 4 |"
+    );
+    // Outside code (where GitHub mentions nobody), every `@` before a name
+    // is neutralised; addresses (`owner@acme.com`) are left as they are.
+    for line in outside_fences(md) {
+        let prose: String = line.split('`').step_by(2).collect::<Vec<_>>().join(" ");
+        let line = prose.as_str();
+        for (i, _) in line.match_indices('@') {
+            let before = line[..i].chars().last();
+            let after = line[i + 1..].chars().next();
+            assert!(
+                before.is_some_and(char::is_alphanumeric)
+                    || !after.is_some_and(char::is_alphanumeric),
+                "{line}"
+            );
+        }
+    }
+}

@@ -3,6 +3,7 @@
 mod support;
 
 mod access_impact;
+mod agency_attacks;
 mod attribution;
 mod bounds;
 mod chaos;

@@ -987,14 +987,19 @@ fn addresses_fall_back_to_ids_when_names_are_shared() {
         members: vec![
             row(1, "w-1", "Acme", "accepted"),
             row(2, "w-2", "Acme", "accepted"),
-            row(3, "w-3", "Solo", "rejected"),
-            row(4, "w-3", "Solo", "pending"),
+            row(
+                3,
+                "0000000a-0000-4000-8000-000000000003",
+                "Solo",
+                "rejected",
+            ),
+            row(4, "0000000a-0000-4000-8000-000000000003", "Solo", "pending"),
         ],
         admin: Default::default(),
     };
     let config = instantly_rbac::config_loader::parse(
         "a.yaml",
-        "version: 1\nworkspace_group:\n  sub_workspaces:\n    - id: W-3\n",
+        "version: 1\nworkspace_group:\n  sub_workspaces:\n    - id: 0000000A-0000-4000-8000-000000000003\n",
     )
     .unwrap();
     let plan = instantly_rbac::planner_group::plan(&config, &live);

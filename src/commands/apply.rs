@@ -28,12 +28,12 @@ pub async fn fresh(
     if file.is_dir() {
         return fresh_many(file, opts, client, p).await;
     }
-    match pipeline::plan_path(client, file).await {
-        Ok(planned) => {
+    match pipeline::plan_path_reached(client, file).await {
+        Ok((client, planned)) => {
             if let Some(w) = planned.file.plan_warnings(p.err_color()) {
                 p.note(&w);
             }
-            execute(&planned.plan, opts, client, p).await
+            execute(&planned.plan, opts, &client, p).await
         }
         Err(e) => {
             p.error(&e.render(p.err_color()));
@@ -83,13 +83,56 @@ async fn saved_one(
     client: &Client,
     p: &Printer,
 ) -> anyhow::Result<(ExitStatus, usize)> {
+    match verify(shown, saved, file, client, p, true).await {
+        Ok((client, planned)) => {
+            let n = planned.plan.actions.len();
+            Ok((execute(&planned.plan, opts, &client, p).await?, n))
+        }
+        Err(Refused::Shown(text)) => {
+            p.error(&text);
+            Ok((ExitStatus::Error, 0))
+        }
+        Err(Refused::Error(e)) => Err(e),
+    }
+}
+
+/// Why a saved plan does not hold: a report already rendered (located file
+/// errors, the objects that changed), or an error.
+enum Refused {
+    Shown(String),
+    Error(anyhow::Error),
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Refused {
+    fn from(e: E) -> Refused {
+        Refused::Error(e.into())
+    }
+}
+
+/// Loads a saved plan's desired file, plans it again against the live
+/// workspace and returns the recomputed plan when every saved action
+/// equals it. `may_name_file`: whether the run could have named the file
+/// with -f (not for a plan of several workspaces).
+async fn verify(
+    shown: &str,
+    saved: SavedPlan,
+    file: Option<&Path>,
+    client: &Client,
+    p: &Printer,
+    may_name_file: bool,
+) -> Result<(Client, pipeline::Planned), Refused> {
     let shown = shown.to_owned();
     let (desired_path, desired_shown) = match file {
         Some(f) => (f.to_owned(), f.display().to_string()),
         None => {
             let recorded = saved_plan::printable(&saved.desired.path);
+            let other = if may_name_file {
+                " (-f FILE names another)"
+            } else {
+                ""
+            };
             p.note(&format!(
-                "note: checking {shown} against {recorded}, the desired file it records (-f FILE names another)"
+                "note: checking {shown} against {recorded}, the desired file it records{other}"
             ));
             (PathBuf::from(&saved.desired.path), recorded)
         }
@@ -104,10 +147,7 @@ async fn saved_one(
             }
             .into());
         }
-        Err(e) => {
-            p.error(&e.render(p.err_color()));
-            return Ok((ExitStatus::Error, 0));
-        }
+        Err(e) => return Err(Refused::Shown(e.render(p.err_color()))),
     };
     // Before anything of the file is shown: a forged plan can name any
     // file on the machine (`/proc/self/environ`) as its desired file.
@@ -118,12 +158,17 @@ async fn saved_one(
         // file is loaded (quietly) to read them; a mismatch shows nothing.
         match pipeline::parse(&desired_path, bytes) {
             Ok(f) if !f.bases.is_empty() && f.sha256 == saved.desired.sha256 => Ok(f),
-            _ => {
-                return Err(SavedPlanError::OtherFile {
-                    plan: shown,
-                    file: desired_shown,
-                }
-                .into());
+            parsed => {
+                // Name the bases too: the change may be in one of them.
+                let bases: Vec<String> = parsed
+                    .map(|f| f.bases.iter().map(|b| escape::terminal(&b.shown)).collect())
+                    .unwrap_or_default();
+                let file = if bases.is_empty() {
+                    desired_shown
+                } else {
+                    format!("{desired_shown} with its bases {}", bases.join(", "))
+                };
+                return Err(SavedPlanError::OtherFile { plan: shown, file }.into());
             }
         }
     };
@@ -134,17 +179,11 @@ async fn saved_one(
             }
             desired
         }
-        Err(e) => {
-            p.error(&e.render(p.err_color()));
-            return Ok((ExitStatus::Error, 0));
-        }
+        Err(e) => return Err(Refused::Shown(e.render(p.err_color()))),
     };
-    let workspace = match pipeline::guard(client, &desired).await {
-        Ok(workspace) => workspace,
-        Err(e) => {
-            p.error(&e.render(p.err_color()));
-            return Ok((ExitStatus::Error, 0));
-        }
+    let (client, workspace) = match pipeline::reach(client, &desired).await {
+        Ok(reached) => reached,
+        Err(e) => return Err(Refused::Shown(e.render(p.err_color()))),
     };
     if workspace.id != saved.plan.workspace.id {
         return Err(SavedPlanError::OtherWorkspace {
@@ -154,17 +193,13 @@ async fn saved_one(
         }
         .into());
     }
-    let planned = match pipeline::plan_in(client, desired, workspace).await {
+    let planned = match pipeline::plan_in(&client, desired, workspace).await {
         Ok(planned) => planned,
-        Err(e) => {
-            p.error(&e.render(p.err_color()));
-            return Ok((ExitStatus::Error, 0));
-        }
+        Err(e) => return Err(Refused::Shown(e.render(p.err_color()))),
     };
     let changed = saved.changed_in(&planned.live, planned.group.as_ref());
     if !changed.is_empty() {
-        p.error(&render_text::render_changed(&changed));
-        return Ok((ExitStatus::Error, 0));
+        return Err(Refused::Shown(render_text::render_changed(&changed)));
     }
     if let Some(difference) = saved_plan::difference(&saved.plan.actions, &planned.plan.actions) {
         return Err(SavedPlanError::Differs {
@@ -173,8 +208,7 @@ async fn saved_one(
         }
         .into());
     }
-    let n = planned.plan.actions.len();
-    Ok((execute(&planned.plan, opts, client, p).await?, n))
+    Ok((client, planned))
 }
 
 /// How `apply` may proceed, from its flags.
@@ -419,6 +453,16 @@ async fn fresh_many(
     for w in plan::unused_bases(&[dir.to_owned()], &loader, false) {
         p.note(&w);
     }
+    let base_errors = plan::unused_base_errors(&[dir.to_owned()], &loader, false, p.err_color());
+    if !base_errors.is_empty() {
+        for e in &base_errors {
+            p.error(e);
+        }
+        bail!(
+            "{}: a base no workspace file extends has errors (a workspace file named `_*.yaml` is taken for a base); nothing was changed",
+            escape::terminal(&dir.display().to_string())
+        );
+    }
     let mut opts = opts.clone();
     let mut done = Vec::new();
     let mut status = ExitStatus::Success;
@@ -461,8 +505,11 @@ async fn fresh_many(
     Ok(status)
 }
 
-/// Verifies and applies each workspace of a saved plan of several, each on
-/// its own.
+/// Verifies every workspace of a saved plan of several, then applies each
+/// on its own. If any workspace's plan no longer holds (an edited entry,
+/// drift, a changed file), nothing is applied: a reviewed plan is applied
+/// whole or not at all. A failure *during* the apply of one workspace does
+/// not stop the others.
 async fn saved_many(
     shown: &str,
     multi: MultiPlan,
@@ -471,40 +518,50 @@ async fn saved_many(
     p: &Printer,
 ) -> anyhow::Result<ExitStatus> {
     let home: crate::api_types::Workspace = client.get("/workspaces/current", &[]).await?;
-    let mut opts = opts.clone();
-    let mut done = Vec::new();
-    let mut status = ExitStatus::Success;
+    let mut verified = Vec::new();
+    let mut refused: Vec<(String, String)> = Vec::new();
     for entry in &multi.workspaces {
-        p.out(&format!("── {} ──\n", escape::terminal(&entry.file)));
         let saved = match entry.saved(shown) {
             Ok(saved) => saved,
             Err(e) => {
                 let text = escape::terminal(&e.to_string());
-                p.error(&format!("error: {text}"));
-                done.push(Done {
-                    file: entry.file.clone(),
-                    workspace: None,
-                    outcome: Err(text),
-                });
-                status = status.worst(ExitStatus::Error);
+                refused.push((entry.file.clone(), format!("error: {text}")));
                 continue;
             }
         };
         let workspace = saved.plan.workspace.clone();
         let c = plan::client_for(client, &home, &workspace.id);
-        let scoped = opts.for_blocks(&saved.plan.blocks);
-        let result = saved_one(shown, saved, None, &scoped, &c, p).await;
-        let n = result.as_ref().map_or(0, |(_, n)| *n);
-        opts.secrets_continue(n);
-        let stop = record(
-            &mut done,
-            &mut status,
-            entry.file.clone(),
-            Some(&workspace),
-            n,
-            result.map(|(s, _)| s),
-            p,
+        match verify(shown, saved, None, &c, p, false).await {
+            Ok((c, planned)) => verified.push((entry.file.clone(), workspace, c, planned)),
+            Err(Refused::Shown(text)) => refused.push((entry.file.clone(), text)),
+            Err(Refused::Error(e)) => refused.push((
+                entry.file.clone(),
+                format!("error: {}", escape::terminal(&format!("{e:#}"))),
+            )),
+        }
+    }
+    if !refused.is_empty() {
+        for (file, text) in &refused {
+            p.error(&format!("── {} ──\n{text}", escape::terminal(file)));
+        }
+        let files: Vec<String> = refused.iter().map(|(f, _)| escape::terminal(f)).collect();
+        bail!(
+            "{shown}: the plan of {} of its {} workspaces no longer holds ({}); a reviewed plan is applied whole or not at all, so nothing was changed: run plan --out again and review it",
+            refused.len(),
+            multi.workspaces.len(),
+            files.join(", ")
         );
+    }
+    let mut opts = opts.clone();
+    let mut done = Vec::new();
+    let mut status = ExitStatus::Success;
+    for (file, workspace, c, planned) in verified {
+        p.out(&format!("── {} ──\n", escape::terminal(&file)));
+        let n = planned.plan.actions.len();
+        let scoped = opts.for_blocks(&planned.plan.blocks);
+        let result = execute(&planned.plan, &scoped, &c, p).await;
+        opts.secrets_continue(n);
+        let stop = record(&mut done, &mut status, file, Some(&workspace), n, result, p);
         if stop {
             break;
         }

@@ -36,6 +36,11 @@ pub async fn run(
         for w in unused_bases(&args.files, &loader, args.shard.is_some()) {
             p.note(&w);
         }
+        let base_errors =
+            unused_base_errors(&args.files, &loader, args.shard.is_some(), p.err_color());
+        for e in &base_errors {
+            p.error(e);
+        }
         if let Some(path) = &args.out {
             let saved = crate::saved_plan_multi::MultiPlan::new(&planned);
             // Neither a workspace file nor a base may be overwritten.
@@ -66,7 +71,11 @@ pub async fn run(
             p.color(),
             group.as_ref(),
         ));
-        render_multi::status(&outcomes)
+        if base_errors.is_empty() {
+            render_multi::status(&outcomes)
+        } else {
+            ExitStatus::Error
+        }
     } else {
         let file = files
             .into_iter()
@@ -77,10 +86,10 @@ pub async fn run(
             client,
             "reading the workspace",
         );
-        let planned = pipeline::plan_path(client, &file).await;
+        let planned = pipeline::plan_path_reached(client, &file).await;
         progress.finish();
         match planned {
-            Ok(planned) => one(&planned, &args, settings, p)?,
+            Ok((_, planned)) => one(&planned, &args, settings, p)?,
             Err(e) => {
                 p.error(&e.render(p.err_color()));
                 ExitStatus::Error
@@ -315,10 +324,11 @@ pub async fn plan_each(
     Vec<(String, Result<Planned, PlanError>)>,
 )> {
     let home: crate::api_types::Workspace = agency.get("/workspaces/current", &[]).await?;
-    let loaded: Vec<Result<pipeline::LoadedFile, PlanError>> = files
+    let mut loaded: Vec<Result<pipeline::LoadedFile, PlanError>> = files
         .iter()
         .map(|f| pipeline::load_with(f, loader))
         .collect();
+    refuse_shared_workspaces(&mut loaded);
     // A task per workspace, so that planning uses every core.
     let jobs: Vec<_> = loaded
         .into_iter()
@@ -355,7 +365,80 @@ pub async fn plan_each(
             first.insert(id, file.clone());
         }
     }
+    contradictions(&mut outcomes);
     Ok((home, outcomes))
+}
+
+/// A directory that contradicts itself: the agency's file removes a
+/// sub-workspace from its group while another file of the run manages that
+/// workspace (the agency would lose the access that file needs). A warning
+/// on the agency's plan, so that the PR comment shows it.
+fn contradictions(outcomes: &mut [(String, Result<Planned, PlanError>)]) {
+    use crate::plan::{Op, State};
+    let files: std::collections::HashMap<String, String> = outcomes
+        .iter()
+        .filter_map(|(f, r)| {
+            r.as_ref()
+                .ok()
+                .map(|p| (p.plan.workspace.id.to_lowercase(), f.clone()))
+        })
+        .collect();
+    for (_, result) in outcomes.iter_mut() {
+        let Ok(planned) = result else { continue };
+        let warnings: Vec<String> = planned
+            .plan
+            .actions
+            .iter()
+            .filter(|a| a.op == Op::Delete)
+            .filter_map(|a| match &a.before {
+                Some(State::SubWorkspace(s)) => files
+                    .get(&s.sub_workspace_id.to_lowercase())
+                    .map(|other| (a, other)),
+                _ => None,
+            })
+            .map(|(a, other)| {
+                format!(
+                    "{} is removed from the group, but {other} in this run manages that workspace: the agency would lose the access that file needs; declare it under workspace_group, or remove {other}",
+                    a.address
+                )
+            })
+            .collect();
+        planned.plan.warnings.extend(warnings);
+    }
+}
+
+/// One file per workspace: when several files declare the same
+/// `workspace.id` (compared without case, as the API's uuids are), every
+/// one of them is refused before anything is planned, never the first in
+/// sort order kept (`a-globex.yaml` would otherwise win over `globex.yaml`).
+fn refuse_shared_workspaces(loaded: &mut [Result<pipeline::LoadedFile, PlanError>]) {
+    let mut by_id: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
+    for (i, f) in loaded.iter().enumerate() {
+        if let Ok(f) = f
+            && let Some(g) = &f.config.workspace
+        {
+            by_id.entry(g.id.value.to_lowercase()).or_default().push(i);
+        }
+    }
+    for (id, files) in by_id.into_iter().filter(|(_, v)| v.len() > 1) {
+        let shown: Vec<String> = files
+            .iter()
+            .map(|&i| loaded[i].as_ref().map(|f| f.shown()).unwrap_or_default())
+            .collect();
+        for (n, &i) in files.iter().enumerate() {
+            let others: Vec<&str> = shown
+                .iter()
+                .enumerate()
+                .filter(|&(m, _)| m != n)
+                .map(|(_, s)| s.as_str())
+                .collect();
+            loaded[i] = Err(PlanError::SameWorkspace {
+                path: shown[n].clone(),
+                other: others.join(", "),
+                id: id.clone(),
+            });
+        }
+    }
 }
 
 /// The client for the workspace a file is for: the agency's own, or a
@@ -376,11 +459,11 @@ async fn plan_one(
     let Some(guard) = &file.config.workspace else {
         return Err(PlanError::Unbound { path: file.shown() });
     };
-    if guard.id.value == home.id {
+    if guard.id.value.eq_ignore_ascii_case(&home.id) {
         // The agency's own workspace was read above: its guard holds.
         return pipeline::plan_in(agency, file, home.clone()).await;
     }
-    let (path, id) = (file.shown(), guard.id.value.clone());
+    let (path, id) = (file.shown(), guard.id.value.to_ascii_lowercase());
     let sub = agency.for_sub_workspace(&id);
     pipeline::plan(&sub, file).await.map_err(|e| match e {
         // The agency's own key read its workspace above: a 403 on reading
@@ -411,14 +494,43 @@ pub fn unused_bases(
     if sharded {
         return Vec::new();
     }
+    workspace_files::skipped(paths)
+        .into_iter()
+        .chain(
+            workspace_files::bases(paths)
+                .into_iter()
+                .filter(|b| !loader.is_used(b))
+                .map(|b| {
+                    format!(
+                        "warning: {}: no workspace file extends this base",
+                        escape::terminal(&b.display().to_string())
+                    )
+                }),
+        )
+        .collect()
+}
+
+/// The errors of the bases of the directories given that no workspace of
+/// the run extends, rendered: a workspace file renamed `_client.yaml` is
+/// not planned, and must not pass as a mere unused base (its `workspace`
+/// is an error in a base). Bases some workspace extends were checked with
+/// it. Empty for a shard, whose others may extend them.
+pub fn unused_base_errors(
+    paths: &[PathBuf],
+    loader: &crate::config_extends::Loader,
+    sharded: bool,
+    color: bool,
+) -> Vec<String> {
+    if sharded {
+        return Vec::new();
+    }
     workspace_files::bases(paths)
         .into_iter()
         .filter(|b| !loader.is_used(b))
-        .map(|b| {
-            format!(
-                "warning: {}: no workspace file extends this base",
-                escape::terminal(&b.display().to_string())
-            )
+        .filter_map(|b| match crate::commands::validate::check_base(&b) {
+            Ok(r) if r.errors.iter().any(|d| !d.warning) => Some(r.render(color)),
+            Ok(_) => None,
+            Err(e) => Some(e.render(color)),
         })
         .collect()
 }

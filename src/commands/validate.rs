@@ -24,6 +24,9 @@ pub fn run(paths: &[PathBuf], format: ValidateFormat, strict: bool, p: &Printer)
             return ExitStatus::Error;
         }
     };
+    for w in workspace_files::skipped(paths) {
+        p.note(&w);
+    }
     let bases = workspace_files::bases(paths);
     let mut loader = Loader::default();
     // Each base of a directory is reported on its own below: the
@@ -138,7 +141,7 @@ fn check(
 }
 
 /// A base on its own: its errors and those of what it extends.
-fn check_base(f: &Path) -> Result<FileErrors, PlanError> {
+pub(crate) fn check_base(f: &Path) -> Result<FileErrors, PlanError> {
     let bytes = pipeline::read(f)?;
     let Ok(text) = std::str::from_utf8(&bytes) else {
         // The located error of a file that is not UTF-8.
