@@ -5,7 +5,7 @@
 //! |---|---|
 //! | W001 | a key with a wildcard scope (`all:all`, `all:*`) and no `rotate_after_days` |
 //! | W002 | a key that can grant itself more: write scopes over `api_keys` or `workspace_members` |
-//! | W003 | a team role no member uses |
+//! | W003 | a team role no member uses (not in a base: a file without `workspace` or members) |
 //! | W004 | more admins than `policy.max_admins` (the owner counts) |
 //! | W005 | a declared tag with no campaigns and no accounts |
 //! | W006 | a permission the team role's base role already implies, or cannot have |
@@ -128,7 +128,10 @@ fn every_lint(config: &Config) -> Vec<Diagnostic> {
             );
         }
     }
-    for (name, team) in &config.roles {
+    // A base (no `workspace`, no members) defines team roles for the files
+    // that extend it: unused here is what it is for.
+    let base = config.workspace.is_none() && config.members.is_empty();
+    for (name, team) in config.roles.iter().filter(|_| !base) {
         if !config
             .members
             .iter()

@@ -38,3 +38,4 @@ mod team_roles;
 mod vocabulary;
 mod workspace_group;
 mod workspace_shapes;
+mod tryout_fixes;

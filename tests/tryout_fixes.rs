@@ -1,0 +1,150 @@
+//! What a new user's tryout found (issues 14 and 15): each fix with the
+//! exact output it changed.
+
+use crate::support::Test;
+use instantly_rbac::sandbox::demo::demo_state;
+
+fn matrix() -> String {
+    std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/roles/access-matrix.yaml"),
+    )
+    .unwrap()
+}
+
+const BASE_REFUSED: &str = "error: roles.yaml: this file declares no workspace, members, api_keys or tags: it looks like a base for `extends`, and as a workspace file it would delete every member, API key and tag; extend it from a workspace file (`extends: [roles.yaml]` beside `workspace:`) and plan that; nothing was changed\n";
+
+#[test]
+fn plan_apply_and_review_refuse_a_base_of_team_roles_only() {
+    let ran = Test::new()
+        .file("roles.yaml", &matrix())
+        .sandbox(demo_state())
+        .args(&["plan", "-f", "roles.yaml"])
+        .run()
+        .status(1)
+        .stdout("")
+        .stderr(BASE_REFUSED)
+        .unchanged();
+    let ran = ran
+        .again(&["apply", "-f", "roles.yaml", "--auto-approve"])
+        .status(1)
+        .stdout("")
+        .stderr(BASE_REFUSED)
+        .unchanged();
+    ran.again(&["review", "-f", "roles.yaml"])
+        .status(1)
+        .stdout("")
+        .stderr(BASE_REFUSED)
+        .unchanged();
+}
+
+#[test]
+fn a_file_with_only_a_version_is_a_base_too() {
+    Test::new()
+        .file("roles.yaml", "version: 1\npolicy: {members: additive}\n")
+        .sandbox(demo_state())
+        .args(&["plan", "-f", "roles.yaml"])
+        .run()
+        .status(1)
+        .stderr(BASE_REFUSED)
+        .unchanged();
+}
+
+#[test]
+fn empty_lists_are_a_workspace_that_declares_none_on_purpose() {
+    // `members: []` is meant: planned (and blocked by the deletion limits).
+    let ran = Test::new()
+        .file(
+            "w.yaml",
+            "version: 1\nmembers: []\npolicy: {api_keys: additive, tags: additive}\n",
+        )
+        .sandbox(demo_state())
+        .args(&["plan", "-f", "w.yaml"])
+        .run();
+    assert_ne!(ran.output.stderr, BASE_REFUSED.replace("roles.yaml", "w.yaml"));
+    assert!(
+        ran.output.stdout.contains("  - member[alice@acme.com]\n"),
+        "{}",
+        ran.output.stdout
+    );
+}
+
+#[test]
+fn a_workspace_file_extending_the_access_matrix_is_planned() {
+    Test::new()
+        .file("roles/access-matrix.yaml", &matrix())
+        .file(
+            "w.yaml",
+            "version: 1\nextends: [roles/access-matrix.yaml]\nmembers:\n  - {email: sam@acme.com, role: sdr}\npolicy: {members: additive, api_keys: additive, tags: additive}\n",
+        )
+        .sandbox(demo_state())
+        .args(&["plan", "-f", "w.yaml"])
+        .run()
+        .status(0)
+        .stdout(EXTENDS_PLAN)
+        .stderr("");
+}
+
+#[test]
+fn the_access_matrix_and_the_agency_example_pass_validate_strict() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    Test::new()
+        .args(&[
+            "validate",
+            "--strict",
+            "-f",
+            &format!("{root}/examples/roles/access-matrix.yaml"),
+        ])
+        .run()
+        .status(0)
+        .stdout(&format!("{root}/examples/roles/access-matrix.yaml: valid\n"))
+        .stderr("");
+    Test::new()
+        .args(&["validate", "--strict", "-f", &format!("{root}/examples/agency")])
+        .run()
+        .status(0)
+        .stdout(&format!(
+            "{root}/examples/agency/_base.yaml: valid\n{root}/examples/agency/globex.yaml: valid\n{root}/examples/agency/initech.yaml: valid\n"
+        ))
+        .stderr("");
+}
+
+#[test]
+fn unused_team_roles_are_not_w003_in_a_base() {
+    Test::new()
+        .file(
+            "base.yaml",
+            "version: 1\nroles:\n  sdr: {role: editor, permissions: [campaigns.view]}\n",
+        )
+        .args(&["validate", "--strict", "-f", "base.yaml"])
+        .run()
+        .status(0)
+        .stdout("base.yaml: valid\n")
+        .stderr("");
+}
+
+const EXTENDS_PLAN: &str = "Workspace: Acme Sales (01946416-09c9-7bef-bbc9-b8c3ac2cdb2a)
+
+Plan: 1 to create, 0 to update, 0 to replace, 0 to delete.
+
+Members:
+  + member[sam@acme.com]  (high risk)
+      role: sdr (editor + 4 permissions)
+      permissions: [accounts.view, campaigns.view, leadManagement.view, leads.move]
+      status: invited (pending)
+
+Access impact:
+  ▲ escalation, high risk  member[sam@acme.com]: no access -> editor + [accounts.view, campaigns.view, leadManagement.view, leads.move]
+
+Left alone (11):
+  api_key[Marketing — Analytics Read Only] (not declared; policy.api_keys is additive)
+  api_key[Old Zapier] (not declared; policy.api_keys is additive)
+  api_key[instantly-rbac (automation)] (not declared; policy.api_keys is additive)
+  member[alice@acme.com] (not declared; policy.members is additive)
+  member[bob@acme.com] (not declared; policy.members is additive)
+  member[carol@acme.com] (not declared; policy.members is additive)
+  member[dave@acme.com] (not declared; policy.members is additive)
+  member[erin@acme.com] (not declared; policy.members is additive)
+  member[support@instantly.ai] (not declared; policy.members is additive)
+  tag[Old-Team] (not declared; policy.tags is additive)
+  tag[SDR-West] (not declared; policy.tags is additive)
+";
