@@ -102,9 +102,10 @@ fn write(path: &Path, intents: &[Intent]) -> std::io::Result<()> {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io_err(path, e)),
             _ => {}
         }
-        #[cfg(unix)]
         if let Some(dir) = path.parent() {
+            #[cfg(unix)]
             std::fs::File::open(dir)?.sync_all()?;
+            remove_if_empty(dir);
         }
         return Ok(());
     }
@@ -115,6 +116,21 @@ fn write(path: &Path, intents: &[Intent]) -> std::io::Result<()> {
     };
     let text = serde_json::to_string_pretty(&doc).map_err(std::io::Error::other)?;
     crate::durable_file::replace(path, &format!("{text}\n"))
+}
+
+/// Removes the intents folder once it holds nothing, so that a run leaves
+/// no empty folder behind (for a CI's `git add -A` to pick up). Only an
+/// empty folder is removed; one another run is writing into is not.
+fn remove_if_empty(dir: &Path) {
+    let _ = std::fs::remove_dir(dir);
+}
+
+fn create_dir(dir: &Path) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir).map_err(|e| io_err(dir, e))
 }
 
 /// This run's intents: recorded before each key create, removed once the
@@ -153,13 +169,7 @@ impl Journal {
         scopes: &[String],
         known_ids: Vec<String>,
     ) -> std::io::Result<()> {
-        if !self.dir.exists() {
-            let mut b = std::fs::DirBuilder::new();
-            b.recursive(true);
-            #[cfg(unix)]
-            std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-            b.create(&self.dir).map_err(|e| io_err(&self.dir, e))?;
-        }
+        create_dir(&self.dir)?;
         self.open.push(Intent {
             run: self.run.clone(),
             workspace: workspace.to_owned(),
@@ -168,7 +178,14 @@ impl Journal {
             recorded_at: crate::timestamp::now_iso(),
             known_ids,
         });
-        write(&self.path(), &self.open)
+        match write(&self.path(), &self.open) {
+            // Another run removed the folder when it emptied, just now.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                create_dir(&self.dir)?;
+                write(&self.path(), &self.open)
+            }
+            r => r,
+        }
     }
 
     /// The secret of the key `name` is delivered: its intent goes.
@@ -230,6 +247,7 @@ impl Journal {
                 write(&path, &kept)?;
             }
         }
+        remove_if_empty(&self.dir);
         Ok(())
     }
 }

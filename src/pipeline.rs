@@ -400,7 +400,8 @@ pub async fn read_for_export(client: &Client) -> Result<Live, ApiError> {
 const WORKSPACE_KEYS: [&str; 5] = ["workspace", "workspace_group", "members", "api_keys", "tags"];
 
 /// Refuses a base as a workspace file (`plan`, `apply`, `review`). The keys
-/// must be absent: `members: []` says on purpose that there are none.
+/// must be absent: `members: []` says on purpose that there are none; and
+/// a policy that makes members, keys and tags all additive deletes nothing.
 pub fn refuse_base(file: &LoadedFile) -> Result<(), PlanError> {
     let declares = |bytes: &[u8]| {
         let text = String::from_utf8_lossy(bytes);
@@ -412,7 +413,12 @@ pub fn refuse_base(file: &LoadedFile) -> Result<(), PlanError> {
             _ => true,
         }
     };
-    if declares(&file.bytes) || file.bases.iter().any(|b| declares(&b.bytes)) {
+    // A file whose policy keeps every member, key and tag deletes nothing.
+    let p = &file.config.policy;
+    let harmless = [p.members, p.api_keys, p.tags]
+        .iter()
+        .all(|m| *m == crate::config::Mode::Additive);
+    if harmless || declares(&file.bytes) || file.bases.iter().any(|b| declares(&b.bytes)) {
         return Ok(());
     }
     Err(PlanError::Base {

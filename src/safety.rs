@@ -61,7 +61,8 @@ pub fn deletion_block(kind: Kind, n: usize, total: usize, policy: &Policy) -> Op
             kind: Some(kind),
             count: n,
             message: format!(
-                "deletes {n} of {total} {kind}s ({}%), more than policy.max_delete_percent ({pct}%)",
+                "deletes {n} of {total} {} ({}%), more than policy.max_delete_percent ({pct}%)",
+                plural(kind, total),
                 n * 100 / total
             ),
             ack,
@@ -72,7 +73,8 @@ pub fn deletion_block(kind: Kind, n: usize, total: usize, policy: &Policy) -> Op
             kind: Some(kind),
             count: n,
             message: format!(
-                "deletes {n} {kind}s, more than policy.max_deletes ({})",
+                "deletes {n} {}, more than policy.max_deletes ({})",
+                plural(kind, n),
                 policy.max_deletes
             ),
             ack,
@@ -110,6 +112,15 @@ pub fn blocks(actions: &[Action], live: &Live, policy: &Policy) -> Vec<Block> {
     out
 }
 
+/// `kind` as a noun for `n` of them: "1 member", "2 members".
+fn plural(kind: Kind, n: usize) -> String {
+    if n == 1 {
+        kind.to_string()
+    } else {
+        format!("{kind}s")
+    }
+}
+
 /// Checks `--ack-deletes` against the plan: every acknowledgeable block
 /// needs its exact count, and an acknowledged count that differs from the
 /// plan means the plan changed since review.
@@ -122,7 +133,8 @@ pub fn check_acks(
         let planned = deletes(actions, *kind);
         if planned != *n {
             return Err(format!(
-                "--ack-deletes {kind}={n} does not match the plan, which deletes {planned}: the plan changed since it was reviewed; review it again"
+                "--ack-deletes {kind}={n} does not match: the plan deletes {planned} {}; acknowledge the count the plan shows (if it changed since it was reviewed, review it again)",
+                plural(*kind, planned)
             ));
         }
     }

@@ -449,9 +449,12 @@ fn gitlab_apply_passes_the_acknowledged_deletion_limits() {
     ci.gitlab("plan-mr", GITLAB).status(1);
     ci.file(".instantly-rbac/ack", "member=1\napi_key=1\n");
     // Two limits acknowledged in the file, two when running the manual job.
-    let applied = ci
-        .gitlab("apply", &[("ACKS", "tag=1, assignment=1")])
-        .status(0);
+    let env: Vec<(&str, &str)> = GITLAB
+        .iter()
+        .copied()
+        .chain([("ACKS", "tag=1, assignment=1")])
+        .collect();
+    let applied = ci.gitlab("apply", &env).status(0);
     assert!(
         applied
             .stdout
@@ -459,7 +462,29 @@ fn gitlab_apply_passes_the_acknowledged_deletion_limits() {
         "{}",
         applied.stderr
     );
-    assert_eq!(applied.calls, "", "apply calls no other tool");
+    // The new keys' secrets, created as CI/CD variables.
+    insta::assert_snapshot!(applied.calls);
+    assert!(!ci.path("new-keys.json").exists(), "the secrets file is gone");
+}
+
+#[test]
+fn gitlab_apply_stores_new_secrets_as_masked_protected_variables_not_artifacts() {
+    let ci = Ci::new(&example_text());
+    ci.gitlab("plan-mr", GITLAB).status(0);
+    // Variables that exist already: the create is refused, they are updated.
+    ci.file(
+        ".stub/fail",
+        "POST https://gitlab.example.com/api/v4/projects/42/variables\n",
+    );
+    let applied = ci.gitlab("apply", GITLAB).status(0);
+    insta::assert_snapshot!(applied.calls);
+    assert!(!ci.path("new-keys.json").exists(), "the secrets file is gone");
+    for text in [&applied.stdout, &applied.stderr, &applied.calls] {
+        assert!(!text.contains("sbx_"), "a secret leaked: {text}");
+        assert!(!text.contains("glpat"), "the token leaked: {text}");
+    }
+    let flow = yaml("gitlab-ci.yml");
+    assert!(flow["apply"].get("artifacts").is_none(), "no artifact");
 }
 
 #[test]

@@ -148,3 +148,90 @@ Left alone (11):
   tag[Old-Team] (not declared; policy.tags is additive)
   tag[SDR-West] (not declared; policy.tags is additive)
 ";
+
+fn example_yaml() -> String {
+    std::fs::read_to_string(crate::support::example()).unwrap()
+}
+
+#[test]
+fn an_ack_that_does_not_match_says_what_the_plan_deletes() {
+    Test::new()
+        .file("w.yaml", &example_yaml())
+        .sandbox(demo_state())
+        .args(&[
+            "apply",
+            "-f",
+            "w.yaml",
+            "--auto-approve",
+            "--allow-reinvite",
+            "--secrets-out",
+            "s.json",
+            "--ack-deletes",
+            "member=2",
+        ])
+        .run()
+        .status(1)
+        .stderr("error: --ack-deletes member=2 does not match: the plan deletes 1 member; acknowledge the count the plan shows (if it changed since it was reviewed, review it again); nothing was changed\n")
+        .unchanged();
+}
+
+#[cfg(unix)]
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[cfg(unix)]
+#[test]
+fn sandbox_state_files_hold_secrets_so_are_created_and_replaced_0600() {
+    use std::os::unix::fs::PermissionsExt as _;
+    // Created by `--sandbox=FILE` from the demo workspace.
+    let ran = Test::new()
+        .file("w.yaml", &example_yaml())
+        .args(&["--sandbox=new.json", "plan", "-f", "w.yaml"])
+        .run()
+        .status(0);
+    assert_eq!(mode(&ran.path("new.json")), 0o600);
+    // Replaced by an apply, whatever mode the state had.
+    let state = ran.path("state.json");
+    demo_state().save(&state).unwrap();
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let applied = ran.again(&[
+        "--sandbox=state.json",
+        "apply",
+        "-f",
+        "w.yaml",
+        "--auto-approve",
+        "--allow-reinvite",
+        "--secrets-out",
+        "s.json",
+    ]);
+    assert_eq!(applied.output.code, 0, "{}", applied.output.stderr);
+    assert_eq!(mode(&applied.path("state.json")), 0o600);
+}
+
+#[test]
+fn an_apply_that_delivered_every_secret_leaves_no_intents_folder() {
+    let ran = Test::new()
+        .file("w.yaml", &example_yaml())
+        .sandbox(demo_state())
+        .args(&[
+            "apply",
+            "-f",
+            "w.yaml",
+            "--auto-approve",
+            "--allow-reinvite",
+            "--secrets-out",
+            "s.json",
+        ])
+        .run()
+        .status(0);
+    assert!(ran.output.stdout.ends_with(
+        "Apply complete: 13 actions applied.\n2 new API key secrets written to s.json.\n"
+    ));
+    assert!(ran.path("s.json").exists());
+    assert!(
+        !ran.path(".instantly-rbac-intents").exists(),
+        "the empty intents folder is removed"
+    );
+}

@@ -556,8 +556,9 @@ fn render_many(done: &[Done]) -> String {
     let nothing = done.iter().filter(|d| d.outcome == Ok(0)).count();
     let failed = done.len() - applied - nothing;
     let mut s = format!(
-        "\nSummary of {} workspaces: {applied} applied, {nothing} with nothing to do, {failed} failed.\n",
-        done.len()
+        "\nSummary of {} workspace{}: {applied} applied, {nothing} with nothing to do, {failed} failed.\n",
+        done.len(),
+        if done.len() == 1 { "" } else { "s" }
     );
     for d in done {
         let what = match &d.outcome {
