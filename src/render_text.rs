@@ -79,10 +79,12 @@ pub fn fields(state: &State) -> Vec<(&'static str, String)> {
 }
 
 pub fn action(out: &mut String, a: &Action, p: &Paint) {
-    let risk = if a.risk == Risk::High {
-        format!("  {}", p.warn("(high risk)"))
-    } else {
-        String::new()
+    // Medium too, as the Markdown plan lists it (deleting or inviting a
+    // member): the terminal reviewer sees the same risks as the PR's.
+    let risk = match a.risk {
+        Risk::High => format!("  {}", p.warn("(high risk)")),
+        Risk::Medium => format!("  {}", p.warn("(medium risk)")),
+        _ => String::new(),
     };
     let _ = writeln!(
         out,

@@ -233,7 +233,7 @@ fn a_key_created_through_the_api_is_attributed_when_left_alone_and_when_deleted(
     assert!(
         gone.output
             .stdout
-            .contains(&format!("  - api_key[ci-deploy]\n      {by}\n")),
+            .contains(&format!("  - api_key[ci-deploy]  (medium risk)\n      {by}\n")),
         "{}",
         gone.output.stdout
     );
@@ -256,7 +256,7 @@ fn a_key_created_through_the_api_is_attributed_when_left_alone_and_when_deleted(
         deleted
             .output
             .stdout
-            .contains(&format!("  + api_key[ci-deploy]\n      {by}\n")),
+            .contains(&format!("  + api_key[ci-deploy]  (medium risk)\n      {by}\n")),
         "{}",
         deleted.output.stdout
     );

@@ -471,7 +471,7 @@ fn an_object_the_api_lists_twice_is_planned_and_counted_once() {
 Plan: 0 to create, 0 to update, 0 to replace, 1 to delete.
 
 Members:
-  - member[erin@acme.com]
+  - member[erin@acme.com]  (medium risk)
       role: view
       status: invited (pending)
 

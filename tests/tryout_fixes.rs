@@ -62,7 +62,7 @@ fn empty_lists_are_a_workspace_that_declares_none_on_purpose() {
         .run();
     assert_ne!(ran.output.stderr, BASE_REFUSED.replace("roles.yaml", "w.yaml"));
     assert!(
-        ran.output.stdout.contains("  - member[alice@acme.com]\n"),
+        ran.output.stdout.contains("  - member[alice@acme.com]  (medium risk)\n"),
         "{}",
         ran.output.stdout
     );
