@@ -235,3 +235,63 @@ fn an_apply_that_delivered_every_secret_leaves_no_intents_folder() {
         "the empty intents folder is removed"
     );
 }
+
+const SHARED: &str = "version: 1
+api_keys:
+  - {name: agency-ops, scopes: ['all:read']}
+";
+
+#[test]
+fn a_bases_warnings_are_reported_once_against_the_base() {
+    let workspace = |id: &str| {
+        format!("version: 1\nextends: [_base.yaml]\nworkspace: {{id: 01946416-09c9-7bef-bbc9-00000000000{id}}}\nmembers: []\n")
+    };
+    Test::new()
+        .file("ws/_base.yaml", SHARED)
+        .file("ws/a.yaml", &workspace("1"))
+        .file("ws/b.yaml", &workspace("2"))
+        .args(&["validate", "-f", "ws"])
+        .run()
+        .status(0)
+        .stdout("ws/_base.yaml: valid (1 warning)\nws/a.yaml: valid\nws/b.yaml: valid\n")
+        .stderr(
+            "warning[W001]: API key `agency-ops` has the wildcard scope `all:read` and is never rotated
+ --> ws/_base.yaml:3:12
+  |
+3 |   - {name: agency-ops, scopes: ['all:read']}
+  |            ^^^^^^^^^^
+  |
+help: add `rotate_after_days: 90` (or narrower scopes) so a leaked key does not stay valid forever
+
+warning: 1 warning in ws/_base.yaml
+",
+        );
+}
+
+#[test]
+fn a_base_no_workspace_extends_is_w008_and_its_own_policy_allows_it() {
+    let ran = Test::new()
+        .file("ws/_old.yaml", SHARED)
+        .file("ws/w.yaml", "version: 1\nmembers: []\n")
+        .args(&["validate", "--strict", "-f", "ws", "--format", "json"])
+        .run()
+        .status(1);
+    let codes: Vec<_> = ran.json()[0]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].clone())
+        .collect();
+    assert_eq!(codes, [serde_json::json!("W008"), serde_json::json!("W001")], "{}", ran.output.stdout);
+    Test::new()
+        .file(
+            "ws/_old.yaml",
+            &format!("{SHARED}policy: {{allow_lints: [W001, W008]}}\n"),
+        )
+        .file("ws/w.yaml", "version: 1\nmembers: []\n")
+        .args(&["validate", "--strict", "-f", "ws"])
+        .run()
+        .status(0)
+        .stdout("ws/_old.yaml: valid\nws/w.yaml: valid\n")
+        .stderr("");
+}
