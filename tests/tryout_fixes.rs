@@ -295,3 +295,51 @@ fn a_base_no_workspace_extends_is_w008_and_its_own_policy_allows_it() {
         .stdout("ws/_old.yaml: valid\nws/w.yaml: valid\n")
         .stderr("");
 }
+
+#[test]
+fn json_logs_give_each_diagnostic_its_place_code_and_level() {
+    let ran = Test::new()
+        .file("w.yaml", "version: 1\napi_keys:\n  - {name: ops, scopes: ['all:read']}\n  - {name: x, scopes: ['nope:read']}\n")
+        .args(&["--log-format", "json", "validate", "-f", "w.yaml"])
+        .run()
+        .status(1)
+        .stdout("");
+    let lines: Vec<serde_json::Value> = ran
+        .output
+        .stderr
+        .lines()
+        .map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+            assert!(v["timestamp"].is_string());
+            v.as_object_mut().unwrap().remove("timestamp");
+            v
+        })
+        .collect();
+    assert_eq!(lines.len(), 1, "{}", ran.output.stderr);
+    assert_eq!(lines[0]["level"], "ERROR");
+    assert_eq!(lines[0]["fields"]["file"], "w.yaml");
+    assert_eq!(lines[0]["fields"]["line"], 4);
+    let ran = Test::new()
+        .file("w.yaml", "version: 1\napi_keys:\n  - {name: ops, scopes: ['all:read']}\n")
+        .args(&["--log-format", "json", "validate", "--strict", "-f", "w.yaml"])
+        .run()
+        .status(1)
+        .stdout("w.yaml: fails --strict (1 warning)\n");
+    let mut line: serde_json::Value = serde_json::from_str(ran.output.stderr.trim_end()).unwrap();
+    line.as_object_mut().unwrap().remove("timestamp");
+    assert_eq!(
+        line,
+        serde_json::json!({
+            "level": "WARN",
+            "target": "instantly_rbac",
+            "fields": {
+                "message": "API key `ops` has the wildcard scope `all:read` and is never rotated",
+                "file": "w.yaml",
+                "line": 3,
+                "column": 12,
+                "code": "W001",
+                "help": "add `rotate_after_days: 90` (or narrower scopes) so a leaked key does not stay valid forever",
+            },
+        })
+    );
+}

@@ -98,7 +98,7 @@ pub fn run(paths: &[PathBuf], format: ValidateFormat, strict: bool, p: &Printer)
             ValidateFormat::Text => {
                 let silenced = p.quiet() && errors == 0;
                 if !report.errors.is_empty() && !silenced {
-                    p.error(&report.render(p.err_color()));
+                    p.diagnostics(&report);
                 }
                 if errors == 0 {
                     let note = match warnings {
