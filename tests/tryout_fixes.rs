@@ -343,3 +343,22 @@ fn json_logs_give_each_diagnostic_its_place_code_and_level() {
         })
     );
 }
+
+#[test]
+fn the_man_page_rehearses_on_a_snapshot_and_lists_every_exit_status() {
+    let page = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/instantly-rbac.1"),
+    )
+    .unwrap();
+    assert!(page.contains(
+        "instantly\\-rbac export \\-o workspace.yaml\ninstantly\\-rbac snapshot \\-o state.json\ninstantly\\-rbac \\-\\-sandbox=state.json plan \\-f workspace.yaml\n"
+    ));
+    assert!(page.contains(
+        "\\fBplan \\-\\-detailed\\-exitcode\\fR: there are changes; \\fBreview \\-\\-fail\\-on\\-findings\\fR: there are findings.\n"
+    ));
+    let ci = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/ci.md"),
+    )
+    .unwrap();
+    assert!(ci.contains("`review --fail-on-findings`: there are findings |"));
+}
