@@ -329,7 +329,13 @@ impl clap::builder::TypedValueParser for AckParser {
     fn possible_values(
         &self,
     ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
-        let kinds = ["member=", "api_key=", "tag=", "assignment=", "sub_workspace="];
+        let kinds = [
+            "member=",
+            "api_key=",
+            "tag=",
+            "assignment=",
+            "sub_workspace=",
+        ];
         Some(Box::new(
             kinds.into_iter().map(clap::builder::PossibleValue::new),
         ))

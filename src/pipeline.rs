@@ -397,7 +397,13 @@ pub async fn read_for_export(client: &Client) -> Result<Live, ApiError> {
 /// The top-level keys that make a file a workspace file: a file (with its
 /// bases) that has none of them is a base meant for `extends` (team roles,
 /// a policy), and planning it as a workspace would delete everything.
-const WORKSPACE_KEYS: [&str; 5] = ["workspace", "workspace_group", "members", "api_keys", "tags"];
+const WORKSPACE_KEYS: [&str; 5] = [
+    "workspace",
+    "workspace_group",
+    "members",
+    "api_keys",
+    "tags",
+];
 
 /// Refuses a base as a workspace file (`plan`, `apply`, `review`). The keys
 /// must be absent: `members: []` says on purpose that there are none; and

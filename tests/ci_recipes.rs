@@ -464,7 +464,10 @@ fn gitlab_apply_passes_the_acknowledged_deletion_limits() {
     );
     // The new keys' secrets, created as CI/CD variables.
     insta::assert_snapshot!(applied.calls);
-    assert!(!ci.path("new-keys.json").exists(), "the secrets file is gone");
+    assert!(
+        !ci.path("new-keys.json").exists(),
+        "the secrets file is gone"
+    );
 }
 
 #[test]
@@ -478,7 +481,10 @@ fn gitlab_apply_stores_new_secrets_as_masked_protected_variables_not_artifacts()
     );
     let applied = ci.gitlab("apply", GITLAB).status(0);
     insta::assert_snapshot!(applied.calls);
-    assert!(!ci.path("new-keys.json").exists(), "the secrets file is gone");
+    assert!(
+        !ci.path("new-keys.json").exists(),
+        "the secrets file is gone"
+    );
     for text in [&applied.stdout, &applied.stderr, &applied.calls] {
         assert!(!text.contains("sbx_"), "a secret leaked: {text}");
         assert!(!text.contains("glpat"), "the token leaked: {text}");

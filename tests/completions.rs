@@ -147,7 +147,13 @@ text\tFor people: the changes, their risk and access impact
 fn bash_offers_kinds_for_ack_deletes_and_no_files_for_shard() {
     assert_eq!(
         bash_complete(&["instantly-rbac", "apply", "--ack-deletes", ""]),
-        ["member=", "api_key=", "tag=", "assignment=", "sub_workspace="]
+        [
+            "member=",
+            "api_key=",
+            "tag=",
+            "assignment=",
+            "sub_workspace="
+        ]
     );
     assert_eq!(
         bash_complete(&["instantly-rbac", "apply", "--ack-deletes", "ap"]),

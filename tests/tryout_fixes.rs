@@ -60,9 +60,14 @@ fn empty_lists_are_a_workspace_that_declares_none_on_purpose() {
         .sandbox(demo_state())
         .args(&["plan", "-f", "w.yaml"])
         .run();
-    assert_ne!(ran.output.stderr, BASE_REFUSED.replace("roles.yaml", "w.yaml"));
+    assert_ne!(
+        ran.output.stderr,
+        BASE_REFUSED.replace("roles.yaml", "w.yaml")
+    );
     assert!(
-        ran.output.stdout.contains("  - member[alice@acme.com]  (medium risk)\n"),
+        ran.output
+            .stdout
+            .contains("  - member[alice@acme.com]  (medium risk)\n"),
         "{}",
         ran.output.stdout
     );
@@ -96,7 +101,9 @@ fn the_access_matrix_and_the_agency_example_pass_validate_strict() {
         ])
         .run()
         .status(0)
-        .stdout(&format!("{root}/examples/roles/access-matrix.yaml: valid\n"))
+        .stdout(&format!(
+            "{root}/examples/roles/access-matrix.yaml: valid\n"
+        ))
         .stderr("");
     Test::new()
         .args(&["validate", "--strict", "-f", &format!("{root}/examples/agency")])
@@ -244,7 +251,9 @@ api_keys:
 #[test]
 fn a_bases_warnings_are_reported_once_against_the_base() {
     let workspace = |id: &str| {
-        format!("version: 1\nextends: [_base.yaml]\nworkspace: {{id: 01946416-09c9-7bef-bbc9-00000000000{id}}}\nmembers: []\n")
+        format!(
+            "version: 1\nextends: [_base.yaml]\nworkspace: {{id: 01946416-09c9-7bef-bbc9-00000000000{id}}}\nmembers: []\n"
+        )
     };
     Test::new()
         .file("ws/_base.yaml", SHARED)
@@ -282,7 +291,12 @@ fn a_base_no_workspace_extends_is_w008_and_its_own_policy_allows_it() {
         .iter()
         .map(|d| d["code"].clone())
         .collect();
-    assert_eq!(codes, [serde_json::json!("W008"), serde_json::json!("W001")], "{}", ran.output.stdout);
+    assert_eq!(
+        codes,
+        [serde_json::json!("W008"), serde_json::json!("W001")],
+        "{}",
+        ran.output.stdout
+    );
     Test::new()
         .file(
             "ws/_old.yaml",
@@ -320,8 +334,18 @@ fn json_logs_give_each_diagnostic_its_place_code_and_level() {
     assert_eq!(lines[0]["fields"]["file"], "w.yaml");
     assert_eq!(lines[0]["fields"]["line"], 4);
     let ran = Test::new()
-        .file("w.yaml", "version: 1\napi_keys:\n  - {name: ops, scopes: ['all:read']}\n")
-        .args(&["--log-format", "json", "validate", "--strict", "-f", "w.yaml"])
+        .file(
+            "w.yaml",
+            "version: 1\napi_keys:\n  - {name: ops, scopes: ['all:read']}\n",
+        )
+        .args(&[
+            "--log-format",
+            "json",
+            "validate",
+            "--strict",
+            "-f",
+            "w.yaml",
+        ])
         .run()
         .status(1)
         .stdout("w.yaml: fails --strict (1 warning)\n");
