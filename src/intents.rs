@@ -5,7 +5,8 @@
 //! keys known then) durably in `.instantly-rbac-intents/RUN.json` in the
 //! working directory (0600 files in a 0700 folder, replaced whole and
 //! synced: `durable_file`); once the secret is in the sink (or in a
-//! recovery file) the intent is removed, and the file with its last one.
+//! recovery file) the intent is removed, the file with its last one, and
+//! the folder once empty.
 //! An intent still there names a key that may exist while nobody holds its
 //! secret: a run killed between the create and the delivery. The pipeline
 //! reads the intents before planning (`read`) and the planner replaces such
