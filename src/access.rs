@@ -206,6 +206,25 @@ pub fn of_key(scopes: &[String]) -> Access {
     a
 }
 
+/// The scopes that make a key over-privileged, read from the table: `full`
+/// in any column through `all` (`all:all`), or `edit`/`full` on `api_keys`
+/// or `members` (a key that can mint keys or change who is in the
+/// workspace). `all:read` is not (`view` everywhere), nor is a scope this
+/// table does not know (it grants no column).
+pub fn overprivileged_scopes(scopes: &[String]) -> Vec<&str> {
+    scopes
+        .iter()
+        .filter(|s| {
+            let a = of_key(std::slice::from_ref(*s));
+            let everywhere = matches!(Scope::parse(s), Scope::Grant { resource: None, .. });
+            (everywhere && a.cells().any(|(_, l)| l == Level::Full))
+                || a.get(Column::ApiKeys) >= Level::Edit
+                || a.get(Column::Members) >= Level::Edit
+        })
+        .map(String::as_str)
+        .collect()
+}
+
 /// The columns whose level differs, as `(column, before, after)`.
 pub fn changes(before: &Access, after: &Access) -> Vec<(Column, Level, Level)> {
     Column::ALL
@@ -231,6 +250,24 @@ mod tests {
         for (r, _) in SCOPE_COLUMNS {
             assert!(crate::vocab::SCOPE_RESOURCES.contains(r), "{r}");
         }
+    }
+
+    #[test]
+    fn overprivileged_keys_reach_everything_fully_or_write_keys_or_members() {
+        let o = |v: &[&str]| overprivileged_scopes(&s(v)).join(" ");
+        assert_eq!(o(&["all:all"]), "all:all");
+        assert_eq!(o(&["all:create"]), "all:create");
+        assert_eq!(o(&["all:read", "all:unknown", "weird"]), "");
+        assert_eq!(o(&["api_keys:create", "api_keys:read"]), "api_keys:create");
+        assert_eq!(
+            o(&["workspace_group_members:all"]),
+            "workspace_group_members:all"
+        );
+        assert_eq!(
+            o(&["campaigns:read", "workspace_members:delete"]),
+            "workspace_members:delete"
+        );
+        assert_eq!(o(&["campaigns:all", "leads:all", "webhooks:all"]), "");
     }
 
     #[test]

@@ -287,7 +287,8 @@ pub struct ReviewArgs {
     #[arg(long, default_value_t = 90, value_name = "N",
           value_parser = clap::builder::RangedU64ValueParser::<u32>::new().range(1..=3650))]
     pub inactive_days: u32,
-    /// Write the review to FILE (replaced whole) instead of stdout.
+    /// Write the review to FILE (a new or regular file, replaced whole)
+    /// instead of stdout; `-o -` is stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     pub output: Option<PathBuf>,
     /// Exit 2 when there are findings (default: findings do not change the status).

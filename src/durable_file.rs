@@ -42,8 +42,10 @@ fn partial_path(path: &Path) -> std::io::Result<PathBuf> {
     Ok(path.with_file_name(partial))
 }
 
-/// Replaces `path` with `text` (mode 0600).
+/// Replaces `path` with `text` (mode 0600). Only a regular file is
+/// replaced: anything else at `path` is refused (`output_path`).
 pub fn replace(path: &Path, text: &str) -> std::io::Result<()> {
+    crate::output_path::check_replaceable(path)?;
     let tmp = partial_path(path)?;
     let context =
         |e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", tmp.display()));

@@ -35,6 +35,7 @@ pub mod live;
 pub mod live_group;
 pub mod man_page;
 pub mod output;
+pub mod output_path;
 pub mod pipeline;
 pub mod plan;
 pub mod planner;

@@ -129,7 +129,7 @@ pub enum PlanError {
         detail: String,
     },
     #[error(
-        "{path}: this file declares no workspace, members, api_keys or tags: it looks like a base for `extends`, and as a workspace file it would delete every member, API key and tag; extend it from a workspace file (`extends: [{name}]` beside `workspace:`) and plan that; nothing was changed"
+        "{path}: this file declares no workspace, members, api_keys or tags: it looks like a base for `extends`, and as a workspace file it would delete every member, API key and tag (a review would find them all undeclared); extend it from a workspace file (`extends: [{name}]` beside `workspace:`) and use that; nothing was changed"
     )]
     Base { path: String, name: String },
     #[error("{0}")]
@@ -405,10 +405,10 @@ const WORKSPACE_KEYS: [&str; 5] = [
     "tags",
 ];
 
-/// Refuses a base as a workspace file (`plan`, `apply`, `review`). The keys
-/// must be absent: `members: []` says on purpose that there are none; and
-/// a policy that makes members, keys and tags all additive deletes nothing.
-pub fn refuse_base(file: &LoadedFile) -> Result<(), PlanError> {
+/// Whether the file (with its bases) is a base meant for `extends`: it
+/// declares none of `WORKSPACE_KEYS`. The keys must be absent: `members:
+/// []` says on purpose that there are none. `review` refuses a base.
+pub fn is_base(file: &LoadedFile) -> bool {
     let declares = |bytes: &[u8]| {
         let text = String::from_utf8_lossy(bytes);
         match crate::yaml_node::parse(&text).map(|n| n.value) {
@@ -419,19 +419,29 @@ pub fn refuse_base(file: &LoadedFile) -> Result<(), PlanError> {
             _ => true,
         }
     };
-    // A file whose policy keeps every member, key and tag deletes nothing.
-    let p = &file.config.policy;
-    let harmless = [p.members, p.api_keys, p.tags]
-        .iter()
-        .all(|m| *m == crate::config::Mode::Additive);
-    if harmless || declares(&file.bytes) || file.bases.iter().any(|b| declares(&b.bytes)) {
-        return Ok(());
-    }
-    Err(PlanError::Base {
+    !(declares(&file.bytes) || file.bases.iter().any(|b| declares(&b.bytes)))
+}
+
+/// The error of a base given as a workspace file.
+pub fn base_error(file: &LoadedFile) -> PlanError {
+    PlanError::Base {
         path: file.shown(),
         name: file
             .path
             .file_name()
             .map_or_else(|| file.shown(), |n| n.to_string_lossy().into_owned()),
-    })
+    }
+}
+
+/// Refuses a base as a workspace file (`plan`, `apply`), unless its policy
+/// makes members, keys and tags all additive: then it deletes nothing.
+pub fn refuse_base(file: &LoadedFile) -> Result<(), PlanError> {
+    let p = &file.config.policy;
+    let harmless = [p.members, p.api_keys, p.tags]
+        .iter()
+        .all(|m| *m == crate::config::Mode::Additive);
+    if harmless || !is_base(file) {
+        return Ok(());
+    }
+    Err(base_error(file))
 }

@@ -472,12 +472,13 @@ impl Planner<'_> {
         a.live_id = Some(m.id.clone());
     }
 
-    /// "rotation due: …" when the key is older than `rotate_after_days`.
+    /// "rotation due: …" when the key is older than `rotate_after_days`
+    /// (`is_rotation_due`).
     fn rotation_due(&self, days: Option<u32>, k: &ApiKey) -> Option<String> {
         let (days, now) = (days?, self.ctx.now?);
         let created = crate::timestamp::parse(&k.timestamp_created)?;
         let age = (now - created) / 86_400;
-        (age > i64::from(days)).then(|| {
+        is_rotation_due(age, days).then(|| {
             format!(
                 "rotation due: created {}, {age} days ago (rotate_after_days: {days}); a new key is created, then the old one is revoked",
                 crate::timestamp::date(created)
@@ -880,4 +881,10 @@ impl Planner<'_> {
             }
         }
     }
+}
+
+/// The rotation rule, shared with `review`: a key is due once its age in
+/// whole days is more than `rotate_after_days` (not at exactly that age).
+pub fn is_rotation_due(age_days: i64, rotate_after_days: u32) -> bool {
+    age_days > i64::from(rotate_after_days)
 }

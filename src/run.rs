@@ -234,7 +234,7 @@ async fn online_command(
         Command::Export { output, like, .. } => {
             commands::export::run(output.as_deref(), like.as_deref(), client, p).await
         }
-        Command::Review(args) => commands::review::run(&args, client, p).await,
+        Command::Review(args) => commands::review::run(&args, client, settings, p).await,
         Command::Snapshot { output } => commands::snapshot::run(&output, client, p).await,
         Command::Validate { .. }
         | Command::Sandbox { .. }

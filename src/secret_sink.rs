@@ -3,7 +3,7 @@
 //! secret is delivered before the next action starts, and never printed.
 
 use crate::intents::Journal;
-use crate::secrets_out::SecretsOut;
+use crate::secrets_out::{KeyWorkspace, SecretsOut};
 use secrecy::{ExposeSecret, SecretString};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -23,6 +23,8 @@ pub struct NewKey {
 pub struct SecretSink {
     to: Destination,
     intents: Option<Journal>,
+    /// The workspace whose keys this sink receives, recorded with each.
+    workspace: Option<KeyWorkspace>,
 }
 
 enum Destination {
@@ -35,6 +37,7 @@ impl SecretSink {
         SecretSink {
             to: Destination::File(f),
             intents: None,
+            workspace: None,
         }
     }
 
@@ -42,7 +45,15 @@ impl SecretSink {
         SecretSink {
             to: Destination::Command(c),
             intents: None,
+            workspace: None,
         }
+    }
+
+    /// Records `workspace` with each secret: a run over several workspaces
+    /// delivers keys that may share a name.
+    pub fn for_workspace(mut self, workspace: KeyWorkspace) -> SecretSink {
+        self.workspace = Some(workspace);
+        self
     }
 
     /// Records an intent in `journal` before each key create.
@@ -87,11 +98,11 @@ impl SecretSink {
             Destination::File(f) => {
                 let path = f.path().display().to_string();
                 let r = f
-                    .add(&key.name, &key.id, key.key)
+                    .add(&key.name, &key.id, key.key, self.workspace.as_ref())
                     .map_err(|e| format!("its secret could not be written to {path}: {e}"));
                 (r.is_ok(), r)
             }
-            Destination::Command(c) => c.deliver(&key, stop),
+            Destination::Command(c) => c.deliver(&key, self.workspace.as_ref(), stop),
         };
         if kept && let Some(j) = &mut self.intents {
             // Delivered: a failure here leaves an intent behind, and the
@@ -123,8 +134,9 @@ impl SecretSink {
     }
 }
 
-/// Runs a shell command once per new key with `{name, id, key, scopes}` as
-/// JSON on its standard input. It runs without the tool's `INSTANTLY_*`
+/// Runs a shell command once per new key with `{name, id, key, scopes}`
+/// (and `workspace_id`, `workspace_name` when known) as JSON on its
+/// standard input. It runs without the tool's `INSTANTLY_*`
 /// variables (the API key among them); its standard output is discarded
 /// (`cat` must not print a secret into a CI log), its standard error shown.
 pub struct SecretsCmd {
@@ -138,14 +150,23 @@ pub struct SecretsCmd {
 impl SecretsCmd {
     /// Whether the secret is kept (delivered, or in a recovery file), and
     /// the outcome.
-    fn deliver(&self, key: &NewKey, stop: Option<&AtomicBool>) -> (bool, Result<(), String>) {
-        let doc = serde_json::json!({
+    fn deliver(
+        &self,
+        key: &NewKey,
+        workspace: Option<&KeyWorkspace>,
+        stop: Option<&AtomicBool>,
+    ) -> (bool, Result<(), String>) {
+        let mut doc = serde_json::json!({
             "name": key.name,
             "id": key.id,
             "key": key.key.expose_secret(),
             "scopes": key.scopes,
-        })
-        .to_string();
+        });
+        if let Some(w) = workspace {
+            doc["workspace_id"] = w.id.clone().into();
+            doc["workspace_name"] = w.name.clone().into();
+        }
+        let doc = doc.to_string();
         let outcome = run(&self.command, &doc, self.timeout, stop);
         match outcome {
             Ok(()) => (true, Ok(())),

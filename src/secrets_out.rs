@@ -2,7 +2,10 @@
 //! durably after each new key, before the next action starts.
 //!
 //! The file says who wrote it: `{"written_by": "instantly-rbac",
-//! "format_version": 1, "keys": [{name, id, key}, …]}`. A re-run with the
+//! "format_version": 1, "keys": [{name, id, key, workspace_id,
+//! workspace_name}, …]}`; the workspace fields were added later (a run may
+//! cover several workspaces, whose keys may share a name), so readers must
+//! not require them. A re-run with the
 //! same path after an interrupted or failed apply adds to a file this tool
 //! wrote; any other existing file is refused, never overwritten.
 
@@ -28,6 +31,14 @@ struct Entry {
     name: String,
     id: String,
     key: SecretString,
+    workspace: Option<KeyWorkspace>,
+}
+
+/// The workspace a new key belongs to, recorded with its secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyWorkspace {
+    pub id: String,
+    pub name: String,
 }
 
 const WRITTEN_BY: &str = "instantly-rbac";
@@ -61,6 +72,10 @@ struct Shown<'a> {
     name: &'a str,
     id: &'a str,
     key: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    workspace_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    workspace_name: Option<&'a str>,
 }
 
 fn options() -> std::fs::OpenOptions {
@@ -180,12 +195,32 @@ impl SecretsOut {
         self.reused
     }
 
-    /// Records one new key and makes it durable before returning.
-    pub fn add(&mut self, name: &str, id: &str, key: SecretString) -> std::io::Result<()> {
+    /// Whether `path` is a regular file this tool wrote (not followed
+    /// through a symlink): one a run may add to.
+    pub fn is_own(path: &Path) -> bool {
+        let Ok(mut file) = options().read(true).open(path) else {
+            return false;
+        };
+        let mut text = String::new();
+        file.metadata().is_ok_and(|m| m.is_file())
+            && file.read_to_string(&mut text).is_ok()
+            && Written::parse(&text).is_some()
+    }
+
+    /// Records one new key, with the workspace it belongs to when known,
+    /// and makes it durable before returning.
+    pub fn add(
+        &mut self,
+        name: &str,
+        id: &str,
+        key: SecretString,
+        workspace: Option<&KeyWorkspace>,
+    ) -> std::io::Result<()> {
         self.entries.push(Entry {
             name: name.to_owned(),
             id: id.to_owned(),
             key,
+            workspace: workspace.cloned(),
         });
         self.flush()
     }
@@ -197,6 +232,8 @@ impl SecretsOut {
                 name: &e.name,
                 id: &e.id,
                 key: e.key.expose_secret(),
+                workspace_id: e.workspace.as_ref().map(|w| w.id.as_str()),
+                workspace_name: e.workspace.as_ref().map(|w| w.name.as_str()),
             };
             all.push(serde_json::to_value(shown).map_err(std::io::Error::other)?);
         }

@@ -608,3 +608,70 @@ fn the_scripts_pass_shellcheck() {
         ),
     }
 }
+
+/// The keys of one run over several workspaces may share a name: each
+/// secret is then named after its workspace too, and a name two keys would
+/// share stores nothing.
+#[test]
+fn secrets_of_several_workspaces_are_named_after_their_workspace() {
+    let ci = Ci::new(&example_text());
+    let key = |name: &str, id: &str, ws: &str| {
+        format!(
+            r#"{{"name": "{name}", "id": "k-{id}", "key": "sbx_{id}", "workspace_id": "w-{ws}", "workspace_name": "{ws}"}}"#
+        )
+    };
+    let file = |keys: &[String]| {
+        format!(
+            r#"{{"written_by": "instantly-rbac", "format_version": 1, "keys": [{}]}}"#,
+            keys.join(", ")
+        )
+    };
+    ci.file(
+        "keys.json",
+        &file(&[
+            key("Reporting", "1", "Globex Outreach"),
+            key("Reporting", "2", "Initech Growth"),
+        ]),
+    );
+    let step = ci
+        .run("ci/scripts/github-store-secrets.sh keys.json", &[])
+        .status(0);
+    assert_eq!(
+        step.calls,
+        "gh secret set INSTANTLY_KEY_GLOBEX_OUTREACH_REPORTING <5 characters on stdin>\ngh secret set INSTANTLY_KEY_INITECH_GROWTH_REPORTING <5 characters on stdin>\n"
+    );
+    assert!(!ci.path("keys.json").exists());
+
+    // One workspace, or a file written before keys named their workspace:
+    // the names stay as they were.
+    ci.file(
+        "keys.json",
+        r#"{"written_by": "instantly-rbac", "format_version": 1, "keys": [{"name": "Reporting", "id": "k-1", "key": "sbx_1"}]}"#,
+    );
+    let step = ci
+        .run("ci/scripts/github-store-secrets.sh keys.json", &[])
+        .status(0);
+    assert_eq!(
+        step.calls,
+        "gh secret set INSTANTLY_KEY_REPORTING <5 characters on stdin>\n"
+    );
+
+    // Two workspaces whose names normalise alike: nothing is stored.
+    let twice = file(&[
+        key("Reporting", "1", "Globex"),
+        key("Reporting", "2", "globex!"),
+    ]);
+    ci.file("keys.json", &twice);
+    let step = ci
+        .run("ci/scripts/github-store-secrets.sh keys.json", &[])
+        .status(1);
+    assert_eq!(step.calls, "");
+    assert_eq!(
+        step.stderr,
+        "several new keys would be stored under one secret name, nothing was stored (the secrets stay in keys.json): INSTANTLY_KEY_GLOBEX_REPORTING\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(ci.path("keys.json")).unwrap(),
+        twice
+    );
+}

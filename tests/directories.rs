@@ -4,6 +4,7 @@
 
 use crate::support::Test;
 use instantly_rbac::sandbox::demo::demo_state;
+use instantly_rbac::sandbox::demo_agency::{HOOLI_ID, demo_agency_state};
 use instantly_rbac::sandbox::state::SandboxState;
 
 pub const CLIENT_ONE: &str = "01946416-09c9-7bef-bbc9-000000000001";
@@ -16,50 +17,6 @@ pub fn agency() -> SandboxState {
         let mut sub = demo_state();
         sub.workspace.id = id.into();
         sub.workspace.name = name.into();
-        top.sub_workspaces.push(sub);
-    }
-    top
-}
-
-/// The agency of the `--sandbox` demo, as the workspace-group work builds
-/// it (`sandbox::demo_agency`): two clients, each with its owner, the
-/// agency's admin and a salesperson of its own, and one tag.
-pub fn demo_agency() -> SandboxState {
-    let mut top = demo_state();
-    for (n, id, name, domain) in [
-        (
-            1,
-            "01946416-09c9-7bef-bbc9-c1e000000001",
-            "Globex Outreach",
-            "globex.com",
-        ),
-        (
-            2,
-            "01946416-09c9-7bef-bbc9-c1e000000002",
-            "Initech Growth",
-            "initech.com",
-        ),
-    ] {
-        let mut sub = demo_state();
-        sub.workspace.id = id.into();
-        sub.workspace.name = name.into();
-        let (mut owner, mut alice, mut sales) = (
-            sub.members[0].clone(),
-            sub.members[1].clone(),
-            sub.members[1].clone(),
-        );
-        owner.email = format!("owner@{domain}").as_str().into();
-        alice.email = "alice@acme.com".into();
-        sales.email = format!("sales@{domain}").as_str().into();
-        sales.id = format!("01946416-1{n}00-7000-8000-000000000003");
-        sales.user_id = Some(format!("01946416-2{n}00-7000-8000-000000000003"));
-        sales.role = instantly_rbac::role::Role::Editor;
-        sub.members = vec![owner, alice, sales];
-        sub.api_keys.clear();
-        sub.tags.truncate(1);
-        sub.tags[0].label = "Agency-Managed".into();
-        sub.tags[0].description = Some("Campaigns the agency runs".into());
-        sub.mappings.clear();
         top.sub_workspaces.push(sub);
     }
     top
@@ -221,34 +178,58 @@ Summary of 2 workspaces: 1 applied, 0 with nothing to do, 1 failed.
     assert_eq!(after.sub_workspaces[1], state.sub_workspaces[1]);
 }
 
-#[test]
-fn the_agency_example_validates_and_plans() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = root.join("examples/agency").display().to_string();
-    Test::new()
-        .args(&["validate", "-f", &dir])
-        .run()
-        .status(0)
-        .stdout(&format!(
-            "{dir}/_base.yaml: valid\n{dir}/globex.yaml: valid\n{dir}/initech.yaml: valid\n"
-        ))
-        .stderr("");
-    let ran = Test::new()
-        .sandbox(demo_agency())
-        .args(&["plan", "-f", &dir, "--format", "json"])
-        .run()
-        .status(0)
-        .unchanged();
-    let plan = ran.json();
-    assert_eq!(plan["summary"]["workspaces"], 2);
-    assert_eq!(plan["summary"]["errors"], 0);
-    let names: Vec<&str> = plan["workspaces"]
-        .as_array()
+/// `examples/agency`, copied into the test's folder so that the paths the
+/// output names are the reader's (`agency/globex.yaml`), not this machine's.
+fn agency_example() -> Test {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/agency");
+    let mut names: Vec<String> = std::fs::read_dir(&root)
         .unwrap()
-        .iter()
-        .map(|w| w["workspace"]["name"].as_str().unwrap())
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names, vec!["Globex Outreach", "Initech Growth"]);
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "_base.yaml",
+            "acme-sales.yaml",
+            "globex.yaml",
+            "initech.yaml"
+        ]
+    );
+    names.iter().fold(Test::new(), |t, name| {
+        t.file(
+            &format!("agency/{name}"),
+            &std::fs::read_to_string(root.join(name)).unwrap(),
+        )
+    })
+}
+
+#[test]
+fn the_agency_example_validates_strictly() {
+    agency_example()
+        .args(&["validate", "-f", "agency", "--strict"])
+        .run()
+        .status(0)
+        .stdout("agency/_base.yaml: valid\nagency/acme-sales.yaml: valid\nagency/globex.yaml: valid\nagency/initech.yaml: valid\n")
+        .stderr("");
+}
+
+#[test]
+fn the_agency_example_plans_against_the_sandbox_agency() {
+    let ran = agency_example()
+        .sandbox(demo_agency_state())
+        .args(&["plan", "-f", "agency"])
+        .run()
+        .status(0)
+        .stderr("")
+        .unchanged();
+    insta::assert_snapshot!(ran.output.stdout);
+    // Where each change is written: an object of the base names the base.
+    let ran = ran
+        .again(&["plan", "-f", "agency", "--format", "json"])
+        .status(0);
+    let plan = ran.json();
+    assert_eq!(plan["summary"]["workspaces"], 3);
     let actions: Vec<String> = plan["workspaces"]
         .as_array()
         .unwrap()
@@ -265,11 +246,45 @@ fn the_agency_example_validates_and_plans() {
         .collect();
     assert_eq!(
         actions,
-        vec![
-            format!("create member[sam@globex.com] {dir}/globex.yaml:14"),
-            format!("create member[pat@initech.com] {dir}/initech.yaml:14"),
-            format!("replace member[sales@initech.com] {dir}/initech.yaml:12"),
+        [
+            // Group rows name no source yet: only members, keys and tags do
+            // (`config_extends::sources`).
+            "create sub_workspace[Hooli Leads] -",
+            "create member[sam@globex.com] agency/globex.yaml:14",
+            "create member[pat@initech.com] agency/initech.yaml:14",
+            "replace member[sales@initech.com] agency/initech.yaml:12",
         ]
+    );
+}
+
+#[test]
+fn the_agency_example_is_reviewed_against_the_sandbox_agency() {
+    let ran = agency_example()
+        .sandbox(demo_agency_state())
+        .args(&["review", "-f", "agency"])
+        .run()
+        .status(0)
+        .unchanged();
+    // The reports carry the time they were read at; the agency's summary
+    // does not.
+    let at = ran.output.stdout.find("\nAgency summary:\n").unwrap();
+    assert_eq!(
+        &ran.output.stdout[at..],
+        "
+Agency summary:
+  agency/acme-sales.yaml: Acme Sales: 7 members, 3 API keys, 7 findings
+  agency/globex.yaml: Globex Outreach: 3 members, 0 API keys, 1 finding
+  agency/initech.yaml: Initech Growth: 3 members, 0 API keys, 1 finding
+  3 workspaces (0 not reviewed), 13 members, 3 API keys, findings: 2 activity_unknown, 1 inactive_member, 2 overprivileged_key, 1 pending_invitation, 3 undeclared_access
+"
+    );
+    // The demo's clients have no audit log, so their last logins are
+    // unknown, and said so.
+    assert_eq!(
+        ran.output.stderr,
+        "note: Globex Outreach: last logins are unknown: the audit log has no logins in the window (a plan without audit logs may answer so); no member is reported inactive
+note: Initech Growth: last logins are unknown: the audit log has no logins in the window (a plan without audit logs may answer so); no member is reported inactive
+"
     );
 }
 
@@ -281,22 +296,34 @@ fn the_agency_guide_runs_as_written() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let guide = std::fs::read_to_string(root.join("docs/agency.md")).unwrap();
     let mut script = String::from("set -euo pipefail\n");
-    let mut inside = false;
+    // Each `text` block is output the guide shows: it must be what ran.
+    let mut shown: Vec<String> = Vec::new();
+    let mut inside: Option<&str> = None;
     for line in guide.lines() {
         match (inside, line) {
-            (false, "```sh") => inside = true,
-            (true, "```") => inside = false,
-            (true, l) => {
+            (None, "```sh") => inside = Some("sh"),
+            (None, "```text") => {
+                inside = Some("text");
+                shown.push(String::new());
+            }
+            (Some(_), "```") => inside = None,
+            (Some("sh"), l) => {
                 script.push_str(l);
                 script.push('\n');
+            }
+            (Some(_), l) => {
+                let block = shown.last_mut().unwrap();
+                block.push_str(l);
+                block.push('\n');
             }
             _ => {}
         }
     }
+    assert!(shown.len() >= 5, "the guide shows its output");
     script.push_str("echo GUIDE-DONE\n");
+    // No state.json: the guide's first `--sandbox` creates it from the demo
+    // agency, as it does for a reader.
     let d = tempfile::tempdir().unwrap();
-    // The demo's agency, until `--sandbox` starts from it.
-    demo_agency().save(&d.path().join("state.json")).unwrap();
     let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_instantly-rbac"))
         .parent()
         .unwrap()
@@ -323,15 +350,25 @@ fn the_agency_guide_runs_as_written() {
         "the guide failed:\n{stdout}\n{stderr}"
     );
     assert!(stdout.ends_with("GUIDE-DONE\n"), "{stdout}");
-    for said in [
-        "Total: Plan: 2 to create, 0 to update, 0 to replace, 0 to delete.",
-        "Summary of 2 workspaces: 2 applied, 0 with nothing to do, 0 failed.",
-    ] {
-        assert!(stdout.contains(said), "the guide says {said:?}:\n{stdout}");
+    for said in &shown {
+        assert!(
+            stdout.contains(said.as_str()),
+            "the guide shows\n{said}\nbut the run printed:\n{stdout}"
+        );
     }
     let state = SandboxState::load(&d.path().join("state.json")).unwrap();
     assert!(members(&state.sub_workspaces[0]).contains(&"zoe@globex.com".to_owned()));
     assert!(members(&state.sub_workspaces[1]).contains(&"yan@initech.com".to_owned()));
+    let hooli = state
+        .workspace_group
+        .unwrap()
+        .into_iter()
+        .find(|row| row.sub_workspace_id == HOOLI_ID)
+        .expect("Hooli Leads invited");
+    assert_eq!(
+        hooli.status,
+        instantly_rbac::group_types::GroupStatus::Pending
+    );
 }
 
 #[test]
@@ -400,12 +437,107 @@ fn new_keys_of_several_workspaces_go_to_one_secrets_file() {
         "{}",
         ran.output.stdout
     );
-    let keys = std::fs::read_to_string(ran.path("keys.json")).unwrap();
+    // No note says the file was written by an earlier run: this run wrote it.
+    assert_eq!(ran.output.stderr, "");
+    let keys: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ran.path("keys.json")).unwrap()).unwrap();
     let state = ran.state.unwrap();
-    for sub in &state.sub_workspaces {
-        let key = sub.api_keys.iter().find(|k| k.name == "Reporting").unwrap();
-        assert!(keys.contains(&key.id), "{keys}");
-    }
+    // Both keys are named Reporting: each says which workspace it is for.
+    let expected: Vec<serde_json::Value> = state
+        .sub_workspaces
+        .iter()
+        .map(|sub| {
+            let key = sub.api_keys.iter().find(|k| k.name == "Reporting").unwrap();
+            serde_json::json!({
+                "name": "Reporting",
+                "id": key.id,
+                "key": key.key,
+                "workspace_id": sub.workspace.id,
+                "workspace_name": sub.workspace.name,
+            })
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        serde_json::json!({"written_by": "instantly-rbac", "format_version": 1, "keys": expected})
+    );
+}
+
+#[test]
+fn secrets_cmd_is_told_the_workspace_of_each_key() {
+    let base = format!("{BASE}api_keys:\n  - name: Reporting\n    scopes: [campaigns:read]\n");
+    let ran = Test::new()
+        .file("ws/_base.yaml", &base)
+        .file("ws/client-1.yaml", &client(CLIENT_ONE, "zed1@acme.com"))
+        .file("ws/client-2.yaml", &client(CLIENT_TWO, "zed2@acme.com"))
+        .sandbox(agency())
+        .args(&[
+            "apply",
+            "-f",
+            "ws",
+            "--auto-approve",
+            "--secrets-cmd",
+            "{ cat; echo; } >> got.txt",
+            "-q",
+        ])
+        .run()
+        .status(0);
+    let got: Vec<String> = std::fs::read_to_string(ran.path("got.txt"))
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let doc: serde_json::Value = serde_json::from_str(line).unwrap();
+            format!(
+                "{} {} {}",
+                doc["name"], doc["workspace_id"], doc["workspace_name"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            format!("\"Reporting\" \"{CLIENT_ONE}\" \"Client One\""),
+            format!("\"Reporting\" \"{CLIENT_TWO}\" \"Client Two\""),
+        ]
+    );
+}
+
+#[test]
+fn a_secrets_file_refused_for_one_workspace_is_refused_for_the_next() {
+    // Another program's list of secrets: --secrets-out never adds to it,
+    // not even after the first workspace was refused.
+    let theirs = "[{\"name\": \"mine\", \"key\": \"x\"}]\n";
+    let base = format!("{BASE}api_keys:\n  - name: Reporting\n    scopes: [campaigns:read]\n");
+    let ran = Test::new()
+        .file("ws/_base.yaml", &base)
+        .file("ws/client-1.yaml", &client(CLIENT_ONE, "zed1@acme.com"))
+        .file("ws/client-2.yaml", &client(CLIENT_TWO, "zed2@acme.com"))
+        .file("keys.json", theirs)
+        .sandbox(agency())
+        .args(&[
+            "apply",
+            "-f",
+            "ws",
+            "--auto-approve",
+            "--secrets-out",
+            "keys.json",
+            "-q",
+        ])
+        .run()
+        .status(1);
+    assert_eq!(
+        std::fs::read_to_string(ran.path("keys.json")).unwrap(),
+        theirs
+    );
+    assert_eq!(
+        summary(&ran.output.stdout),
+        "
+Summary of 2 workspaces: 0 applied, 0 with nothing to do, 2 failed.
+  ws/client-1.yaml Client One (01946416-09c9-7bef-bbc9-000000000001): failed: cannot open the secrets file keys.json: keys.json already exists; choose a new file (or --secrets-append) so no secret is overwritten
+  ws/client-2.yaml Client Two (01946416-09c9-7bef-bbc9-000000000002): failed: cannot open the secrets file keys.json: keys.json already exists; choose a new file (or --secrets-append) so no secret is overwritten
+"
+    );
+    ran.unchanged();
 }
 
 #[test]

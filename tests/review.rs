@@ -71,7 +71,7 @@ Members (7):
   carol@acme.com        editor  edit       edit   view      none      none      none     <5 days ago 09:30>  no
   dave@acme.com         editor  edit       edit   view      none      none      none     -                         yes
   support@instantly.ai  admin   full       full   full      full      full      full     <30 days ago 09:30>  no
-  erin@acme.com         view    view       view   view      none      none      none     invited (pending)         unknown
+  erin@acme.com         view    view       view   view      none      none      none     invited (pending)         pending
 
 API keys (3):
   key                              scopes          campaigns  leads  accounts  webhooks  api_keys  members  age (days)  flags
@@ -80,10 +80,10 @@ API keys (3):
   Old Zapier                       all:all         full       full   full      full      full      full     30          over-privileged
 
 Findings (4):
-  inactive_member  member[dave@acme.com]: no login in the last 90 days
+  inactive_member     member[dave@acme.com]: no login in the last 90 days
   pending_invitation  member[erin@acme.com]: invited 120 days ago and not accepted
-  overprivileged_key  api_key[Old Zapier]: scopes [all:all] reach every resource, keys or members
-  overprivileged_key  api_key[instantly-rbac (automation)]: scopes [all:all] reach every resource, keys or members
+  overprivileged_key  api_key[Old Zapier]: scopes [all:all] give full access everywhere, or write API keys or members
+  overprivileged_key  api_key[instantly-rbac (automation)]: scopes [all:all] give full access everywhere, or write API keys or members
 "
     );
 }
@@ -587,4 +587,588 @@ fn a_bad_file_is_a_located_error_and_a_directory_says_what_it_could_not_review()
         serde_json::json!({"file": "ws/b.yaml", "workspace_id": null, "workspace_name": null, "members": 0, "api_keys": 0, "findings": 0, "error": "ws/b.yaml: `workspace.id` is required when reviewing a directory: the file must say which workspace it is for"})
     );
     assert_eq!(v["workspaces"].as_array().unwrap().len(), 1);
+}
+
+/// `-o` never replaces what is not a regular file: a device, a named pipe,
+/// a directory, a symbolic link (`/dev/stdout` is one) are refused before
+/// any request and left as they are; `-o -` is standard output.
+#[test]
+fn the_output_is_a_new_or_regular_file_or_stdout() {
+    let refused = |out: &str, why: &str| {
+        let t = Test::new().file("victim.txt", "precious");
+        std::os::unix::fs::symlink("victim.txt", t.dir.path().join("link.md")).unwrap();
+        std::fs::create_dir(t.dir.path().join("d")).unwrap();
+        let fifo = std::process::Command::new("mkfifo")
+            .arg(t.dir.path().join("myfifo"))
+            .status()
+            .unwrap();
+        assert!(fifo.success());
+        let ran = t
+            .sandbox(demo_state())
+            .args(&["review", "-o", out])
+            .run()
+            .status(1)
+            .stdout("")
+            .stderr(&format!(
+                "error: -o {out} is {why}, not a regular file: it is left as it is; choose a new or a regular file, or `-o -` for standard output\n"
+            ))
+            .unchanged();
+        assert!(ran.path("link.md").is_symlink());
+        assert!(ran.path("d").is_dir());
+        use std::os::unix::fs::FileTypeExt;
+        assert!(
+            std::fs::symlink_metadata(ran.path("myfifo"))
+                .unwrap()
+                .file_type()
+                .is_fifo()
+        );
+        assert_eq!(
+            std::fs::read_to_string(ran.path("victim.txt")).unwrap(),
+            "precious"
+        );
+    };
+    refused("/dev/null", "a device");
+    refused("myfifo", "a named pipe");
+    refused("d", "a directory");
+    refused("link.md", "a symbolic link (not followed)");
+    let (code, out, err) = review(demo_state(), &["-o", "-"]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert_eq!(out, review(demo_state(), &[]).1);
+}
+
+/// The one check in `durable_file` covers every command's output path.
+#[test]
+fn plan_and_export_refuse_a_device_or_a_pipe_too() {
+    let t = Test::new().file(
+        "w.yaml",
+        "version: 1\npolicy: {members: additive, api_keys: additive, tags: additive}\n",
+    );
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(t.dir.path().join("myfifo"))
+        .status()
+        .unwrap();
+    assert!(fifo.success());
+    let ran = t
+        .sandbox(demo_state())
+        .args(&["export", "-o", "myfifo"])
+        .run()
+        .status(1)
+        .stdout("")
+        .stderr("error: cannot write myfifo: myfifo is a named pipe, not a regular file: it is left as it is\n")
+        .unchanged();
+    // The plan is shown, then not saved.
+    let ran = ran.again(&["plan", "-f", "w.yaml", "-q"]).status(0);
+    let shown = ran.output.stdout.clone();
+    ran.again(&["plan", "-f", "w.yaml", "--out", "/dev/null", "-q"])
+        .status(1)
+        .stdout(&shown)
+        .stderr("error: cannot write /dev/null: /dev/null is a device, not a regular file: it is left as it is\n")
+        .unchanged();
+}
+
+/// `-o` is never one of the review's inputs: the file given with `-f`, a
+/// file of the `-f` directory, the sandbox state.
+#[test]
+fn the_output_is_never_an_input() {
+    let yaml = "version: 1\nworkspace:\n  id: 01946416-09c9-7bef-bbc9-b8c3ac2cdb2a\n";
+    let refused = |args: &[&str], why: &str| {
+        let ran = Test::new()
+            .file("w.yaml", yaml)
+            .file("ws/a.yaml", yaml)
+            .sandbox(demo_state())
+            .args(args)
+            .run()
+            .status(1)
+            .stdout("")
+            .stderr(&format!("error: {why}\n"))
+            .unchanged();
+        assert_eq!(std::fs::read_to_string(ran.path("w.yaml")).unwrap(), yaml);
+        assert_eq!(
+            std::fs::read_to_string(ran.path("ws/a.yaml")).unwrap(),
+            yaml
+        );
+    };
+    refused(
+        &["review", "-f", "w.yaml", "-o", "./w.yaml"],
+        "-o ./w.yaml is the desired-state file given with -f: choose another file for the review",
+    );
+    refused(
+        &["review", "-f", "ws", "-o", "ws/a.yaml"],
+        "-o ws/a.yaml is a desired-state file of the -f directory: choose another file for the review",
+    );
+    refused(
+        &["review", "-o", "state.json"],
+        "-o state.json is the sandbox state file: choose another file for the review",
+    );
+}
+
+/// The findings of a JSON review, as `kind address: detail` lines.
+fn findings_of(ran: &crate::support::Ran) -> Vec<String> {
+    ran.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}: {}",
+                f["kind"].as_str().unwrap(),
+                f["address"].as_str().unwrap(),
+                f["detail"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+fn run_json(state: SandboxState, file: Option<&str>) -> crate::support::Ran {
+    let mut t = Test::new().sandbox(state);
+    let mut args = vec!["review", "--format", "json"];
+    if let Some(yaml) = file {
+        t = t.file("w.yaml", yaml);
+        args.extend(["-f", "w.yaml"]);
+    }
+    t.args(&args).run().status(0).stderr("").unchanged()
+}
+
+/// The demo's login event `i` (oldest first: dave, support, bob, carol,
+/// alice, owner), at another time.
+fn login_at(state: &mut SandboxState, email_user: &str, at: String) {
+    let e = state
+        .audit_logs
+        .iter_mut()
+        .find(|e| e.user_name.as_deref() == Some(email_user))
+        .unwrap();
+    e.timestamp = at;
+}
+
+/// A login the API attributes to nobody may be anyone's: members without
+/// a login of their own are unknown, not inactive.
+#[test]
+fn logins_without_a_user_id_leave_unmatched_members_unknown() {
+    let mut state = demo_state();
+    let mut anon = state.audit_logs[0].clone();
+    anon.id = "01946416-7000-7000-8000-000000000099".into();
+    anon.user_id = None;
+    anon.timestamp = timestamp::now_iso();
+    state.audit_logs.push(anon);
+    let ran = Test::new()
+        .sandbox(state)
+        .args(&["review", "--format", "json"])
+        .run()
+        .status(0)
+        .stderr("note: Acme Sales: 1 login in the window has no user id: a member without a login of their own is unknown, not inactive\n")
+        .unchanged();
+    let dave = &activity(&ran.output.stdout)[4];
+    assert_eq!(
+        dave,
+        &(
+            "dave@acme.com".to_owned(),
+            serde_json::Value::Null,
+            serde_json::Value::Null
+        )
+    );
+    assert_eq!(
+        findings_of(&ran),
+        [
+            "activity_unknown workspace: 1 login in the window has no user id: a member without a login of their own is unknown, not inactive",
+            "pending_invitation member[erin@acme.com]: invited 120 days ago and not accepted",
+            "overprivileged_key api_key[Old Zapier]: scopes [all:all] give full access everywhere, or write API keys or members",
+            "overprivileged_key api_key[instantly-rbac (automation)]: scopes [all:all] give full access everywhere, or write API keys or members",
+        ]
+    );
+}
+
+/// A timestamp that is not a date, or is in the future, proves nothing:
+/// activity and age are unknown (never recent, never inactive, never a
+/// negative age), each with a finding; a pending invitation of unknown
+/// age is still reported.
+#[test]
+fn untrusted_timestamps_make_activity_and_age_unknown() {
+    let mut state = demo_state();
+    login_at(&mut state, "bob", "2099-01-01T09:30:00.000Z".into());
+    // Hour 99 of today: the API's clock says a date this tool cannot read.
+    let today = timestamp::date(timestamp::now());
+    login_at(&mut state, "carol", format!("{today}T99:00:00.000Z"));
+    let erin = state
+        .members
+        .iter_mut()
+        .find(|m| m.email.to_string() == "erin@acme.com")
+        .unwrap();
+    erin.timestamp_created = "2099-06-01T00:00:00.000Z".into();
+    state.api_keys[1].timestamp_created = "garbage".into();
+    state.api_keys[2].timestamp_created = "2030-01-01T00:00:00.000Z".into();
+    let ran = run_json(state, Some(DECLARED));
+    let rows = activity(&ran.output.stdout);
+    let null = serde_json::Value::Null;
+    assert_eq!(
+        rows[2],
+        ("bob@acme.com".to_owned(), null.clone(), null.clone())
+    );
+    assert_eq!(
+        rows[3],
+        ("carol@acme.com".to_owned(), null.clone(), null.clone())
+    );
+    let ages: Vec<serde_json::Value> = ran.json()["api_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["age_days"].clone())
+        .collect();
+    assert_eq!(ages, [serde_json::json!(30), null.clone(), null]);
+    let findings: Vec<String> = findings_of(&ran)
+        .into_iter()
+        .filter(|f| !f.starts_with("undeclared_access") && !f.starts_with("overprivileged"))
+        .collect();
+    assert_eq!(
+        findings,
+        [
+            "untrusted_timestamp api_key[Marketing — Analytics Read Only]: created `garbage` is not a date: its age is unknown; rotate_after_days is 90, but whether it is due cannot be told: rotate it by hand".to_owned(),
+            "untrusted_timestamp api_key[Old Zapier]: created `2030-01-01T00:00:00.000Z` is in the future: its age is unknown; rotate_after_days is 7, but whether it is due cannot be told: rotate it by hand".to_owned(),
+            "untrusted_timestamp member[bob@acme.com]: last login `2099-01-01T09:30:00.000Z` is in the future: activity unknown".to_owned(),
+            format!("untrusted_timestamp member[carol@acme.com]: last login `{today}T99:00:00.000Z` is not a date: activity unknown"),
+            "inactive_member member[dave@acme.com]: no login in the last 90 days".to_owned(),
+            "pending_invitation member[erin@acme.com]: not accepted; invited at an unknown time (`2099-06-01T00:00:00.000Z` is in the future)".to_owned(),
+        ]
+    );
+    // Text: an unknown age reads `unknown`, never `-` or a negative number.
+    let text = ran.again(&["review", "-f", "w.yaml"]).status(0).stderr("");
+    let out = normalize(&text.output.stdout);
+    assert!(
+        out.contains(
+            "  Marketing — Analytics Read Only  campaigns:read  view       none   none      none      none      none     unknown
+  Old Zapier                       all:all         full       full   full      full      full      full     unknown     over-privileged
+"
+        ),
+        "{out}"
+    );
+}
+
+/// `rotate_after_days: N` is due when the key is *older* than N whole
+/// days, as `plan` rotates it: at exactly N days it is not yet.
+#[test]
+fn rotation_is_due_after_n_days_as_plan_says() {
+    let at = |days: i64| {
+        let mut state = demo_state();
+        state.api_keys[2].timestamp_created =
+            instantly_rbac::review::iso(timestamp::now() - days * 86_400 - 3600);
+        let ran = run_json(state, Some(DECLARED));
+        findings_of(&ran)
+            .into_iter()
+            .filter(|f| f.starts_with("rotation_due"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(at(7), Vec::<String>::new());
+    assert_eq!(
+        at(8),
+        ["rotation_due api_key[Old Zapier]: 8 days old; rotate_after_days is 7"]
+    );
+    assert!(instantly_rbac::planner::is_rotation_due(8, 7));
+    assert!(!instantly_rbac::planner::is_rotation_due(7, 7));
+}
+
+/// With `-f`, a scope or permission outside the matrix's six columns is
+/// access the file does not declare, compared exactly.
+#[test]
+fn undeclared_scopes_and_permissions_outside_the_matrix_are_findings() {
+    let mut state = demo_state();
+    state.api_keys[1].scopes = ["campaigns:read", "emails:all", "billing:all"]
+        .map(String::from)
+        .to_vec();
+    let bob = state
+        .members
+        .iter_mut()
+        .find(|m| m.email.to_string() == "bob@acme.com")
+        .unwrap();
+    bob.permissions = Some(vec!["billing.manage".into()]);
+    let ran = run_json(state, Some(DECLARED));
+    let undeclared: Vec<String> = findings_of(&ran)
+        .into_iter()
+        .filter(|f| f.starts_with("undeclared_access"))
+        .collect();
+    assert_eq!(
+        undeclared,
+        [
+            "undeclared_access api_key[Marketing — Analytics Read Only]: holds more than w.yaml declares: scope emails:all, scope billing:all",
+            "undeclared_access api_key[instantly-rbac (automation)]: not declared in w.yaml",
+            "undeclared_access member[alice@acme.com]: not declared in w.yaml",
+            "undeclared_access member[bob@acme.com]: holds more than w.yaml declares: billing.manage",
+            "undeclared_access member[dave@acme.com]: holds more than w.yaml declares: campaigns edit (declared view), leads edit (declared view)",
+            "undeclared_access member[erin@acme.com]: not declared in w.yaml",
+            "undeclared_access member[support@instantly.ai]: not declared in w.yaml",
+        ]
+    );
+}
+
+/// Over-privileged, from the access table: full access through `all`, or
+/// writing API keys or members. `all:read` and an unknown `all:x` are not.
+#[test]
+fn overprivileged_keys_follow_the_access_table() {
+    let mut state = demo_state();
+    for (n, scopes) in [
+        ("members-all", "workspace_group_members:all"),
+        ("read-everything", "all:read"),
+        ("unknown-action", "all:frobnicate"),
+        ("key-minter", "api_keys:create"),
+    ] {
+        let mut k = hostile_key(n);
+        k.id = format!("01946416-3000-7000-8000-0000000001{:02}", n.len());
+        k.key = format!("sbx_{n}_0000000000000000");
+        k.scopes = vec![scopes.into()];
+        state.api_keys.push(k);
+    }
+    let ran = run_json(state, None);
+    let flagged: Vec<String> = findings_of(&ran)
+        .into_iter()
+        .filter(|f| f.starts_with("overprivileged_key"))
+        .collect();
+    assert_eq!(
+        flagged,
+        [
+            "overprivileged_key api_key[Old Zapier]: scopes [all:all] give full access everywhere, or write API keys or members",
+            "overprivileged_key api_key[instantly-rbac (automation)]: scopes [all:all] give full access everywhere, or write API keys or members",
+            "overprivileged_key api_key[key-minter]: scopes [api_keys:create] give full access everywhere, or write API keys or members",
+            "overprivileged_key api_key[members-all]: scopes [workspace_group_members:all] give full access everywhere, or write API keys or members",
+        ]
+    );
+}
+
+/// The key in use is named only when its mask (first and last four
+/// characters, all the API shows) matches exactly one key.
+#[test]
+fn the_key_in_use_is_named_only_when_its_mask_is_unique() {
+    let mut state = demo_state();
+    let mut twin = hostile_key("Twin");
+    twin.key = "sbx_twin_of_the_operator_cdef".into();
+    state.api_keys.push(twin);
+    let (code, out, err) = review(state.clone(), &[]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert_eq!(
+        out.lines().next().unwrap(),
+        "Access review of Acme Sales (01946416-09c9-7bef-bbc9-b8c3ac2cdb2a) at <now>, read with a key ending …cdef (ambiguous: several keys of the workspace end so); inactive after 90 days"
+    );
+    let (_, md, _) = review(state, &["--format", "markdown", "--inactive-days", "1"]);
+    assert!(
+        md.contains(
+            "| read with the API key | a key ending …cdef (ambiguous: several keys of the workspace end so) |\n| inactive after | 1 day |\n"
+        ),
+        "{md}"
+    );
+}
+
+/// Exactly 20 000 logins in the window are all read; one more is "more
+/// than 20 000" (unknown).
+#[test]
+fn twenty_thousand_logins_are_read_whole() {
+    let with = |n: usize| {
+        let mut state = demo_state();
+        let base = state.audit_logs[0].clone();
+        let at = timestamp::now_iso();
+        state.audit_logs = (0..n)
+            .map(|i| {
+                let mut e = base.clone();
+                e.id = format!("01946416-7000-7000-8000-{i:012}");
+                e.timestamp.clone_from(&at);
+                e
+            })
+            .collect();
+        let ran = Test::new()
+            .sandbox(state)
+            .args(&["review", "--format", "json"])
+            .run()
+            .status(0);
+        (ran.output.stderr.clone(), findings_of(&ran)[0].clone())
+    };
+    let (err, first) = with(20_000);
+    assert_eq!(err, "");
+    assert_eq!(
+        first,
+        "inactive_member member[alice@acme.com]: no login in the last 90 days"
+    );
+    let (err, first) = with(20_001);
+    let note = "last logins are unknown: more than 20000 logins in the window; no member is reported inactive";
+    assert_eq!(err, format!("note: Acme Sales: {note}\n"));
+    assert_eq!(first, format!("activity_unknown workspace: {note}"));
+}
+
+/// A file of team roles only is not a workspace's file; with one,
+/// members that `policy.ignore` leaves alone are not undeclared.
+#[test]
+fn a_base_file_is_refused_and_ignored_members_are_not_undeclared() {
+    Test::new()
+        .file("roles.yaml", "version: 1\nroles:\n  sdr:\n    role: editor\n")
+        .sandbox(demo_state())
+        .args(&["review", "-f", "roles.yaml"])
+        .run()
+        .status(1)
+        .stdout("")
+        .stderr("error: roles.yaml: this file declares no workspace, members, api_keys or tags: it looks like a base for `extends`, and as a workspace file it would delete every member, API key and tag (a review would find them all undeclared); extend it from a workspace file (`extends: [roles.yaml]` beside `workspace:`) and use that; nothing was changed\n")
+        .unchanged();
+    let ignoring = format!(
+        "{DECLARED}policy:\n  ignore:\n    members: [\"*@instantly.ai\", alice@acme.com]\n    api_keys: [\"instantly-rbac*\"]\n"
+    );
+    let ran = run_json(demo_state(), Some(&ignoring));
+    let undeclared: Vec<String> = findings_of(&ran)
+        .into_iter()
+        .filter(|f| f.starts_with("undeclared_access"))
+        .collect();
+    assert_eq!(
+        undeclared,
+        [
+            "undeclared_access member[dave@acme.com]: holds more than w.yaml declares: campaigns edit (declared view), leads edit (declared view)",
+            "undeclared_access member[erin@acme.com]: not declared in w.yaml",
+        ]
+    );
+}
+
+/// `-f DIR`: every `*.yaml` entry is accounted for — a dangling link is not
+/// reviewed (exit 1), a directory is skipped with a warning, a second file
+/// for a workspace is refused rather than counted twice, a bad file keeps
+/// its located, multi-line diagnostic; the summary reads naturally.
+#[test]
+fn a_directory_accounts_for_every_entry() {
+    let home = "version: 1\nworkspace:\n  id: 01946416-09c9-7bef-bbc9-b8c3ac2cdb2a\nmembers:\n  - email: owner@acme.com\n    role: owner\n";
+    let t = Test::new()
+        .file("ws/a.yaml", home)
+        .file("ws/b.yaml", home)
+        .file(
+            "ws/d.yaml",
+            "version: 1\nworkspace:\n  id: 01946416-09c9-7bef-bbc9-b8c3ac2cdb2a\nmembers:\n  - email: bob@acme.com\n    role: superuser\n",
+        )
+        .file("ws/e.yaml", "version: 1\nworkspace:\n  id: 01946416-09c9-7bef-bbc9-0000000000ff\n");
+    std::os::unix::fs::symlink("gone.yaml", t.dir.path().join("ws/c.yaml")).unwrap();
+    std::fs::create_dir(t.dir.path().join("ws/sub.yaml")).unwrap();
+    let ran = t
+        .sandbox(demo_state())
+        .args(&["review", "-f", "ws", "--inactive-days", "1"])
+        .run()
+        .status(1)
+        .unchanged();
+    let out = normalize(&ran.output.stdout);
+    let summary = &out[out.find("Agency summary:").unwrap()..];
+    assert_eq!(
+        summary,
+        "Agency summary:
+  ws/a.yaml: Acme Sales: 7 members, 3 API keys, 17 findings
+  ws/b.yaml: not reviewed: workspace 01946416-09c9-7bef-bbc9-b8c3ac2cdb2a is already reviewed from ws/a.yaml: one file per workspace
+  ws/c.yaml: not reviewed: a symbolic link to nothing: the workspace it stands for is not reviewed
+  ws/d.yaml: not reviewed: unknown role `superuser`
+  ws/e.yaml: not reviewed: GET /workspaces/current: 403 Forbidden: x-as-workspace: workspace 01946416-09c9-7bef-bbc9-0000000000ff is not an accepted sub-workspace of this API key's workspace (the agency key of 01946416-09c9-7bef-bbc9-b8c3ac2cdb2a does not reach workspace 01946416-09c9-7bef-bbc9-0000000000ff, or lacks a scope this call needs)
+  5 workspaces (4 not reviewed), 7 members, 3 API keys, findings: 5 inactive_member, 2 overprivileged_key, 1 pending_invitation, 9 undeclared_access
+"
+    );
+    let stderr = "warning: ws/sub.yaml is a directory, not a workspace file; skipped
+error: ws/b.yaml: workspace 01946416-09c9-7bef-bbc9-b8c3ac2cdb2a is already reviewed from ws/a.yaml: one file per workspace
+error: ws/c.yaml: a symbolic link to nothing: the workspace it stands for is not reviewed
+error: ws/d.yaml: unknown role `superuser`
+ --> ws/d.yaml:6:11
+  |
+6 |     role: superuser
+  |           ^^^^^^^^^
+  |
+help: expected one of owner, admin, editor, view (no team roles are defined under `roles`)
+
+error: 1 error in ws/d.yaml
+error: ws/e.yaml: GET /workspaces/current: 403 Forbidden: x-as-workspace: workspace 01946416-09c9-7bef-bbc9-0000000000ff is not an accepted sub-workspace of this API key's workspace (the agency key of 01946416-09c9-7bef-bbc9-b8c3ac2cdb2a does not reach workspace 01946416-09c9-7bef-bbc9-0000000000ff, or lacks a scope this call needs)
+";
+    assert_eq!(ran.output.stderr, stderr);
+    let ran = ran
+        .again(&[
+            "review",
+            "-f",
+            "ws",
+            "--format",
+            "markdown",
+            "--inactive-days",
+            "1",
+        ])
+        .status(1);
+    let out = normalize(&ran.output.stdout);
+    assert_eq!(
+        &out[out.find("## Agency summary").unwrap()..],
+        "## Agency summary
+
+| file | workspace | members | API keys | findings |
+|---|---|---|---|---|
+| ws/a.yaml | Acme Sales | 7 | 3 | 17 |
+| ws/b.yaml | not reviewed: workspace 01946416-09c9-7bef-bbc9-b8c3ac2cdb2a is already reviewed from ws/a.yaml: one file per workspace | – | – | – |
+| ws/c.yaml | not reviewed: a symbolic link to nothing: the workspace it stands for is not reviewed | – | – | – |
+| ws/d.yaml | not reviewed: unknown role \\`superuser\\` | – | – | – |
+| ws/e.yaml | not reviewed: GET /workspaces/current: 403 Forbidden: x-as-workspace: workspace 01946416-09c9-7bef-bbc9-0000000000ff is not an accepted sub-workspace of this API key's workspace (the agency key of 01946416-09c9-7bef-bbc9-b8c3ac2cdb2a does not reach workspace 01946416-09c9-7bef-bbc9-0000000000ff, or lacks a scope this call needs) | – | – | – |
+
+5 workspaces (4 not reviewed), 7 members, 3 API keys, findings: 5 inactive_member, 2 overprivileged_key, 1 pending_invitation, 9 undeclared_access
+"
+    );
+    // CSV stays a table: what was not reviewed is said on stderr (exit 1).
+    let ran = ran
+        .again(&["review", "-f", "ws/a.yaml", "--format", "csv"])
+        .status(0);
+    let one = ran.output.stdout.clone();
+    ran.again(&["review", "-f", "ws", "--format", "csv"])
+        .status(1)
+        .stdout(&one)
+        .stderr(stderr)
+        .unchanged();
+}
+
+/// A review changes nothing, and its errors say what was not reviewed.
+#[test]
+fn errors_speak_of_reviewing() {
+    let t = Test::new().file(
+        "w.yaml",
+        "version: 1\nworkspace:\n  id: 01946416-09c9-7bef-bbc9-0000000000ff\n",
+    );
+    std::fs::create_dir(t.dir.path().join("empty")).unwrap();
+    let ran = t
+        .sandbox(demo_state())
+        .args(&["review", "-f", "w.yaml"])
+        .run()
+        .status(1)
+        .stdout("")
+        .stderr("error: w.yaml:3: the file is for workspace 01946416-09c9-7bef-bbc9-0000000000ff, but the API key reaches workspace 01946416-09c9-7bef-bbc9-b8c3ac2cdb2a (Acme Sales); nothing was reviewed\n")
+        .unchanged();
+    ran.again(&["review", "-f", "empty"])
+        .status(1)
+        .stdout("")
+        .stderr("error: empty: no workspace files (*.yaml, *.yml) in this directory; nothing to review\n")
+        .unchanged();
+}
+
+/// Full-width characters take two columns: the table stays aligned.
+#[test]
+fn full_width_names_keep_the_table_aligned() {
+    let mut state = demo_state();
+    state.api_keys.push(hostile_key("営業キー"));
+    let (code, out, _) = review(state, &[]);
+    assert_eq!(code, 0);
+    let keys = &out[out.find("API keys (4):").unwrap()..out.find("\nFindings").unwrap()];
+    assert_eq!(
+        keys,
+        "API keys (4):
+  key                              scopes          campaigns  leads  accounts  webhooks  api_keys  members  age (days)  flags
+  instantly-rbac (automation)      all:all         full       full   full      full      full      full     30          over-privileged
+  Marketing — Analytics Read Only  campaigns:read  view       none   none      none      none      none     30
+  Old Zapier                       all:all         full       full   full      full      full      full     30          over-privileged
+  営業キー                         campaigns:read  view       none   none      none      none      none     30
+"
+    );
+}
+
+/// `export --all -o DIR` writes each workspace's file through the same
+/// check: a link in DIR where a file goes is refused, its target untouched.
+#[test]
+fn export_all_refuses_a_link_where_a_file_goes() {
+    let t = Test::new().file("victim.txt", "precious");
+    std::fs::create_dir(t.dir.path().join("ws")).unwrap();
+    std::os::unix::fs::symlink("../victim.txt", t.dir.path().join("ws/acme-sales.yaml")).unwrap();
+    let ran = t
+        .sandbox(demo_state())
+        .args(&["export", "--all", "-o", "ws"])
+        .run()
+        .status(1)
+        .stdout("")
+        .stderr("error: cannot write ws/acme-sales.yaml: ws/acme-sales.yaml is a symbolic link (not followed), not a regular file: it is left as it is\n")
+        .unchanged();
+    assert_eq!(
+        std::fs::read_to_string(ran.path("victim.txt")).unwrap(),
+        "precious"
+    );
 }

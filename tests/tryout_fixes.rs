@@ -11,7 +11,7 @@ fn matrix() -> String {
     .unwrap()
 }
 
-const BASE_REFUSED: &str = "error: roles.yaml: this file declares no workspace, members, api_keys or tags: it looks like a base for `extends`, and as a workspace file it would delete every member, API key and tag; extend it from a workspace file (`extends: [roles.yaml]` beside `workspace:`) and plan that; nothing was changed\n";
+const BASE_REFUSED: &str = "error: roles.yaml: this file declares no workspace, members, api_keys or tags: it looks like a base for `extends`, and as a workspace file it would delete every member, API key and tag (a review would find them all undeclared); extend it from a workspace file (`extends: [roles.yaml]` beside `workspace:`) and use that; nothing was changed\n";
 
 #[test]
 fn plan_apply_and_review_refuse_a_base_of_team_roles_only() {
@@ -110,7 +110,7 @@ fn the_access_matrix_and_the_agency_example_pass_validate_strict() {
         .run()
         .status(0)
         .stdout(&format!(
-            "{root}/examples/agency/_base.yaml: valid\n{root}/examples/agency/globex.yaml: valid\n{root}/examples/agency/initech.yaml: valid\n"
+            "{root}/examples/agency/_base.yaml: valid\n{root}/examples/agency/acme-sales.yaml: valid\n{root}/examples/agency/globex.yaml: valid\n{root}/examples/agency/initech.yaml: valid\n"
         ))
         .stderr("");
 }

@@ -209,6 +209,16 @@ impl ApplyOptions {
         }
     }
 
+    /// After one workspace of several applied `actions`: once the secrets
+    /// file is one this tool wrote (this run, or an earlier one it added
+    /// to), the next workspaces add to it. Not when it was refused (another
+    /// program's file): adding to that is as wrong for the next workspace.
+    fn secrets_continue(&mut self, actions: usize) {
+        if actions > 0 && self.secrets_out.as_deref().is_some_and(SecretsOut::is_own) {
+            self.secrets_append = true;
+        }
+    }
+
     /// Everything that would stop the apply, checked before any write.
     fn refusal(&self, plan: &Plan) -> Option<String> {
         if let Err(e) = safety::check_acks(&plan.actions, &plan.blocks, &self.acks) {
@@ -236,7 +246,15 @@ impl ApplyOptions {
 
     /// Where new keys' secrets go, with the intents recorded before each key
     /// create in the working directory (where `plan` reads them).
-    fn sink(&self, p: &Printer) -> anyhow::Result<Option<SecretSink>> {
+    fn sink(
+        &self,
+        workspace: &crate::plan::WorkspaceRef,
+        p: &Printer,
+    ) -> anyhow::Result<Option<SecretSink>> {
+        let owner = crate::secrets_out::KeyWorkspace {
+            id: workspace.id.clone(),
+            name: workspace.name.clone(),
+        };
         let intents =
             crate::intents::Journal::new(std::path::Path::new(crate::intents::DIR).into());
         if let Some(cmd) = &self.secrets_cmd {
@@ -246,6 +264,7 @@ impl ApplyOptions {
                     recovery_dir: std::env::current_dir()?,
                     timeout: self.secrets_cmd_timeout,
                 })
+                .for_workspace(owner)
                 .with_intents(intents),
             ));
         }
@@ -265,7 +284,11 @@ impl ApplyOptions {
                 path.display()
             ));
         }
-        Ok(Some(SecretSink::file(file).with_intents(intents)))
+        Ok(Some(
+            SecretSink::file(file)
+                .for_workspace(owner)
+                .with_intents(intents),
+        ))
     }
 }
 
@@ -300,7 +323,7 @@ async fn execute(
         p.error("Apply cancelled; nothing was changed.");
         return Ok(ExitStatus::Error);
     }
-    let mut sink = opts.sink(p)?;
+    let mut sink = opts.sink(&plan.workspace, p)?;
     let signal = StopSignal::watch(p);
     let progress =
         progress::Progress::actions(progress::wanted(true, p), plan.actions.len(), "applying");
@@ -399,10 +422,7 @@ async fn fresh_many(
         let c = plan::client_for(client, &home, &planned.plan.workspace.id);
         let n = planned.plan.actions.len();
         let result = execute(&planned.plan, &opts.for_blocks(&planned.plan.blocks), &c, p).await;
-        if n > 0 {
-            // The secrets file exists now: the next workspace adds to it.
-            opts.secrets_append = true;
-        }
+        opts.secrets_continue(n);
         let stop = record(
             &mut done,
             &mut status,
@@ -454,9 +474,7 @@ async fn saved_many(
         let scoped = opts.for_blocks(&saved.plan.blocks);
         let result = saved_one(shown, saved, None, &scoped, &c, p).await;
         let n = result.as_ref().map_or(0, |(_, n)| *n);
-        if n > 0 {
-            opts.secrets_append = true;
-        }
+        opts.secrets_continue(n);
         let stop = record(
             &mut done,
             &mut status,

@@ -35,7 +35,8 @@ pub async fn run(
     let text = export::to_yaml(&config, &live.workspace.name);
     match output {
         Some(path) => {
-            std::fs::write(path, text)
+            // Whole or not at all, and never over a device, a fifo or a link.
+            crate::durable_file::replace(path, &text)
                 .with_context(|| format!("cannot write {}", path.display()))?;
             p.note(&format!("wrote {}", path.display()));
         }

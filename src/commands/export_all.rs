@@ -61,7 +61,8 @@ pub async fn run(dir: &Path, client: &Client, p: &Printer) -> anyhow::Result<Exi
             ));
         }
         let path = dir.join(file);
-        std::fs::write(&path, export::to_yaml(&config, &live.workspace.name))
+        // Whole or not at all, never over a device, a fifo or a link.
+        crate::durable_file::replace(&path, &export::to_yaml(&config, &live.workspace.name))
             .with_context(|| format!("cannot write {}", path.display()))?;
         p.note(&format!(
             "wrote {} ({})",

@@ -155,26 +155,14 @@ fn write_plan_file(
     settings: &Settings,
     text: &str,
 ) -> anyhow::Result<()> {
-    let same = |other: &Path| match (path.canonicalize(), other.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    };
-    if desired.iter().any(|d| same(d)) {
-        bail!(
-            "--out {} is the desired-state file given with -f: choose another file for the plan",
-            path.display()
-        );
-    }
-    if let crate::settings::Target::Sandbox {
-        state: Some(st), ..
-    } = &settings.target
-        && same(st)
-    {
-        bail!(
-            "--out {} is the sandbox state file: choose another file for the plan",
-            path.display()
-        );
-    }
+    let mut inputs: Vec<(&Path, &str)> = desired
+        .iter()
+        .map(|d| (*d, "the desired-state file given with -f"))
+        .collect();
+    inputs.extend(
+        crate::output_path::sandbox_state(settings).map(|st| (st, "the sandbox state file")),
+    );
+    crate::output_path::check_not_an_input("--out", path, &inputs, "the plan")?;
     if path.is_symlink() {
         bail!(
             "--out {} is a symbolic link, which is not followed: choose another file for the plan",

@@ -2,15 +2,21 @@
 //! invitations, over-privileged keys, keys due for rotation, access the
 //! desired file does not declare, and last logins that are unknown. Pure.
 
-use super::{Inputs, Review};
+use super::{Inputs, Review, stamp};
 use crate::access::{self, Column};
+use crate::ignore::IgnoreSet;
+use crate::privileges::{MemberPrivileges, scopes_beyond};
 use serde::Serialize;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
-    /// The audit log could not be read: activity is unknown.
+    /// The audit log could not be read, or some logins name no user:
+    /// activity is unknown.
     ActivityUnknown,
+    /// A timestamp from the API that is not a date or in the future: the
+    /// activity or age it would tell is unknown.
+    UntrustedTimestamp,
     InactiveMember,
     PendingInvitation,
     OverprivilegedKey,
@@ -22,6 +28,7 @@ impl Kind {
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::ActivityUnknown => "activity_unknown",
+            Kind::UntrustedTimestamp => "untrusted_timestamp",
             Kind::InactiveMember => "inactive_member",
             Kind::PendingInvitation => "pending_invitation",
             Kind::OverprivilegedKey => "overprivileged_key",
@@ -48,10 +55,15 @@ fn key_address(name: &str) -> String {
     format!("api_key[{name}]")
 }
 
+/// `1 day`, `2 days`.
+fn days(n: i64) -> String {
+    format!("{n} {}", if n == 1 { "day" } else { "days" })
+}
+
 /// The findings of a review, in the order of `Kind`, then address.
 pub fn find(r: &Review, inputs: &Inputs) -> Vec<Finding> {
     let mut out = Vec::new();
-    let days = inputs.inactive_days;
+    let window = days(i64::from(inputs.inactive_days));
     let mut push = |kind, address: String, detail: String| {
         out.push(Finding {
             kind,
@@ -62,40 +74,68 @@ pub fn find(r: &Review, inputs: &Inputs) -> Vec<Finding> {
     if let Some(note) = inputs.logins.note() {
         push(Kind::ActivityUnknown, "workspace".into(), note);
     }
+    if let Some(note) = inputs.logins.unattributed_note() {
+        push(Kind::ActivityUnknown, "workspace".into(), note);
+    }
     for m in &r.members {
         if m.inactive == Some(true) {
             let detail = match &m.last_login {
-                Some(t) => format!("last login {t}, more than {days} days ago"),
-                None => format!("no login in the last {days} days"),
+                Some(t) => format!("last login {t}, more than {window} ago"),
+                None => format!("no login in the last {window}"),
             };
             push(Kind::InactiveMember, member_address(&m.email), detail);
         }
-        let age = super::age_days(&m.created, inputs.now);
-        if let (true, Some(age)) = (m.pending, age)
-            && age > i64::from(days)
+        if let Some(ts) = &m.untrusted_login
+            && let Some(why) = stamp::untrusted(ts, inputs.now)
         {
             push(
-                Kind::PendingInvitation,
+                Kind::UntrustedTimestamp,
                 member_address(&m.email),
-                format!("invited {age} days ago and not accepted"),
+                format!("last login {why}: activity unknown"),
             );
+        }
+        if m.pending {
+            match stamp::age_days(&m.created, inputs.now) {
+                Some(age) if age > i64::from(inputs.inactive_days) => push(
+                    Kind::PendingInvitation,
+                    member_address(&m.email),
+                    format!("invited {} ago and not accepted", days(age)),
+                ),
+                Some(_) => {}
+                // An invitation of unknown age may be old: shown, not dropped.
+                None => push(
+                    Kind::PendingInvitation,
+                    member_address(&m.email),
+                    format!(
+                        "not accepted; invited at an unknown time ({})",
+                        stamp::untrusted(&m.created, inputs.now).unwrap_or_default()
+                    ),
+                ),
+            }
         }
     }
     for k in &r.api_keys {
         if k.overprivileged {
-            let wide: Vec<&str> = k
-                .scopes
-                .iter()
-                .map(String::as_str)
-                .filter(|s| super::overprivileged(&[(*s).to_owned()]))
-                .collect();
             push(
                 Kind::OverprivilegedKey,
                 key_address(&k.name),
                 format!(
-                    "scopes [{}] reach every resource, keys or members",
-                    wide.join(", ")
+                    "scopes [{}] give full access everywhere, or write API keys or members",
+                    access::overprivileged_scopes(&k.scopes).join(", ")
                 ),
+            );
+        }
+        if let Some(why) = stamp::untrusted(&k.created, inputs.now) {
+            let rotation = match k.rotate_after_days {
+                Some(n) => format!(
+                    "; rotate_after_days is {n}, but whether it is due cannot be told: rotate it by hand"
+                ),
+                None => String::new(),
+            };
+            push(
+                Kind::UntrustedTimestamp,
+                key_address(&k.name),
+                format!("created {why}: its age is unknown{rotation}"),
             );
         }
         if k.rotation_due {
@@ -103,8 +143,8 @@ pub fn find(r: &Review, inputs: &Inputs) -> Vec<Finding> {
                 Kind::RotationDue,
                 key_address(&k.name),
                 format!(
-                    "{} days old; rotate_after_days is {}",
-                    k.age_days.unwrap_or_default(),
+                    "{} old; rotate_after_days is {}",
+                    days(k.age_days.unwrap_or_default()),
                     k.rotate_after_days.unwrap_or_default()
                 ),
             );
@@ -112,11 +152,15 @@ pub fn find(r: &Review, inputs: &Inputs) -> Vec<Finding> {
     }
     if let Some(file) = inputs.file {
         let name = inputs.file_name.as_deref().unwrap_or("the file");
+        // What the file leaves to others (`policy.ignore`) it does not
+        // claim to declare.
+        let ignore = IgnoreSet::new(&file.policy.ignore);
         for m in &r.members {
-            let declared = file
-                .members
-                .iter()
-                .find(|s| s.email.value == crate::email::Email::from(m.email.as_str()));
+            let email = crate::email::Email::from(m.email.as_str());
+            if ignore.member(&email) {
+                continue;
+            }
+            let declared = file.members.iter().find(|s| s.email.value == email);
             match declared {
                 None => push(
                     Kind::UndeclaredAccess,
@@ -125,7 +169,18 @@ pub fn find(r: &Review, inputs: &Inputs) -> Vec<Finding> {
                 ),
                 Some(spec) => {
                     let (role, perms) = file.resolve_role(&spec.role.value);
-                    let more = beyond(&m.access, &access::of_member(&role, &perms));
+                    let live_role = crate::role::Role::from(m.role.as_str());
+                    let more = match beyond(&m.access, &access::of_member(&role, &perms)) {
+                        cols if !cols.is_empty() => cols,
+                        // Exactly, not only through the matrix: a permission
+                        // outside its columns is access too.
+                        _ => match MemberPrivileges::of(&live_role, &m.permissions)
+                            .beyond(&MemberPrivileges::of(&role, &perms))
+                        {
+                            Err(r) => format!("role {r}, every privilege (declared {role})"),
+                            Ok(v) => v.join(", "),
+                        },
+                    };
                     if !more.is_empty() {
                         push(
                             Kind::UndeclaredAccess,
@@ -137,6 +192,9 @@ pub fn find(r: &Review, inputs: &Inputs) -> Vec<Finding> {
             }
         }
         for k in &r.api_keys {
+            if ignore.api_key(&k.name) {
+                continue;
+            }
             match file.api_keys.iter().find(|s| s.name.value == k.name) {
                 None => push(
                     Kind::UndeclaredAccess,
@@ -144,7 +202,14 @@ pub fn find(r: &Review, inputs: &Inputs) -> Vec<Finding> {
                     format!("not declared in {name}"),
                 ),
                 Some(spec) => {
-                    let more = beyond(&k.access, &access::of_key(&spec.scopes));
+                    let more = match beyond(&k.access, &access::of_key(&spec.scopes)) {
+                        cols if !cols.is_empty() => cols,
+                        _ => scopes_beyond(&k.scopes, &spec.scopes)
+                            .iter()
+                            .map(|(s, _)| format!("scope {s}"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    };
                     if !more.is_empty() {
                         push(
                             Kind::UndeclaredAccess,

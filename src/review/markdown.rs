@@ -38,12 +38,16 @@ pub fn render(r: &Review) -> String {
         crate::escape::code_span(&r.workspace.id)
     );
     let _ = writeln!(out, "| date | {} |", r.generated_at);
-    let key = r
-        .reviewer_key
-        .as_deref()
-        .map_or_else(|| "a key of another workspace".to_owned(), md);
+    let key = match &r.read_with {
+        super::ReadWith::Key(name) => md(name),
+        other => other.describe(md),
+    };
     let _ = writeln!(out, "| read with the API key | {key} |");
-    let _ = writeln!(out, "| inactive after | {} days |", r.inactive_days);
+    let _ = writeln!(
+        out,
+        "| inactive after | {} |",
+        super::summary::plural(r.inactive_days as usize, "day", "days")
+    );
     let _ = writeln!(out, "\n## Members ({})\n", r.members.len());
     out.push_str(&head(
         &["member", "role", "team role"],
@@ -63,6 +67,7 @@ pub fn render(r: &Review) -> String {
         });
         cells.push(
             match m.inactive {
+                _ if m.pending => "pending",
                 Some(true) => "**yes**",
                 Some(false) => "no",
                 None => "unknown",
@@ -79,7 +84,10 @@ pub fn render(r: &Review) -> String {
     for k in &r.api_keys {
         let mut cells = vec![md(&k.name), md(&k.scopes.join(", "))];
         cells.extend(k.access.cells().map(|(_, l)| l.as_str().to_owned()));
-        cells.push(k.age_days.map_or_else(|| "–".into(), |a| a.to_string()));
+        cells.push(
+            k.age_days
+                .map_or_else(|| "unknown".into(), |a| a.to_string()),
+        );
         cells.push(if k.overprivileged { "**yes**" } else { "no" }.into());
         cells.push(if k.rotation_due { "**yes**" } else { "no" }.into());
         out.push_str(&row(&cells));

@@ -9,6 +9,7 @@ pub mod csv;
 pub mod findings;
 pub mod json;
 pub mod markdown;
+pub mod stamp;
 pub mod summary;
 pub mod text;
 
@@ -33,9 +34,9 @@ pub struct Review {
     pub members: Vec<MemberRow>,
     pub api_keys: Vec<KeyRow>,
     pub findings: Vec<findings::Finding>,
-    /// The name of the API key the review was read with (Markdown's header).
+    /// The API key the review was read with (the header).
     #[serde(skip)]
-    pub reviewer_key: Option<String>,
+    pub read_with: ReadWith,
     #[serde(skip)]
     pub inactive_days: u32,
 }
@@ -59,6 +60,10 @@ pub struct MemberRow {
     pub inactive: Option<bool>,
     #[serde(skip)]
     pub created: String,
+    /// A login timestamp that is not a date or in the future, when the
+    /// member has no trusted one: why activity is unknown.
+    #[serde(skip)]
+    pub untrusted_login: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -68,7 +73,8 @@ pub struct KeyRow {
     pub scopes: Vec<String>,
     pub access: Access,
     pub created: String,
-    /// Whole days since it was created; `None` when the API gave no date.
+    /// Whole days since it was created; `None` when the API gave no date,
+    /// or one in the future (`stamp`).
     pub age_days: Option<i64>,
     pub rotation_due: bool,
     pub overprivileged: bool,
@@ -84,12 +90,33 @@ pub struct Inputs<'a> {
     pub file_name: Option<String>,
     pub now: i64,
     pub inactive_days: u32,
-    pub reviewer_key: Option<String>,
+    pub read_with: ReadWith,
 }
 
-/// Whole days from `created` to `now`, or `None` when it is not a date.
-fn age_days(created: &str, now: i64) -> Option<i64> {
-    crate::timestamp::parse(created).map(|t| (now - t).div_euclid(86_400))
+/// Which key of the workspace the review was read with, as far as the
+/// lists tell: the API shows keys masked (first and last four characters).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReadWith {
+    /// Exactly one key of the workspace has the mask of the key in use.
+    Key(String),
+    /// Several keys share the mask: its last four characters.
+    Ambiguous(String),
+    /// None has it: an agency key reading a sub-workspace.
+    Other,
+}
+
+impl ReadWith {
+    /// For the header; `esc` escapes the key's name for the output.
+    pub fn describe(&self, esc: fn(&str) -> String) -> String {
+        match self {
+            ReadWith::Key(name) => format!("key \"{}\"", esc(name)),
+            ReadWith::Ambiguous(tail) => format!(
+                "a key ending …{} (ambiguous: several keys of the workspace end so)",
+                esc(tail)
+            ),
+            ReadWith::Other => "a key of another workspace".to_owned(),
+        }
+    }
 }
 
 /// The file's team role for a member entry, when the live role and
@@ -111,16 +138,6 @@ fn team_role(
     (role.as_str() == live.role && permissions == live_perms).then(|| name.clone())
 }
 
-/// Whether a key's scopes reach everything (`all:*`) or can change keys
-/// or members (writes to `api_keys` or `workspace_members`).
-pub fn overprivileged(scopes: &[String]) -> bool {
-    scopes.iter().any(|s| match s.split_once(':') {
-        Some(("all", _)) => true,
-        Some(("api_keys" | "workspace_members", action)) => action != "read",
-        _ => false,
-    })
-}
-
 pub fn build(live: &Live, inputs: &Inputs) -> Review {
     let window_start = inputs.now - i64::from(inputs.inactive_days) * 86_400;
     let members = live
@@ -129,14 +146,25 @@ pub fn build(live: &Live, inputs: &Inputs) -> Review {
         .map(|m| {
             let permissions = m.permissions.clone().unwrap_or_default();
             let pending = !m.accepted;
+            let mut untrusted_login = None;
             let (last_login, inactive) = match (inputs.logins, &m.user_id) {
                 (_, _) if pending => (None, None),
                 (Logins::Unknown(_), _) => (None, None),
-                (Logins::Known(seen), Some(id)) => match seen.get(id) {
-                    Some(ts) => {
-                        let recent = crate::timestamp::parse(ts).is_some_and(|t| t >= window_start);
-                        (Some(ts.clone()), Some(!recent))
-                    }
+                (Logins::Known(seen), Some(id)) => match seen.users.get(id) {
+                    Some(user) => match &user.newest {
+                        Some(ts) => {
+                            let recent = matches!(stamp::stamp(ts, inputs.now),
+                                stamp::Stamp::At(t) if t >= window_start);
+                            (Some(ts.clone()), Some(!recent))
+                        }
+                        // Only logins at untrusted times: proof of nothing.
+                        None => {
+                            untrusted_login.clone_from(&user.untrusted);
+                            (None, None)
+                        }
+                    },
+                    // An unattributed login may be this member's.
+                    None if seen.unattributed > 0 => (None, None),
                     None => (None, Some(true)),
                 },
                 // Accepted, but the API gave no user id to match logins by.
@@ -152,6 +180,7 @@ pub fn build(live: &Live, inputs: &Inputs) -> Review {
                 last_login,
                 inactive,
                 created: m.timestamp_created.clone(),
+                untrusted_login,
             };
             row.team_role = team_role(inputs.file, &m.email, &row);
             row
@@ -167,7 +196,7 @@ pub fn build(live: &Live, inputs: &Inputs) -> Review {
                     .find(|s| s.name.value == k.name)
                     .and_then(|s| s.rotate_after_days)
             });
-            let age = age_days(&k.timestamp_created, inputs.now);
+            let age = stamp::age_days(&k.timestamp_created, inputs.now);
             KeyRow {
                 name: k.name.clone(),
                 id: k.id.clone(),
@@ -175,8 +204,8 @@ pub fn build(live: &Live, inputs: &Inputs) -> Review {
                 access: access::of_key(&k.scopes),
                 created: k.timestamp_created.clone(),
                 age_days: age,
-                rotation_due: matches!((age, rotate_after_days), (Some(a), Some(r)) if a >= i64::from(r)),
-                overprivileged: overprivileged(&k.scopes),
+                rotation_due: matches!((age, rotate_after_days), (Some(a), Some(r)) if crate::planner::is_rotation_due(a, r)),
+                overprivileged: !access::overprivileged_scopes(&k.scopes).is_empty(),
                 rotate_after_days,
             }
         })
@@ -191,7 +220,7 @@ pub fn build(live: &Live, inputs: &Inputs) -> Review {
         members,
         api_keys,
         findings: Vec::new(),
-        reviewer_key: inputs.reviewer_key.clone(),
+        read_with: inputs.read_with.clone(),
         inactive_days: inputs.inactive_days,
     };
     review.findings = findings::find(&review, inputs);
@@ -208,22 +237,4 @@ pub fn iso(secs: i64) -> String {
         rem % 3600 / 60,
         rem % 60
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::overprivileged;
-
-    #[test]
-    fn overprivileged_keys_reach_everything_or_write_keys_or_members() {
-        let o = |s: &[&str]| overprivileged(&s.iter().map(|x| x.to_string()).collect::<Vec<_>>());
-        assert!(o(&["all:read"]));
-        assert!(o(&["all:all"]));
-        assert!(o(&["api_keys:create"]));
-        assert!(o(&["workspace_members:all"]));
-        assert!(o(&["campaigns:read", "workspace_members:delete"]));
-        assert!(!o(&["api_keys:read", "workspace_members:read"]));
-        assert!(!o(&["campaigns:all", "leads:all"]));
-        assert!(!o(&["weird"]));
-    }
 }

@@ -82,36 +82,50 @@ pub fn render(s: &Summary, esc: fn(&str) -> String, markdown: bool) -> String {
         out.push_str("Agency summary:\n");
     }
     for l in &s.workspaces {
-        let who = match (&l.workspace_name, &l.error) {
-            (Some(n), _) => esc(n),
-            (None, Some(e)) => format!("not reviewed: {}", esc(e)),
-            (None, None) => String::new(),
+        // A diagnostic's first line (the whole of it was on stderr),
+        // without the file's name the line starts with already.
+        let error = |e: &str| {
+            let first = e.lines().next().unwrap_or_default();
+            esc(first
+                .strip_prefix(&format!("{}: ", l.file))
+                .unwrap_or(first))
         };
-        if markdown {
-            out.push_str(&format!(
-                "| {} | {who} | {} | {} | {} |\n",
+        match (&l.workspace_name, &l.error, markdown) {
+            (Some(n), _, true) => out.push_str(&format!(
+                "| {} | {} | {} | {} | {} |\n",
                 esc(&l.file),
+                esc(n),
                 l.members,
                 l.api_keys,
                 l.findings
-            ));
-        } else {
-            out.push_str(&format!(
-                "  {}: {who}: {} members, {} API keys, {} findings\n",
+            )),
+            (Some(n), _, false) => out.push_str(&format!(
+                "  {}: {}: {}, {}, {}\n",
                 esc(&l.file),
-                l.members,
-                l.api_keys,
-                l.findings
-            ));
+                esc(n),
+                plural(l.members, "member", "members"),
+                plural(l.api_keys, "API key", "API keys"),
+                plural(l.findings, "finding", "findings")
+            )),
+            (None, e, true) => out.push_str(&format!(
+                "| {} | not reviewed: {} | – | – | – |\n",
+                esc(&l.file),
+                error(e.as_deref().unwrap_or_default())
+            )),
+            (None, e, false) => out.push_str(&format!(
+                "  {}: not reviewed: {}\n",
+                esc(&l.file),
+                error(e.as_deref().unwrap_or_default())
+            )),
         }
     }
     let by_kind: Vec<String> = s.findings.iter().map(|(k, n)| format!("{n} {k}")).collect();
     let total = format!(
-        "{} workspaces ({} not reviewed), {} members, {} API keys, findings: {}",
-        s.workspaces.len(),
+        "{} ({} not reviewed), {}, {}, findings: {}",
+        plural(s.workspaces.len(), "workspace", "workspaces"),
         s.errors,
-        s.members,
-        s.api_keys,
+        plural(s.members, "member", "members"),
+        plural(s.api_keys, "API key", "API keys"),
         if by_kind.is_empty() {
             "none".to_owned()
         } else {
@@ -124,4 +138,9 @@ pub fn render(s: &Summary, esc: fn(&str) -> String, markdown: bool) -> String {
         out.push_str(&format!("  {total}\n"));
     }
     out
+}
+
+/// `1 member`, `2 members`.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }

@@ -6,6 +6,11 @@ use crate::access::Column;
 use crate::escape::terminal;
 use std::fmt::Write as _;
 
+/// Columns a cell takes on a terminal: a full-width character two.
+fn width(cell: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(cell)
+}
+
 /// Rows of cells as aligned columns, two spaces apart, trailing spaces cut.
 fn table(out: &mut String, rows: &[Vec<String>]) {
     let n = rows.iter().map(Vec::len).max().unwrap_or(0);
@@ -13,7 +18,7 @@ fn table(out: &mut String, rows: &[Vec<String>]) {
         .map(|i| {
             rows.iter()
                 .filter_map(|r| r.get(i))
-                .map(|c| c.chars().count())
+                .map(|c| width(c))
                 .max()
                 .unwrap_or(0)
         })
@@ -21,7 +26,8 @@ fn table(out: &mut String, rows: &[Vec<String>]) {
     for r in rows {
         let mut line = String::from(" ");
         for (cell, w) in r.iter().zip(&widths) {
-            let _ = write!(line, " {cell:<w$} ");
+            let pad = w - width(cell);
+            let _ = write!(line, " {cell}{:pad$} ", "");
         }
         let _ = writeln!(out, "{}", line.trim_end());
     }
@@ -43,17 +49,14 @@ fn opt(v: &Option<String>) -> String {
 
 pub fn render(r: &Review) -> String {
     let mut out = String::new();
-    let key = r.reviewer_key.as_deref().map_or_else(
-        || "a key of another workspace".to_owned(),
-        |k| format!("key \"{}\"", terminal(k)),
-    );
+    let key = r.read_with.describe(terminal);
     let _ = writeln!(
         out,
-        "Access review of {} ({}) at {}, read with {key}; inactive after {} days",
+        "Access review of {} ({}) at {}, read with {key}; inactive after {}",
         terminal(&r.workspace.name),
         terminal(&r.workspace.id),
         r.generated_at,
-        r.inactive_days
+        super::summary::plural(r.inactive_days as usize, "day", "days")
     );
     let _ = writeln!(out, "\nMembers ({}):", r.members.len());
     let mut rows = vec![header(&["member", "role"], &["last login", "inactive"])];
@@ -70,6 +73,7 @@ pub fn render(r: &Review) -> String {
             opt(&m.last_login)
         });
         row.push(match m.inactive {
+            _ if m.pending => "pending".into(),
             Some(true) => "yes".into(),
             Some(false) => "no".into(),
             None => "unknown".into(),
@@ -82,7 +86,10 @@ pub fn render(r: &Review) -> String {
     for k in &r.api_keys {
         let mut row = vec![terminal(&k.name), terminal(&k.scopes.join(", "))];
         row.extend(k.access.cells().map(|(_, l)| l.as_str().to_owned()));
-        row.push(k.age_days.map_or_else(|| "-".into(), |a| a.to_string()));
+        row.push(
+            k.age_days
+                .map_or_else(|| "unknown".into(), |a| a.to_string()),
+        );
         let flags: Vec<&str> = [
             (k.overprivileged, "over-privileged"),
             (k.rotation_due, "rotation due"),
@@ -96,10 +103,17 @@ pub fn render(r: &Review) -> String {
     }
     table(&mut out, &rows);
     let _ = writeln!(out, "\nFindings ({}):", r.findings.len());
+    // Kinds padded to the longest, so the addresses line up.
+    let w = r
+        .findings
+        .iter()
+        .map(|f| f.kind.as_str().len())
+        .max()
+        .unwrap_or(0);
     for f in &r.findings {
         let _ = writeln!(
             out,
-            "  {}  {}: {}",
+            "  {:<w$}  {}: {}",
             f.kind.as_str(),
             terminal(&f.address),
             terminal(&f.detail)

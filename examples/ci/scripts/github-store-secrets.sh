@@ -2,14 +2,31 @@
 # Stores each new API key's secret from the --secrets-out file ($1) as a
 # repository secret named by secret-name.sh, then deletes the file. The
 # secret goes to gh on standard input, never on a command line or in a log.
+# When the file holds the keys of several workspaces (apply -f DIR), whose
+# keys may share a name, each name starts with the workspace's name
+# (INSTANTLY_KEY_<WORKSPACE>_<NAME>); names are checked unique before any
+# secret is stored, so none overwrites another.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 file="$1"
 [ -f "$file" ] || exit 0
 count=$(jq '.keys | length' "$file")
+workspaces=$(jq '[.keys[].workspace_id] | unique | length' "$file")
+names=()
 for i in $(seq 0 $((count - 1))); do
-  name=$("$here/secret-name.sh" "$(jq -r ".keys[$i].name" "$file")")
-  jq -j ".keys[$i].key" "$file" | gh secret set "$name"
-  echo "stored the secret of a new key as $name"
+  key=$(jq -r ".keys[$i].name" "$file")
+  if [ "$workspaces" -gt 1 ]; then
+    key="$(jq -r ".keys[$i].workspace_name // .keys[$i].workspace_id // \"\"" "$file") $key"
+  fi
+  names+=("$("$here/secret-name.sh" "$key")")
+done
+duplicates=$(printf '%s\n' "${names[@]}" | sort | uniq -d)
+if [ -n "$duplicates" ]; then
+  echo "several new keys would be stored under one secret name, nothing was stored (the secrets stay in $file): $duplicates" >&2
+  exit 1
+fi
+for i in $(seq 0 $((count - 1))); do
+  jq -j ".keys[$i].key" "$file" | gh secret set "${names[$i]}"
+  echo "stored the secret of a new key as ${names[$i]}"
 done
 if command -v shred >/dev/null; then shred -u "$file"; else rm -f "$file"; fi
