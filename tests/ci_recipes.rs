@@ -675,3 +675,67 @@ fn secrets_of_several_workspaces_are_named_after_their_workspace() {
         twice
     );
 }
+
+/// GitLab names the variables of several workspaces as GitHub names their
+/// secrets, and a name two keys would share stores nothing.
+#[test]
+fn gitlab_variables_of_several_workspaces_are_named_after_their_workspace() {
+    let ci = Ci::new(&example_text());
+    let key = |name: &str, id: &str, ws: &str| {
+        format!(
+            r#"{{"name": "{name}", "id": "k-{id}", "key": "sbx_{id}", "workspace_id": "w-{ws}", "workspace_name": "{ws}"}}"#
+        )
+    };
+    let file = |keys: &[String]| {
+        format!(
+            r#"{{"written_by": "instantly-rbac", "format_version": 1, "keys": [{}]}}"#,
+            keys.join(", ")
+        )
+    };
+    ci.file(
+        "keys.json",
+        &file(&[
+            key("Reporting", "1", "Globex Outreach"),
+            key("Reporting", "2", "Initech Growth"),
+        ]),
+    );
+    let env: Vec<(String, String)> = GITLAB
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let step = ci
+        .run("ci/scripts/gitlab-store-secrets.sh keys.json", &env)
+        .status(0);
+    let created: Vec<&str> = step
+        .calls
+        .lines()
+        .filter(|l| l.starts_with("  key="))
+        .collect();
+    assert_eq!(
+        created,
+        [
+            "  key=INSTANTLY_KEY_GLOBEX_OUTREACH_REPORTING",
+            "  key=INSTANTLY_KEY_INITECH_GROWTH_REPORTING"
+        ]
+    );
+    assert!(!step.calls.contains("sbx_"), "{}", step.calls);
+    assert!(!ci.path("keys.json").exists());
+
+    let twice = file(&[
+        key("Reporting", "1", "Globex"),
+        key("Reporting", "2", "globex!"),
+    ]);
+    ci.file("keys.json", &twice);
+    let step = ci
+        .run("ci/scripts/gitlab-store-secrets.sh keys.json", &env)
+        .status(1);
+    assert_eq!(step.calls, "");
+    assert_eq!(
+        step.stderr,
+        "several new keys would be stored under one variable name, nothing was stored (the secrets stay in keys.json): INSTANTLY_KEY_GLOBEX_REPORTING\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(ci.path("keys.json")).unwrap(),
+        twice
+    );
+}
