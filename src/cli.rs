@@ -166,7 +166,7 @@ Give a saved PLAN or -f FILE.")]
         secrets_cmd_timeout: u64,
         /// Acknowledge a blocked deletion count after review (KIND=N, KIND one
         /// of member, api_key, tag, assignment, sub_workspace; N exactly as planned). Repeatable.
-        #[arg(long, value_name = "KIND=N", value_parser = crate::safety::parse_ack)]
+        #[arg(long, value_name = "KIND=N", value_parser = AckParser, hide_possible_values = true)]
         ack_deletes: Vec<(crate::plan::Kind, usize)>,
         /// Allow re-inviting members (a permission change removes their
         /// access until they accept again) and sub-workspaces whose
@@ -243,7 +243,8 @@ pub struct PlanArgs {
     #[arg(short = 'f', long = "file", required = true, value_hint = clap::ValueHint::AnyPath)]
     pub files: Vec<PathBuf>,
     /// Plan only the I-th of N deterministic slices of the files (a CI matrix).
-    #[arg(long, value_name = "I/N", value_parser = crate::workspace_files::parse_shard)]
+    #[arg(long, value_name = "I/N", value_parser = crate::workspace_files::parse_shard,
+          value_hint = clap::ValueHint::Other)]
     pub shard: Option<crate::workspace_files::Shard>,
     /// How the plan is printed.
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
@@ -297,12 +298,49 @@ pub struct ReviewArgs {
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReviewFormat {
+    /// For a terminal: the matrix, then the findings.
     Text,
     /// Review evidence to attach: header, matrix, findings.
     Markdown,
     /// One row per member and key, for a spreadsheet.
     Csv,
+    /// For scripts: members, keys and findings as one document.
     Json,
+}
+
+/// `--ack-deletes KIND=N`, parsed by `safety::parse_ack`. It offers the
+/// kinds (`member=`, …) as its values so that shell completion suggests
+/// them, not file names; help does not list them (the doc comment does).
+#[derive(Clone)]
+pub struct AckParser;
+
+impl clap::builder::TypedValueParser for AckParser {
+    type Value = (crate::plan::Kind, usize);
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Self::Value, clap::Error> {
+        let parse: fn(&str) -> Result<Self::Value, String> = crate::safety::parse_ack;
+        parse.parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        let kinds = [
+            "member=",
+            "api_key=",
+            "tag=",
+            "assignment=",
+            "sub_workspace=",
+        ];
+        Some(Box::new(
+            kinds.into_iter().map(clap::builder::PossibleValue::new),
+        ))
+    }
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -593,15 +593,15 @@ impl Validator {
                 let hint = vocab::closest(&role.value, &candidates)
                     .map(|c| format!("did you mean `{c}`? "))
                     .unwrap_or_default();
-                let team = if names.is_empty() {
-                    "no team roles are defined under `roles`".to_owned()
+                let expected = if names.is_empty() {
+                    "expected one of owner, admin, editor, view (no team roles are defined under `roles`)".to_owned()
                 } else {
-                    format!("or a team role: {}", names.join(", "))
+                    format!("expected one of owner, admin, editor, view, or a team role: {}", names.join(", "))
                 };
                 self.err(
                     role.loc,
                     format!("unknown role `{}`", role.value),
-                    format!("{hint}expected one of owner, admin, editor, view, {team}"),
+                    format!("{hint}{expected}"),
                 );
                 RoleRef::Team(role.value.clone())
             });

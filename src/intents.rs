@@ -5,7 +5,8 @@
 //! keys known then) durably in `.instantly-rbac-intents/RUN.json` in the
 //! working directory (0600 files in a 0700 folder, replaced whole and
 //! synced: `durable_file`); once the secret is in the sink (or in a
-//! recovery file) the intent is removed, and the file with its last one.
+//! recovery file) the intent is removed, the file with its last one, and
+//! the folder once empty.
 //! An intent still there names a key that may exist while nobody holds its
 //! secret: a run killed between the create and the delivery. The pipeline
 //! reads the intents before planning (`read`) and the planner replaces such
@@ -102,9 +103,10 @@ fn write(path: &Path, intents: &[Intent]) -> std::io::Result<()> {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io_err(path, e)),
             _ => {}
         }
-        #[cfg(unix)]
         if let Some(dir) = path.parent() {
+            #[cfg(unix)]
             std::fs::File::open(dir)?.sync_all()?;
+            remove_if_empty(dir);
         }
         return Ok(());
     }
@@ -115,6 +117,21 @@ fn write(path: &Path, intents: &[Intent]) -> std::io::Result<()> {
     };
     let text = serde_json::to_string_pretty(&doc).map_err(std::io::Error::other)?;
     crate::durable_file::replace(path, &format!("{text}\n"))
+}
+
+/// Removes the intents folder once it holds nothing, so that a run leaves
+/// no empty folder behind (for a CI's `git add -A` to pick up). Only an
+/// empty folder is removed; one another run is writing into is not.
+fn remove_if_empty(dir: &Path) {
+    let _ = std::fs::remove_dir(dir);
+}
+
+fn create_dir(dir: &Path) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir).map_err(|e| io_err(dir, e))
 }
 
 /// This run's intents: recorded before each key create, removed once the
@@ -153,13 +170,7 @@ impl Journal {
         scopes: &[String],
         known_ids: Vec<String>,
     ) -> std::io::Result<()> {
-        if !self.dir.exists() {
-            let mut b = std::fs::DirBuilder::new();
-            b.recursive(true);
-            #[cfg(unix)]
-            std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-            b.create(&self.dir).map_err(|e| io_err(&self.dir, e))?;
-        }
+        create_dir(&self.dir)?;
         self.open.push(Intent {
             run: self.run.clone(),
             workspace: workspace.to_owned(),
@@ -168,7 +179,14 @@ impl Journal {
             recorded_at: crate::timestamp::now_iso(),
             known_ids,
         });
-        write(&self.path(), &self.open)
+        match write(&self.path(), &self.open) {
+            // Another run removed the folder when it emptied, just now.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                create_dir(&self.dir)?;
+                write(&self.path(), &self.open)
+            }
+            r => r,
+        }
     }
 
     /// The secret of the key `name` is delivered: its intent goes.
@@ -230,6 +248,7 @@ impl Journal {
                 write(&path, &kept)?;
             }
         }
+        remove_if_empty(&self.dir);
         Ok(())
     }
 }

@@ -5,11 +5,12 @@
 //! |---|---|
 //! | W001 | a key with a wildcard scope (`all:all`, `all:*`) and no `rotate_after_days` |
 //! | W002 | a key that can grant itself more: write scopes over `api_keys` or `workspace_members` |
-//! | W003 | a team role no member uses |
+//! | W003 | a team role no member uses (not in a base: a file without `workspace` or members) |
 //! | W004 | more admins than `policy.max_admins` (the owner counts) |
 //! | W005 | a declared tag with no campaigns and no accounts |
 //! | W006 | a permission the team role's base role already implies, or cannot have |
 //! | W007 | a permission this tool does not know (kept: the API decides at apply) |
+//! | W008 | a base of a directory no workspace file extends (`validate -f DIR`, in `commands/validate.rs`) |
 //!
 //! A lint read and accepted is allowed: `allow: [W002]` on the member, key
 //! or tag it is about, or `policy.allow_lints` for the whole file. An
@@ -45,7 +46,9 @@ const WRITE_PERMISSIONS: &[&str] = &[
 ];
 
 /// The lint codes, for `allow:` lists.
-pub const CODES: &[&str] = &["W001", "W002", "W003", "W004", "W005", "W006", "W007"];
+pub const CODES: &[&str] = &[
+    "W001", "W002", "W003", "W004", "W005", "W006", "W007", "W008",
+];
 
 /// Why `code` cannot be allowed (it is no lint's code), or `None`.
 pub fn code_problem(code: &str) -> Option<String> {
@@ -128,7 +131,10 @@ fn every_lint(config: &Config) -> Vec<Diagnostic> {
             );
         }
     }
-    for (name, team) in &config.roles {
+    // A base (no `workspace`, no members) defines team roles for the files
+    // that extend it: unused here is what it is for.
+    let base = config.workspace.is_none() && config.members.is_empty();
+    for (name, team) in config.roles.iter().filter(|_| !base) {
         if !config
             .members
             .iter()

@@ -112,7 +112,7 @@ Success; for \fBplan\fR, no changes (or changes without \fB\-\-detailed\-exitcod
 An error: a mistyped command line, an invalid file, a refused or failed apply, an API error.
 .TP
 \fB2\fR
-\fBplan \-\-detailed\-exitcode\fR: there are changes.
+\fBplan \-\-detailed\-exitcode\fR: there are changes; \fBreview \-\-fail\-on\-findings\fR: there are findings.
 .TP
 \fB129\fR, \fB130\fR, \fB143\fR
 \fBapply\fR stopped by SIGHUP, SIGINT (Ctrl\-C) or SIGTERM: the actions in flight finished, and the report says what was done.
@@ -156,12 +156,13 @@ instantly\-rbac apply plan.json \-\-secrets\-out new\-keys.json
 .fi
 .RE
 .PP
-Start from the live workspace, and try a change on the emulator first:
+Start from the live workspace, and rehearse a change on a copy of it (the emulator with a snapshot, mode 0600) first:
 .PP
 .RS 4
 .nf
 instantly\-rbac export \-o workspace.yaml
-instantly\-rbac plan \-\-sandbox \-f workspace.yaml
+instantly\-rbac snapshot \-o state.json
+instantly\-rbac \-\-sandbox=state.json plan \-f workspace.yaml
 .fi
 .RE
 .SH "SEE ALSO"

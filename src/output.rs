@@ -139,6 +139,37 @@ impl Printer {
         }
     }
 
+    /// A file's located errors and warnings on stderr: the annotated
+    /// snippets; with `--log-format json` one object per diagnostic, at
+    /// level WARN or ERROR, with its `file`, `line`, `column`, `code` and
+    /// `help` as fields (a log shipper indexes them; no caret block).
+    pub fn diagnostics(&self, report: &crate::diagnostic::FileErrors) {
+        if !self.json_err {
+            self.error(&report.render(self.err_color()));
+            return;
+        }
+        let doc = report.to_json();
+        for d in doc["diagnostics"].as_array().into_iter().flatten() {
+            let warning = d["severity"] == "warning";
+            if warning && self.quiet {
+                continue;
+            }
+            let mut fields = serde_json::Map::new();
+            for key in ["message", "file", "line", "column", "code", "help"] {
+                if !d[key].is_null() {
+                    fields.insert(key.into(), d[key].clone());
+                }
+            }
+            let line = serde_json::json!({
+                "timestamp": crate::timestamp::now_iso(),
+                "level": if warning { "WARN" } else { "ERROR" },
+                "fields": fields,
+                "target": "instantly_rbac",
+            });
+            self.stderr_line(&line.to_string());
+        }
+    }
+
     fn stderr_line(&self, text: &str) {
         let mut stderr = std::io::stderr().lock();
         let _ = writeln!(stderr, "{}", text.trim_end_matches('\n'));

@@ -128,6 +128,10 @@ pub enum PlanError {
         id: String,
         detail: String,
     },
+    #[error(
+        "{path}: this file declares no workspace, members, api_keys or tags: it looks like a base for `extends`, and as a workspace file it would delete every member, API key and tag (a review would find them all undeclared); extend it from a workspace file (`extends: [{name}]` beside `workspace:`) and use that; nothing was changed"
+    )]
+    Base { path: String, name: String },
     #[error("{0}")]
     Api(#[from] ApiError),
     #[error("cannot read the intents of earlier applies: {0}; nothing was changed")]
@@ -293,6 +297,7 @@ fn not_utf8(path: &str, bytes: &[u8], valid_up_to: usize) -> FileErrors {
 
 /// The workspace the client reaches, checked against the file's guard.
 pub async fn guard(client: &Client, file: &LoadedFile) -> Result<Workspace, PlanError> {
+    refuse_base(file)?;
     let current: Workspace = client.get("/workspaces/current", &[]).await?;
     match &file.config.workspace {
         // Ids are uuids: the same workspace whatever their case.
@@ -314,6 +319,7 @@ pub async fn guard(client: &Client, file: &LoadedFile) -> Result<Workspace, Plan
 /// the API refuses it (the key cannot reach that workspace), the error is
 /// the guard's.
 pub async fn reach(client: &Client, file: &LoadedFile) -> Result<(Client, Workspace), PlanError> {
+    refuse_base(file)?;
     let current: Workspace = client.get("/workspaces/current", &[]).await?;
     let other = file
         .config
@@ -451,4 +457,56 @@ pub async fn read_for_export(client: &Client) -> Result<Live, ApiError> {
         ..Needs::all(true)
     };
     live::read_lists(client, current, needs).await
+}
+
+/// The top-level keys that make a file a workspace file: a file (with its
+/// bases) that has none of them is a base meant for `extends` (team roles,
+/// a policy), and planning it as a workspace would delete everything.
+const WORKSPACE_KEYS: [&str; 5] = [
+    "workspace",
+    "workspace_group",
+    "members",
+    "api_keys",
+    "tags",
+];
+
+/// Whether the file (with its bases) is a base meant for `extends`: it
+/// declares none of `WORKSPACE_KEYS`. The keys must be absent: `members:
+/// []` says on purpose that there are none. `review` refuses a base.
+pub fn is_base(file: &LoadedFile) -> bool {
+    let declares = |bytes: &[u8]| {
+        let text = String::from_utf8_lossy(bytes);
+        match crate::yaml_node::parse(&text).map(|n| n.value) {
+            Ok(crate::yaml_node::Value::Map(entries)) => entries
+                .iter()
+                .any(|(k, _)| WORKSPACE_KEYS.contains(&k.name.as_str())),
+            // Loaded already, so a mapping; anything else is not a base.
+            _ => true,
+        }
+    };
+    !(declares(&file.bytes) || file.bases.iter().any(|b| declares(&b.bytes)))
+}
+
+/// The error of a base given as a workspace file.
+pub fn base_error(file: &LoadedFile) -> PlanError {
+    PlanError::Base {
+        path: file.shown(),
+        name: file
+            .path
+            .file_name()
+            .map_or_else(|| file.shown(), |n| n.to_string_lossy().into_owned()),
+    }
+}
+
+/// Refuses a base as a workspace file (`plan`, `apply`), unless its policy
+/// makes members, keys and tags all additive: then it deletes nothing.
+pub fn refuse_base(file: &LoadedFile) -> Result<(), PlanError> {
+    let p = &file.config.policy;
+    let harmless = [p.members, p.api_keys, p.tags]
+        .iter()
+        .all(|m| *m == crate::config::Mode::Additive);
+    if harmless || !is_base(file) {
+        return Ok(());
+    }
+    Err(base_error(file))
 }

@@ -77,8 +77,9 @@ fn text(outcomes: &[Outcome], color: bool) -> String {
         out,
         "{}",
         paint.bold(&format!(
-            "Summary of {} workspaces: {in_sync} in sync, {changes} with changes, {errors} failed.",
-            outcomes.len()
+            "Summary of {} workspace{}: {in_sync} in sync, {changes} with changes, {errors} failed.",
+            outcomes.len(),
+            if outcomes.len() == 1 { "" } else { "s" }
         ))
     );
     for o in outcomes {

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Block {
-    /// `max_delete_percent`, `max_deletes` or `min_admins`.
+    /// `max_delete_percent`, `max_deletes`, `min_admins`, or `W007` (a
+    /// re-invite with a permission this tool does not know).
     pub limit: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<Kind>,
@@ -61,7 +62,8 @@ pub fn deletion_block(kind: Kind, n: usize, total: usize, policy: &Policy) -> Op
             kind: Some(kind),
             count: n,
             message: format!(
-                "deletes {n} of {total} {kind}s ({}%), more than policy.max_delete_percent ({pct}%)",
+                "deletes {n} of {total} {} ({}%), more than policy.max_delete_percent ({pct}%)",
+                plural(kind, total),
                 n * 100 / total
             ),
             ack,
@@ -72,7 +74,8 @@ pub fn deletion_block(kind: Kind, n: usize, total: usize, policy: &Policy) -> Op
             kind: Some(kind),
             count: n,
             message: format!(
-                "deletes {n} {kind}s, more than policy.max_deletes ({})",
+                "deletes {n} {}, more than policy.max_deletes ({})",
+                plural(kind, n),
                 policy.max_deletes
             ),
             ack,
@@ -93,6 +96,7 @@ pub fn blocks(actions: &[Action], live: &Live, policy: &Policy) -> Vec<Block> {
     for (kind, total) in totals {
         out.extend(deletion_block(kind, deletes(actions, kind), total, policy));
     }
+    out.extend(unknown_permission_block(actions));
     let admins = admins_after(actions, live);
     if admins < policy.min_admins as usize {
         out.push(Block {
@@ -110,6 +114,47 @@ pub fn blocks(actions: &[Action], live: &Live, policy: &Policy) -> Vec<Block> {
     out
 }
 
+/// A re-invite removes the member first; a permission the API then refuses
+/// (a typo) would leave them removed. So a plan that re-invites with a
+/// permission this tool does not know (W007) is blocked, with nothing to
+/// acknowledge: `plan` shows what `apply` refuses. A fresh invite is not
+/// blocked: the API's refusal of it leaves nobody worse off.
+fn unknown_permission_block(actions: &[Action]) -> Option<Block> {
+    let unknown: Vec<String> = actions
+        .iter()
+        .filter(|a| a.is_reinvite())
+        .filter_map(|a| match &a.after {
+            Some(State::Member(m)) => Some((a, m)),
+            _ => None,
+        })
+        .flat_map(|(a, m)| {
+            m.permissions
+                .iter()
+                .filter(|p| !crate::vocab::PERMISSIONS.contains(&p.as_str()))
+                .map(move |p| format!("{} ({p})", a.address))
+        })
+        .collect();
+    (!unknown.is_empty()).then(|| Block {
+        limit: "W007".into(),
+        kind: None,
+        count: unknown.len(),
+        message: format!(
+            "re-invites {} with a permission this tool does not know: a re-invite removes the member first, and if the API refuses the permission (a typo) they are left removed; check the spelling (if Instantly added the permission, a newer instantly-rbac knows it)",
+            unknown.join(", ")
+        ),
+        ack: None,
+    })
+}
+
+/// `kind` as a noun for `n` of them: "1 member", "2 members".
+fn plural(kind: Kind, n: usize) -> String {
+    if n == 1 {
+        kind.to_string()
+    } else {
+        format!("{kind}s")
+    }
+}
+
 /// Checks `--ack-deletes` against the plan: every acknowledgeable block
 /// needs its exact count, and an acknowledged count that differs from the
 /// plan means the plan changed since review.
@@ -122,14 +167,19 @@ pub fn check_acks(
         let planned = deletes(actions, *kind);
         if planned != *n {
             return Err(format!(
-                "--ack-deletes {kind}={n} does not match the plan, which deletes {planned}: the plan changed since it was reviewed; review it again"
+                "--ack-deletes {kind}={n} does not match: the plan deletes {planned} {}; acknowledge the count the plan shows (if it changed since it was reviewed, review it again)",
+                plural(*kind, planned)
             ));
         }
     }
     let mut missing = Vec::new();
     for b in blocks {
         match (&b.ack, b.kind) {
-            (None, _) => return Err(format!("the plan is blocked: it {}", b.message)),
+            (None, _) => {
+                // A block's message may name a member (from the file or the API).
+                let message = crate::escape::terminal(&b.message);
+                return Err(format!("the plan is blocked: it {message}"));
+            }
             (Some(ack), Some(kind)) if !acks.contains(&(kind, b.count)) => {
                 missing.push(format!("{} (--ack-deletes {ack})", b.message))
             }

@@ -231,9 +231,9 @@ fn a_key_created_through_the_api_is_attributed_when_left_alone_and_when_deleted(
         .status(0)
         .stderr("");
     assert!(
-        gone.output
-            .stdout
-            .contains(&format!("  - api_key[ci-deploy]\n      {by}\n")),
+        gone.output.stdout.contains(&format!(
+            "  - api_key[ci-deploy]  (medium risk)\n      {by}\n"
+        )),
         "{}",
         gone.output.stdout
     );
@@ -253,10 +253,9 @@ fn a_key_created_through_the_api_is_attributed_when_left_alone_and_when_deleted(
         .stderr("");
     let by = by.replace("# created", "# deleted");
     assert!(
-        deleted
-            .output
-            .stdout
-            .contains(&format!("  + api_key[ci-deploy]\n      {by}\n")),
+        deleted.output.stdout.contains(&format!(
+            "  + api_key[ci-deploy]  (medium risk)\n      {by}\n"
+        )),
         "{}",
         deleted.output.stdout
     );

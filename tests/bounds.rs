@@ -434,7 +434,7 @@ fn a_redirect_is_never_followed() {
     let (_rt, url) =
         serve(Router::new().route("/api/v2/workspaces/current", get(|| async { redirect() })));
     Test::new()
-        .file("w.yaml", "version: 1\n")
+        .file("w.yaml", "version: 1\nmembers: []\n")
         .env("INSTANTLY_API_URL", &url)
         .env("INSTANTLY_API_KEY", OPERATOR_KEY)
         .args(&["plan", "-f", "w.yaml", "--max-attempts", "1"])
@@ -471,7 +471,7 @@ fn an_object_the_api_lists_twice_is_planned_and_counted_once() {
 Plan: 0 to create, 0 to update, 0 to replace, 1 to delete.
 
 Members:
-  - member[erin@acme.com]
+  - member[erin@acme.com]  (medium risk)
       role: view
       status: invited (pending)
 

@@ -449,9 +449,12 @@ fn gitlab_apply_passes_the_acknowledged_deletion_limits() {
     ci.gitlab("plan-mr", GITLAB).status(1);
     ci.file(".instantly-rbac/ack", "member=1\napi_key=1\n");
     // Two limits acknowledged in the file, two when running the manual job.
-    let applied = ci
-        .gitlab("apply", &[("ACKS", "tag=1, assignment=1")])
-        .status(0);
+    let env: Vec<(&str, &str)> = GITLAB
+        .iter()
+        .copied()
+        .chain([("ACKS", "tag=1, assignment=1")])
+        .collect();
+    let applied = ci.gitlab("apply", &env).status(0);
     assert!(
         applied
             .stdout
@@ -459,7 +462,35 @@ fn gitlab_apply_passes_the_acknowledged_deletion_limits() {
         "{}",
         applied.stderr
     );
-    assert_eq!(applied.calls, "", "apply calls no other tool");
+    // The new keys' secrets, created as CI/CD variables.
+    insta::assert_snapshot!(applied.calls);
+    assert!(
+        !ci.path("new-keys.json").exists(),
+        "the secrets file is gone"
+    );
+}
+
+#[test]
+fn gitlab_apply_stores_new_secrets_as_masked_protected_variables_not_artifacts() {
+    let ci = Ci::new(&example_text());
+    ci.gitlab("plan-mr", GITLAB).status(0);
+    // Variables that exist already: the create is refused, they are updated.
+    ci.file(
+        ".stub/fail",
+        "POST https://gitlab.example.com/api/v4/projects/42/variables\n",
+    );
+    let applied = ci.gitlab("apply", GITLAB).status(0);
+    insta::assert_snapshot!(applied.calls);
+    assert!(
+        !ci.path("new-keys.json").exists(),
+        "the secrets file is gone"
+    );
+    for text in [&applied.stdout, &applied.stderr, &applied.calls] {
+        assert!(!text.contains("sbx_"), "a secret leaked: {text}");
+        assert!(!text.contains("glpat"), "the token leaked: {text}");
+    }
+    let flow = yaml("gitlab-ci.yml");
+    assert!(flow["apply"].get("artifacts").is_none(), "no artifact");
 }
 
 #[test]
@@ -638,6 +669,70 @@ fn secrets_of_several_workspaces_are_named_after_their_workspace() {
     assert_eq!(
         step.stderr,
         "several new keys would be stored under one secret name, nothing was stored (the secrets stay in keys.json): INSTANTLY_KEY_GLOBEX_REPORTING\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(ci.path("keys.json")).unwrap(),
+        twice
+    );
+}
+
+/// GitLab names the variables of several workspaces as GitHub names their
+/// secrets, and a name two keys would share stores nothing.
+#[test]
+fn gitlab_variables_of_several_workspaces_are_named_after_their_workspace() {
+    let ci = Ci::new(&example_text());
+    let key = |name: &str, id: &str, ws: &str| {
+        format!(
+            r#"{{"name": "{name}", "id": "k-{id}", "key": "sbx_{id}", "workspace_id": "w-{ws}", "workspace_name": "{ws}"}}"#
+        )
+    };
+    let file = |keys: &[String]| {
+        format!(
+            r#"{{"written_by": "instantly-rbac", "format_version": 1, "keys": [{}]}}"#,
+            keys.join(", ")
+        )
+    };
+    ci.file(
+        "keys.json",
+        &file(&[
+            key("Reporting", "1", "Globex Outreach"),
+            key("Reporting", "2", "Initech Growth"),
+        ]),
+    );
+    let env: Vec<(String, String)> = GITLAB
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let step = ci
+        .run("ci/scripts/gitlab-store-secrets.sh keys.json", &env)
+        .status(0);
+    let created: Vec<&str> = step
+        .calls
+        .lines()
+        .filter(|l| l.starts_with("  key="))
+        .collect();
+    assert_eq!(
+        created,
+        [
+            "  key=INSTANTLY_KEY_GLOBEX_OUTREACH_REPORTING",
+            "  key=INSTANTLY_KEY_INITECH_GROWTH_REPORTING"
+        ]
+    );
+    assert!(!step.calls.contains("sbx_"), "{}", step.calls);
+    assert!(!ci.path("keys.json").exists());
+
+    let twice = file(&[
+        key("Reporting", "1", "Globex"),
+        key("Reporting", "2", "globex!"),
+    ]);
+    ci.file("keys.json", &twice);
+    let step = ci
+        .run("ci/scripts/gitlab-store-secrets.sh keys.json", &env)
+        .status(1);
+    assert_eq!(step.calls, "");
+    assert_eq!(
+        step.stderr,
+        "several new keys would be stored under one variable name, nothing was stored (the secrets stay in keys.json): INSTANTLY_KEY_GLOBEX_REPORTING\n"
     );
     assert_eq!(
         std::fs::read_to_string(ci.path("keys.json")).unwrap(),

@@ -142,3 +142,25 @@ text\tFor people: the changes, their risk and access impact
         ),
     }
 }
+
+#[test]
+fn bash_offers_kinds_for_ack_deletes_and_no_files_for_shard() {
+    assert_eq!(
+        bash_complete(&["instantly-rbac", "apply", "--ack-deletes", ""]),
+        [
+            "member=",
+            "api_key=",
+            "tag=",
+            "assignment=",
+            "sub_workspace="
+        ]
+    );
+    assert_eq!(
+        bash_complete(&["instantly-rbac", "apply", "--ack-deletes", "ap"]),
+        ["api_key="]
+    );
+    assert_eq!(
+        bash_complete(&["instantly-rbac", "plan", "--shard", ""]),
+        Vec::<String>::new()
+    );
+}

@@ -137,9 +137,13 @@ fn each_lint_fires_when_it_should_and_not_otherwise() {
     assert!(lints("version: 1\napi_keys:\n  - {name: k, scopes: ['workspace_members:read', 'api_keys:read']}\n").is_empty());
     // W003: unused team role.
     assert_eq!(
-        lints("version: 1\nroles:\n  sdr: {role: editor}\n"),
+        lints(
+            "version: 1\nroles:\n  sdr: {role: editor}\nmembers:\n  - {email: a@acme.com, role: view}\n"
+        ),
         vec!["W003"]
     );
+    // Not in a base (no workspace, no members): its roles are for others.
+    assert!(lints("version: 1\nroles:\n  sdr: {role: editor}\n").is_empty());
     assert!(lints("version: 1\nroles:\n  sdr: {role: editor}\nmembers:\n  - {email: a@acme.com, role: sdr}\n").is_empty());
     // W004: too many admins.
     let admins = "version: 1\nmembers:\n  - {email: o@acme.com, role: owner}\n  - {email: a@acme.com, role: admin}\npolicy: {max_admins: MAX}\n";

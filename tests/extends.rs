@@ -189,7 +189,7 @@ fn a_base_no_workspace_extends_is_a_warning() {
         .status(0)
         .stdout("ws/_base.yaml: valid\nws/_old.yaml: valid (1 warning)\nws/w.yaml: valid\n")
         .stderr(
-            "warning: no workspace file extends this base
+            "warning[W008]: no workspace file extends this base
  --> ws/_old.yaml:1:1
   |
 1 | version: 1

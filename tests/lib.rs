@@ -36,6 +36,7 @@ mod scale;
 mod secrets;
 mod snapshot_rehearsal;
 mod team_roles;
+mod tryout_fixes;
 mod vocabulary;
 mod workspace_group;
 mod workspace_shapes;

@@ -1000,7 +1000,7 @@ fn a_base_file_is_refused_and_ignored_members_are_not_undeclared() {
         .run()
         .status(1)
         .stdout("")
-        .stderr("error: roles.yaml names no workspace and declares no member and no API key: it is a base of team roles, not a workspace's file; review against the workspace's file, or without -f\n")
+        .stderr("error: roles.yaml: this file declares no workspace, members, api_keys or tags: it looks like a base for `extends`, and as a workspace file it would delete every member, API key and tag (a review would find them all undeclared); extend it from a workspace file (`extends: [roles.yaml]` beside `workspace:`) and use that; nothing was changed\n")
         .unchanged();
     let ignoring = format!(
         "{DECLARED}policy:\n  ignore:\n    members: [\"*@instantly.ai\", alice@acme.com]\n    api_keys: [\"instantly-rbac*\"]\n"
@@ -1064,7 +1064,7 @@ error: ws/d.yaml: unknown role `superuser`
 6 |     role: superuser
   |           ^^^^^^^^^
   |
-help: expected one of owner, admin, editor, view, no team roles are defined under `roles`
+help: expected one of owner, admin, editor, view (no team roles are defined under `roles`)
 
 error: 1 error in ws/d.yaml
 error: ws/e.yaml: GET /workspaces/current: 403 Forbidden: x-as-workspace: workspace 01946416-09c9-7bef-bbc9-0000000000ff is not an accepted sub-workspace of this API key's workspace (the agency key of 01946416-09c9-7bef-bbc9-b8c3ac2cdb2a does not reach workspace 01946416-09c9-7bef-bbc9-0000000000ff, or lacks a scope this call needs)

@@ -111,7 +111,7 @@ fn deletion_limits_block_and_name_the_exact_acknowledgement() {
     assert!(
         check_acks(&p.actions, &p.blocks, &[(Kind::Member, 15)])
             .unwrap_err()
-            .contains("which deletes 16")
+            .contains("--ack-deletes member=15 does not match: the plan deletes 16 members;")
     );
     assert!(check_acks(&p.actions, &p.blocks, &[(Kind::Member, 16)]).is_ok());
     assert!(
@@ -238,7 +238,7 @@ fn apply_refuses_blocked_plans_until_acknowledged_exactly() {
     let o = apply(&["--ack-deletes", "member=15"]);
     assert_eq!(o.code, 1);
     assert!(
-        o.stderr.contains("the plan changed since it was reviewed"),
+        o.stderr.contains("--ack-deletes member=15 does not match: the plan deletes 16 members; acknowledge the count the plan shows (if it changed since it was reviewed, review it again)"),
         "{}",
         o.stderr
     );

@@ -183,7 +183,7 @@ fn blocked_plan(block: &str, bob_deleted: bool) -> String {
     let deletes = if bob_deleted { 2 } else { 1 };
     let (bob, bob_impact) = if bob_deleted {
         (
-            "  - member[bob@acme.com]\n      role: view\n",
+            "  - member[bob@acme.com]  (medium risk)\n      role: view\n",
             "  ▼ reduction  member[bob@acme.com]: view -> no access\n",
         )
     } else {
@@ -197,14 +197,14 @@ Plan: 2 to create, 0 to update, 0 to replace, {deletes} to delete.
 Blocked: apply refuses this plan until each limit below is dealt with.
 {block}
 Members:
-  + member[frank@acme.com]
+  + member[frank@acme.com]  (medium risk)
       role: view
       status: invited (pending)
-{bob}  - member[dave@acme.com]
+{bob}  - member[dave@acme.com]  (medium risk)
       role: editor
 
 API keys:
-  + api_key[Reporting]
+  + api_key[Reporting]  (medium risk)
       scopes: [campaigns:read]
 
 Access impact:

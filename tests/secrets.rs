@@ -21,7 +21,7 @@ fn one_key_plan() -> String {
 Plan: 1 to create, 0 to update, 0 to replace, 0 to delete.
 
 API keys:
-  + api_key[ci-deploy]
+  + api_key[ci-deploy]  (medium risk)
       scopes: [campaigns:read]
 
 Access impact:
@@ -441,7 +441,7 @@ fn a_key_whose_secret_was_never_delivered_is_replaced_not_adopted() {
     let plan = &ran.output.stdout;
     assert!(
         plan.contains(
-            "Plan: 0 to create, 0 to update, 1 to replace, 0 to delete.\n\nAPI keys:\n  -/+ api_key[ci-deploy]\n      # its secret was never delivered: an earlier apply was killed after creating it; a new key is created and this one revoked\n"
+            "Plan: 0 to create, 0 to update, 1 to replace, 0 to delete.\n\nAPI keys:\n  -/+ api_key[ci-deploy]  (medium risk)\n      # its secret was never delivered: an earlier apply was killed after creating it; a new key is created and this one revoked\n"
         ),
         "{plan}"
     );

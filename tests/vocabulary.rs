@@ -248,15 +248,23 @@ fn a_reinvite_with_an_unknown_permission_is_refused_before_any_write() {
         .status(1)
         .unchanged();
     assert!(
-        ran.output.stderr.ends_with("error: the plan re-invites member[carol@acme.com] (websiteChat.veiw) with a permission this tool does not know (W007): a re-invite removes the member first, and if the API refuses the permission (a typo) they are left removed. Check the spelling; if Instantly added the permission, a newer instantly-rbac knows it; nothing was changed\n"),
+        ran.output.stderr.ends_with("error: the plan is blocked: it re-invites member[carol@acme.com] (websiteChat.veiw) with a permission this tool does not know: a re-invite removes the member first, and if the API refuses the permission (a typo) they are left removed; check the spelling (if Instantly added the permission, a newer instantly-rbac knows it); nothing was changed\n"),
         "{}",
         ran.output.stderr
     );
-    // The JSON plan (a PR job's) carries the warning too.
+    // The plan shows the block in the same words (the text plan's lines).
+    let ran = ran.again(&["plan", "-f", "w.yaml"]).status(0);
+    assert!(
+        ran.output.stdout.contains("Blocked: apply refuses this plan until each limit below is dealt with.\n  ⛔ W007: re-invites member[carol@acme.com] (websiteChat.veiw) with a permission this tool does not know: a re-invite removes the member first, and if the API refuses the permission (a typo) they are left removed; check the spelling (if Instantly added the permission, a newer instantly-rbac knows it)\n\n"),
+        "{}",
+        ran.output.stdout
+    );
+    // The JSON plan (a PR job's) carries the warning and the block too.
     let ran = ran
         .again(&["plan", "-f", "w.yaml", "--format", "json"])
         .status(0);
     let doc = ran.json();
+    assert_eq!(doc["blocks"][0]["limit"], "W007");
     assert_eq!(
         doc["warnings"],
         serde_json::json!([

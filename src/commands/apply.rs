@@ -264,29 +264,8 @@ impl ApplyOptions {
             .filter(|a| a.is_reinvite())
             .map(|a| a.address.as_str())
             .collect();
-        // A re-invite removes the member first; a permission the API then
-        // refuses (a typo) would leave them removed.
-        let unknown: Vec<String> = plan
-            .actions
-            .iter()
-            .filter(|a| a.is_reinvite())
-            .filter_map(|a| match &a.after {
-                Some(crate::plan::State::Member(m)) => Some((a, m)),
-                _ => None,
-            })
-            .flat_map(|(a, m)| {
-                m.permissions
-                    .iter()
-                    .filter(|p| !crate::vocab::PERMISSIONS.contains(&p.as_str()))
-                    .map(move |p| format!("{} ({p})", crate::escape::terminal(&a.address)))
-            })
-            .collect();
-        if !unknown.is_empty() {
-            return Some(format!(
-                "the plan re-invites {} with a permission this tool does not know (W007): a re-invite removes the member first, and if the API refuses the permission (a typo) they are left removed. Check the spelling; if Instantly added the permission, a newer instantly-rbac knows it",
-                unknown.join(", ")
-            ));
-        }
+        // A re-invite with a permission this tool does not know is one of
+        // the plan's blocks (`safety`), refused above as `plan` shows it.
         if !reinvites.is_empty() && !self.allow_reinvite {
             return Some(format!(
                 "the plan re-invites {} (a permission change, or a rejected sub-workspace invitation), which removes their access until they accept again: review it, then pass --allow-reinvite",
@@ -631,8 +610,9 @@ fn render_many(done: &[Done]) -> String {
     let nothing = done.iter().filter(|d| d.outcome == Ok(0)).count();
     let failed = done.len() - applied - nothing;
     let mut s = format!(
-        "\nSummary of {} workspaces: {applied} applied, {nothing} with nothing to do, {failed} failed.\n",
-        done.len()
+        "\nSummary of {} workspace{}: {applied} applied, {nothing} with nothing to do, {failed} failed.\n",
+        done.len(),
+        if done.len() == 1 { "" } else { "s" }
     );
     for d in done {
         let what = match &d.outcome {

@@ -528,7 +528,7 @@ pub fn unused_base_errors(
         .into_iter()
         .filter(|b| !loader.is_used(b))
         .filter_map(|b| match crate::commands::validate::check_base(&b) {
-            Ok(r) if r.errors.iter().any(|d| !d.warning) => Some(r.render(color)),
+            Ok((r, _)) if r.errors.iter().any(|d| !d.warning) => Some(r.render(color)),
             Ok(_) => None,
             Err(e) => Some(e.render(color)),
         })

@@ -87,10 +87,12 @@ pub async fn run(
         None => {
             let loaded = match &args.file {
                 Some(path) => match pipeline::load(path) {
-                    Ok(f) if is_a_base(&f.config) => bail!(
-                        "{} names no workspace and declares no member and no API key: it is a base of team roles, not a workspace's file; review against the workspace's file, or without -f",
-                        f.shown()
-                    ),
+                    // Reviewed against a base, every member and key would
+                    // read as undeclared: the same check as `plan`'s.
+                    Ok(f) if pipeline::is_base(&f) => {
+                        p.error(&pipeline::base_error(&f).render(p.err_color()));
+                        return Ok(ExitStatus::Error);
+                    }
                     Ok(f) => Some(f),
                     Err(e) => {
                         p.error(&e.render(p.err_color()));
@@ -294,12 +296,6 @@ fn render_many(reviews: &[Review], s: &summary::Summary, format: ReviewFormat) -
             parts.join("\n")
         }
     }
-}
-
-/// A file of team roles only: reviewed against it, every member and key
-/// would read as undeclared.
-fn is_a_base(c: &crate::config::Config) -> bool {
-    c.workspace.is_none() && c.members.is_empty() && c.api_keys.is_empty()
 }
 
 /// A diagnostic without its `error: `, which the caller's line adds.

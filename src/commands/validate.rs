@@ -10,7 +10,7 @@ use crate::output::{ExitStatus, Printer};
 use crate::pipeline::{self, PlanError};
 use crate::workspace_files;
 use crate::yaml_node::Loc;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 pub fn run(paths: &[PathBuf], format: ValidateFormat, strict: bool, p: &Printer) -> ExitStatus {
@@ -35,21 +35,42 @@ pub fn run(paths: &[PathBuf], format: ValidateFormat, strict: bool, p: &Printer)
         loader.reported(b);
     }
     let mut shown_lints = BTreeSet::new();
+    // The directory's bases, as places are shown: a lint that sits in one
+    // is reported once, against the base, not against a workspace file.
+    let mut in_bases: BTreeMap<String, Vec<Diagnostic>> = bases
+        .iter()
+        .map(|b| (b.display().to_string(), Vec::new()))
+        .collect();
     let workspaces: Vec<Result<FileErrors, PlanError>> = files
         .iter()
-        .map(|f| check(f, &mut loader, &mut shown_lints))
+        .map(|f| check(f, &mut loader, &mut shown_lints, &mut in_bases))
         .collect();
     let mut reports: Vec<Result<FileErrors, PlanError>> = bases
         .iter()
         .map(|b| {
-            let mut report = check_base(b)?;
-            if !loader.is_used(b) {
-                report.errors.push(
-                    Diagnostic::new(Loc::at(1, 1), "no workspace file extends this base")
-                        .help("bases (files named `_*.yaml`) are taken in with `extends: [<name>]` at the top of a workspace file; extend it or remove it")
-                        .warning(),
-                );
+            let (mut report, config) = check_base(b)?;
+            let used = loader.is_used(b);
+            let lints = in_bases.remove(&b.display().to_string()).unwrap_or_default();
+            if let Some(config) = config {
+                if used {
+                    report.errors.extend(lints);
+                } else {
+                    // No workspace took its lints in: the base's own.
+                    report.errors.extend(
+                        crate::lints::lint(&config)
+                            .into_iter()
+                            .filter(|d| d.loc.file == 0 && d.code != Some("W003")),
+                    );
+                }
+                // W008 is the directory's: the base's own policy allows it.
+                if !used && !config.policy.allow_lints.iter().any(|c| c == "W008") {
+                    report.errors.push(
+                        Diagnostic::lint("W008", Loc::at(1, 1), "no workspace file extends this base")
+                            .help("bases (files named `_*.yaml`) are taken in with `extends: [<name>]` at the top of a workspace file; extend it or remove it"),
+                    );
+                }
             }
+            report.errors.sort();
             Ok(report)
         })
         .collect();
@@ -80,7 +101,7 @@ pub fn run(paths: &[PathBuf], format: ValidateFormat, strict: bool, p: &Printer)
             ValidateFormat::Text => {
                 let silenced = p.quiet() && errors == 0;
                 if !report.errors.is_empty() && !silenced {
-                    p.error(&report.render(p.err_color()));
+                    p.diagnostics(&report);
                 }
                 if errors == 0 {
                     let note = match warnings {
@@ -113,9 +134,10 @@ fn check(
     f: &Path,
     loader: &mut Loader,
     shown: &mut BTreeSet<(String, Diagnostic)>,
+    in_bases: &mut BTreeMap<String, Vec<Diagnostic>>,
 ) -> Result<FileErrors, PlanError> {
     if workspace_files::is_base(f) {
-        return check_base(f);
+        return check_base(f).map(|(report, _)| report);
     }
     match pipeline::load_with(f, loader) {
         Ok(file) => {
@@ -123,9 +145,23 @@ fn check(
             let errors = crate::lints::lint(&file.config)
                 .into_iter()
                 .filter(|d| {
-                    d.loc.file == 0
-                        || (d.code != Some("W003")
-                            && shown.insert((places[d.loc.file as usize].clone(), d.clone())))
+                    if d.loc.file == 0 {
+                        return true;
+                    }
+                    let place = &places[d.loc.file as usize];
+                    if d.code == Some("W003") || !shown.insert((place.clone(), d.clone())) {
+                        return false;
+                    }
+                    match in_bases.get_mut(place) {
+                        Some(lints) => {
+                            // Where the base itself is file 0.
+                            let mut d = d.clone();
+                            d.loc.file = 0;
+                            lints.push(d);
+                            false
+                        }
+                        None => true,
+                    }
                 })
                 .collect();
             Ok(FileErrors {
@@ -140,26 +176,43 @@ fn check(
     }
 }
 
-/// A base on its own: its errors and those of what it extends.
-pub(crate) fn check_base(f: &Path) -> Result<FileErrors, PlanError> {
+/// A base on its own: its errors and those of what it extends; and its
+/// configuration when it has none.
+pub(crate) fn check_base(
+    f: &Path,
+) -> Result<(FileErrors, Option<crate::config::Config>), PlanError> {
     let bytes = pipeline::read(f)?;
     let Ok(text) = std::str::from_utf8(&bytes) else {
         // The located error of a file that is not UTF-8.
         return match pipeline::parse(f, bytes) {
-            Err(PlanError::File(e)) => Ok(e),
+            Err(PlanError::File(e)) => Ok((e, None)),
             Err(e) => Err(e),
-            Ok(file) => Ok(FileErrors {
-                path: file.shown(),
-                ..FileErrors::default()
-            }),
+            Ok(file) => Ok((
+                FileErrors {
+                    path: file.shown(),
+                    ..FileErrors::default()
+                },
+                None,
+            )),
         };
     };
     Ok(match Loader::default().load_as(f, text, Kind::Base) {
-        Ok(_) => FileErrors {
-            path: f.display().to_string(),
-            source: text.to_owned(),
-            ..FileErrors::default()
-        },
-        Err(e) => e,
+        Ok(loaded) => (
+            FileErrors {
+                path: f.display().to_string(),
+                source: text.to_owned(),
+                others: loaded
+                    .bases
+                    .iter()
+                    .map(|b| crate::diagnostic::Source {
+                        path: b.shown.clone(),
+                        text: String::from_utf8_lossy(&b.bytes).into_owned(),
+                    })
+                    .collect(),
+                ..FileErrors::default()
+            },
+            Some(loaded.config),
+        ),
+        Err(e) => (e, None),
     })
 }

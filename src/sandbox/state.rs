@@ -96,7 +96,7 @@ impl SandboxState {
         };
         let text = serde_json::to_string_pretty(self).expect("state serializes");
         let tmp = path.with_extension("json.tmp");
-        std::fs::write(&tmp, text + "\n").map_err(err)?;
+        write_private(&tmp, (text + "\n").as_bytes()).map_err(err)?;
         std::fs::rename(&tmp, path).map_err(err)
     }
 
@@ -138,4 +138,15 @@ impl SandboxState {
             warnings: Vec::new(),
         }
     }
+}
+
+/// Writes `bytes` to a new file of mode 0600: a state holds full key
+/// secrets. A leftover temporary file (of another mode) is removed first.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    crate::durable_file::create_new_private(path)?.write_all(bytes)
 }
