@@ -10,6 +10,9 @@ use crate::email::Email;
 use crate::read_strategy::{self, AssignmentRead};
 use std::collections::{BTreeSet, HashSet};
 
+mod index;
+pub use index::Index;
+
 /// What the planner needs to know of the live workspace.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Live {
