@@ -287,3 +287,216 @@ fn export_reads_every_list_it_writes_and_no_other() {
         ])
     );
 }
+
+/// A live workspace of about M size and more assignments: `members`
+/// members, a key per 4 members, a tag per 40 campaigns, an account per 5
+/// campaigns, and two assignments per campaign (one of them to a campaign
+/// whose name another campaign shares, every 50th).
+fn big_live(members: usize, campaigns: usize) -> instantly_rbac::live::Live {
+    use instantly_rbac::api_types::{Account, ApiKey, Member, ResourceType};
+    let demo = demo_state();
+    let mut live = demo.as_live();
+    live.members.truncate(1);
+    live.api_keys.truncate(1);
+    live.tags.clear();
+    live.mappings.clear();
+    live.campaigns.clear();
+    live.accounts.clear();
+    let id = |kind: u32, i: usize| format!("01946416-{kind}000-7000-9000-{i:012}");
+    for i in 0..members {
+        live.members.push(Member {
+            id: id(1, i),
+            email: format!("member{i:05}@acme.com").into(),
+            role: if i % 3 == 0 { "admin" } else { "editor" }.into(),
+            ..demo.members[1].clone()
+        });
+    }
+    for i in 0..members / 4 {
+        live.api_keys.push(ApiKey {
+            id: id(3, i),
+            name: format!("key-{i:04}"),
+            scopes: vec!["campaigns:read".into()],
+            ..live.api_keys[0].clone()
+        });
+    }
+    for i in 0..campaigns {
+        live.campaigns.push(Campaign {
+            id: id(5, i),
+            name: format!("Campaign {:05}", if i % 50 == 49 { i - 1 } else { i }),
+            ..demo.campaigns[0].clone()
+        });
+    }
+    for i in 0..campaigns / 5 {
+        live.accounts.push(Account {
+            email: format!("box{i:05}@acme-mail.com").into(),
+            ..demo.accounts[0].clone()
+        });
+    }
+    let tags = campaigns / 40;
+    for t in 0..tags {
+        live.tags.push(Tag {
+            id: id(4, t),
+            label: format!("tag-{t:04}"),
+            description: None,
+            ..demo.tags[0].clone()
+        });
+    }
+    for i in 0..campaigns * 2 {
+        let (resource_type, resource_id) = if i % 10 == 9 {
+            (
+                ResourceType::Account,
+                format!("box{:05}@acme-mail.com", i % (campaigns / 5)),
+            )
+        } else {
+            (ResourceType::Campaign, id(5, (i * 7) % campaigns))
+        };
+        live.mappings.push(TagMapping {
+            id: id(6, i),
+            // Not `% tags`: a campaign would carry the same tag twice.
+            tag_id: id(4, i % (tags - 1)),
+            resource_id,
+            resource_type,
+            ..demo.mappings[0].clone()
+        });
+    }
+    live
+}
+
+/// Runs `f`, and fails when it takes longer than `limit`: each bound is
+/// some 10× what the linear code takes in a debug build, and a small part
+/// of what a quadratic loop over these lists would take.
+fn within<T>(what: &str, limit: std::time::Duration, f: impl FnOnce() -> T) -> T {
+    let start = std::time::Instant::now();
+    let out = f();
+    let took = start.elapsed();
+    assert!(took < limit, "{what} took {took:?}, more than {limit:?}");
+    out
+}
+
+/// The number at the end of a `big_live` id.
+fn number(id: &str) -> usize {
+    id.get(24..).and_then(|n| n.parse().ok()).unwrap_or(0)
+}
+
+fn context() -> instantly_rbac::planner::Context {
+    instantly_rbac::planner::Context::default()
+}
+
+#[test]
+fn export_of_twenty_thousand_assignments_is_fast_and_plans_to_nothing() {
+    use std::time::Duration;
+    let live = big_live(1500, 10_000);
+    let (config, warnings) = within("export", Duration::from_secs(3), || {
+        instantly_rbac::export::to_config(&live)
+    });
+    // Every 50th campaign shares its name with the one before it.
+    assert_eq!(
+        warnings.len(),
+        live.mappings
+            .iter()
+            .filter(|m| {
+                m.resource_type == instantly_rbac::api_types::ResourceType::Campaign
+                    && number(&m.resource_id) % 50 >= 48
+            })
+            .count()
+    );
+    assert_eq!(config.tags.len(), 250);
+    assert_eq!(config.members.len(), 1501);
+    assert_eq!(config.api_keys.len(), 376);
+    let accounts: usize = config.tags.iter().map(|t| t.accounts.len()).sum();
+    assert_eq!(accounts, 2000);
+    // Without the campaigns whose name is shared, the export plans to
+    // nothing (with them, the plan asks for them to be renamed).
+    let mut live = live;
+    live.campaigns.retain(|c| number(&c.id) % 50 < 48);
+    live.mappings.retain(|m| {
+        m.resource_type != instantly_rbac::api_types::ResourceType::Campaign
+            || number(&m.resource_id) % 50 < 48
+    });
+    let (config, warnings) = instantly_rbac::export::to_config(&live);
+    assert_eq!(warnings, Vec::<String>::new());
+    let plan = within("the plan of the export", Duration::from_secs(3), || {
+        instantly_rbac::planner::plan(&config, &live, &context()).unwrap()
+    });
+    assert_eq!(plan.actions, Vec::new());
+}
+
+/// `big_live` without the campaigns whose name is shared, and its export.
+fn big_in_sync() -> (instantly_rbac::live::Live, instantly_rbac::config::Config) {
+    let mut live = big_live(1500, 10_000);
+    live.campaigns.retain(|c| number(&c.id) % 50 < 48);
+    live.mappings.retain(|m| {
+        m.resource_type != instantly_rbac::api_types::ResourceType::Campaign
+            || number(&m.resource_id) % 50 < 48
+    });
+    let (config, _) = instantly_rbac::export::to_config(&live);
+    (live, config)
+}
+
+#[test]
+fn saved_plans_and_markdown_of_fifteen_thousand_changes_are_fast() {
+    use instantly_rbac::plan::{Kind, Op};
+    use instantly_rbac::saved_plan::SavedPlan;
+    use std::time::Duration;
+    let (live, mut config) = big_in_sync();
+    for t in &mut config.tags {
+        t.campaigns.clear();
+    }
+    let plan = instantly_rbac::planner::plan(&config, &live, &context()).unwrap();
+    let removed = plan
+        .actions
+        .iter()
+        .filter(|a| a.kind == Kind::Assignment && a.op == Op::Delete)
+        .count();
+    let campaigns = live
+        .mappings
+        .iter()
+        .filter(|m| m.resource_type == instantly_rbac::api_types::ResourceType::Campaign)
+        .count();
+    assert_eq!((plan.actions.len(), removed), (campaigns, campaigns));
+    assert!(campaigns > 14_000, "{campaigns}");
+    let saved = within("saving the plan", Duration::from_secs(3), || {
+        SavedPlan::new(&plan, &live, "w.yaml", b"")
+    });
+    let changed = within("checking the saved plan", Duration::from_secs(3), || {
+        saved.changed(&live)
+    });
+    assert_eq!(changed.len(), 0);
+    // Once applied, every assignment it removes is gone: each is changed.
+    let mut applied = live.clone();
+    applied
+        .mappings
+        .retain(|m| m.resource_type != instantly_rbac::api_types::ResourceType::Campaign);
+    assert_eq!(saved.changed(&applied).len(), campaigns);
+    let md = within("the markdown", Duration::from_secs(3), || {
+        instantly_rbac::render_markdown::render(&plan, None)
+    });
+    assert!(md.chars().count() <= 65_536, "{}", md.len());
+    assert!(md.contains("entries were left out"), "{md}");
+}
+
+#[test]
+fn the_diff_of_a_workspace_left_mostly_alone_is_fast() {
+    use instantly_rbac::config::Mode;
+    use std::time::Duration;
+    let (live, mut config) = big_in_sync();
+    // Thousands of members and keys left alone (each of them looked up in
+    // the plan's list of what it leaves alone), and one change.
+    config.members.truncate(1);
+    config.api_keys.truncate(1);
+    config.policy.members = Mode::Additive;
+    config.policy.api_keys = Mode::Additive;
+    config.tags[0].description = Some("changed".into());
+    let plan = instantly_rbac::planner::plan(&config, &live, &context()).unwrap();
+    assert_eq!(plan.actions.len(), 1);
+    assert_eq!(plan.unmanaged.len(), 1500 + 375);
+    let diff = within("the diff view", Duration::from_secs(5), || {
+        instantly_rbac::diff_view::render(&config, &live, &plan)
+    });
+    assert_eq!(
+        diff.lines()
+            .filter(|l| l.starts_with(['+', '-']))
+            .collect::<Vec<_>>(),
+        ["--- live", "+++ desired", "+  description: changed"]
+    );
+}
