@@ -6,11 +6,11 @@ use crate::api_types::ResourceType;
 use crate::config::Config;
 use crate::email::Email;
 use crate::live::{Index, Live};
-use std::collections::{HashMap, HashSet};
 use crate::plan::Plan;
 use crate::planner::{key_address, member_address, tag_address};
 use crate::role::Role;
 use serde::Serialize;
+use std::collections::{HashMap, HashSet};
 
 #[derive(Serialize, Default)]
 struct View {
@@ -100,8 +100,12 @@ fn desired_view(config: &Config, live_v: &View, plan: &Plan) -> View {
     // Sets and maps, not scans: a plan may leave thousands of objects alone.
     let unmanaged: HashSet<&str> = plan.unmanaged.iter().map(|u| u.address.as_str()).collect();
     let kept = |address: String| unmanaged.contains(address.as_str());
-    let live_nicknames: HashMap<&Email, &Option<String>> =
-        live_v.members.iter().map(|l| (&l.email, &l.nickname)).rev().collect();
+    let live_nicknames: HashMap<&Email, &Option<String>> = live_v
+        .members
+        .iter()
+        .map(|l| (&l.email, &l.nickname))
+        .rev()
+        .collect();
     let declared: HashSet<&Email> = config.members.iter().map(|m| &m.email.value).collect();
     let live_descriptions: HashMap<&str, &Option<String>> = live_v
         .tags

@@ -343,8 +343,7 @@ fn current(a: &Action, live: &Index) -> Option<(State, String)> {
         Kind::Assignment => {
             let s = assignment_of(a)?;
             let tag = live.tag(&s.tag)?;
-            let present =
-                live.is_assigned(&tag.id, s.resource_type.api_code(), &s.resource_id);
+            let present = live.is_assigned(&tag.id, s.resource_type.api_code(), &s.resource_id);
             present.then(|| (State::Assignment(s.clone()), tag.id.clone()))
         }
     }

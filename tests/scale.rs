@@ -555,7 +555,11 @@ fn resolving(
     let (state, yaml) = untagged(campaigns, accounts, declared_campaigns, declared_accounts);
     let server = Server::start(state);
     write(d.path(), "w.yaml", &yaml);
-    let o = run_at(&server, d.path(), &["plan", "-f", "w.yaml", "--format", "json"]);
+    let o = run_at(
+        &server,
+        d.path(),
+        &["plan", "-f", "w.yaml", "--format", "json"],
+    );
     assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
     let plan: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
     let creates = plan["actions"]
@@ -620,7 +624,10 @@ fn unmet_accounts_are_listed_until_the_ones_left_cost_less_to_look_up() {
 
 #[test]
 fn unmet_campaigns_are_searched_while_fewer_than_the_list_else_listed() {
-    assert_eq!(resolving(250, 0, &[17], &[]), (reads(&[("GET /campaigns", 1)]), 1));
+    assert_eq!(
+        resolving(250, 0, &[17], &[]),
+        (reads(&[("GET /campaigns", 1)]), 1)
+    );
     // Five searches would cost more than the three pages of the list.
     assert_eq!(
         resolving(250, 0, &[1, 50, 120, 200, 249], &[]),
@@ -661,7 +668,13 @@ fn assignments_are_read_the_way_estimated_to_end_first() {
     };
     let at = |ms| {
         let c = choose(&config, &tags, &timing(ms));
-        (c.how, c.per_tag_estimate, c.walk_estimate, c.per_tag_wall, c.walk_wall)
+        (
+            c.how,
+            c.per_tag_estimate,
+            c.walk_estimate,
+            c.per_tag_wall,
+            c.walk_wall,
+        )
     };
     let s = Duration::from_secs_f64;
     // At no latency, the rate bounds both: the walk's 90 requests win.
@@ -685,7 +698,10 @@ fn a_wall_time_estimate_is_bound_by_rate_chain_or_requests_in_flight() {
     assert_eq!(t.wall(100, 1), s(1.0));
     assert_eq!(t.wall(10, 100), s(2.0));
     assert_eq!(t.wall(1000, 1), s(10.0));
-    let few = Timing { parallelism: 1, ..t };
+    let few = Timing {
+        parallelism: 1,
+        ..t
+    };
     assert_eq!(few.wall(100, 1), s(2.0));
 }
 
@@ -773,6 +789,62 @@ fn assignments_are_read_while_members_are_still_being_listed() {
             took < Duration::from_millis(2800),
             "{took:?}: the assignments waited for the members"
         );
+        sandbox.stop().await;
+    });
+}
+
+#[test]
+fn the_sandbox_toggles_thousands_of_resources_of_a_large_workspace_at_once() {
+    use instantly_rbac::api_types::{Account, ResourceType, ToggleResource};
+    use instantly_rbac::client::{Client, ClientOptions};
+    use instantly_rbac::sandbox::Sandbox;
+    use std::time::Duration;
+    let mut s = demo_state();
+    s.mappings.clear();
+    let account = s.accounts[0].clone();
+    s.accounts = (0..20_000)
+        .map(|a| Account {
+            email: format!("Box{a:05}@acme-mail.com").into(),
+            ..account.clone()
+        })
+        .collect();
+    let tag = s.tags[0].id.clone();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let sandbox = Sandbox::start(s, None, 0).await.unwrap();
+        let client = Client::with_options(
+            &sandbox.url,
+            secrecy::SecretString::from(crate::support::OPERATOR_KEY.to_owned()),
+            ClientOptions::default(),
+        )
+        .unwrap();
+        let toggle = |assign, from: usize| ToggleResource {
+            tag_ids: vec![tag.clone()],
+            resource_type: ResourceType::Account,
+            // Addresses compare without case.
+            resource_ids: (from..20_000)
+                .step_by(4)
+                .map(|a| format!("box{a:05}@ACME-mail.com"))
+                .collect(),
+            assign,
+        };
+        for (assign, from, left) in [(true, 0, 5000), (true, 2, 10_000), (false, 0, 5000)] {
+            let answer: serde_json::Value = within("a toggle", Duration::from_millis(1500), || {
+                tokio::task::block_in_place(|| {
+                    tokio::runtime::Handle::current().block_on(
+                        client
+                            .post_idempotent("/custom-tags/toggle-resource", &toggle(assign, from)),
+                    )
+                })
+            })
+            .unwrap();
+            assert_eq!(answer, serde_json::json!({"success": true}));
+            assert_eq!(sandbox.state().mappings.len(), left);
+        }
         sandbox.stop().await;
     });
 }

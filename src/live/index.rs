@@ -76,7 +76,13 @@ impl<'a> Index<'a> {
     }
 
     /// Whether the tag `tag_id` is on the resource.
-    pub fn is_assigned(&self, tag_id: &str, resource_type: ResourceType, resource_id: &str) -> bool {
-        self.assigned.contains(&(tag_id, resource_type, resource_id))
+    pub fn is_assigned(
+        &self,
+        tag_id: &str,
+        resource_type: ResourceType,
+        resource_id: &str,
+    ) -> bool {
+        self.assigned
+            .contains(&(tag_id, resource_type, resource_id))
     }
 }
