@@ -266,17 +266,18 @@ async fn read_tagged(client: &Client, config: &Config) -> Result<Live, ApiError>
             add_accounts(&mut live, accounts);
         }
     }
-    if !all_campaigns {
+    let unmet_names: Vec<String> = if all_campaigns {
+        Vec::new()
+    } else {
         let met: HashSet<&str> = live.campaigns.iter().map(|c| c.name.as_str()).collect();
-        let unmet: Vec<String> = declared_names
+        declared_names
             .iter()
             .filter(|n| !met.contains(**n))
             .map(|n| n.to_string())
-            .collect();
-        resolve_campaigns(client, &mut live, &unmet).await?;
-    }
+            .collect()
+    };
     let met: HashSet<&Email> = live.accounts.iter().map(|a| &a.email).collect();
-    let unmet: Vec<Email> = config
+    let unmet_emails: Vec<Email> = config
         .tags
         .iter()
         .flat_map(|t| t.accounts.iter().map(|a| &a.value))
@@ -285,7 +286,15 @@ async fn read_tagged(client: &Client, config: &Config) -> Result<Live, ApiError>
         .filter(|e| !met.contains(e))
         .cloned()
         .collect();
-    resolve_accounts(client, &mut live, &unmet).await?;
+    // Both at once: neither needs the other.
+    let ((campaigns, campaign_warnings), (accounts, account_warnings)) = tokio::try_join!(
+        resolve_campaigns(client, live.campaigns.len(), &unmet_names),
+        resolve_accounts(client, live.accounts.len(), &unmet_emails),
+    )?;
+    live.warnings.extend(campaign_warnings);
+    live.warnings.extend(account_warnings);
+    add_campaigns(&mut live, campaigns);
+    add_accounts(&mut live, accounts);
     Ok(live)
 }
 
@@ -296,49 +305,49 @@ async fn read_tagged(client: &Client, config: &Config) -> Result<Live, ApiError>
 /// its first pages may be shared by a campaign on a later one.)
 async fn resolve_campaigns(
     client: &Client,
-    live: &mut Live,
+    known: usize,
     names: &[String],
-) -> Result<(), ApiError> {
+) -> Result<(Vec<Campaign>, Vec<String>), ApiError> {
+    let mut warnings = Vec::new();
     if names.is_empty() {
-        return Ok(());
+        return Ok((Vec::new(), warnings));
     }
     let none: &[(&str, String)] = &[];
-    let list_pages = read_strategy::pages_at_least(live.campaigns.len());
-    if !read_strategy::look_up(names.len(), list_pages) {
+    if !read_strategy::look_up(names.len(), read_strategy::pages_at_least(known)) {
         let all = client.list::<Campaign>("/campaigns", none).await?;
-        let all = unique(all, "/campaigns", campaign_id, &mut live.warnings);
-        add_campaigns(live, all);
-        return Ok(());
+        let all = unique(all, "/campaigns", campaign_id, &mut warnings);
+        return Ok((all, warnings));
     }
     let searches = names.iter().map(|n| async move {
         let q = [("search", n.clone())];
         client.list::<Campaign>("/campaigns", &q).await
     });
-    for found in futures_util::future::try_join_all(searches).await? {
-        add_campaigns(live, found);
-    }
-    Ok(())
+    let found = futures_util::future::try_join_all(searches).await?;
+    Ok((found.into_iter().flatten().collect(), warnings))
 }
 
 /// Finds the sending accounts `emails`: a GET each (by the folded address)
 /// while there are no more of them than the account list has pages at
-/// least, else the account list page by page, until every one is met or
-/// the ones still unmet are no more than the pages still to come — then a
-/// GET each. Either way, never more requests than the whole list.
+/// least (by the `known` accounts met already), else the account list page
+/// by page, until every one is met or the ones still unmet are no more
+/// than the pages still to come — then a GET each. Either way, never more
+/// requests than the whole list.
 async fn resolve_accounts(
     client: &Client,
-    live: &mut Live,
+    known: usize,
     emails: &[Email],
-) -> Result<(), ApiError> {
+) -> Result<(Vec<Account>, Vec<String>), ApiError> {
+    let mut warnings = Vec::new();
     if emails.is_empty() {
-        return Ok(());
+        return Ok((Vec::new(), warnings));
     }
     let none: &[(&str, String)] = &[];
-    let known_pages = read_strategy::pages_at_least(live.accounts.len());
+    let known_pages = read_strategy::pages_at_least(known);
     let mut unmet: Vec<&Email> = emails.iter().collect();
+    let mut found = Vec::new();
     if !read_strategy::look_up(emails.len(), known_pages) {
         let wanted: HashSet<&Email> = emails.iter().collect();
-        // Items already checked against `wanted`, and how many were met.
+        // Items already checked against `wanted`, and which were met.
         let (mut checked, mut met) = (0, HashSet::new());
         let (listed, _) = client
             .list_while("/accounts", none, |pages, items: &[Account]| {
@@ -359,12 +368,11 @@ async fn resolve_accounts(
                 pages == 0 || (left > 0 && !read_strategy::look_up(left, to_come))
             })
             .await?;
-        let listed = unique(listed, "/accounts", account_id, &mut live.warnings);
-        add_accounts(live, listed);
-        let now: HashSet<&Email> = live.accounts.iter().map(|a| &a.email).collect();
-        unmet.retain(|e| !now.contains(e));
+        found = unique(listed, "/accounts", account_id, &mut warnings);
+        let listed: HashSet<&Email> = found.iter().map(|a| &a.email).collect();
+        unmet.retain(|e| !listed.contains(e));
         if unmet.is_empty() {
-            return Ok(());
+            return Ok((found, warnings));
         }
     }
     let lookups = unmet.into_iter().map(|e| async move {
@@ -377,9 +385,9 @@ async fn resolve_accounts(
             Err(err) => Err(err),
         }
     });
-    let found = futures_util::future::try_join_all(lookups).await?;
-    add_accounts(live, found.into_iter().flatten());
-    Ok(())
+    let looked_up = futures_util::future::try_join_all(lookups).await?;
+    found.extend(looked_up.into_iter().flatten());
+    Ok((found, warnings))
 }
 
 /// The ids (or addresses) of what a list holds, kept as it grows: adding
