@@ -110,19 +110,36 @@ pub fn choose(config: &Config, live_tags: &[Tag], timing: &Timing) -> Choice {
         per_tag_estimate += c + a;
         per_tag_chain = per_tag_chain.max(c).max(a);
     }
-    // The walk reads every tag's assignments: assume the tags the file does
-    // not describe carry as many as those it does, on average.
-    let declared_live = live_tags
+    // The walk reads every live tag's assignments: assume the live tags the
+    // file does not describe carry as many as the live ones it does, on
+    // average (a tag the file adds has none yet).
+    let declared_live: Vec<&crate::config::TagSpec> = live_tags
         .iter()
-        .filter(|t| specs.contains_key(t.label.trim()))
-        .count()
-        .max(1);
-    let estimated_mappings = declared_assignments * live_tags.len() / declared_live;
+        .filter_map(|t| specs.get(t.label.trim()).copied())
+        .collect();
+    let live_declared_assignments: usize = declared_live
+        .iter()
+        .map(|s| s.campaigns.len() + s.accounts.len())
+        .sum();
+    let estimated_mappings =
+        live_declared_assignments * live_tags.len() / declared_live.len().max(1);
     let campaign_names: BTreeSet<&str> = config
         .tags
         .iter()
         .flat_map(|t| t.campaigns.iter().map(|c| c.value.as_str()))
         .collect();
+    // Per tag, the campaigns only tags the file adds name are met by no
+    // list read: they are looked up after (by the campaign list, at most),
+    // which the walk's campaign list does on its way.
+    let live_names: BTreeSet<&str> = declared_live
+        .iter()
+        .flat_map(|t| t.campaigns.iter().map(|c| c.value.as_str()))
+        .collect();
+    let new_names = campaign_names.difference(&live_names).count();
+    if new_names > 0 {
+        per_tag_estimate += pages(new_names);
+        per_tag_chain += pages(new_names);
+    }
     let walk_estimate = pages(estimated_mappings) + pages(campaign_names.len());
     let walk_chain = pages(estimated_mappings).max(pages(campaign_names.len()));
     let per_tag_wall = timing.wall(per_tag_estimate, per_tag_chain);
