@@ -36,6 +36,10 @@ pub const UNDELIVERED_REPLACED: &str = "its secret was never delivered: an earli
 pub const UNDELIVERED_REVOKED: &str =
     "its secret was never delivered: an earlier apply was killed after creating it; it is revoked";
 
+/// How many errors of a plan may suggest similar names (each suggestion
+/// scans a whole list).
+const SUGGESTED_ERRORS: usize = 20;
+
 /// Plans, or returns every error found (each located in the file).
 pub fn plan(desired: &Config, live: &Live, ctx: &Context) -> Result<Plan, Vec<Diagnostic>> {
     let mut p = Planner {
@@ -700,14 +704,22 @@ impl Planner<'_> {
                 }
                 [] => {
                     let lower = name.value.to_lowercase();
-                    let near: Vec<String> = live
-                        .campaigns
+                    // Each suggestion scans every campaign: only for the
+                    // first errors, so a file of thousands of wrong names
+                    // stays linear.
+                    let suggest = self.errors.len() < SUGGESTED_ERRORS;
+                    let near: Vec<String> = live.campaigns
+                        [..if suggest { live.campaigns.len() } else { 0 }]
                         .iter()
                         .filter(|c| {
                             let n = c.name.to_lowercase();
                             n.contains(&lower)
                                 || lower.contains(&n)
-                                || vocab::closest(&lower, &[n.as_str()]).is_some()
+                                // Lengths further apart than `closest`
+                                // allows cannot match: no edit distance.
+                                || (lower.chars().count().abs_diff(n.chars().count())
+                                    <= 2.max(n.len() / 4)
+                                    && vocab::closest(&lower, &[n.as_str()]).is_some())
                         })
                         .take(5)
                         .map(|c| format!("`{}` ({})", c.name, c.id))

@@ -848,3 +848,43 @@ fn the_sandbox_toggles_thousands_of_resources_of_a_large_workspace_at_once() {
         sandbox.stop().await;
     });
 }
+
+#[test]
+fn thousands_of_unknown_campaign_names_are_reported_fast() {
+    use std::time::Duration;
+    let (live, mut config) = big_in_sync();
+    let spec = &mut config.tags[0];
+    let template = spec.campaigns[0].clone();
+    // One misspelt name, then names like no campaign's: each of those
+    // would have every campaign compared with it.
+    spec.campaigns = (0..3000)
+        .map(|i| instantly_rbac::config::At {
+            value: if i == 0 {
+                "Campaing 00000".to_owned()
+            } else {
+                format!("Webinar follow-up, wave {i:05}")
+            },
+            ..template.clone()
+        })
+        .collect();
+    let errors = within("the plan", Duration::from_secs(3), || {
+        instantly_rbac::planner::plan(&config, &live, &context()).unwrap_err()
+    });
+    assert_eq!(errors.len(), 3000);
+    assert_eq!(errors[0].message, "no campaign is named `Campaing 00000`");
+    assert_eq!(
+        errors[2999].message,
+        "no campaign is named `Webinar follow-up, wave 02999`"
+    );
+    assert_eq!(
+        errors[0].help.as_deref(),
+        Some(
+            "names are matched exactly; similar: `Campaign 00000` (01946416-5000-7000-9000-000000000000), `Campaign 00001` (01946416-5000-7000-9000-000000000001), `Campaign 00002` (01946416-5000-7000-9000-000000000002), `Campaign 00003` (01946416-5000-7000-9000-000000000003), `Campaign 00004` (01946416-5000-7000-9000-000000000004)"
+        )
+    );
+    // Past the first twenty, none is looked for.
+    assert_eq!(
+        errors[2999].help.as_deref(),
+        Some("names are matched exactly; check the campaign's name in Instantly")
+    );
+}
