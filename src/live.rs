@@ -144,8 +144,11 @@ pub async fn read_for_plan(
         let keys = unique(keys, "/api-keys", key_id, &mut w);
         Ok::<_, ApiError>((keys, w))
     };
-    let ((members, member_warnings), (api_keys, key_warnings), tagged) =
-        tokio::try_join!(members, api_keys, read_tagged(client, config))?;
+    // The tags first: theirs is usually the longest chain, and its first
+    // page's round trip, taken before members and keys are paced, is the
+    // latency the assignment estimate uses.
+    let (tagged, (members, member_warnings), (api_keys, key_warnings)) =
+        tokio::try_join!(read_tagged(client, config), members, api_keys)?;
     let mut warnings = member_warnings;
     warnings.extend(key_warnings);
     warnings.extend(tagged.warnings);
