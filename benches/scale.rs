@@ -263,28 +263,56 @@ fn client(url: &str) -> Client {
     .unwrap()
 }
 
-/// The fewest requests a plan of an in-sync workspace can make, and the
-/// longest sequential cursor chain among them.
-fn minimum(size: &Size) -> (usize, usize) {
+fn lower_bound(requests: usize, chain: usize) -> f64 {
+    (requests as f64 / RATE).max(chain as f64 * LATENCY_MS as f64 / 1000.0)
+}
+
+/// The requests of the quickest way to read what a plan of an in-sync
+/// workspace needs, and the longest sequential chain among them. With
+/// `fresh` > 0, the file also assigns a new tag to that many campaigns and
+/// accounts no tag carries, which only the whole lists can find cheaply.
+/// Members, keys and tags start at once; assignments when the tags arrive.
+fn minimum(size: &Size, fresh: usize) -> (usize, usize) {
     let per_tag_a = size.assignments / size.tags / 5;
     let per_tag_c = size.assignments / size.tags - per_tag_a;
-    let per_tag = size.tags * (pages(per_tag_c) + pages(per_tag_a));
-    let walk = pages(size.assignments) + pages(size.campaigns);
     let base = 1 + pages(size.members) + pages(size.keys) + pages(size.tags);
-    let chain_base = 1 + pages(size.members)
-        .max(pages(size.keys))
-        .max(pages(size.tags));
-    if walk < per_tag {
-        (
-            base + walk,
-            chain_base + pages(size.assignments).max(pages(size.campaigns)),
-        )
+    let (campaigns, accounts) = if fresh > 0 {
+        (pages(size.campaigns + fresh), pages(size.accounts + fresh))
     } else {
-        (
-            base + per_tag,
-            chain_base + pages(per_tag_c).max(pages(per_tag_a)),
-        )
+        (0, 0)
+    };
+    let per_tag = (
+        base + size.tags * (pages(per_tag_c) + pages(per_tag_a)) + campaigns + accounts,
+        pages(size.tags) + pages(per_tag_c).max(pages(per_tag_a)) + campaigns.max(accounts),
+    );
+    // The walk names campaigns by the whole campaign list, read alongside.
+    let walk = (
+        base + pages(size.assignments) + pages(size.campaigns + fresh) + accounts,
+        pages(size.tags) + pages(size.assignments).max(pages(size.campaigns + fresh)) + accounts,
+    );
+    let chain = |tagged: usize| 1 + pages(size.members).max(pages(size.keys)).max(tagged);
+    let (per_tag, walk) = ((per_tag.0, chain(per_tag.1)), (walk.0, chain(walk.1)));
+    let key = |(r, c): (usize, usize)| ((lower_bound(r, c) * 1000.0) as u64, r);
+    if key(walk) <= key(per_tag) {
+        walk
+    } else {
+        per_tag
     }
+}
+
+/// The requests of an export (every list at once) and its longest chain.
+fn export_minimum(size: &Size) -> (usize, usize) {
+    let lists = [
+        size.members,
+        size.keys,
+        size.tags,
+        size.assignments,
+        size.campaigns,
+    ];
+    (
+        1 + lists.iter().map(|&n| pages(n)).sum::<usize>(),
+        1 + lists.iter().map(|&n| pages(n)).max().unwrap_or(0),
+    )
 }
 
 struct Row {
@@ -335,6 +363,8 @@ async fn measure(size: Size) -> Vec<Row> {
     let mut top: Option<SandboxState> = None;
     let mut files = Vec::new();
     let dir = tempfile::tempdir().unwrap();
+    // `apply` keeps its intents journal in the working directory.
+    std::env::set_current_dir(dir.path()).unwrap();
     for ws in 0..size.workspaces {
         let (state, yaml) = generate(&size, ws);
         let path = dir.path().join(format!("ws-{ws:03}.yaml"));
@@ -346,14 +376,11 @@ async fn measure(size: Size) -> Vec<Row> {
         }
     }
     let state = top.unwrap();
-    let sandbox = Sandbox::start(state, None, 0).await.unwrap();
-    sandbox.set_faults(Faults {
-        latency_ms: LATENCY_MS,
-        rate_limit: Some(RATE),
-        ..Faults::default()
-    });
-    let (min_requests, chain) = minimum(&size);
-    let lower = (min_requests as f64 / RATE).max(chain as f64 * LATENCY_MS as f64 / 1000.0);
+    // The single-workspace runs each start from the same workspace.
+    let original = (size.workspaces == 1).then(|| state.clone());
+    let sandbox = start_sandbox(state).await;
+    let (min_requests, chain) = minimum(&size, 0);
+    let lower = lower_bound(min_requests, chain);
     let objects = size.members + size.keys + size.tags + size.assignments;
     // Terraform's pattern: list to discover, then one GET per object.
     let per_object = objects
@@ -431,6 +458,7 @@ async fn measure(size: Size) -> Vec<Row> {
             .collect::<Vec<_>>()
     );
     let requests = sandbox.requests();
+    let plan_lower = lower;
     let cpu_ms = (parse_cpu + plan_cpu).as_secs_f64() * 1000.0;
     rows.push(Row::from(Measure {
         run: format!("{} plan", size.name),
@@ -444,9 +472,70 @@ async fn measure(size: Size) -> Vec<Row> {
         per_object: per_object.to_string(),
     }));
 
-    // Apply the change set.
+    // Plan --diff of the change set: the plan, then the diff view.
     let changed = dir.path().join("changed.yaml");
     std::fs::write(&changed, with_changes(&size, &yaml)).unwrap();
+    let before_total = sandbox.requests();
+    let start_wall = Instant::now();
+    let cpu0 = thread_cpu();
+    let file = pipeline::load(&changed).unwrap();
+    let parse_cpu = thread_cpu() - cpu0;
+    let planned = pipeline::plan(&c, file).await.unwrap();
+    let cpu1 = thread_cpu();
+    let diff =
+        instantly_rbac::diff_view::render(&planned.file.config, &planned.live, &planned.plan);
+    let diff_cpu = thread_cpu() - cpu1;
+    let wall = start_wall.elapsed().as_secs_f64();
+    assert!(diff.contains("newcomer1@acme.com"), "{diff}");
+    let cpu1 = thread_cpu();
+    let _ = planner::plan(&planned.file.config, &planned.live, &context(&c)).unwrap();
+    let plan_cpu = thread_cpu() - cpu1;
+    drop(planned);
+    rows.push(Row::from(Measure {
+        run: format!("{} plan --diff (the change set)", size.name),
+        requests: sandbox.requests() - before_total,
+        minimum: min_requests + AUDIT_READS,
+        wall,
+        lower,
+        lower_note: "",
+        cpu: format!(
+            "{:.0} ms",
+            (parse_cpu + plan_cpu + diff_cpu).as_secs_f64() * 1000.0
+        ),
+        rate_limited: sandbox.rate_limited(),
+        per_object: per_object.to_string(),
+    }));
+
+    // Export: every list, then the file.
+    let before_total = sandbox.requests();
+    let start_wall = Instant::now();
+    let live = pipeline::read_for_export(&c).await.unwrap();
+    let cpu0 = thread_cpu();
+    let (config, warnings) = instantly_rbac::export::to_config(&live);
+    let text = instantly_rbac::export::to_yaml(&config, &live.workspace.name);
+    let export_cpu = thread_cpu() - cpu0;
+    let wall = start_wall.elapsed().as_secs_f64();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(config.tags.len(), size.tags);
+    assert!(text.len() > 1000);
+    drop((live, config, text));
+    let (export_min, export_chain) = export_minimum(&size);
+    rows.push(Row::from(Measure {
+        run: format!("{} export", size.name),
+        requests: sandbox.requests() - before_total,
+        minimum: export_min,
+        wall,
+        lower: lower_bound(export_min, export_chain),
+        lower_note: "",
+        cpu: format!(
+            "{:.0} ms (export + YAML)",
+            export_cpu.as_secs_f64() * 1000.0
+        ),
+        rate_limited: sandbox.rate_limited(),
+        per_object: per_object.to_string(),
+    }));
+
+    // Apply the change set.
     let plan = pipeline::plan_path(&c, &changed).await.unwrap().plan;
     let assignment_changes = plan
         .actions
@@ -489,10 +578,11 @@ async fn measure(size: Size) -> Vec<Row> {
     {
         per_phase.entry(a.phase).or_insert(size.new_tags);
     }
-    let lower: f64 = per_phase
+    let apply_lower: f64 = per_phase
         .values()
         .map(|&n| (n as f64 / RATE).max(LATENCY_MS as f64 / 1000.0))
         .sum();
+    let lower = apply_lower;
     rows.push(Row::from(Measure {
         run: format!(
             "{} apply ({} actions, {assignment_changes} assignment changes in {toggles} toggle calls)",
@@ -509,7 +599,157 @@ async fn measure(size: Size) -> Vec<Row> {
         per_object: "–".into(),
     }));
     sandbox.stop().await;
+    let original = original.expect("one workspace");
+
+    // plan --out, then apply PLAN (which plans again and checks each
+    // touched object's version before it writes), on a fresh workspace.
+    let sandbox = start_sandbox(original.clone()).await;
+    let saved_path = dir.path().join("plan.json");
+    let start_wall = Instant::now();
+    let planned = pipeline::plan_path(&c_for(&sandbox), &changed)
+        .await
+        .unwrap();
+    let saved = instantly_rbac::saved_plan::SavedPlan::new(
+        &planned.plan,
+        &planned.live,
+        &changed.display().to_string(),
+        &planned.file.bytes,
+    );
+    std::fs::write(&saved_path, saved.to_json()).unwrap();
+    drop((planned, saved));
+    let opts = instantly_rbac::commands::apply::ApplyOptions {
+        ask: false,
+        saved: true,
+        secrets_out: Some(dir.path().join("secrets-saved.json")),
+        secrets_append: false,
+        secrets_cmd: None,
+        secrets_cmd_timeout: Duration::from_secs(10),
+        acks: Vec::new(),
+        allow_reinvite: false,
+    };
+    // The plan and report go to stdout: the parent keeps only table rows.
+    let printer =
+        instantly_rbac::output::Printer::new(instantly_rbac::cli::ColorChoice::Never, true);
+    let status = instantly_rbac::commands::apply::saved(
+        &saved_path,
+        Some(&changed),
+        &opts,
+        &c_for(&sandbox),
+        &printer,
+    )
+    .await
+    .unwrap();
+    let wall = start_wall.elapsed().as_secs_f64();
+    assert_eq!(status, instantly_rbac::output::ExitStatus::Success);
+    rows.push(Row::from(Measure {
+        run: format!("{} plan --out, then apply PLAN (the change set)", size.name),
+        requests: sandbox.requests(),
+        minimum: 2 * (min_requests + AUDIT_READS) + min_apply,
+        wall,
+        lower: 2.0 * plan_lower + apply_lower,
+        lower_note: "",
+        cpu: "–".into(),
+        rate_limited: sandbox.rate_limited(),
+        per_object: "–".into(),
+    }));
+    sandbox.stop().await;
+
+    // One new tag on 1,000 campaigns and 1,000 accounts no tag carries.
+    let (fresh_state, fresh_yaml) = with_fresh_tag(original, &yaml, FRESH);
+    let fresh = dir.path().join("fresh.yaml");
+    std::fs::write(&fresh, fresh_yaml).unwrap();
+    let sandbox = start_sandbox(fresh_state).await;
+    let c = c_for(&sandbox);
+    let start_wall = Instant::now();
+    let cpu0 = thread_cpu();
+    let file = pipeline::load(&fresh).unwrap();
+    let parse_cpu = thread_cpu() - cpu0;
+    let planned = pipeline::plan(&c, file).await.unwrap();
+    let wall = start_wall.elapsed().as_secs_f64();
+    let cpu1 = thread_cpu();
+    let plan = planner::plan(&planned.file.config, &planned.live, &context(&c)).unwrap();
+    let plan_cpu = thread_cpu() - cpu1;
+    assert_eq!(
+        plan.actions.len(),
+        1 + 2 * FRESH,
+        "the tag and its assignments"
+    );
+    let (fresh_min, fresh_chain) = minimum(&size, FRESH);
+    rows.push(Row::from(Measure {
+        run: format!(
+            "{} plan: one new tag on {FRESH} campaigns and {FRESH} accounts no tag carries",
+            size.name
+        ),
+        requests: sandbox.requests(),
+        minimum: fresh_min,
+        wall,
+        lower: lower_bound(fresh_min, fresh_chain),
+        lower_note: "",
+        cpu: format!("{:.0} ms", (parse_cpu + plan_cpu).as_secs_f64() * 1000.0),
+        rate_limited: sandbox.rate_limited(),
+        per_object: "–".into(),
+    }));
+    sandbox.stop().await;
     rows
+}
+
+/// A plan that creates keys reads the audit log's key events (created and
+/// deleted) to say who made the keys of those names: two requests.
+const AUDIT_READS: usize = 2;
+
+/// Campaigns and accounts a fresh tag is assigned to.
+const FRESH: usize = 1000;
+
+/// `state` with `n` more campaigns and accounts that no tag carries, and
+/// `yaml` with a new tag assigned to all of them.
+fn with_fresh_tag(mut state: SandboxState, yaml: &str, n: usize) -> (SandboxState, String) {
+    let demo = demo_state();
+    let mut names = Vec::new();
+    let mut emails = Vec::new();
+    for i in 0..n {
+        let name = format!("Fresh campaign {i:05}");
+        state.campaigns.push(Campaign {
+            id: id(7, 0, i),
+            name: name.clone(),
+            ..demo.campaigns[0].clone()
+        });
+        names.push(name);
+        let email = format!("fresh{i:05}@acme-mail.com");
+        state.accounts.push(Account {
+            email: email.clone().into(),
+            ..demo.accounts[0].clone()
+        });
+        emails.push(email);
+    }
+    let tag = format!(
+        "tags:\n  - label: fresh\n    campaigns: [{}]\n    accounts: [{}]\n",
+        names.join(", "),
+        emails.join(", ")
+    );
+    (state, yaml.replacen("tags:\n", &tag, 1))
+}
+
+async fn start_sandbox(state: SandboxState) -> Sandbox {
+    let sandbox = Sandbox::start(state, None, 0).await.unwrap();
+    sandbox.set_faults(Faults {
+        latency_ms: LATENCY_MS,
+        rate_limit: Some(RATE),
+        ..Faults::default()
+    });
+    sandbox
+}
+
+fn c_for(sandbox: &Sandbox) -> Client {
+    client(&sandbox.url)
+}
+
+fn context(c: &Client) -> Context {
+    Context {
+        auth_key_mask: Some(c.key_mask()),
+        now: None,
+        undelivered: Vec::new(),
+        key_events: None,
+    }
 }
 
 fn run_size(size: Size) -> Vec<Row> {
@@ -571,7 +811,12 @@ fn main() {
             .args(["--child", s])
             .output()
             .unwrap();
-        print!("{}", String::from_utf8_lossy(&out.stdout));
+        // Only the table's rows: `apply PLAN` prints its plan and report.
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            if line.starts_with("| ") {
+                println!("{line}");
+            }
+        }
         if !out.status.success() {
             eprintln!("{s} failed: {}", String::from_utf8_lossy(&out.stderr));
         }

@@ -276,12 +276,25 @@ impl Client {
         query: &[(&str, String)],
         max_pages: usize,
     ) -> Result<Option<Vec<T>>, ApiError> {
-        if max_pages == 0 {
-            return Ok(None);
-        }
+        let (items, complete) = self
+            .list_while(path, query, |pages, _: &[T]| pages < max_pages)
+            .await?;
+        Ok(complete.then_some(items))
+    }
+
+    /// Reads pages while `more(pages read, items so far)` says so (asked
+    /// before each page, the first included); the items read, and whether
+    /// they are the whole list. A caller weighs each page against narrower
+    /// look-ups with what the pages so far showed.
+    pub async fn list_while<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        mut more: impl FnMut(usize, &[T]) -> bool,
+    ) -> Result<(Vec<T>, bool), ApiError> {
         let mut walk = 1;
         loop {
-            match self.walk(path, query, max_pages).await {
+            match self.walk(path, query, &mut more).await {
                 Err(e)
                     if matches!(e.kind, ApiErrorKind::Protocol(_))
                         && walk < self.opts.max_attempts =>
@@ -299,12 +312,15 @@ impl Client {
         &self,
         path: &str,
         query: &[(&str, String)],
-        max_pages: usize,
-    ) -> Result<Option<Vec<T>>, ApiError> {
+        more: &mut impl FnMut(usize, &[T]) -> bool,
+    ) -> Result<(Vec<T>, bool), ApiError> {
         let mut out = Vec::new();
         let mut cursor: Option<String> = None;
         let mut seen = HashSet::new();
-        for page_no in 0..max_pages {
+        for page_no in 0.. {
+            if !more(page_no, &out) {
+                break;
+            }
             if page_no == self.opts.max_list_pages {
                 return Err(self.too_long(path, out.len()));
             }
@@ -333,10 +349,10 @@ impl Client {
                     }
                     cursor = Some(next);
                 }
-                _ => return Ok(Some(out)),
+                _ => return Ok((out, true)),
             }
         }
-        Ok(None)
+        Ok((out, false))
     }
 
     fn too_long(&self, path: &str, items: usize) -> ApiError {

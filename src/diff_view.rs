@@ -5,11 +5,12 @@
 use crate::api_types::ResourceType;
 use crate::config::Config;
 use crate::email::Email;
-use crate::live::Live;
+use crate::live::{Index, Live};
 use crate::plan::Plan;
 use crate::planner::{key_address, member_address, tag_address};
 use crate::role::Role;
 use serde::Serialize;
+use std::collections::{HashMap, HashSet};
 
 #[derive(Serialize, Default)]
 struct View {
@@ -51,6 +52,7 @@ struct ViewTag {
 }
 
 fn live_view(live: &Live) -> View {
+    let index = Index::new(live);
     let mut v = View::default();
     for m in &live.members {
         let mut permissions = m.permissions.clone().unwrap_or_default();
@@ -77,13 +79,12 @@ fn live_view(live: &Live) -> View {
             campaigns: Vec::new(),
             accounts: Vec::new(),
         };
-        for m in live.mappings.iter().filter(|m| m.tag_id == t.id) {
+        for m in index.mappings_of(&t.id) {
             match m.resource_type {
                 ResourceType::Campaign => {
-                    let name = live
-                        .campaigns
-                        .iter()
-                        .find(|c| c.id == m.resource_id)
+                    let name = index
+                        .campaigns_by_id
+                        .get(m.resource_id.as_str())
                         .map_or(m.resource_id.clone(), |c| c.name.clone());
                     tag.campaigns.push(name);
                 }
@@ -100,19 +101,31 @@ fn live_view(live: &Live) -> View {
 /// The workspace as it will be: what the file declares, plus the live
 /// objects the plan leaves alone (additive policy, ignored, protected).
 fn desired_view(config: &Config, live_v: &View, plan: &Plan) -> View {
-    let kept = |address: String| plan.unmanaged.iter().any(|u| u.address == address);
+    // Sets and maps, not scans: a plan may leave thousands of objects alone.
+    let unmanaged: HashSet<&str> = plan.unmanaged.iter().map(|u| u.address.as_str()).collect();
+    let kept = |address: String| unmanaged.contains(address.as_str());
+    let live_nicknames: HashMap<&Email, &Option<String>> = live_v
+        .members
+        .iter()
+        .map(|l| (&l.email, &l.nickname))
+        .rev()
+        .collect();
+    let declared: HashSet<&Email> = config.members.iter().map(|m| &m.email.value).collect();
+    let live_descriptions: HashMap<&str, &Option<String>> = live_v
+        .tags
+        .iter()
+        .map(|l| (l.label.as_str(), &l.description))
+        .rev()
+        .collect();
     let mut v = View::default();
     for m in &config.members {
         let (role, permissions) = config.resolve_role(&m.role.value);
         let email = Email::new(m.email.value.key());
         // An undeclared nickname is left as it is.
-        let nickname = m.nickname.clone().or_else(|| {
-            live_v
-                .members
-                .iter()
-                .find(|l| l.email == email)
-                .and_then(|l| l.nickname.clone())
-        });
+        let nickname = m
+            .nickname
+            .clone()
+            .or_else(|| live_nicknames.get(&email).and_then(|n| (*n).clone()));
         v.members.push(ViewMember {
             email,
             role,
@@ -124,7 +137,7 @@ fn desired_view(config: &Config, live_v: &View, plan: &Plan) -> View {
         live_v
             .members
             .iter()
-            .filter(|m| m.role == Role::Owner && !v_has_member(config, &m.email))
+            .filter(|m| m.role == Role::Owner && !declared.contains(&m.email))
             .cloned(),
     );
     v.members.extend(
@@ -150,11 +163,9 @@ fn desired_view(config: &Config, live_v: &View, plan: &Plan) -> View {
             .cloned(),
     );
     for t in &config.tags {
-        let live_desc = live_v
-            .tags
-            .iter()
-            .find(|l| l.label == t.label.value)
-            .and_then(|l| l.description.clone());
+        let live_desc = live_descriptions
+            .get(t.label.value.as_str())
+            .and_then(|d| (*d).clone());
         v.tags.push(ViewTag {
             label: t.label.value.clone(),
             description: t.description.clone().or(live_desc),
@@ -174,10 +185,6 @@ fn desired_view(config: &Config, live_v: &View, plan: &Plan) -> View {
             .cloned(),
     );
     v
-}
-
-fn v_has_member(config: &Config, email: &Email) -> bool {
-    config.members.iter().any(|m| &m.email.value == email)
 }
 
 fn normalize(mut v: View) -> String {

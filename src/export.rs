@@ -1,11 +1,11 @@
 //! `export`: the live workspace as a desired-state file that plans to no changes.
 
-use crate::api_types::ResourceType;
+use crate::api_types::{Campaign, ResourceType};
 use crate::config::{
     ApiKeySpec, At, Config, MemberSpec, Policy, RoleRef, TagSpec, TeamRole, WorkspaceGuard,
 };
 use crate::email::Email;
-use crate::live::Live;
+use crate::live::{Index, Live};
 use crate::role::Role;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -122,29 +122,27 @@ pub fn to_config(live: &Live) -> (Config, Vec<String>) {
         });
     }
 
+    let index = Index::new(live);
     let mut tags: Vec<TagSpec> = Vec::new();
     let mut live_tags: Vec<_> = live.tags.iter().collect();
     live_tags.sort_by(|a, b| a.label.cmp(&b.label));
     for t in live_tags {
         let mut campaigns = Vec::new();
         let mut accounts = Vec::new();
-        for m in live.mappings.iter().filter(|m| m.tag_id == t.id) {
+        for m in index.mappings_of(&t.id) {
             if let ResourceType::Other(n) = m.resource_type {
                 warnings.push(format!(
                     "tag `{}` is on {} of resource type {n}, which this tool does not know; left out (plans leave it alone)",
                     t.label, m.resource_id
                 ));
             } else if m.resource_type == ResourceType::Campaign {
-                let same: Vec<_> = live
-                    .campaigns
-                    .iter()
-                    .filter(|c| {
-                        live.campaigns
-                            .iter()
-                            .any(|x| x.id == m.resource_id && x.name == c.name)
-                    })
-                    .collect();
-                match same.as_slice() {
+                // Every campaign that bears the name of the assigned one.
+                let same: &[&Campaign] = index
+                    .campaigns_by_id
+                    .get(m.resource_id.as_str())
+                    .and_then(|c| index.campaigns_by_name.get(c.name.as_str()))
+                    .map_or(&[], Vec::as_slice);
+                match same {
                     [c] => campaigns.push(At::bare(c.name.clone())),
                     [] => warnings.push(format!(
                         "tag `{}` is on campaign {} which is not listed; left out",

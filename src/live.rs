@@ -10,6 +10,9 @@ use crate::email::Email;
 use crate::read_strategy::{self, AssignmentRead};
 use std::collections::{BTreeSet, HashSet};
 
+mod index;
+pub use index::Index;
+
 /// What the planner needs to know of the live workspace.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Live {
@@ -112,33 +115,72 @@ pub async fn read_lists(
 }
 
 /// Reads what a plan of `config` needs: members, keys and tags, and the
-/// assignments of the tags it declares or would delete, by the cheaper of
+/// assignments of the tags it declares or would delete, by the quicker of
 /// per-tag lists and the mapping walk; then resolves the declared campaigns
 /// (by name) and accounts (by email) that reading did not meet, whatever the
 /// live tags are (a workspace's first tag names campaigns no tag carries
 /// yet). Campaigns and accounts are never listed when the file declares no
 /// assignments.
+///
+/// The reads form a graph, each starting when its inputs are known:
+/// members, keys and tags at once; the assignments as soon as the tag list
+/// arrives (they need nothing else), while members and keys may still be
+/// reading.
 pub async fn read_for_plan(
     client: &Client,
     workspace: Workspace,
     config: &Config,
 ) -> Result<Live, ApiError> {
     let none: &[(&str, String)] = &[];
-    let (members, api_keys, tags) = tokio::try_join!(
-        client.list::<Member>("/workspace-members", none),
-        client.list::<ApiKey>("/api-keys", none),
-        client.list::<Tag>("/custom-tags", none),
-    )?;
-    let mut warnings = Vec::new();
-    let members = unique(members, "/workspace-members", member_id, &mut warnings);
-    let api_keys = unique(api_keys, "/api-keys", key_id, &mut warnings);
-    let tags = unique(tags, "/custom-tags", tag_id, &mut warnings);
-    let choice = read_strategy::choose(config, &tags);
-    tracing::info!(how = ?choice.how, tags = choice.tags.len(), per_tag = choice.per_tag_estimate, walk = choice.walk_estimate, "reading assignments");
-    let mut live = Live {
+    let members = async {
+        let members = client.list::<Member>("/workspace-members", none).await?;
+        let mut w = Vec::new();
+        let members = unique(members, "/workspace-members", member_id, &mut w);
+        Ok::<_, ApiError>((members, w))
+    };
+    let api_keys = async {
+        let keys = client.list::<ApiKey>("/api-keys", none).await?;
+        let mut w = Vec::new();
+        let keys = unique(keys, "/api-keys", key_id, &mut w);
+        Ok::<_, ApiError>((keys, w))
+    };
+    // The tags first: theirs is usually the longest chain, and its first
+    // page's round trip, taken before members and keys are paced, is the
+    // latency the assignment estimate uses.
+    let (tagged, (members, member_warnings), (api_keys, key_warnings)) =
+        tokio::try_join!(read_tagged(client, config), members, api_keys)?;
+    let mut warnings = member_warnings;
+    warnings.extend(key_warnings);
+    warnings.extend(tagged.warnings);
+    Ok(Live {
         workspace,
         members,
         api_keys,
+        warnings,
+        ..tagged
+    })
+}
+
+/// The tag list, then the assignments the plan needs and the declared
+/// campaigns and accounts: the branch of `read_for_plan` that waits for
+/// nothing but the tags. Members and keys are left empty.
+async fn read_tagged(client: &Client, config: &Config) -> Result<Live, ApiError> {
+    let none: &[(&str, String)] = &[];
+    let started = std::time::Instant::now();
+    let tags = client.list::<Tag>("/custom-tags", none).await?;
+    // One round trip, as observed: the tag list's time over its pages.
+    let latency = started.elapsed() / read_strategy::pages_at_least(tags.len()) as u32;
+    let mut warnings = Vec::new();
+    let tags = unique(tags, "/custom-tags", tag_id, &mut warnings);
+    let opts = client.options();
+    let timing = read_strategy::Timing {
+        rate: opts.rate_limit,
+        parallelism: opts.parallelism,
+        latency,
+    };
+    let choice = read_strategy::choose(config, &tags, &timing);
+    tracing::info!(how = ?choice.how, tags = choice.tags.len(), per_tag = choice.per_tag_estimate, walk = choice.walk_estimate, per_tag_wall = ?choice.per_tag_wall, walk_wall = ?choice.walk_wall, ?latency, "reading assignments");
+    let mut live = Live {
         tags,
         assignments_read: choice.how != AssignmentRead::Nothing,
         warnings,
@@ -162,6 +204,8 @@ pub async fn read_for_plan(
                 )?;
                 Ok::<_, ApiError>((id.clone(), c, a))
             });
+            let mut campaigns_known = Known::of_campaigns(&live);
+            let mut accounts_known = Known::of_accounts(&live);
             for (tag_id, campaigns, accounts) in futures_util::future::try_join_all(reads).await? {
                 let w = &mut live.warnings;
                 let campaigns = unique(campaigns, "/campaigns", campaign_id, w);
@@ -169,12 +213,12 @@ pub async fn read_for_plan(
                 for c in campaigns {
                     live.mappings
                         .push(mapping(&tag_id, ResourceType::Campaign, &c.id));
-                    add_campaigns(&mut live, [c]);
+                    campaigns_known.add(&mut live.campaigns, c);
                 }
                 for a in accounts {
                     live.mappings
                         .push(mapping(&tag_id, ResourceType::Account, a.email.as_str()));
-                    add_accounts(&mut live, [a]);
+                    accounts_known.add(&mut live.accounts, a);
                 }
             }
         }
@@ -225,79 +269,116 @@ pub async fn read_for_plan(
             add_accounts(&mut live, accounts);
         }
     }
-    if !all_campaigns {
-        let unmet: Vec<&str> = declared_names
+    let unmet_names: Vec<String> = if all_campaigns {
+        Vec::new()
+    } else {
+        let met: HashSet<&str> = live.campaigns.iter().map(|c| c.name.as_str()).collect();
+        declared_names
             .iter()
-            .copied()
-            .filter(|n| !live.campaigns.iter().any(|c| c.name == *n))
-            .collect();
-        resolve_campaigns(client, &mut live, &unmet).await?;
-    }
-    let declared_accounts: BTreeSet<&Email> = config
+            .filter(|n| !met.contains(**n))
+            .map(|n| n.to_string())
+            .collect()
+    };
+    let met: HashSet<&Email> = live.accounts.iter().map(|a| &a.email).collect();
+    let unmet_emails: Vec<Email> = config
         .tags
         .iter()
         .flat_map(|t| t.accounts.iter().map(|a| &a.value))
-        .collect();
-    let unmet: Vec<&Email> = declared_accounts
+        .collect::<BTreeSet<&Email>>()
         .into_iter()
-        .filter(|e| !live.accounts.iter().any(|a| &a.email == *e))
+        .filter(|e| !met.contains(e))
+        .cloned()
         .collect();
-    resolve_accounts(client, &mut live, &unmet).await?;
+    // Both at once: neither needs the other.
+    let ((campaigns, campaign_warnings), (accounts, account_warnings)) = tokio::try_join!(
+        resolve_campaigns(client, live.campaigns.len(), &unmet_names),
+        resolve_accounts(client, live.accounts.len(), &unmet_emails),
+    )?;
+    live.warnings.extend(campaign_warnings);
+    live.warnings.extend(account_warnings);
+    add_campaigns(&mut live, campaigns);
+    add_accounts(&mut live, accounts);
     Ok(live)
 }
 
-/// Finds the campaigns named `names`: the whole campaign list when it ends
-/// within fewer pages than one `search` per name, else a search each (a
-/// search matches substrings, so every campaign of that exact name is found
-/// and a name two campaigns share is seen as such).
+/// Finds the campaigns named `names`: a `search` each while there are no
+/// more of them than the campaign list has pages at least (by the
+/// campaigns met already), else the whole list — never more requests than
+/// the list. (A list cut short cannot stand in for searches: a name met on
+/// its first pages may be shared by a campaign on a later one.)
 async fn resolve_campaigns(
     client: &Client,
-    live: &mut Live,
-    names: &[&str],
-) -> Result<(), ApiError> {
+    known: usize,
+    names: &[String],
+) -> Result<(Vec<Campaign>, Vec<String>), ApiError> {
+    let mut warnings = Vec::new();
     if names.is_empty() {
-        return Ok(());
+        return Ok((Vec::new(), warnings));
     }
     let none: &[(&str, String)] = &[];
-    let budget = read_strategy::list_budget(names.len());
-    if let Some(all) = client
-        .list_within::<Campaign>("/campaigns", none, budget)
-        .await?
-    {
-        add_campaigns(live, all);
-        return Ok(());
+    if !read_strategy::look_up(names.len(), read_strategy::pages_at_least(known)) {
+        let all = client.list::<Campaign>("/campaigns", none).await?;
+        let all = unique(all, "/campaigns", campaign_id, &mut warnings);
+        return Ok((all, warnings));
     }
     let searches = names.iter().map(|n| async move {
-        let q = [("search", n.to_string())];
+        let q = [("search", n.clone())];
         client.list::<Campaign>("/campaigns", &q).await
     });
-    for found in futures_util::future::try_join_all(searches).await? {
-        add_campaigns(live, found);
-    }
-    Ok(())
+    let found = futures_util::future::try_join_all(searches).await?;
+    Ok((found.into_iter().flatten().collect(), warnings))
 }
 
-/// Finds the sending accounts `emails`: the whole account list when it
-/// ends within fewer pages than one GET per email, else a GET each (by the
-/// folded address).
+/// Finds the sending accounts `emails`: a GET each (by the folded address)
+/// while there are no more of them than the account list has pages at
+/// least (by the `known` accounts met already), else the account list page
+/// by page, until every one is met or the ones still unmet are no more
+/// than the pages still to come — then a GET each. Either way, never more
+/// requests than the whole list.
 async fn resolve_accounts(
     client: &Client,
-    live: &mut Live,
-    emails: &[&Email],
-) -> Result<(), ApiError> {
+    known: usize,
+    emails: &[Email],
+) -> Result<(Vec<Account>, Vec<String>), ApiError> {
+    let mut warnings = Vec::new();
     if emails.is_empty() {
-        return Ok(());
+        return Ok((Vec::new(), warnings));
     }
     let none: &[(&str, String)] = &[];
-    let budget = read_strategy::list_budget(emails.len());
-    if let Some(all) = client
-        .list_within::<Account>("/accounts", none, budget)
-        .await?
-    {
-        add_accounts(live, all);
-        return Ok(());
+    let known_pages = read_strategy::pages_at_least(known);
+    let mut unmet: Vec<&Email> = emails.iter().collect();
+    let mut found = Vec::new();
+    if !read_strategy::look_up(emails.len(), known_pages) {
+        let wanted: HashSet<&Email> = emails.iter().collect();
+        // Items already checked against `wanted`, and which were met.
+        let (mut checked, mut met) = (0, HashSet::new());
+        let (listed, _) = client
+            .list_while("/accounts", none, |pages, items: &[Account]| {
+                if items.len() < checked {
+                    // The walk started over (a repeated cursor).
+                    (checked, met) = (0, HashSet::new());
+                }
+                for a in &items[checked..] {
+                    if wanted.contains(&a.email) {
+                        met.insert(a.email.clone());
+                    }
+                }
+                checked = items.len();
+                let left = wanted.len() - met.len();
+                // More follow (or this is the first page): the list has at
+                // least this many pages still to read.
+                let to_come = known_pages.max(pages + 1) - pages;
+                pages == 0 || (left > 0 && !read_strategy::look_up(left, to_come))
+            })
+            .await?;
+        found = unique(listed, "/accounts", account_id, &mut warnings);
+        let listed: HashSet<&Email> = found.iter().map(|a| &a.email).collect();
+        unmet.retain(|e| !listed.contains(e));
+        if unmet.is_empty() {
+            return Ok((found, warnings));
+        }
     }
-    let lookups = emails.iter().map(|e| async move {
+    let lookups = unmet.into_iter().map(|e| async move {
         match client
             .get::<Account>(&format!("/accounts/{}", encode_segment(e.key())), &[])
             .await
@@ -307,9 +388,35 @@ async fn resolve_accounts(
             Err(err) => Err(err),
         }
     });
-    let found = futures_util::future::try_join_all(lookups).await?;
-    add_accounts(live, found.into_iter().flatten());
-    Ok(())
+    let looked_up = futures_util::future::try_join_all(lookups).await?;
+    found.extend(looked_up.into_iter().flatten());
+    Ok((found, warnings))
+}
+
+/// The ids (or addresses) of what a list holds, kept as it grows: adding
+/// one at a time stays linear (`add_campaigns` builds its set per call).
+struct Known<K>(HashSet<K>);
+
+impl Known<String> {
+    fn of_campaigns(live: &Live) -> Self {
+        Known(live.campaigns.iter().map(|c| c.id.clone()).collect())
+    }
+    fn add(&mut self, to: &mut Vec<Campaign>, c: Campaign) {
+        if self.0.insert(c.id.clone()) {
+            to.push(c);
+        }
+    }
+}
+
+impl Known<Email> {
+    fn of_accounts(live: &Live) -> Self {
+        Known(live.accounts.iter().map(|a| a.email.clone()).collect())
+    }
+    fn add(&mut self, to: &mut Vec<Account>, a: Account) {
+        if self.0.insert(a.email.clone()) {
+            to.push(a);
+        }
+    }
 }
 
 /// `items` with each id once (the first answer kept), and a warning for

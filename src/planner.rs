@@ -2,16 +2,16 @@
 //! clock, so the same inputs always give the same plan, and every choice the
 //! applier needs (ids, order) is made here.
 
-use crate::api_types::{Account, ApiKey, Campaign, Member, Tag, TagMapping};
+use crate::api_types::{ApiKey, Campaign, Member, Tag};
 use crate::config::{Config, MemberSpec, Mode, TagSpec};
 use crate::diagnostic::Diagnostic;
 use crate::email::Email;
 use crate::ignore::IgnoreSet;
-use crate::live::Live;
+use crate::live::{Index, Live};
 use crate::plan::*;
 use crate::role::Role;
 use crate::vocab;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What else the planner must know: the mask of the key the tool
 /// authenticates with, which it never revokes or replaces.
@@ -35,6 +35,10 @@ pub const UNDELIVERED_REPLACED: &str = "its secret was never delivered: an earli
 /// Why such a key is revoked when another key of its name is kept.
 pub const UNDELIVERED_REVOKED: &str =
     "its secret was never delivered: an earlier apply was killed after creating it; it is revoked";
+
+/// How many errors of a plan may suggest similar names (each suggestion
+/// scans a whole list).
+const SUGGESTED_ERRORS: usize = 20;
 
 /// Plans, or returns every error found (each located in the file).
 pub fn plan(desired: &Config, live: &Live, ctx: &Context) -> Result<Plan, Vec<Diagnostic>> {
@@ -179,51 +183,6 @@ pub fn tag_state(t: &Tag) -> TagState {
     TagState {
         label: t.label.clone(),
         description: t.description.clone().filter(|d| !d.is_empty()),
-    }
-}
-
-/// Lookups into the live workspace, built once: plans of workspaces with
-/// thousands of members and tens of thousands of assignments stay linear.
-struct Index<'a> {
-    /// Email → members: several when live addresses differ only in case.
-    members: HashMap<&'a Email, Vec<&'a Member>>,
-    tags: HashMap<&'a str, &'a Tag>,
-    campaigns_by_name: HashMap<&'a str, Vec<&'a Campaign>>,
-    campaigns_by_id: HashMap<&'a str, &'a Campaign>,
-    accounts: HashMap<&'a Email, &'a Account>,
-    /// Tag id -> its assignments.
-    mappings: HashMap<&'a str, Vec<&'a TagMapping>>,
-}
-
-impl<'a> Index<'a> {
-    fn new(live: &'a Live) -> Self {
-        let mut campaigns_by_name: HashMap<&str, Vec<&Campaign>> = HashMap::new();
-        for c in &live.campaigns {
-            campaigns_by_name
-                .entry(c.name.as_str())
-                .or_default()
-                .push(c);
-        }
-        let mut mappings: HashMap<&str, Vec<&TagMapping>> = HashMap::new();
-        for m in &live.mappings {
-            mappings.entry(m.tag_id.as_str()).or_default().push(m);
-        }
-        Index {
-            members: {
-                let mut by_email: HashMap<&Email, Vec<&Member>> = HashMap::new();
-                for m in &live.members {
-                    by_email.entry(&m.email).or_default().push(m);
-                }
-                by_email
-            },
-            // Labels are unique after trimming (the contract): a live
-            // `  Old-Team ` is the declared `Old-Team`.
-            tags: live.tags.iter().map(|t| (t.label.trim(), t)).collect(),
-            campaigns_by_name,
-            campaigns_by_id: live.campaigns.iter().map(|c| (c.id.as_str(), c)).collect(),
-            accounts: live.accounts.iter().map(|a| (&a.email, a)).collect(),
-            mappings,
-        }
     }
 }
 
@@ -530,6 +489,12 @@ impl Planner<'_> {
             ));
         }
         let mut used = BTreeSet::new();
+        let declared_names: std::collections::HashSet<&str> = self
+            .desired
+            .api_keys
+            .iter()
+            .map(|s| s.name.value.as_str())
+            .collect();
         for spec in &self.desired.api_keys {
             let name = &spec.name.value;
             let address = key_address(name);
@@ -537,8 +502,12 @@ impl Planner<'_> {
                 name: name.clone(),
                 scopes: sorted(&spec.scopes),
             };
-            let candidates: Vec<&ApiKey> =
-                live.api_keys.iter().filter(|k| &k.name == name).collect();
+            let candidates: Vec<&ApiKey> = self
+                .index
+                .keys_by_name
+                .get(name.as_str())
+                .cloned()
+                .unwrap_or_default();
             // Names are not unique in the API: adopt the key that already
             // matches, whose secret was delivered, and is not due for
             // rotation (after an interrupted rotation that is the new key),
@@ -631,7 +600,7 @@ impl Planner<'_> {
             if used.contains(&k.id) {
                 continue;
             }
-            let declared = self.desired.api_keys.iter().any(|s| s.name.value == k.name);
+            let declared = declared_names.contains(k.name.as_str());
             let address = if declared {
                 format!("api_key[{} ({})]", k.name, k.id)
             } else {
@@ -714,13 +683,14 @@ impl Planner<'_> {
             }
             self.assignments(spec, found);
         }
+        let declared: std::collections::HashSet<&str> = self
+            .desired
+            .tags
+            .iter()
+            .map(|s| s.label.value.trim())
+            .collect();
         for t in &live.tags {
-            if self
-                .desired
-                .tags
-                .iter()
-                .any(|s| s.label.value.trim() == t.label.trim())
-            {
+            if declared.contains(t.label.trim()) {
                 continue;
             }
             let address = tag_address(&t.label);
@@ -772,14 +742,22 @@ impl Planner<'_> {
                 }
                 [] => {
                     let lower = name.value.to_lowercase();
-                    let near: Vec<String> = live
-                        .campaigns
+                    // Each suggestion scans every campaign: only for the
+                    // first errors, so a file of thousands of wrong names
+                    // stays linear.
+                    let suggest = self.errors.len() < SUGGESTED_ERRORS;
+                    let near: Vec<String> = live.campaigns
+                        [..if suggest { live.campaigns.len() } else { 0 }]
                         .iter()
                         .filter(|c| {
                             let n = c.name.to_lowercase();
                             n.contains(&lower)
                                 || lower.contains(&n)
-                                || vocab::closest(&lower, &[n.as_str()]).is_some()
+                                // Lengths further apart than `closest`
+                                // allows cannot match: no edit distance.
+                                || (lower.chars().count().abs_diff(n.chars().count())
+                                    <= 2.max(n.len() / 4)
+                                    && vocab::closest(&lower, &[n.as_str()]).is_some())
                         })
                         .take(5)
                         .map(|c| format!("`{}` ({})", c.name, c.id))

@@ -11,6 +11,9 @@ pub const PER_MINUTE: usize = 6000;
 /// Requests are paced a little under the limit, so that network jitter
 /// never bunches them past it in any one-second window.
 const MARGIN: f64 = 0.97;
+/// How late a wake-up may be and still count as on time (timers fire on
+/// whole milliseconds).
+const TIMER_SLACK: Duration = Duration::from_millis(2);
 
 /// Each request reserves a start time: evenly spaced at the rate, and never
 /// more than 6,000 in any minute. Reserving slots (rather than sleeping
@@ -48,20 +51,35 @@ impl RateLimiter {
         self.rate
     }
 
-    /// Waits for this request's turn.
+    /// Waits for this request's turn: a turn is taken when the caller is
+    /// awake to take it, and the next one is an interval after it. (Turns
+    /// booked in advance let callers woken late by a busy machine go out
+    /// together and overrun the API's one-second window: 429s.)
     pub async fn acquire(&self) {
-        let slot = {
-            let mut s = self.slots.lock().expect("rate limiter lock");
-            let mut slot = Instant::now().max(s.next);
-            if s.recent.len() >= PER_MINUTE {
-                let oldest = s.recent.pop_front().expect("full");
-                slot = slot.max(oldest + Duration::from_secs_f64(60.0 / MARGIN));
-            }
-            s.next = slot + self.interval;
-            s.recent.push_back(slot);
-            slot
-        };
-        tokio::time::sleep_until(slot).await;
+        loop {
+            let turn = {
+                let mut s = self.slots.lock().expect("rate limiter lock");
+                let now = Instant::now();
+                let mut turn = s.next;
+                if s.recent.len() >= PER_MINUTE {
+                    let oldest = *s.recent.front().expect("full");
+                    turn = turn.max(oldest + Duration::from_secs_f64(60.0 / MARGIN));
+                }
+                if turn <= now {
+                    if s.recent.len() >= PER_MINUTE {
+                        s.recent.pop_front();
+                    }
+                    // On time within the timer's granularity: the next turn
+                    // keeps the even pace; later: it counts from now.
+                    let on_time = now.duration_since(turn) <= TIMER_SLACK;
+                    s.next = if on_time { turn } else { now } + self.interval;
+                    s.recent.push_back(now);
+                    return;
+                }
+                turn
+            };
+            tokio::time::sleep_until(turn).await;
+        }
     }
 }
 

@@ -251,31 +251,40 @@ fn diff_section(diff: &str) -> Section {
 /// cut with a note of how many entries were left out.
 fn assemble(head: String, sections: Vec<Section>, limit: usize) -> String {
     const NOTE_ROOM: usize = 200;
+    // Characters of `out`, kept as it grows: counting them again for each
+    // item made a long plan quadratic.
+    let chars = |s: &str| s.chars().count();
+    let mut len = chars(&head);
     let mut out = head;
     let mut left_out = 0;
     for s in sections {
-        let fixed = s.title.chars().count() + s.open.chars().count() + s.close.chars().count();
-        if out.chars().count() + fixed + NOTE_ROOM * 2 > limit {
+        let close = chars(&s.close);
+        let fixed = chars(&s.title) + chars(&s.open) + close;
+        if len + fixed + NOTE_ROOM * 2 > limit {
             left_out += s.items.len();
             continue;
         }
         out.push_str(&s.title);
         out.push_str(&s.open);
+        len += chars(&s.title) + chars(&s.open);
         let mut shown = 0;
         for item in &s.items {
-            if out.chars().count() + item.chars().count() + s.close.chars().count() + NOTE_ROOM * 2
-                > limit
-            {
+            let n = chars(item);
+            if len + n + close + NOTE_ROOM * 2 > limit {
                 break;
             }
             out.push_str(item);
+            len += n;
             shown += 1;
         }
         if shown < s.items.len() {
-            let _ = writeln!(out, "… {} more not shown", s.items.len() - shown);
+            let note = format!("… {} more not shown\n", s.items.len() - shown);
+            len += chars(&note);
+            out.push_str(&note);
             left_out += s.items.len() - shown;
         }
         out.push_str(&s.close);
+        len += close;
     }
     if left_out > 0 {
         let _ = writeln!(

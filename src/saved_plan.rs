@@ -7,7 +7,7 @@
 //! (`difference`); what it applies is the recomputed plan, with its own
 //! blocks and protections.
 
-use crate::live::Live;
+use crate::live::{Index, Live};
 use crate::live_group::LiveGroup;
 use crate::plan::{Action, AssignmentState, Kind, Op, Plan, State};
 use crate::planner::{key_state, member_state, tag_state};
@@ -104,7 +104,13 @@ impl SavedPlan {
                 path: desired_path.into(),
                 sha256: sha256_hex(desired_bytes),
             },
-            tokens: plan.actions.iter().map(|a| token(a, live)).collect(),
+            tokens: {
+                let index = Index::new(live);
+                plan.actions
+                    .iter()
+                    .map(|a| token_of(a, &index, None))
+                    .collect()
+            },
             plan: plan.clone(),
         }
     }
@@ -112,11 +118,12 @@ impl SavedPlan {
     /// The same saved plan with the workspace group's tokens: for a plan
     /// of a file that declares `workspace_group` (the group read with it).
     pub fn with_group(mut self, live: &Live, group: Option<&LiveGroup>) -> SavedPlan {
+        let index = Index::new(live);
         self.tokens = self
             .plan
             .actions
             .iter()
-            .map(|a| token_in(a, live, group))
+            .map(|a| token_of(a, &index, group))
             .collect();
         self
     }
@@ -169,11 +176,12 @@ impl SavedPlan {
 
     /// `changed`, the workspace group included (as read for the plan).
     pub fn changed_in(&self, live: &Live, group: Option<&LiveGroup>) -> Vec<Changed> {
+        let index = Index::new(live);
         self.plan
             .actions
             .iter()
             .zip(&self.tokens)
-            .filter(|(a, t)| token_in(a, live, group) != **t)
+            .filter(|(a, t)| token_of(a, &index, group) != **t)
             .map(|(a, _)| Changed {
                 address: a.address.clone(),
                 planned: if a.op == Op::Create {
@@ -181,7 +189,7 @@ impl SavedPlan {
                 } else {
                     a.before.clone()
                 },
-                now: current(a, live, group).map(|(s, _)| s),
+                now: current(a, &index, group).map(|(s, _)| s),
             })
             .collect()
     }
@@ -199,6 +207,7 @@ pub fn difference(saved: &[Action], now: &[Action]) -> Option<String> {
         let address = printable(&s.address);
         if s.address != n.address {
             let recomputed = printable(&n.address);
+            // Scanned once, at the first difference: the comparison ends there.
             let in_saved = |address: &str| saved.iter().any(|a| a.address == address);
             let in_now = |address: &str| now.iter().any(|a| a.address == address);
             return Some(if !in_now(&s.address) {
@@ -311,15 +320,9 @@ fn assignment_of(a: &Action) -> Option<&AssignmentState> {
     }
 }
 
-/// The live tag an action touches: by label compared trimmed, as the API
-/// makes labels unique (and the planner matches them).
-fn tag_in<'a>(live: &'a Live, label: &str) -> Option<&'a crate::api_types::Tag> {
-    live.tags.iter().find(|t| t.label.trim() == label.trim())
-}
-
 /// The touched object as it is now, with what identifies its version
 /// beyond its state (id, update time).
-fn current(a: &Action, live: &Live, group: Option<&LiveGroup>) -> Option<(State, String)> {
+fn current(a: &Action, live: &Index, group: Option<&LiveGroup>) -> Option<(State, String)> {
     match a.kind {
         Kind::SubWorkspace => {
             // The row the plan acted on (by id), else the workspace's active one.
@@ -347,21 +350,20 @@ fn current(a: &Action, live: &Live, group: Option<&LiveGroup>) -> Option<(State,
             // By address; by id only among case twins, which share one
             // (a plan file's id is not trusted further than that).
             let email = email_of(a)?;
-            let mut same = live.members.iter().filter(|m| &m.email == email);
-            let first = same.next()?;
-            let m = match (same.next(), &a.live_id) {
-                (Some(_), Some(id)) => live
-                    .members
-                    .iter()
-                    .find(|m| &m.email == email && &m.id == id)?,
-                _ => first,
+            let same = live.members.get(email)?;
+            let m = match (same.as_slice(), &a.live_id) {
+                ([_, _, ..], Some(id)) => *same.iter().find(|m| &m.id == id)?,
+                _ => *same.first()?,
             };
             Some((State::Member(member_state(m)), m.id.clone()))
         }
         Kind::ApiKey => {
             let k = match (&a.live_id, a.state()) {
-                (Some(id), _) => live.api_keys.iter().find(|k| &k.id == id),
-                (None, Some(State::ApiKey(s))) => live.api_keys.iter().find(|k| k.name == s.name),
+                (Some(id), _) => live.keys_by_id.get(id.as_str()).copied(),
+                (None, Some(State::ApiKey(s))) => live
+                    .keys_by_name
+                    .get(s.name.as_str())
+                    .and_then(|k| k.first().copied()),
                 _ => None,
             }?;
             Some((
@@ -374,7 +376,9 @@ fn current(a: &Action, live: &Live, group: Option<&LiveGroup>) -> Option<(State,
                 State::Tag(t) => &t.label,
                 _ => return None,
             };
-            let t = tag_in(live, label)?;
+            // By label compared trimmed, as the API makes labels unique
+            // (and the planner matches them).
+            let t = live.tag(label)?;
             Some((
                 State::Tag(tag_state(t)),
                 format!("{}@{}", t.id, t.timestamp_updated),
@@ -382,12 +386,8 @@ fn current(a: &Action, live: &Live, group: Option<&LiveGroup>) -> Option<(State,
         }
         Kind::Assignment => {
             let s = assignment_of(a)?;
-            let tag = tag_in(live, &s.tag)?;
-            let present = live.mappings.iter().any(|m| {
-                m.tag_id == tag.id
-                    && m.resource_type == s.resource_type.api_code()
-                    && m.resource_id == s.resource_id
-            });
+            let tag = live.tag(&s.tag)?;
+            let present = live.is_assigned(&tag.id, s.resource_type.api_code(), &s.resource_id);
             present.then(|| (State::Assignment(s.clone()), tag.id.clone()))
         }
     }
@@ -402,6 +402,11 @@ pub fn token(a: &Action, live: &Live) -> String {
 
 /// `token`, with the workspace group for `sub_workspace` actions.
 pub fn token_in(a: &Action, live: &Live, group: Option<&LiveGroup>) -> String {
+    token_of(a, &Index::new(live), group)
+}
+
+/// `token_in`, with the index of the live workspace built once for a whole plan.
+fn token_of(a: &Action, live: &Index, group: Option<&LiveGroup>) -> String {
     match current(a, live, group) {
         None => "absent".into(),
         Some((state, identity)) => {

@@ -5,7 +5,9 @@
 use super::routes::{Answer, Req, bad, error, no_route, not_found, ok, paginate};
 use super::state::{SandboxState, new_id, now_iso};
 use crate::api_types::*;
+use crate::email::Email;
 use axum::http::Method;
+use std::collections::HashSet;
 
 /// 409: labels are unique per workspace once trimmed, on create and rename.
 fn duplicate() -> axum::response::Response {
@@ -19,9 +21,9 @@ pub(super) fn tags(st: &mut SandboxState, r: &Req, rest: &[&str]) -> Answer {
     let find = |st: &SandboxState, id: &str| st.tags.iter().position(|t| t.id == id);
     match (r.method.clone(), rest) {
         (Method::GET, []) => {
-            let tag_ids = r.list_param("tag_ids");
-            let res = r.list_param("resource_ids");
-            let on: Option<std::collections::HashSet<&str>> = (!res.is_empty()).then(|| {
+            let tag_ids: HashSet<String> = r.list_param("tag_ids").into_iter().collect();
+            let res: HashSet<String> = r.list_param("resource_ids").into_iter().collect();
+            let on: Option<HashSet<&str>> = (!res.is_empty()).then(|| {
                 st.mappings
                     .iter()
                     .filter(|m| res.contains(&m.resource_id))
@@ -100,17 +102,20 @@ pub(super) fn toggle(st: &mut SandboxState, r: &Req) -> Answer {
     if t.tag_ids.is_empty() || t.resource_ids.is_empty() {
         return Err(bad("body/tag_ids and body/resource_ids must not be empty"));
     }
-    if let Some(id) = t
-        .tag_ids
-        .iter()
-        .find(|id| !st.tags.iter().any(|x| &x.id == *id))
-    {
+    // Sets, not a scan of the workspace per id: a toggle names up to
+    // hundreds of resources of a workspace with tens of thousands.
+    let tags: HashSet<&str> = st.tags.iter().map(|x| x.id.as_str()).collect();
+    if let Some(id) = t.tag_ids.iter().find(|id| !tags.contains(id.as_str())) {
         return Err(bad(format!("unknown tag id {id}")));
     }
+    let resources: HashSet<&str> = match t.resource_type {
+        ResourceType::Account => st.accounts.iter().map(|a| a.email.key()).collect(),
+        ResourceType::Campaign => st.campaigns.iter().map(|c| c.id.as_str()).collect(),
+        ResourceType::Other(_) => HashSet::new(),
+    };
     let known = |id: &String| match t.resource_type {
-        ResourceType::Account => st.accounts.iter().any(|a| a.email.is(id)),
-        ResourceType::Campaign => st.campaigns.iter().any(|c| &c.id == id),
-        ResourceType::Other(_) => false,
+        ResourceType::Account => resources.contains(Email::fold(id).as_str()),
+        _ => resources.contains(id.as_str()),
     };
     if let ResourceType::Other(_) = t.resource_type {
         return Err(bad(
