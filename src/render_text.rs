@@ -81,13 +81,9 @@ pub fn fields(state: &State) -> Vec<(&'static str, String)> {
 pub fn action(out: &mut String, a: &Action, p: &Paint) {
     // Medium too, as the Markdown plan lists it (deleting or inviting a
     // member): the terminal reviewer sees the same risks as the PR's.
-    // Not yet on sub-workspaces: docs/agency.md (another engineer's, run
-    // as a test) shows that plan as it was; both change together.
     let risk = match a.risk {
         Risk::High => format!("  {}", p.warn("(high risk)")),
-        Risk::Medium if a.kind != crate::plan::Kind::SubWorkspace => {
-            format!("  {}", p.warn("(medium risk)"))
-        }
+        Risk::Medium => format!("  {}", p.warn("(medium risk)")),
         _ => String::new(),
     };
     let _ = writeln!(
