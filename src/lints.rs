@@ -88,11 +88,40 @@ pub fn lint(config: &Config) -> Vec<Diagnostic> {
     out
 }
 
+/// A key's wildcard scopes (W001 when it is never rotated).
+fn wide_scopes(k: &crate::config::ApiKeySpec) -> Vec<&String> {
+    k.scopes.iter().filter(|s| s.starts_with("all:")).collect()
+}
+
+/// A key's scopes that let it grant itself more (W002).
+fn granting_scopes(k: &crate::config::ApiKeySpec) -> Vec<&String> {
+    k.scopes
+        .iter()
+        .filter(|s| {
+            let (res, action) = s.split_once(':').unwrap_or_default();
+            matches!(res, "api_keys" | "workspace_members" | "all") && action != "read"
+        })
+        .collect()
+}
+
+/// The key lints (W001, W002) that `k` sets off, whatever it allows: an
+/// export allows them on the key the tool runs with, which needs them.
+pub fn key_codes(k: &crate::config::ApiKeySpec) -> Vec<String> {
+    let mut codes = Vec::new();
+    if !wide_scopes(k).is_empty() && k.rotate_after_days.is_none() {
+        codes.push("W001".to_owned());
+    }
+    if !granting_scopes(k).is_empty() {
+        codes.push("W002".to_owned());
+    }
+    codes
+}
+
 /// Every lint, less only those allowed on their own entry.
 fn every_lint(config: &Config) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for k in &config.api_keys {
-        let wide: Vec<&String> = k.scopes.iter().filter(|s| s.starts_with("all:")).collect();
+        let wide = wide_scopes(k);
         if !wide.is_empty() && k.rotate_after_days.is_none() && !allowed(config, &k.allow, "W001") {
             out.push(
                 Diagnostic::lint(
@@ -108,14 +137,7 @@ fn every_lint(config: &Config) -> Vec<Diagnostic> {
                 .help("add `rotate_after_days: 90` (or narrower scopes) so a leaked key does not stay valid forever"),
             );
         }
-        let granting: Vec<&String> = k
-            .scopes
-            .iter()
-            .filter(|s| {
-                let (res, action) = s.split_once(':').unwrap_or_default();
-                matches!(res, "api_keys" | "workspace_members" | "all") && action != "read"
-            })
-            .collect();
+        let granting = granting_scopes(k);
         if !granting.is_empty() && !allowed(config, &k.allow, "W002") {
             out.push(
                 Diagnostic::lint(
