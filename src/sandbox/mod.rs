@@ -46,6 +46,8 @@ pub(crate) struct Shared {
     seen: Mutex<std::collections::HashMap<String, u64>>,
     /// Requests by method and path, for request-count tests.
     by_endpoint: Mutex<BTreeMap<String, usize>>,
+    /// By endpoint, the order numbers of its first and last request.
+    endpoint_spans: Mutex<BTreeMap<String, (usize, usize)>>,
     /// The audit-log reads, `GET /audit-logs?query` in order, for tests of
     /// what the tool asks the log.
     audit_reads: Mutex<Vec<String>>,
@@ -127,6 +129,7 @@ impl Sandbox {
             windows: Mutex::new(std::collections::HashMap::new()),
             seen: Mutex::new(std::collections::HashMap::new()),
             by_endpoint: Mutex::new(BTreeMap::new()),
+            endpoint_spans: Mutex::new(BTreeMap::new()),
             audit_reads: Mutex::new(Vec::new()),
         });
         let app = routes::router(shared.clone());
@@ -167,6 +170,16 @@ impl Sandbox {
             .by_endpoint
             .lock()
             .expect("endpoint lock")
+            .clone()
+    }
+
+    /// By `METHOD /path`, the order numbers (0 first) of its first and last
+    /// request: which reads overlapped, whatever the machine's speed.
+    pub fn endpoint_spans(&self) -> BTreeMap<String, (usize, usize)> {
+        self.shared
+            .endpoint_spans
+            .lock()
+            .expect("spans lock")
             .clone()
     }
 

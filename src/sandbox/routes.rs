@@ -84,16 +84,21 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    shared.requests.fetch_add(1, Ordering::SeqCst);
+    let seq = shared.requests.fetch_add(1, Ordering::SeqCst);
+    let endpoint = format!("{method} {}", uri.path().trim_start_matches("/api/v2"));
     *shared
         .by_endpoint
         .lock()
         .expect("endpoint lock")
-        .entry(format!(
-            "{method} {}",
-            uri.path().trim_start_matches("/api/v2")
-        ))
+        .entry(endpoint.clone())
         .or_default() += 1;
+    shared
+        .endpoint_spans
+        .lock()
+        .expect("spans lock")
+        .entry(endpoint)
+        .and_modify(|(_, last)| *last = seq)
+        .or_insert((seq, seq));
     if uri.path() == "/api/v2/audit-logs" {
         shared.audit_reads.lock().expect("audit lock").push(format!(
             "{method} /audit-logs?{}",
