@@ -236,10 +236,10 @@ async fn online_command(
             ..
         } => commands::export_all::run(&dir, client, p).await,
         Command::Export { output, like, .. } => {
-            commands::export::run(output.as_deref(), like.as_deref(), client, p).await
+            commands::export::run(output.as_deref(), like.as_deref(), client, settings, p).await
         }
         Command::Review(args) => commands::review::run(&args, client, settings, p).await,
-        Command::Snapshot { output } => commands::snapshot::run(&output, client, p).await,
+        Command::Snapshot { output } => commands::snapshot::run(&output, client, settings, p).await,
         Command::Validate { .. }
         | Command::Sandbox { .. }
         | Command::Completions { .. }

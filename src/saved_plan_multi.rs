@@ -28,6 +28,12 @@ pub struct MultiPlan {
     /// Of `workspaces` and `failed` (`entries_digest`).
     pub sha256: String,
     pub workspaces: Vec<Entry>,
+    /// The `-f` paths and the `--shard` (`I/N`) the plan was made from:
+    /// applying it expands them again and refuses a plan that leaves out a
+    /// workspace file they cover (the digest, which anyone can recompute,
+    /// does not stop an entry being dropped).
+    pub inputs: Vec<String>,
+    pub shard: Option<String>,
     /// Files that could not be planned when the plan was made: applying
     /// the plan reports them as failed, so that nothing looks done that
     /// was never reviewed.
@@ -80,8 +86,68 @@ impl MultiPlan {
             tool_version: env!("CARGO_PKG_VERSION").into(),
             sha256,
             workspaces,
+            inputs: Vec::new(),
+            shard: None,
             failed,
         }
+    }
+
+    /// The plan, saying which `-f` paths and shard it covers.
+    pub fn covering(
+        mut self,
+        inputs: &[std::path::PathBuf],
+        shard: Option<crate::workspace_files::Shard>,
+    ) -> MultiPlan {
+        self.inputs = inputs.iter().map(|p| p.display().to_string()).collect();
+        self.shard = shard.map(|s| format!("{}/{}", s.index, s.count));
+        self
+    }
+
+    /// The workspace files its inputs cover now that it leaves out, or
+    /// holds without their covering them: a plan must be of exactly the
+    /// run that made it.
+    pub fn coverage_problem(&self) -> Option<String> {
+        let inputs: Vec<std::path::PathBuf> = self.inputs.iter().map(Into::into).collect();
+        let shard = match self
+            .shard
+            .as_deref()
+            .map(crate::workspace_files::parse_shard)
+        {
+            None => None,
+            Some(Ok(s)) => Some(s),
+            Some(Err(e)) => return Some(format!("its shard is not valid: {e}")),
+        };
+        let files = match crate::workspace_files::expand(&inputs) {
+            Ok((files, _)) => crate::workspace_files::shard(files, shard),
+            Err(e) => return Some(format!("the files it was made from cannot be listed: {e}")),
+        };
+        let now: std::collections::BTreeSet<String> =
+            files.iter().map(|f| f.display().to_string()).collect();
+        let held: std::collections::BTreeSet<String> = self
+            .workspaces
+            .iter()
+            .map(|e| e.file.clone())
+            .chain(self.failed.iter().map(|f| f.file.clone()))
+            .collect();
+        let printable = |f: &String| crate::saved_plan::printable(f);
+        if let Some(f) = now.difference(&held).next() {
+            return Some(format!(
+                "it leaves out {}, which `-f {}` covers (a workspace dropped from the plan, or a file added since)",
+                printable(f),
+                self.inputs
+                    .iter()
+                    .map(|i| crate::saved_plan::printable(i))
+                    .collect::<Vec<_>>()
+                    .join(" -f ")
+            ));
+        }
+        if let Some(f) = held.difference(&now).next() {
+            return Some(format!(
+                "it holds {}, which its `-f` paths no longer cover",
+                printable(f)
+            ));
+        }
+        None
     }
 
     pub fn to_json(&self) -> String {

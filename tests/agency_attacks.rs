@@ -225,6 +225,30 @@ mod saved_plans {
     }
 
     #[test]
+    fn a_workspace_dropped_with_the_digest_recomputed_refuses_the_plan() {
+        let ran = planned();
+        edit(&ran, true, |v| {
+            v["workspaces"].as_array_mut().unwrap().remove(1);
+        });
+        let ran = ran
+            .again(&["apply", "p.json", "-q"])
+            .status(1)
+            .stdout("")
+            .stderr("error: p.json: it leaves out ws/two.yaml, which `-f ws` covers (a workspace dropped from the plan, or a file added since); a reviewed plan is applied whole or not at all, so nothing was changed: run plan --out again and review it\n")
+            .unchanged();
+        // Nor may the plan forget what it was made from.
+        edit(&ran, true, |v| {
+            v.as_object_mut().unwrap().remove("inputs");
+        });
+        let refused = ran.again(&["apply", "p.json", "-q"]).status(1).unchanged();
+        assert!(
+            refused.output.stderr.contains("missing field `inputs`"),
+            "{}",
+            refused.output.stderr
+        );
+    }
+
+    #[test]
     fn a_forged_entry_with_a_recomputed_digest_stops_every_workspace() {
         let ran = planned();
         edit(&ran, true, |v| {

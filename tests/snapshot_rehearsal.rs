@@ -97,3 +97,39 @@ fn a_snapshot_plans_like_the_workspace_and_takes_a_rehearsal() {
         .status(2)
         .unchanged();
 }
+
+#[test]
+fn snapshot_and_export_never_replace_the_state_they_read_and_dash_is_stdout() {
+    let ran = Test::new()
+        .sandbox(demo_state())
+        .args(&["snapshot", "-o", "state.json"])
+        .run()
+        .status(1)
+        .stdout("")
+        .stderr("error: -o state.json is the sandbox state file this run reads: choose another file for the snapshot\n")
+        .unchanged();
+    let ran = ran
+        .again(&["export", "-o", "state.json"])
+        .status(1)
+        .stdout("")
+        .stderr(
+            "error: -o state.json is the sandbox state file: choose another file for the export\n",
+        )
+        .unchanged();
+    // `-o -` is stdout, for both, as for `review`.
+    let ran = ran.again(&["snapshot", "-o", "-"]).status(0).unchanged();
+    let copy: SandboxState = serde_json::from_str(&ran.output.stdout).unwrap();
+    assert_eq!(copy.members, demo_state().members);
+    assert!(!ran.path("-").exists());
+    let ran = ran.again(&["export", "-o", "-"]).status(0).unchanged();
+    assert!(
+        ran.output
+            .stdout
+            .starts_with("# Desired state of the Instantly workspace")
+    );
+    assert!(!ran.path("-").exists());
+    // A path the shell would read twice is quoted in the hint.
+    ran.again(&["snapshot", "-o", "snap $(id).json"])
+        .status(0)
+        .stderr("wrote snap $(id).json (7 members, 3 API keys with placeholder secrets, 2 tags); rehearse with `instantly-rbac '--sandbox=snap $(id).json' apply -f FILE`\n");
+}

@@ -496,6 +496,11 @@ async fn saved_many(
     client: &Client,
     p: &Printer,
 ) -> anyhow::Result<ExitStatus> {
+    if let Some(problem) = multi.coverage_problem() {
+        bail!(
+            "{shown}: {problem}; a reviewed plan is applied whole or not at all, so nothing was changed: run plan --out again and review it"
+        );
+    }
     let home: crate::api_types::Workspace = client.get("/workspaces/current", &[]).await?;
     let mut verified = Vec::new();
     let mut refused: Vec<(String, String)> = Vec::new();

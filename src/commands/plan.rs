@@ -42,7 +42,8 @@ pub async fn run(
             p.error(e);
         }
         if let Some(path) = &args.out {
-            let saved = crate::saved_plan_multi::MultiPlan::new(&planned);
+            let saved =
+                crate::saved_plan_multi::MultiPlan::new(&planned).covering(&args.files, args.shard);
             // Neither a workspace file nor a base may be overwritten.
             let desired: Vec<&Path> = files
                 .iter()
@@ -265,7 +266,7 @@ fn not_a_flag(path: &Path) -> String {
 }
 
 /// A word as a POSIX shell reads it back unchanged.
-fn shell_quote(w: &str) -> String {
+pub(crate) fn shell_quote(w: &str) -> String {
     let safe = |c: char| c.is_ascii_alphanumeric() || "-_./=:@,+%".contains(c);
     if !w.is_empty() && w.chars().all(safe) {
         w.to_owned()

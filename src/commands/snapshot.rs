@@ -12,7 +12,22 @@ use crate::{api_types::Workspace, escape};
 use anyhow::Context as _;
 use std::path::Path;
 
-pub async fn run(output: &Path, client: &Client, p: &Printer) -> anyhow::Result<ExitStatus> {
+pub async fn run(
+    output: &Path,
+    client: &Client,
+    settings: &crate::settings::Settings,
+    p: &Printer,
+) -> anyhow::Result<ExitStatus> {
+    // The state the run reads would be replaced by a copy without its
+    // secrets, audit log and sub-workspaces.
+    let stdout = output == Path::new("-");
+    if !stdout {
+        let inputs: Vec<(&Path, &str)> = crate::output_path::sandbox_state(settings)
+            .map(|st| (st, "the sandbox state file this run reads"))
+            .into_iter()
+            .collect();
+        crate::output_path::check_not_an_input("-o", output, &inputs, "the snapshot")?;
+    }
     let current: Workspace = client.get("/workspaces/current", &[]).await?;
     let live = live::read_lists(client, current, Needs::all(true)).await?;
     for w in &live.warnings {
@@ -20,15 +35,22 @@ pub async fn run(output: &Path, client: &Client, p: &Printer) -> anyhow::Result<
     }
     let state = to_state(live, &client.key_mask());
     let text = serde_json::to_string_pretty(&state).expect("a state serializes") + "\n";
+    if stdout {
+        p.out(&text);
+        return Ok(ExitStatus::Success);
+    }
     crate::durable_file::replace(output, &text)
         .with_context(|| format!("cannot write {}", output.display()))?;
     p.note(&format!(
-        "wrote {} ({} members, {} API keys with placeholder secrets, {} tags); rehearse with `instantly-rbac --sandbox={} apply -f FILE`",
-        output.display(),
+        "wrote {} ({} members, {} API keys with placeholder secrets, {} tags); rehearse with `instantly-rbac {} apply -f FILE`",
+        escape::terminal(&output.display().to_string()),
         state.members.len(),
         state.api_keys.len(),
         state.tags.len(),
-        output.display()
+        escape::terminal(&crate::commands::plan::shell_quote(&format!(
+            "--sandbox={}",
+            output.display()
+        )))
     ));
     Ok(ExitStatus::Success)
 }
