@@ -260,63 +260,13 @@ note: Initech Growth: last logins are unknown: the audit log has no logins in th
 /// getting-started guide is run in `ecosystem`).
 #[test]
 fn the_agency_guide_runs_as_written() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let guide = std::fs::read_to_string(root.join("docs/agency.md")).unwrap();
-    let mut script = String::from("set -euo pipefail\n");
     // Each `text` block is output the guide shows: it must be what ran.
-    let mut shown: Vec<String> = Vec::new();
-    let mut inside: Option<&str> = None;
-    for line in guide.lines() {
-        match (inside, line) {
-            (None, "```sh") => inside = Some("sh"),
-            (None, "```text") => {
-                inside = Some("text");
-                shown.push(String::new());
-            }
-            (Some(_), "```") => inside = None,
-            (Some("sh"), l) => {
-                script.push_str(l);
-                script.push('\n');
-            }
-            (Some(_), l) => {
-                let block = shown.last_mut().unwrap();
-                block.push_str(l);
-                block.push('\n');
-            }
-            _ => {}
-        }
-    }
+    let crate::support::Doc { script, shown } = crate::support::doc("docs/agency.md");
     assert!(shown.len() >= 5, "the guide shows its output");
-    script.push_str("echo GUIDE-DONE\n");
     // No state.json: the guide's first `--sandbox` creates it from the demo
     // agency, as it does for a reader.
     let d = tempfile::tempdir().unwrap();
-    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_instantly-rbac"))
-        .parent()
-        .unwrap()
-        .to_owned();
-    let path = format!(
-        "{}:{}",
-        bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let out = std::process::Command::new("bash")
-        .args(["-c", &script])
-        .current_dir(d.path())
-        .env("PATH", path)
-        .env("NO_COLOR", "1")
-        .env_remove("INSTANTLY_API_KEY")
-        .env_remove("INSTANTLY_API_URL")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "the guide failed:\n{stdout}\n{stderr}"
-    );
-    assert!(stdout.ends_with("GUIDE-DONE\n"), "{stdout}");
+    let stdout = crate::support::run_doc(&script, d.path(), &[]);
     for said in &shown {
         assert!(
             stdout.contains(said.as_str()),

@@ -4,62 +4,8 @@
 //! rehearsal. Every `sh` block runs in order, in a fresh directory, with
 //! the built binary on PATH.
 
-use crate::support::{OPERATOR_KEY, Server, example};
+use crate::support::{OPERATOR_KEY, Server, doc, example, run_doc as run};
 use std::path::Path;
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The `sh` blocks of `doc`, as one script.
-fn blocks(doc: &str) -> String {
-    let text = std::fs::read_to_string(root().join(doc)).unwrap();
-    let mut script = String::from("set -euo pipefail\n");
-    let mut inside = false;
-    for line in text.lines() {
-        match (inside, line.trim_start()) {
-            (false, "```sh") => inside = true,
-            (true, "```") => inside = false,
-            (true, l) => {
-                script.push_str(l);
-                script.push('\n');
-            }
-            _ => {}
-        }
-    }
-    script.push_str("echo DOC-DONE\n");
-    script
-}
-
-/// Runs `script` in `dir` with the binary on PATH and `env`; its stdout.
-fn run(script: &str, dir: &Path, env: &[(&str, &str)]) -> String {
-    let bin = Path::new(env!("CARGO_BIN_EXE_instantly-rbac"))
-        .parent()
-        .unwrap();
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let out = std::process::Command::new("bash")
-        .args(["-c", script])
-        .current_dir(dir)
-        .env("PATH", path)
-        .env("NO_COLOR", "1")
-        .env_remove("INSTANTLY_API_KEY")
-        .env_remove("INSTANTLY_API_URL")
-        .envs(env.iter().copied())
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() && stdout.ends_with("DOC-DONE\n"),
-        "the commands failed:\n{script}\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
-    );
-    stdout
-}
 
 fn copy_example(dir: &Path, to: &str) {
     let path = dir.join(to);
@@ -71,7 +17,8 @@ fn copy_example(dir: &Path, to: &str) {
 /// release inside the tests would take minutes) and without `cargo test`.
 #[test]
 fn the_readme_commands_run_as_written() {
-    let script = blocks("README.md")
+    let script = doc("README.md")
+        .script
         .replace("cargo run -q --release --", "instantly-rbac")
         .replace("cargo run --release --", "instantly-rbac")
         .lines()
@@ -97,7 +44,7 @@ fn the_ci_commands_run_as_written() {
     copy_example(d.path(), "access/workspace.yaml");
     copy_example(d.path(), "workspaces/acme.yaml");
     let out = run(
-        &blocks("docs/ci.md"),
+        &doc("docs/ci.md").script,
         d.path(),
         &[
             ("INSTANTLY_API_URL", server.url()),
@@ -120,7 +67,7 @@ fn the_ci_commands_run_as_written() {
 fn the_sandbox_rehearsal_runs_as_written() {
     let d = tempfile::tempdir().unwrap();
     copy_example(d.path(), "workspace.yaml");
-    let out = run(&blocks("docs/sandbox.md"), d.path(), &[]);
+    let out = run(&doc("docs/sandbox.md").script, d.path(), &[]);
     assert!(out.contains("Apply complete: 13 actions applied."), "{out}");
     assert!(d.path().join("rehearsal-keys.json").exists());
 }

@@ -230,48 +230,12 @@ fn structured_logs_quiet_and_colour() {
 /// directory, with the built binary on PATH.
 #[test]
 fn the_getting_started_guide_runs_as_written() {
-    let guide = std::fs::read_to_string(root().join("docs/getting-started.md")).unwrap();
-    let mut script = String::from("set -euo pipefail\n");
-    let mut inside = false;
-    for line in guide.lines() {
-        match (inside, line.trim_start()) {
-            (false, "```sh") => inside = true,
-            (true, "```") => inside = false,
-            (true, l) => {
-                script.push_str(l);
-                script.push('\n');
-            }
-            _ => {}
-        }
-    }
-    script.push_str("echo GUIDE-DONE\n");
     let d = tempfile::tempdir().unwrap();
-    let bin_dir = Path::new(env!("CARGO_BIN_EXE_instantly-rbac"))
-        .parent()
-        .unwrap()
-        .to_owned();
-    let path = format!(
-        "{}:{}",
-        bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
+    let stdout = crate::support::run_doc(
+        &crate::support::doc("docs/getting-started.md").script,
+        d.path(),
+        &[],
     );
-    let out = std::process::Command::new("bash")
-        .args(["-c", &script])
-        .current_dir(d.path())
-        .env("PATH", path)
-        .env("NO_COLOR", "1")
-        .env_remove("INSTANTLY_API_KEY")
-        .env_remove("INSTANTLY_API_URL")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "the guide failed:\n{stdout}\n{stderr}"
-    );
-    assert!(stdout.contains("GUIDE-DONE"));
     assert!(
         stdout.contains("Plan: 0 to create, 1 to update, 0 to replace, 1 to delete."),
         "{stdout}"

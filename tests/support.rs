@@ -326,3 +326,72 @@ impl Ran {
         self
     }
 }
+
+/// A doc's fenced blocks: its `sh` blocks as one bash script (which ends by
+/// printing `DOC-DONE`), and its `text` blocks, the output it shows.
+pub struct Doc {
+    pub script: String,
+    pub shown: Vec<String>,
+}
+
+/// The blocks of `doc` (a path from the crate root), lines as written.
+pub fn doc(doc: &str) -> Doc {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(doc)).unwrap();
+    let mut script = String::from("set -euo pipefail\n");
+    let mut shown: Vec<String> = Vec::new();
+    let mut inside: Option<&str> = None;
+    for line in text.lines() {
+        match (inside, line.trim_start()) {
+            (None, "```sh") => inside = Some("sh"),
+            (None, "```text") => {
+                inside = Some("text");
+                shown.push(String::new());
+            }
+            (Some(_), "```") => inside = None,
+            (Some("sh"), _) => {
+                script.push_str(line);
+                script.push('\n');
+            }
+            (Some(_), _) => {
+                let block = shown.last_mut().unwrap();
+                block.push_str(line);
+                block.push('\n');
+            }
+            _ => {}
+        }
+    }
+    script.push_str("echo DOC-DONE\n");
+    Doc { script, shown }
+}
+
+/// Runs a doc's `script` in `dir` as a reader would: the built binary first
+/// on PATH, no API key or URL from this environment, no colour, and `env`.
+/// Its stdout, once it ran to the end.
+pub fn run_doc(script: &str, dir: &Path, env: &[(&str, &str)]) -> String {
+    let bin = Path::new(env!("CARGO_BIN_EXE_instantly-rbac"))
+        .parent()
+        .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = std::process::Command::new("bash")
+        .args(["-c", script])
+        .current_dir(dir)
+        .env("PATH", path)
+        .env("NO_COLOR", "1")
+        .env_remove("INSTANTLY_API_KEY")
+        .env_remove("INSTANTLY_API_URL")
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stdout.ends_with("DOC-DONE\n"),
+        "the commands failed:\n{script}\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+    );
+    stdout
+}
