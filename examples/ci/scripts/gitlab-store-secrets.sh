@@ -16,21 +16,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 file="$1"
 [ -f "$file" ] || exit 0
 vars="$CI_API_V4_URL/projects/$CI_PROJECT_ID/variables"
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+names_text=$(secret_names "$file" variable)
+mapfile -t names <<<"$names_text"
 count=$(jq '.keys | length' "$file")
-workspaces=$(jq '[.keys[].workspace_id] | unique | length' "$file")
-names=()
-for i in $(seq 0 $((count - 1))); do
-  key=$(jq -r ".keys[$i].name" "$file")
-  if [ "$workspaces" -gt 1 ]; then
-    key="$(jq -r ".keys[$i].workspace_name // .keys[$i].workspace_id // \"\"" "$file") $key"
-  fi
-  names+=("$("$here/secret-name.sh" "$key")")
-done
-duplicates=$(printf '%s\n' "${names[@]}" | sort | uniq -d)
-if [ -n "$duplicates" ]; then
-  echo "several new keys would be stored under one variable name, nothing was stored (the secrets stay in $file): $duplicates" >&2
-  exit 1
-fi
 # masked: hidden in job logs; protected: only protected branches see it;
 # raw: a `$` in the secret is not expanded.
 store() {

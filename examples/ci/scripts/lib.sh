@@ -84,3 +84,30 @@ plan_comment() {
   fi
   return 0
 }
+
+# The secret names of the new keys in the --secrets-out file $1, one a line,
+# in the file's order (secret-name.sh; prefixed by the workspace's name when
+# the file holds the keys of several workspaces, whose keys may share a
+# name). Fails, printing nothing, when two keys would share a name ($2: what
+# the names are for, in the message), so that none overwrites another.
+secret_names() {
+  local file="$1" what="$2" here count workspaces key i
+  here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+  count=$(jq '.keys | length' "$file")
+  workspaces=$(jq '[.keys[].workspace_id] | unique | length' "$file")
+  local names=()
+  for i in $(seq 0 $((count - 1))); do
+    key=$(jq -r ".keys[$i].name" "$file")
+    if [ "$workspaces" -gt 1 ]; then
+      key="$(jq -r ".keys[$i].workspace_name // .keys[$i].workspace_id // \"\"" "$file") $key"
+    fi
+    names+=("$("$here/secret-name.sh" "$key")")
+  done
+  local duplicates
+  duplicates=$(printf '%s\n' "${names[@]}" | sort | uniq -d)
+  if [ -n "$duplicates" ]; then
+    echo "several new keys would be stored under one $what name, nothing was stored (the secrets stay in $file): $duplicates" >&2
+    return 1
+  fi
+  if [ "$count" -gt 0 ]; then printf '%s\n' "${names[@]}"; fi
+}
