@@ -93,3 +93,23 @@ pub fn sandbox_state(settings: &crate::settings::Settings) -> Option<&Path> {
         _ => None,
     }
 }
+
+/// `text` written whole to `output` (noting it), or printed on stdout when
+/// there is none: what `export -o` and `review -o` do with their result.
+pub fn write_or_print(
+    output: Option<&Path>,
+    text: &str,
+    p: &crate::output::Printer,
+) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    match output {
+        Some(path) => {
+            // Whole or not at all, and never over a device, a fifo or a link.
+            crate::durable_file::replace(path, text)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            p.note(&format!("wrote {}", path.display()));
+        }
+        None => p.out(text),
+    }
+    Ok(())
+}

@@ -171,7 +171,7 @@ fn the_hint_names_a_non_default_api_url() {
         instantly_rbac::commands::plan::apply_command(
             &settings(url),
             std::path::Path::new("plan.json"),
-            std::path::Path::new("ws/a.yaml"),
+            Some(std::path::Path::new("ws/a.yaml")),
             &[],
         )
     };

@@ -4,7 +4,6 @@
 use crate::client::Client;
 use crate::output::{ExitStatus, Printer};
 use crate::{escape, export, pipeline};
-use anyhow::Context as _;
 use std::path::Path;
 
 pub async fn run(
@@ -44,15 +43,7 @@ pub async fn run(
         p.note(&format!("warning: {}", escape::terminal(&w)));
     }
     let text = export::to_yaml(&config, &live.workspace.name);
-    match output {
-        Some(path) => {
-            // Whole or not at all, and never over a device, a fifo or a link.
-            crate::durable_file::replace(path, &text)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            p.note(&format!("wrote {}", path.display()));
-        }
-        None => p.out(&text),
-    }
+    crate::output_path::write_or_print(output, &text, p)?;
     Ok(ExitStatus::Success)
 }
 

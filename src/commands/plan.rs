@@ -60,7 +60,7 @@ pub async fn run(
                 "Saved the plans of {} workspaces to {}; apply exactly them with `{}`.",
                 saved.workspaces.len(),
                 path.display(),
-                apply_many_command(settings, path, &many_acknowledgements(&planned))
+                apply_command(settings, path, None, &many_acknowledgements(&planned))
             ));
         }
         let group = agency_group(&planned, &home);
@@ -147,7 +147,7 @@ fn one(
         p.note(&format!(
             "Saved the plan to {}; apply exactly it with `{}`.",
             path.display(),
-            apply_command(settings, path, &file.path, &acknowledgements(plan))
+            apply_command(settings, path, Some(&file.path), &acknowledgements(plan))
         ));
     }
     Ok(if plan.is_empty() {
@@ -203,15 +203,23 @@ pub fn acknowledgements(plan: &crate::plan::Plan) -> Vec<String> {
 }
 
 /// The command that applies a saved plan to the workspace it was made
-/// against: the same target flags, the plan, the file it was made from,
+/// against: the same target flags, the plan, the file it was made from
+/// (none for a plan of several workspaces: each entry records its own),
 /// and the acknowledgements the reviewed plan needs.
-pub fn apply_command(settings: &Settings, plan: &Path, file: &Path, acks: &[String]) -> String {
+pub fn apply_command(
+    settings: &Settings,
+    plan: &Path,
+    file: Option<&Path>,
+    acks: &[String],
+) -> String {
     let mut words = vec!["instantly-rbac".to_owned()];
     words.extend(settings.target.flags());
     words.push("apply".into());
     words.push(not_a_flag(plan));
-    words.push("-f".into());
-    words.push(not_a_flag(file));
+    if let Some(file) = file {
+        words.push("-f".into());
+        words.push(not_a_flag(file));
+    }
     words.extend(acks.iter().cloned());
     words
         .iter()
@@ -238,21 +246,6 @@ fn many_acknowledgements(planned: &[(String, Result<Planned, PlanError>)]) -> Ve
         }
     }
     groups.concat()
-}
-
-/// The command that applies a saved plan of several workspaces (each entry
-/// records its file), with the acknowledgements their plans need.
-fn apply_many_command(settings: &Settings, plan: &Path, acks: &[String]) -> String {
-    let mut words = vec!["instantly-rbac".to_owned()];
-    words.extend(settings.target.flags());
-    words.push("apply".into());
-    words.push(not_a_flag(plan));
-    words.extend(acks.iter().cloned());
-    words
-        .iter()
-        .map(|w| shell_quote(w))
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// A path as an argument that cannot be taken for a flag (`-p.json`).

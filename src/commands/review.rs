@@ -116,14 +116,7 @@ pub async fn run(
             (render_one(&r, args.format), findings, ExitStatus::Success)
         }
     };
-    match output {
-        Some(path) => {
-            crate::durable_file::replace(path, &text)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            p.note(&format!("wrote {}", path.display()));
-        }
-        None => p.out(&text),
-    }
+    crate::output_path::write_or_print(output, &text, p)?;
     Ok(
         if status == ExitStatus::Success && args.fail_on_findings && findings > 0 {
             ExitStatus::Changes
