@@ -582,6 +582,11 @@ fn copy_policy_field(to: &mut Policy, from: &Policy, field: &str) -> Result<(), 
 
 /// Where each declared object of a merged workspace is written, by plan
 /// address (`file:line`), for the plan's `source` fields.
+/// The key of a declared sub-workspace in `sources`.
+pub fn sub_workspace_key(id: &str) -> String {
+    format!("sub_workspace#{}", id.to_ascii_lowercase())
+}
+
 pub fn sources(config: &Config, places: &[String]) -> HashMap<String, String> {
     let at = |loc: Loc| {
         format!(
@@ -599,6 +604,14 @@ pub fn sources(config: &Config, places: &[String]) -> HashMap<String, String> {
     }
     for k in &config.api_keys {
         out.insert(crate::planner::key_address(&k.name.value), at(k.name.loc));
+    }
+    // A sub-workspace's address may be its live name: keyed by id.
+    for w in config
+        .workspace_group
+        .iter()
+        .flat_map(|g| &g.sub_workspaces)
+    {
+        out.insert(sub_workspace_key(&w.id.value), at(w.id.loc));
     }
     for t in &config.tags {
         let label = &t.label.value;

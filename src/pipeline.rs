@@ -432,7 +432,13 @@ pub async fn plan_in(
         // Where each declared object was written, now that it may be a base.
         let sources = crate::config_extends::sources(&file.config, &file.places());
         for a in &mut plan.actions {
-            a.source = sources.get(&a.address).cloned();
+            let key = match a.state() {
+                Some(crate::plan::State::SubWorkspace(w)) => {
+                    crate::config_extends::sub_workspace_key(&w.sub_workspace_id)
+                }
+                _ => a.address.clone(),
+            };
+            a.source = sources.get(&key).cloned();
         }
     }
     Ok(Planned {

@@ -214,9 +214,8 @@ fn the_agency_example_plans_against_the_sandbox_agency() {
     assert_eq!(
         actions,
         [
-            // Group rows name no source yet: only members, keys and tags do
-            // (`config_extends::sources`).
-            "create sub_workspace[Hooli Leads] -",
+            // A group row names the line of its id.
+            "create sub_workspace[Hooli Leads] agency/acme-sales.yaml:35",
             "create member[sam@globex.com] agency/globex.yaml:14",
             "create member[pat@initech.com] agency/initech.yaml:14",
             "replace member[sales@initech.com] agency/initech.yaml:12",
