@@ -2,7 +2,7 @@
 //! `timeout`, systemd, Kubernetes) and SIGHUP (a closed terminal or SSH
 //! session) all ask the applier to start no new action; the actions in
 //! flight finish and deliver their secrets, the report is printed, and the
-//! exit status is 128 + the signal's number.
+//! exit status is 128 + the signal's number. A second signal exits at once.
 
 use crate::output::{ExitStatus, Printer};
 use std::sync::Arc;
@@ -35,6 +35,20 @@ impl StopSignal {
             which.store(got as u8, Ordering::SeqCst);
             flag.store(true, Ordering::SeqCst);
             p.note("Interrupted: finishing the requests in flight, starting no new ones…");
+            // A second signal: the operator will not wait (a request hangs,
+            // a deploy is being torn down). Leave now, as Terraform does; what
+            // was in flight is what a kill leaves, which the next apply
+            // settles (a key created then is in the intents journal).
+            let again = wait().await;
+            p.error(
+                "Interrupted again: stopping now, without waiting for the requests in flight; run the same apply again to settle them",
+            );
+            let status = match again {
+                Received::Terminate => ExitStatus::Terminated,
+                Received::HangUp => ExitStatus::HungUp,
+                _ => ExitStatus::Interrupted,
+            };
+            std::process::exit(status.code());
         });
         StopSignal {
             stop,

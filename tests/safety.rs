@@ -479,6 +479,73 @@ fn interrupted_apply(signal: i32, code: i32) {
     );
 }
 
+/// A second Ctrl-C does not wait for the requests in flight: it exits at
+/// once, as a kill would, and the next apply settles what was in flight.
+#[test]
+fn a_second_ctrl_c_stops_at_once_and_a_rerun_converges() {
+    let d = tempfile::tempdir().unwrap();
+    let server = Server::demo();
+    server.sandbox.set_faults(Faults {
+        latency_ms: 100,
+        ..Faults::default()
+    });
+    let example = ex();
+    let args = [
+        "apply",
+        "--allow-reinvite",
+        "-f",
+        &example,
+        "--auto-approve",
+        "--secrets-out",
+        "s1.json",
+    ];
+    let requests = server.sandbox.requests();
+    let child = crate::support::spawn_at(&server, d.path(), &args);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    // The plan's reads take a few slow rounds; then the first writes go out.
+    while !server
+        .sandbox
+        .requests_by_endpoint()
+        .keys()
+        .any(|e| !e.starts_with("GET "))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the apply never wrote"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(server.sandbox.requests() > requests);
+    // From now on requests are slow enough that those in flight outlive
+    // both signals.
+    server.sandbox.set_faults(Faults {
+        latency_ms: 3000,
+        ..Faults::default()
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // SAFETY: sending signals to our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let started = std::time::Instant::now();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert_eq!(
+        stderr,
+        "Interrupted: finishing the requests in flight, starting no new ones…
+Interrupted again: stopping now, without waiting for the requests in flight; run the same apply again to settle them
+"
+    );
+    // It did not wait for the 3 s request in flight.
+    assert!(started.elapsed() < std::time::Duration::from_millis(2500));
+
+    server.sandbox.set_faults(Faults::default());
+    let o = apply_example(&server, d.path(), "s1.json", &[]);
+    assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
+    crate::support::assert_converged(&server, d.path());
+}
+
 #[test]
 fn plan_ops_for_protected_owner_and_key_stay_empty_under_authoritative_policies() {
     // The owner and the authenticating key are protected without being listed.
