@@ -76,8 +76,8 @@ fn apply_a_directory_applies_each_workspace_and_reports_the_unreachable_one() {
         applied,
         "
 Summary of 3 workspaces: 2 applied, 0 with nothing to do, 1 failed.
-  ws/client-1.yaml Client One (01946416-09c9-7bef-bbc9-000000000001): applied (1 action)
-  ws/client-2.yaml Client Two (01946416-09c9-7bef-bbc9-000000000002): applied (1 action)
+  ws/client-1.yaml  Client One (01946416-09c9-7bef-bbc9-000000000001): applied (1 action)
+  ws/client-2.yaml  Client Two (01946416-09c9-7bef-bbc9-000000000002): applied (1 action)
 "
     );
     // The sandbox's own words for a workspace outside the group.
@@ -104,8 +104,8 @@ Summary of 3 workspaces: 2 applied, 0 with nothing to do, 1 failed.
         summary(&ran.output.stdout).starts_with(
             "
 Summary of 3 workspaces: 0 applied, 2 with nothing to do, 1 failed.
-  ws/client-1.yaml Client One (01946416-09c9-7bef-bbc9-000000000001): nothing to do
-  ws/client-2.yaml Client Two (01946416-09c9-7bef-bbc9-000000000002): nothing to do
+  ws/client-1.yaml  Client One (01946416-09c9-7bef-bbc9-000000000001): nothing to do
+  ws/client-2.yaml  Client Two (01946416-09c9-7bef-bbc9-000000000002): nothing to do
   ws/stranger.yaml: failed: "
         ),
         "{}",
@@ -133,8 +133,8 @@ fn a_saved_plan_of_several_workspaces_applies_each_after_verifying_it() {
         summary(&ran.output.stdout),
         "
 Summary of 2 workspaces: 2 applied, 0 with nothing to do, 0 failed.
-  ws/client-1.yaml Client One (01946416-09c9-7bef-bbc9-000000000001): applied (1 action)
-  ws/client-2.yaml Client Two (01946416-09c9-7bef-bbc9-000000000002): applied (1 action)
+  ws/client-1.yaml  Client One (01946416-09c9-7bef-bbc9-000000000001): applied (1 action)
+  ws/client-2.yaml  Client Two (01946416-09c9-7bef-bbc9-000000000002): applied (1 action)
 "
     );
     // -f names one file; a plan of several records each.
@@ -449,8 +449,8 @@ fn a_secrets_file_refused_for_one_workspace_is_refused_for_the_next() {
         summary(&ran.output.stdout),
         "
 Summary of 2 workspaces: 0 applied, 0 with nothing to do, 2 failed.
-  ws/client-1.yaml Client One (01946416-09c9-7bef-bbc9-000000000001): failed: cannot open the secrets file keys.json: keys.json already exists; choose a new file (or --secrets-append) so no secret is overwritten
-  ws/client-2.yaml Client Two (01946416-09c9-7bef-bbc9-000000000002): failed: cannot open the secrets file keys.json: keys.json already exists; choose a new file (or --secrets-append) so no secret is overwritten
+  ws/client-1.yaml  Client One (01946416-09c9-7bef-bbc9-000000000001): failed: cannot open the secrets file keys.json: keys.json already exists; choose a new file (or --secrets-append) so no secret is overwritten
+  ws/client-2.yaml  Client Two (01946416-09c9-7bef-bbc9-000000000002): failed: cannot open the secrets file keys.json: keys.json already exists; choose a new file (or --secrets-append) so no secret is overwritten
 "
     );
     ran.unchanged();

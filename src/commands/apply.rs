@@ -628,7 +628,8 @@ fn render_many(done: &[Done]) -> String {
         let ws = d
             .workspace
             .as_deref()
-            .map(|w| format!(" {}", escape::terminal(w)))
+            // Two spaces after the file, as the plan's summary has.
+            .map(|w| format!("  {}", escape::terminal(w)))
             .unwrap_or_default();
         let _ = writeln!(s, "  {}{ws}: {what}", escape::terminal(&d.file));
     }
