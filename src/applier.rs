@@ -66,7 +66,9 @@ enum Done {
 struct Applier<'a> {
     client: &'a Client,
     plan: &'a Plan,
-    secrets: Option<Mutex<&'a mut SecretSink>>,
+    /// Held across a `--secrets-cmd` run: an async lock, so that the other
+    /// actions go on meanwhile.
+    secrets: Option<tokio::sync::Mutex<&'a mut SecretSink>>,
     stop: Option<Arc<AtomicBool>>,
     failed: AtomicBool,
     /// Tags created during this apply: label -> id.
@@ -101,7 +103,7 @@ pub async fn apply_counting(
     let ap = Applier {
         client,
         plan,
-        secrets: secrets.as_deref_mut().map(Mutex::new),
+        secrets: secrets.as_deref_mut().map(tokio::sync::Mutex::new),
         stop,
         failed: AtomicBool::new(false),
         created_tags: Mutex::new(HashMap::new()),
@@ -405,7 +407,7 @@ impl Applier<'_> {
         // delivered, the next plan replaces the key instead of adopting it.
         secrets
             .lock()
-            .expect("secrets lock")
+            .await
             .intend(
                 &self.plan.workspace.id,
                 &k.name,
@@ -425,7 +427,7 @@ impl Applier<'_> {
                     create::CreateError::Conflict(_) => false,
                 };
                 if nothing_made {
-                    secrets.lock().expect("secrets lock").withdraw(&k.name);
+                    secrets.lock().await.withdraw(&k.name);
                 }
                 return Err(StepError::Other(e.to_string()));
             }
@@ -443,8 +445,9 @@ impl Applier<'_> {
         };
         secrets
             .lock()
-            .expect("secrets lock")
+            .await
             .deliver(new, self.stop.as_deref())
+            .await
             .map_err(|e| StepError::Other(format!("key {id} was created, but {e}")))?;
         self.keys_created
             .lock()

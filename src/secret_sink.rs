@@ -92,7 +92,7 @@ impl SecretSink {
     /// `stop` (Ctrl-C, SIGTERM) stops a `--secrets-cmd` still running,
     /// whose secret is then kept in the recovery file. Once the secret is
     /// delivered (or kept), the key's intent goes.
-    pub fn deliver(&mut self, key: NewKey, stop: Option<&AtomicBool>) -> Result<(), String> {
+    pub async fn deliver(&mut self, key: NewKey, stop: Option<&AtomicBool>) -> Result<(), String> {
         let name = key.name.clone();
         let (kept, outcome) = match &mut self.to {
             Destination::File(f) => {
@@ -102,7 +102,7 @@ impl SecretSink {
                     .map_err(|e| format!("its secret could not be written to {path}: {e}"));
                 (r.is_ok(), r)
             }
-            Destination::Command(c) => c.deliver(&key, self.workspace.as_ref(), stop),
+            Destination::Command(c) => c.deliver(&key, self.workspace.as_ref(), stop).await,
         };
         if kept && let Some(j) = &mut self.intents {
             // Delivered: a failure here leaves an intent behind, and the
@@ -150,7 +150,7 @@ pub struct SecretsCmd {
 impl SecretsCmd {
     /// Whether the secret is kept (delivered, or in a recovery file), and
     /// the outcome.
-    fn deliver(
+    async fn deliver(
         &self,
         key: &NewKey,
         workspace: Option<&KeyWorkspace>,
@@ -167,7 +167,7 @@ impl SecretsCmd {
             doc["workspace_name"] = w.name.clone().into();
         }
         let doc = doc.to_string();
-        let outcome = run(&self.command, &doc, self.timeout, stop);
+        let outcome = run(&self.command, &doc, self.timeout, stop).await;
         match outcome {
             Ok(()) => (true, Ok(())),
             Err(why) => {
@@ -199,7 +199,9 @@ impl SecretsCmd {
     }
 }
 
-fn run(
+/// Runs the command to its end, its timeout or an interrupt. Async: while
+/// it runs (it may take seconds), the apply's other actions go on.
+async fn run(
     command: &str,
     input: &str,
     timeout: Duration,
@@ -246,7 +248,7 @@ fn run(
                 stop_group(&mut child, writer);
                 return Err("the apply was interrupted while it ran, and it was stopped".into());
             }
-            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            Ok(None) => tokio::time::sleep(Duration::from_millis(10)).await,
             Err(e) => {
                 stop_group(&mut child, writer);
                 return Err(e.to_string());
