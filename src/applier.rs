@@ -443,12 +443,27 @@ impl Applier<'_> {
             scopes: created.scopes.clone(),
             key: SecretString::from(created.key),
         };
-        secrets
-            .lock()
-            .await
-            .deliver(new, self.stop.as_deref())
-            .await
-            .map_err(|e| StepError::Other(format!("key {id} was created, but {e}")))?;
+        // A command runs without the sink, so that other keys' creates go on
+        // meanwhile; a file is written under it, one secret at a time.
+        let job = secrets.lock().await.command_delivery();
+        let delivered = match job {
+            Some(job) => {
+                let name = new.name.clone();
+                let (kept, outcome) = job.deliver(&new, self.stop.as_deref()).await;
+                if kept {
+                    secrets.lock().await.delivered(&name);
+                }
+                outcome
+            }
+            None => {
+                secrets
+                    .lock()
+                    .await
+                    .deliver(new, self.stop.as_deref())
+                    .await
+            }
+        };
+        delivered.map_err(|e| StepError::Other(format!("key {id} was created, but {e}")))?;
         self.keys_created
             .lock()
             .expect("keys lock")

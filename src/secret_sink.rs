@@ -1,6 +1,8 @@
 //! Where the secrets of new API keys go: the 0600 file of `--secrets-out`,
 //! or the command of `--secrets-cmd` (a secrets manager, a CI secret). A
-//! secret is delivered before the next action starts, and never printed.
+//! secret is delivered before its key's action completes, and never printed.
+//! A command runs without holding the sink (`command_delivery`), so that a
+//! slow one does not hold up the other keys' creates.
 
 use crate::intents::Journal;
 use crate::secrets_out::{KeyWorkspace, SecretsOut};
@@ -88,6 +90,32 @@ impl SecretSink {
         }
     }
 
+    /// For `--secrets-cmd`: what delivering a secret needs, owned, to run
+    /// while the sink serves other keys; `None` for a file (written under
+    /// the sink, one at a time). Then `delivered` settles the key's intent.
+    pub fn command_delivery(&self) -> Option<CommandDelivery> {
+        match &self.to {
+            Destination::Command(c) => Some(CommandDelivery {
+                cmd: c.clone(),
+                workspace: self.workspace.clone(),
+            }),
+            Destination::File(_) => None,
+        }
+    }
+
+    /// Key `name`'s secret is delivered (or kept in a recovery file): its
+    /// intent goes.
+    pub fn delivered(&mut self, name: &str) {
+        if let Some(j) = &mut self.intents {
+            // A failure here leaves an intent behind, and the next plan
+            // replaces a key whose secret is held (safe, if wasteful); said,
+            // not fatal.
+            if let Err(e) = j.delivered(name) {
+                tracing::warn!(error = %e, "cannot remove a delivered key's intent");
+            }
+        }
+    }
+
     /// Delivers one secret; on failure the message says where it is kept.
     /// `stop` (Ctrl-C, SIGTERM) stops a `--secrets-cmd` still running,
     /// whose secret is then kept in the recovery file. Once the secret is
@@ -104,13 +132,8 @@ impl SecretSink {
             }
             Destination::Command(c) => c.deliver(&key, self.workspace.as_ref(), stop).await,
         };
-        if kept && let Some(j) = &mut self.intents {
-            // Delivered: a failure here leaves an intent behind, and the
-            // next plan replaces a key whose secret is held (safe, if
-            // wasteful); said, not fatal.
-            if let Err(e) = j.delivered(&name) {
-                tracing::warn!(error = %e, "cannot remove a delivered key's intent");
-            }
+        if kept {
+            self.delivered(&name);
         }
         outcome
     }
@@ -139,12 +162,31 @@ impl SecretSink {
 /// standard input. It runs without the tool's `INSTANTLY_*`
 /// variables (the API key among them); its standard output is discarded
 /// (`cat` must not print a secret into a CI log), its standard error shown.
+#[derive(Clone)]
 pub struct SecretsCmd {
     pub command: String,
     /// Where a secret the command did not take is kept (mode 0600).
     pub recovery_dir: PathBuf,
     /// How long the command may run before it is killed (`--secrets-cmd-timeout`).
     pub timeout: Duration,
+}
+
+/// A `--secrets-cmd` delivery, apart from the sink (`command_delivery`).
+pub struct CommandDelivery {
+    cmd: SecretsCmd,
+    workspace: Option<KeyWorkspace>,
+}
+
+impl CommandDelivery {
+    /// Whether the secret is kept (delivered, or in a recovery file), and
+    /// the outcome; the caller then tells the sink (`delivered`).
+    pub async fn deliver(
+        &self,
+        key: &NewKey,
+        stop: Option<&AtomicBool>,
+    ) -> (bool, Result<(), String>) {
+        self.cmd.deliver(key, self.workspace.as_ref(), stop).await
+    }
 }
 
 impl SecretsCmd {

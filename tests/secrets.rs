@@ -476,3 +476,40 @@ fn a_key_whose_secret_was_never_delivered_is_replaced_not_adopted() {
     ran.again(&["plan", "-f", "w.yaml", "--detailed-exitcode"])
         .status(0);
 }
+
+/// A slow `--secrets-cmd` does not hold up the other keys' creates: the
+/// commands of two new keys run at the same time (each logs its start and
+/// end; serialised, the log would read start, end, start, end).
+#[test]
+fn slow_secrets_cmds_of_two_keys_run_side_by_side() {
+    let two_keys = "version: 1
+api_keys:
+  - name: ci-one
+    scopes: [campaigns:read]
+  - name: ci-two
+    scopes: [campaigns:read]
+policy: {members: additive, api_keys: additive, tags: additive}
+";
+    let ran = Test::new()
+        .sandbox(demo_state())
+        .file("w.yaml", two_keys)
+        .args(&[
+            "apply",
+            "-f",
+            "w.yaml",
+            "--auto-approve",
+            "--secrets-cmd",
+            "echo start >> log; cat > /dev/null; sleep 1; echo end >> log",
+        ])
+        .run()
+        .status(0);
+    assert!(
+        ran.output
+            .stdout
+            .ends_with("2 new API key secrets handed to --secrets-cmd.\n"),
+        "{}",
+        ran.output.stdout
+    );
+    let log = std::fs::read_to_string(ran.path("log")).unwrap();
+    assert_eq!(log, "start\nstart\nend\nend\n");
+}
