@@ -425,32 +425,7 @@ fn sighup_stops_an_apply_like_ctrl_c() {
 /// nothing new starts, exit `code`; the re-run with the same secrets file
 /// adds to it and converges, every new key's secret delivered once.
 fn interrupted_apply(signal: i32, code: i32) {
-    let d = tempfile::tempdir().unwrap();
-    let server = Server::demo();
-    server.sandbox.set_faults(Faults {
-        latency_ms: 150,
-        ..Faults::default()
-    });
-    let example = ex();
-    let args = [
-        "apply",
-        "--allow-reinvite",
-        "-f",
-        &example,
-        "--auto-approve",
-        "--secrets-out",
-        "s1.json",
-    ];
-    let child = crate::support::spawn_at(&server, d.path(), &args);
-    let before = server.sandbox.state();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while server.sandbox.state() == before {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the apply never wrote"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let (d, server, child) = apply_until_it_writes(150);
     // SAFETY: sending a signal to our own child process.
     unsafe { libc::kill(child.id() as i32, signal) };
     let out = child.wait_with_output().unwrap();
@@ -479,14 +454,14 @@ fn interrupted_apply(signal: i32, code: i32) {
     );
 }
 
-/// A second Ctrl-C does not wait for the requests in flight: it exits at
-/// once, as a kill would, and the next apply settles what was in flight.
-#[test]
-fn a_second_ctrl_c_stops_at_once_and_a_rerun_converges() {
+/// The example applied from a fresh directory against the demo, every
+/// request `latency_ms` slow, returned once its first write has landed:
+/// the moment to interrupt it.
+fn apply_until_it_writes(latency_ms: u64) -> (tempfile::TempDir, Server, std::process::Child) {
     let d = tempfile::tempdir().unwrap();
     let server = Server::demo();
     server.sandbox.set_faults(Faults {
-        latency_ms: 100,
+        latency_ms,
         ..Faults::default()
     });
     let example = ex();
@@ -499,23 +474,25 @@ fn a_second_ctrl_c_stops_at_once_and_a_rerun_converges() {
         "--secrets-out",
         "s1.json",
     ];
-    let requests = server.sandbox.requests();
     let child = crate::support::spawn_at(&server, d.path(), &args);
+    let before = server.sandbox.state();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    // The plan's reads take a few slow rounds; then the first writes go out.
-    while !server
-        .sandbox
-        .requests_by_endpoint()
-        .keys()
-        .any(|e| !e.starts_with("GET "))
-    {
+    while server.sandbox.state() == before {
         assert!(
             std::time::Instant::now() < deadline,
             "the apply never wrote"
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    assert!(server.sandbox.requests() > requests);
+    (d, server, child)
+}
+
+/// A second Ctrl-C does not wait for the requests in flight: it exits at
+/// once, as a kill would, and the next apply settles what was in flight.
+#[test]
+fn a_second_ctrl_c_stops_at_once_and_a_rerun_converges() {
+    let (d, server, child) = apply_until_it_writes(100);
+    assert!(server.sandbox.requests() > 0);
     // From now on requests are slow enough that those in flight outlive
     // both signals.
     server.sandbox.set_faults(Faults {
