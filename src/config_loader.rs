@@ -91,6 +91,7 @@ pub fn validate(root: &Node, kind: Kind, inherited: &BTreeMap<String, TeamRole>)
 pub fn check_merged(config: &Config) -> Vec<Diagnostic> {
     let mut v = Validator::default();
     v.check_ignored(config);
+    v.check_ignored_sub_workspaces(config);
     v.check_domains(config);
     let owners: Vec<&MemberSpec> = config
         .members

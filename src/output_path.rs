@@ -113,3 +113,22 @@ pub fn write_or_print(
     }
     Ok(())
 }
+
+/// Before any request: `path` (given with `flag`) may be replaced by what
+/// the command writes — not a device, a fifo, a directory or a link (the
+/// message the write itself would give), and none of `inputs` nor the
+/// sandbox state the run reads (a caller may name an input more exactly by
+/// listing it first). A refusal costs no request.
+pub fn check_output(
+    flag: &str,
+    path: &Path,
+    inputs: &[(&Path, &str)],
+    settings: &crate::settings::Settings,
+    output: &str,
+) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    check_replaceable(path).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut all = inputs.to_vec();
+    all.extend(sandbox_state(settings).map(|st| (st, "the sandbox state file")));
+    check_not_an_input(flag, path, &all, output)
+}

@@ -375,12 +375,22 @@ pub async fn plan_in(
     workspace: Workspace,
 ) -> Result<Planned, PlanError> {
     let id = workspace.id.clone();
-    let live = live::read_for_plan(client, workspace, &file.config).await?;
-    let group = if crate::live_group::needed(&file.config) {
-        Some(crate::live_group::read(client).await?)
-    } else {
-        None
+    // The group needs nothing from the workspace's lists: read alongside.
+    let group_read = async {
+        if crate::live_group::needed(&file.config) {
+            crate::live_group::read(client).await.map(Some)
+        } else {
+            Ok(None)
+        }
     };
+    let (live, group) = tokio::try_join!(
+        async {
+            live::read_for_plan(client, workspace, &file.config)
+                .await
+                .map_err(PlanError::from)
+        },
+        async { group_read.await.map_err(PlanError::from) },
+    )?;
     // Key creates of earlier applies in this folder whose secret was never
     // delivered (`intents`). Read after the live keys: an intent is
     // recorded before its POST, so any key read above has its intent here.

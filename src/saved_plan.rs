@@ -97,6 +97,20 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 impl SavedPlan {
     pub fn new(plan: &Plan, live: &Live, desired_path: &str, desired_bytes: &[u8]) -> SavedPlan {
+        SavedPlan::of(plan, live, None, desired_path, desired_bytes)
+    }
+
+    /// `new`, with the workspace group's tokens for a plan of a file that
+    /// declares `workspace_group` (the group read with it): one token per
+    /// action, over one index of the live workspace.
+    pub fn of(
+        plan: &Plan,
+        live: &Live,
+        group: Option<&LiveGroup>,
+        desired_path: &str,
+        desired_bytes: &[u8],
+    ) -> SavedPlan {
+        let index = Index::new(live);
         SavedPlan {
             format_version: FORMAT_VERSION.into(),
             tool_version: env!("CARGO_PKG_VERSION").into(),
@@ -104,28 +118,13 @@ impl SavedPlan {
                 path: desired_path.into(),
                 sha256: sha256_hex(desired_bytes),
             },
-            tokens: {
-                let index = Index::new(live);
-                plan.actions
-                    .iter()
-                    .map(|a| token_of(a, &index, None))
-                    .collect()
-            },
+            tokens: plan
+                .actions
+                .iter()
+                .map(|a| token_of(a, &index, group))
+                .collect(),
             plan: plan.clone(),
         }
-    }
-
-    /// The same saved plan with the workspace group's tokens: for a plan
-    /// of a file that declares `workspace_group` (the group read with it).
-    pub fn with_group(mut self, live: &Live, group: Option<&LiveGroup>) -> SavedPlan {
-        let index = Index::new(live);
-        self.tokens = self
-            .plan
-            .actions
-            .iter()
-            .map(|a| token_of(a, &index, group))
-            .collect();
-        self
     }
 
     pub fn to_json(&self) -> String {
@@ -302,7 +301,8 @@ pub fn printable(s: &str) -> String {
     if s.chars().any(char::is_control) {
         format!("{s:?}")
     } else {
-        s.to_owned()
+        // Bidi overrides, zero-width and other invisible characters too.
+        crate::escape::terminal(s)
     }
 }
 
@@ -413,5 +413,16 @@ fn token_of(a: &Action, live: &Index, group: Option<&LiveGroup>) -> String {
             let text = serde_json::to_string(&(state, identity)).expect("state serializes");
             sha256_hex(text.as_bytes())[..16].to_owned()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn printable_shows_invisible_characters_of_a_forged_plan() {
+        assert_eq!(super::printable("member[a@b.c]"), "member[a@b.c]");
+        let shown = super::printable("member[a\u{202E}moc.b@c]");
+        assert!(!shown.contains('\u{202E}'), "{shown:?}");
+        assert_eq!(super::printable("a\nb"), "\"a\\nb\"");
     }
 }

@@ -25,7 +25,7 @@ pub struct MultiPlan {
     pub format_version: String,
     /// The instantly-rbac version that wrote it (informational).
     pub tool_version: String,
-    /// Of `workspaces` and `failed` (`entries_digest`).
+    /// Of `workspaces`, `failed`, `inputs` and `shard` (`entries_digest`).
     pub sha256: String,
     pub workspaces: Vec<Entry>,
     /// The `-f` paths and the `--shard` (`I/N`) the plan was made from:
@@ -63,9 +63,13 @@ impl MultiPlan {
         for (file, result) in planned {
             match result {
                 Ok(p) => {
-                    let saved =
-                        SavedPlan::new(&p.plan, &p.live, &p.file.shown(), &p.file.digest_input())
-                            .with_group(&p.live, p.group.as_ref());
+                    let saved = SavedPlan::of(
+                        &p.plan,
+                        &p.live,
+                        p.group.as_ref(),
+                        &p.file.shown(),
+                        &p.file.digest_input(),
+                    );
                     workspaces.push(Entry {
                         file: file.clone(),
                         plan: serde_json::to_value(&saved).expect("a saved plan serializes"),
@@ -77,19 +81,23 @@ impl MultiPlan {
                 }),
             }
         }
-        let sha256 = entries_digest(
-            &serde_json::to_value(&workspaces).expect("entries serialize"),
-            &serde_json::to_value(&failed).expect("entries serialize"),
-        );
         MultiPlan {
             format_version: FORMAT_VERSION.into(),
             tool_version: env!("CARGO_PKG_VERSION").into(),
-            sha256,
+            sha256: String::new(),
             workspaces,
             inputs: Vec::new(),
             shard: None,
             failed,
         }
+        .sealed()
+    }
+
+    /// With its digest of what it holds, computed last.
+    fn sealed(mut self) -> MultiPlan {
+        let mut value = serde_json::to_value(&self).expect("a saved plan serializes");
+        self.sha256 = entries_digest(&mut value);
+        self
     }
 
     /// The plan, saying which `-f` paths and shard it covers.
@@ -100,7 +108,7 @@ impl MultiPlan {
     ) -> MultiPlan {
         self.inputs = inputs.iter().map(|p| p.display().to_string()).collect();
         self.shard = shard.map(|s| format!("{}/{}", s.index, s.count));
-        self
+        self.sealed()
     }
 
     /// The workspace files its inputs cover now that it leaves out, or
@@ -172,11 +180,7 @@ impl MultiPlan {
             path: path.into(),
             detail,
         };
-        let none = serde_json::Value::Array(Vec::new());
-        let computed = entries_digest(
-            value.get("workspaces").unwrap_or(&none),
-            value.get("failed").unwrap_or(&none),
-        );
+        let computed = entries_digest(&mut value.clone());
         if value.get("sha256").and_then(|v| v.as_str()) != Some(computed.as_str()) {
             return Err(corrupt(
                 "its entries changed after `plan --out` wrote it (their digest does not match); nothing was changed: run plan --out again and review it".into(),
@@ -210,8 +214,22 @@ impl MultiPlan {
 }
 
 /// The digest of a multi-workspace plan's entries, as JSON.
-fn entries_digest(workspaces: &serde_json::Value, failed: &serde_json::Value) -> String {
-    let text = serde_json::to_string(&(workspaces, failed)).expect("JSON serializes");
+fn entries_digest(plan: &mut serde_json::Value) -> String {
+    // Everything but the digest itself and the informational tool version:
+    // the entries, the files that failed, and the -f paths and shard the
+    // coverage check expands (editing those would shrink what it checks).
+    let field = |v: &mut serde_json::Value, k: &str| {
+        v.get_mut(k)
+            .map(serde_json::Value::take)
+            .unwrap_or(serde_json::Value::Null)
+    };
+    let covered = (
+        field(plan, "workspaces"),
+        field(plan, "failed"),
+        field(plan, "inputs"),
+        field(plan, "shard"),
+    );
+    let text = serde_json::to_string(&covered).expect("JSON serializes");
     crate::saved_plan::sha256_hex(text.as_bytes())
 }
 

@@ -188,7 +188,9 @@ mod saved_plans {
         f(&mut v);
         if resign {
             // What a forger who read the source would do.
-            let text = serde_json::to_string(&(&v["workspaces"], &v["failed"])).unwrap();
+            let text =
+                serde_json::to_string(&(&v["workspaces"], &v["failed"], &v["inputs"], &v["shard"]))
+                    .unwrap();
             v["sha256"] = sha256_hex(text.as_bytes()).into();
         }
         std::fs::write(&path, serde_json::to_string_pretty(&v).unwrap()).unwrap();
@@ -235,6 +237,16 @@ mod saved_plans {
             .status(1)
             .stdout("")
             .stderr("error: p.json: it leaves out ws/two.yaml, which `-f ws` covers (a workspace dropped from the plan, or a file added since); a reviewed plan is applied whole or not at all, so nothing was changed: run plan --out again and review it\n")
+            .unchanged();
+        // Nor may what it covers be edited without its digest.
+        edit(&ran, false, |v| {
+            v["inputs"] = serde_json::json!(["ws/one.yaml"]);
+        });
+        let ran = ran
+            .again(&["apply", "p.json", "-q"])
+            .status(1)
+            .stdout("")
+            .stderr("error: p.json is not a plan file written by `instantly-rbac plan --out`: its entries changed after `plan --out` wrote it (their digest does not match); nothing was changed: run plan --out again and review it\n")
             .unchanged();
         // Nor may the plan forget what it was made from.
         edit(&ran, true, |v| {

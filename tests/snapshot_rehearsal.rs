@@ -133,3 +133,39 @@ fn snapshot_and_export_never_replace_the_state_they_read_and_dash_is_stdout() {
         .status(0)
         .stderr("wrote snap $(id).json (7 members, 3 API keys with placeholder secrets, 2 tags); rehearse with `instantly-rbac '--sandbox=snap $(id).json' apply -f FILE`\n");
 }
+
+#[test]
+fn export_and_snapshot_refuse_a_fifo_and_export_its_like_file_before_reading() {
+    let ran = Test::new()
+        .sandbox(demo_state())
+        .file("w.yaml", "version: 1\n")
+        .args(&["export", "--like", "w.yaml", "-o", "w.yaml"])
+        .run()
+        .status(1)
+        .stdout("")
+        .stderr("error: -o w.yaml is the --like file: choose another file for the export\n")
+        .unchanged();
+    assert_eq!(
+        std::fs::read_to_string(ran.path("w.yaml")).unwrap(),
+        "version: 1\n"
+    );
+    let fifo = ran.path("fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let ran = ran
+        .again(&["export", "-o", "fifo"])
+        .status(1)
+        .stdout("")
+        .stderr("error: cannot write fifo: fifo is a named pipe, not a regular file: it is left as it is\n")
+        .unchanged();
+    ran.again(&["snapshot", "-o", "fifo"])
+        .status(1)
+        .stdout("")
+        .stderr("error: cannot write fifo: fifo is a named pipe, not a regular file: it is left as it is\n")
+        .unchanged();
+}

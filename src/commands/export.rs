@@ -16,11 +16,8 @@ pub async fn run(
     // `-o -` is stdout, as for `review`; and never over what the run reads.
     let output = output.filter(|o| *o != Path::new("-"));
     if let Some(path) = output {
-        let mut inputs: Vec<(&Path, &str)> = like.iter().map(|l| (*l, "the --like file")).collect();
-        inputs.extend(
-            crate::output_path::sandbox_state(settings).map(|st| (st, "the sandbox state file")),
-        );
-        crate::output_path::check_not_an_input("-o", path, &inputs, "the export")?;
+        let inputs: Vec<(&Path, &str)> = like.iter().map(|l| (*l, "the --like file")).collect();
+        crate::output_path::check_output("-o", path, &inputs, settings, "the export")?;
     }
     // `--like`: read (and validated) before the workspace, so a bad file
     // costs no requests.

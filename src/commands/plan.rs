@@ -141,9 +141,18 @@ fn one(
         PlanFormat::Markdown => render_markdown::render(plan, diff.as_deref()),
     });
     if let Some(path) = &args.out {
-        let saved = SavedPlan::new(plan, live, &file.shown(), &file.digest_input())
-            .with_group(live, group.as_ref());
-        write_plan_file(path, &[&file.path], settings, &saved.to_json())?;
+        let saved = SavedPlan::of(
+            plan,
+            live,
+            group.as_ref(),
+            &file.shown(),
+            &file.digest_input(),
+        );
+        // Neither the workspace file nor a base it extends may be overwritten.
+        let desired: Vec<&Path> = std::iter::once(file.path.as_path())
+            .chain(file.bases.iter().map(|b| b.path.as_path()))
+            .collect();
+        write_plan_file(path, &desired, settings, &saved.to_json())?;
         p.note(&format!(
             "Saved the plan to {}; apply exactly it with `{}`.",
             path.display(),
@@ -342,22 +351,6 @@ pub async fn plan_each(
         });
         outcomes.push((shown, result));
         progress.inc();
-    }
-    // One file per workspace: a second file for the same one is an error,
-    // not a second plan added to the totals.
-    let mut first: std::collections::HashMap<String, String> = std::collections::HashMap::new();
-    for (file, result) in &mut outcomes {
-        let Ok(planned) = &*result else { continue };
-        let id = planned.plan.workspace.id.clone();
-        if let Some(other) = first.get(&id) {
-            *result = Err(PlanError::SameWorkspace {
-                path: file.clone(),
-                other: other.clone(),
-                id,
-            });
-        } else {
-            first.insert(id, file.clone());
-        }
     }
     contradictions(&mut outcomes);
     Ok((home, outcomes))

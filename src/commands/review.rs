@@ -207,12 +207,15 @@ async fn review_one(
         tags: false,
         ..Needs::all(false)
     };
-    let live = live::read_lists(client, workspace, needs).await?;
+    // Independent: the lists and the audit log's logins, read at once.
+    let start = activity::start_date(now, args.inactive_days);
+    let (live, logins) = tokio::try_join!(
+        async { anyhow::Ok(live::read_lists(client, workspace, needs).await?) },
+        async { anyhow::Ok(activity::read(client, &start, now).await?) },
+    )?;
     for w in &live.warnings {
         p.note(&format!("warning: {}", escape::terminal(w)));
     }
-    let logins =
-        activity::read(client, &activity::start_date(now, args.inactive_days), now).await?;
     for note in [logins.note(), logins.unattributed_note()]
         .into_iter()
         .flatten()

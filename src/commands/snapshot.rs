@@ -22,11 +22,12 @@ pub async fn run(
     // secrets, audit log and sub-workspaces.
     let stdout = output == Path::new("-");
     if !stdout {
-        let inputs: Vec<(&Path, &str)> = crate::output_path::sandbox_state(settings)
+        // Its own state would be replaced by a copy without its secrets.
+        let own: Vec<(&Path, &str)> = crate::output_path::sandbox_state(settings)
             .map(|st| (st, "the sandbox state file this run reads"))
             .into_iter()
             .collect();
-        crate::output_path::check_not_an_input("-o", output, &inputs, "the snapshot")?;
+        crate::output_path::check_output("-o", output, &own, settings, "the snapshot")?;
     }
     let current: Workspace = client.get("/workspaces/current", &[]).await?;
     let live = live::read_lists(client, current, Needs::all(true)).await?;
