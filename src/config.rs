@@ -431,7 +431,32 @@ impl Ignore {
     }
 }
 
+/// A file's members, keys and tags by identity: for looking each live
+/// object up once, not scanning the file per object.
+pub struct Declared<'a> {
+    pub members: std::collections::HashMap<&'a Email, &'a MemberSpec>,
+    pub api_keys: std::collections::HashMap<&'a str, &'a ApiKeySpec>,
+    pub tags: std::collections::HashMap<&'a str, &'a TagSpec>,
+}
+
 impl Config {
+    /// The declared objects by identity (email, key name, tag label).
+    pub fn declared(&self) -> Declared<'_> {
+        Declared {
+            members: self.members.iter().map(|m| (&m.email.value, m)).collect(),
+            api_keys: self
+                .api_keys
+                .iter()
+                .map(|k| (k.name.value.as_str(), k))
+                .collect(),
+            tags: self
+                .tags
+                .iter()
+                .map(|t| (t.label.value.as_str(), t))
+                .collect(),
+        }
+    }
+
     /// The base role and sorted permissions a member entry stands for.
     /// Team roles were checked at load time; an unknown team name yields
     /// a role of that name, which no built-in one is taken for.

@@ -24,18 +24,15 @@ pub fn apply(mut exported: Config, like: &Config) -> Config {
         ..Config::default()
     };
     let mut roles: BTreeMap<String, TeamRole> = BTreeMap::new();
+    let declared = like.declared();
     for m in &mut exported.members {
         let (role, permissions) = generated.resolve_role(&m.role.value);
-        let declared = like
-            .members
-            .iter()
-            .find(|s| s.email.value == m.email.value)
-            .map(|s| &s.role.value);
+        let declared_role = declared.members.get(&m.email.value).map(|s| &s.role.value);
         let same = |r: &RoleRef| {
             let (lr, lp) = like.resolve_role(r);
             lr == role && lp == permissions
         };
-        let chosen = match declared {
+        let chosen = match declared_role {
             Some(r) if same(r) => Some(r.clone()),
             _ => crate::team_roles::matching(like, &role, &permissions, None).map(RoleRef::Team),
         };
@@ -65,7 +62,7 @@ pub fn apply(mut exported: Config, like: &Config) -> Config {
     exported.roles = roles;
 
     for k in &mut exported.api_keys {
-        let Some(spec) = like.api_keys.iter().find(|s| s.name.value == k.name.value) else {
+        let Some(spec) = declared.api_keys.get(k.name.value.as_str()) else {
             continue;
         };
         k.rotate_after_days = spec.rotate_after_days;
@@ -81,12 +78,12 @@ pub fn apply(mut exported: Config, like: &Config) -> Config {
 
     // The lints FILE allows on an entry, on the same entry.
     for m in &mut exported.members {
-        if let Some(spec) = like.members.iter().find(|s| s.email.value == m.email.value) {
+        if let Some(spec) = declared.members.get(&m.email.value) {
             m.allow = spec.allow.clone();
         }
     }
     for t in &mut exported.tags {
-        if let Some(spec) = like.tags.iter().find(|s| s.label.value == t.label.value) {
+        if let Some(spec) = declared.tags.get(t.label.value.as_str()) {
             t.allow = spec.allow.clone();
         }
     }

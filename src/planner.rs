@@ -753,11 +753,7 @@ impl Planner<'_> {
                             let n = c.name.to_lowercase();
                             n.contains(&lower)
                                 || lower.contains(&n)
-                                // Lengths further apart than `closest`
-                                // allows cannot match: no edit distance.
-                                || (lower.chars().count().abs_diff(n.chars().count())
-                                    <= 2.max(n.len() / 4)
-                                    && vocab::closest(&lower, &[n.as_str()]).is_some())
+                                || vocab::closest(&lower, &[n.as_str()]).is_some()
                         })
                         .take(5)
                         .map(|c| format!("`{}` ({})", c.name, c.id))

@@ -87,18 +87,20 @@ impl Progress {
 
     /// A spinner counting `client`'s requests, shown after half a second.
     pub fn requests(show: Show, client: &Client, what: &'static str) -> Progress {
+        // This run's requests, not those of the read before it: on the
+        // terminal as in the lines.
+        let c = client.clone();
+        let before = c.stats().requests.load(Ordering::Relaxed);
+        let made = move || {
+            c.stats()
+                .requests
+                .load(Ordering::Relaxed)
+                .saturating_sub(before)
+        };
         match show {
             Show::Nothing => Progress::none(),
             Show::Lines(p, every) => {
-                // This run's requests, not those of the read before it.
-                let c = client.clone();
-                let before = c.stats().requests.load(Ordering::Relaxed);
-                Progress::lines(p, every, what, None, Arc::default(), move |_| {
-                    c.stats()
-                        .requests
-                        .load(Ordering::Relaxed)
-                        .saturating_sub(before)
-                })
+                Progress::lines(p, every, what, None, Arc::default(), move |_| made())
             }
             Show::Terminal => {
                 let bar = ProgressBar::new_spinner();
@@ -106,11 +108,11 @@ impl Progress {
                     ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
                         .expect("a valid template"),
                 );
-                let (b, c) = (bar.clone(), client.clone());
+                let b = bar.clone();
                 let ticker = tokio::spawn(async move {
                     tokio::time::sleep(Duration::from_millis(500)).await;
                     loop {
-                        let n = c.stats().requests.load(Ordering::Relaxed);
+                        let n = made();
                         b.set_message(format!("{what}: {n} requests"));
                         b.tick();
                         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -121,10 +121,17 @@ pub fn scopes_allow(scopes: &[String], resource: &str, action: &str) -> bool {
 
 /// The candidate closest to `word` by edit distance, if it is close enough to be a typo.
 pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let len = word.chars().count();
     candidates
         .iter()
-        .map(|c| (edit_distance(word, c), *c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 4))
+        .filter_map(|c| {
+            let most = 2.max(c.len() / 4);
+            // Lengths further apart than that cannot be within it: no
+            // edit distance to compute (callers scan thousands of names).
+            (len.abs_diff(c.chars().count()) <= most)
+                .then(|| (edit_distance(word, c), *c))
+                .filter(|(d, _)| *d <= most)
+        })
         .min()
         .map(|(_, c)| c)
 }

@@ -155,13 +155,13 @@ pub fn find(r: &Review, inputs: &Inputs) -> Vec<Finding> {
         // What the file leaves to others (`policy.ignore`) it does not
         // claim to declare.
         let ignore = IgnoreSet::new(&file.policy.ignore);
+        let declared = file.declared();
         for m in &r.members {
             let email = crate::email::Email::from(m.email.as_str());
             if ignore.member(&email) {
                 continue;
             }
-            let declared = file.members.iter().find(|s| s.email.value == email);
-            match declared {
+            match declared.members.get(&email) {
                 None => push(
                     Kind::UndeclaredAccess,
                     member_address(&m.email),
@@ -195,7 +195,7 @@ pub fn find(r: &Review, inputs: &Inputs) -> Vec<Finding> {
             if ignore.api_key(&k.name) {
                 continue;
             }
-            match file.api_keys.iter().find(|s| s.name.value == k.name) {
+            match declared.api_keys.get(k.name.as_str()) {
                 None => push(
                     Kind::UndeclaredAccess,
                     key_address(&k.name),

@@ -122,12 +122,12 @@ impl ReadWith {
 /// The file's team role for a member entry, when the live role and
 /// permissions are exactly that team role's.
 fn team_role(
-    file: Option<&Config>,
+    file: Option<(&Config, &crate::config::Declared)>,
     email: &crate::email::Email,
     live: &MemberRow,
 ) -> Option<String> {
-    let file = file?;
-    let spec = file.members.iter().find(|m| m.email.value == *email)?;
+    let (file, declared) = file?;
+    let spec = declared.members.get(email)?;
     let RoleRef::Team(name) = &spec.role.value else {
         return None;
     };
@@ -140,6 +140,7 @@ fn team_role(
 
 pub fn build(live: &Live, inputs: &Inputs) -> Review {
     let window_start = inputs.now - i64::from(inputs.inactive_days) * 86_400;
+    let declared = inputs.file.map(|f| (f, f.declared()));
     let members = live
         .members
         .iter()
@@ -182,7 +183,7 @@ pub fn build(live: &Live, inputs: &Inputs) -> Review {
                 created: m.timestamp_created.clone(),
                 untrusted_login,
             };
-            row.team_role = team_role(inputs.file, &m.email, &row);
+            row.team_role = team_role(declared.as_ref().map(|(f, d)| (*f, d)), &m.email, &row);
             row
         })
         .collect();
