@@ -111,10 +111,12 @@ fn desired_view(config: &Config, live_v: &View, plan: &Plan) -> View {
         .rev()
         .collect();
     let declared: HashSet<&Email> = config.members.iter().map(|m| &m.email.value).collect();
-    let live_descriptions: HashMap<&str, &Option<String>> = live_v
+    // By label trimmed, as the planner matches tags: a live `  Old-Team `
+    // is the declared `Old-Team`, shown under its live label, unchanged.
+    let live_tags: HashMap<&str, (&String, &Option<String>)> = live_v
         .tags
         .iter()
-        .map(|l| (l.label.as_str(), &l.description))
+        .map(|l| (l.label.trim(), (&l.label, &l.description)))
         .rev()
         .collect();
     let mut v = View::default();
@@ -163,11 +165,10 @@ fn desired_view(config: &Config, live_v: &View, plan: &Plan) -> View {
             .cloned(),
     );
     for t in &config.tags {
-        let live_desc = live_descriptions
-            .get(t.label.value.as_str())
-            .and_then(|d| (*d).clone());
+        let live = live_tags.get(t.label.value.trim());
+        let live_desc = live.and_then(|(_, d)| (*d).clone());
         v.tags.push(ViewTag {
-            label: t.label.value.clone(),
+            label: live.map_or_else(|| t.label.value.clone(), |(l, _)| (*l).clone()),
             description: t.description.clone().or(live_desc),
             campaigns: t.campaigns.iter().map(|c| c.value.clone()).collect(),
             accounts: t

@@ -634,3 +634,43 @@ fn export_leaves_an_address_a_file_cannot_declare_to_policy_ignore() {
     let doc = ran.json();
     assert_eq!(doc["actions"], serde_json::json!([]));
 }
+
+/// A live label with spaces around it is the declared label, as the
+/// planner matches it: the diff shows it unchanged under its live label,
+/// its description kept, only the assignments the plan removes.
+#[test]
+fn the_diff_of_a_padded_live_label_shows_only_what_the_plan_changes() {
+    let mut state = instantly_rbac::sandbox::demo::demo_state();
+    for t in &mut state.tags {
+        if t.label == "SDR-West" {
+            t.label = "  SDR-West ".into();
+        }
+    }
+    let ran = crate::support::Test::new()
+        .sandbox(state)
+        .file(
+            "w.yaml",
+            "version: 1\ntags:\n  - label: SDR-West\npolicy: {members: additive, api_keys: additive, tags: additive}\n",
+        )
+        .args(&["plan", "-f", "w.yaml", "--diff"])
+        .run()
+        .status(0)
+        .unchanged();
+    let diff = &ran.output.stdout[ran.output.stdout.find("--- live").unwrap()..];
+    assert!(
+        diff.ends_with(
+            " tags:
+ - label: \"  SDR-West \"
+   description: West coast SDR team
+-  campaigns:
+-  - Legacy Promo
+-  - Q4 West Outbound
+-  accounts:
+-  - west1@acme-mail.com
+ - label: Old-Team
+   description: Disbanded in Q3
+"
+        ),
+        "{diff}"
+    );
+}
