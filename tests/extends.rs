@@ -391,3 +391,22 @@ error: 1 error in w.yaml
         .stdout("w.yaml: valid\n")
         .stderr("");
 }
+
+#[test]
+fn plan_out_never_writes_over_a_base_of_the_one_file_planned() {
+    let ran = Test::new()
+        .file("_base.yaml", BASE)
+        .file("w.yaml", &workspace(""))
+        .sandbox(demo_state())
+        .args(&["plan", "-f", "w.yaml", "--out", "_base.yaml", "-q"])
+        .run()
+        .status(1)
+        .stderr("error: --out _base.yaml is the desired-state file given with -f: choose another file for the plan\n")
+        .unchanged();
+    // The plan is shown; the base is as it was.
+    assert!(ran.output.stdout.starts_with("Workspace: Acme Sales"));
+    assert_eq!(
+        std::fs::read_to_string(ran.path("_base.yaml")).unwrap(),
+        BASE
+    );
+}
